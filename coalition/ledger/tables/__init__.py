@@ -1,0 +1,21 @@
+"""Every ledger table, one module per area; importing this registers them all on Base.metadata."""
+
+from coalition.ledger.tables.alerts import BillState, PostedMessage
+from coalition.ledger.tables.common import AuditEntry, FlowHealth, Watermark
+from coalition.ledger.tables.intake import IntakeRecord, Referral, ReferralEvent
+from coalition.ledger.tables.roster import MemberState, Partner
+from coalition.ledger.tables.summary import SummaryDocument
+
+__all__ = [
+    "AuditEntry",
+    "BillState",
+    "FlowHealth",
+    "IntakeRecord",
+    "MemberState",
+    "Partner",
+    "PostedMessage",
+    "Referral",
+    "ReferralEvent",
+    "SummaryDocument",
+    "Watermark",
+]

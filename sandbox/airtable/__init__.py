@@ -1,0 +1,1 @@
+"""Emulated airtable service."""

@@ -1,0 +1,1 @@
+"""Emulated docs service."""
