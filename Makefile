@@ -8,7 +8,7 @@ STAMP := $(VENV)/.synced
 
 $(BIN)/uv:
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check "uv==0.9.*"
+	$(BIN)/pip install --quiet --disable-pip-version-check "uv==0.13.*"
 
 $(STAMP): $(BIN)/uv pyproject.toml uv.lock
 	$(BIN)/uv sync --frozen --quiet

@@ -1,0 +1,93 @@
+"""Shared fixtures: a sandbox served over HTTP in this process, settings pointed at it, a fresh ledger."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+from coalition.settings import reload_settings  # noqa: E402
+from sandbox.app import Sandbox  # noqa: E402
+from sandbox.runner import RunningSandbox, start_in_thread  # noqa: E402
+
+
+class SandboxHandle:
+    """A running sandbox plus conveniences for tests: reset, seed, faults, limits, journal."""
+
+    def __init__(self, running: RunningSandbox) -> None:
+        self.running = running
+        self.sandbox = running.sandbox
+        self.url = running.url
+        self.http = httpx.Client(base_url=self.url, timeout=30)
+
+    @property
+    def services(self) -> dict:
+        return self.sandbox.services
+
+    def reset(self, seed: str = "empty") -> None:
+        self.sandbox.faults.clear()
+        self.sandbox.limiter.enabled = False
+        self.sandbox.limiter.reset()
+        self.sandbox.clock.scale = 1.0
+        self.sandbox.apply_seed(seed)
+        self.sandbox.journal.clear()
+
+    def journal(self, service: str | None = None, since: int = 0) -> list[dict]:
+        return self.sandbox.journal.as_dicts(since, service)
+
+    def writes(self, since: int = 0) -> list[dict]:
+        """Journal entries that changed something (any method but GET), control API excluded."""
+        return [
+            e
+            for e in self.journal(since=since)
+            if e["method"] not in {"GET", "HEAD"}
+            and e["service"] not in {"control", "viewer"}
+            and not e["path"].endswith(("listRecords", ":batchGet", "/values:batchGetByDataFilter"))
+        ]
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[RunningSandbox]:
+    running = start_in_thread(Sandbox(seed="empty"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private var dir and SQLite ledger for one test."""
+    from coalition.ledger.db import forget_ledgers
+
+    monkeypatch.setenv("COALITION_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("COALITION_DATABASE_URL", f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    forget_ledgers()
+    reload_settings()
+    yield tmp_path
+    forget_ledgers()
+    reload_settings()
+
+
+@pytest.fixture
+def sandbox(sandbox_server: RunningSandbox, env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxHandle]:
+    """The shared sandbox, reset to an empty workspace, with settings pointing every client at it."""
+    handle = SandboxHandle(sandbox_server)
+    handle.reset("empty")
+    monkeypatch.setenv("COALITION_SANDBOX_URL", sandbox_server.url)
+    reload_settings()
+    yield handle
+    handle.reset("empty")
+    monkeypatch.delenv("COALITION_SANDBOX_URL")
+    reload_settings()
+
+
+@pytest.fixture
+def demo(sandbox: SandboxHandle) -> SandboxHandle:
+    """The shared sandbox seeded with the demo coalition."""
+    sandbox.reset("demo")
+    return sandbox
