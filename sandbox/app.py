@@ -19,7 +19,7 @@ from sandbox.core import Clock, FaultInjector, Journal, RateLimiter, SandboxServ
 
 # Service name -> package under sandbox/. Each package has models.py with `Backend`
 # and routes.py with `routes(backend)`, `error_response(kind, status, retry_after)`
-# and `is_authorized(scope_headers, query_string)`.
+# and `is_authorized(path, headers, query_string)`.
 SERVICE_PACKAGES = {
     "drive": "sandbox.drive",
     "sheets": "sandbox.sheets",
@@ -168,7 +168,7 @@ class SandboxMiddleware:
         if response is None and service in self.sandbox.route_modules:
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
             module = self.sandbox.route_modules[service]
-            if not module.is_authorized(headers, query):
+            if not module.is_authorized(path, headers, query):
                 response = module.error_response("401", 401, None)
                 fault_name = "unauthorized"
         if response is not None:

@@ -28,7 +28,7 @@ def service_for_path(path: str) -> str:
         return "drive"
     if path.startswith("/v1/documents"):
         return "docs"
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/hooks/")):
         return "slack"
     if path.startswith("/openstates/"):
         return "openstates"

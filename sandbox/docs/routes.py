@@ -10,7 +10,7 @@ def routes(backend) -> list[BaseRoute]:
     return []
 
 
-def is_authorized(headers: dict[str, str], query: str) -> bool:
+def is_authorized(path: str, headers: dict[str, str], query: str) -> bool:
     return headers.get("authorization", "").lower().startswith("bearer ")
 
 
