@@ -24,9 +24,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-sandbox_app = typer.Typer(help="The local emulator of Airtable, Sheets, Drive, Docs and Slack.", no_args_is_help=True)
+sandbox_app = typer.Typer(
+    help="The local emulator of Airtable, Sheets, Drive, Docs and Slack.", no_args_is_help=True
+)
 slack_app = typer.Typer(help="The Slack app (/coalition command, buttons).", no_args_is_help=True)
-setup_app = typer.Typer(help="Create what the bot needs in Airtable and Google Sheets.", no_args_is_help=True)
+setup_app = typer.Typer(
+    help="Create what the bot needs in Airtable and Google Sheets.", no_args_is_help=True
+)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(slack_app, name="slack")
 app.add_typer(setup_app, name="setup")
@@ -48,7 +52,9 @@ def guarded(action: Callable[[], T]) -> T:
     except ConfigError as exc:
         raise fail(str(exc)) from None
     except ServiceUnavailable as exc:
-        raise fail(f"{exc}. Is the service reachable and the sandbox or credentials set? Try `coalition doctor`.") from None
+        raise fail(
+            f"{exc}. Is the service reachable and the sandbox or credentials set? Try `coalition doctor`."
+        ) from None
 
 
 def prepare_runtime() -> None:
@@ -70,11 +76,25 @@ def not_yet(what: str, issue: int) -> typer.Exit:
 # ---------------------------------------------------------------------- run
 @app.command()
 def run(
-    flow: Annotated[str, typer.Argument(help="roster-sync, intake-routing, referral-follow-up, alerts, weekly-summary")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Read everything, write nothing, print the plan")] = False,
-    week: Annotated[str | None, typer.Option(help="weekly-summary: ISO week such as 2026-W48")] = None,
-    out: Annotated[Path | None, typer.Option(help="weekly-summary: render a local .html or .md preview instead of the Doc")] = None,
-    full: Annotated[bool, typer.Option("--full", help="roster-sync: a full pass (also detects deletions)")] = False,
+    flow: Annotated[
+        str,
+        typer.Argument(
+            help="roster-sync, intake-routing, referral-follow-up, alerts, weekly-summary"
+        ),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read everything, write nothing, print the plan")
+    ] = False,
+    week: Annotated[
+        str | None, typer.Option(help="weekly-summary: ISO week such as 2026-W48")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="weekly-summary: render a local .html or .md preview instead of the Doc"),
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="roster-sync: a full pass (also detects deletions)")
+    ] = False,
 ) -> None:
     """Run one flow once, now, and print its report."""
     from flows.registry import FLOWS
@@ -102,7 +122,9 @@ def print_report(flow: str, report: Any) -> None:
     elif isinstance(data, dict):
         table = Table(title=f"{flow} report", show_header=False)
         for key, value in data.items():
-            table.add_row(str(key), json.dumps(value, default=str) if not isinstance(value, str) else value)
+            table.add_row(
+                str(key), json.dumps(value, default=str) if not isinstance(value, str) else value
+            )
         console.print(table)
     else:
         console.print(str(data))
@@ -114,9 +136,16 @@ def sandbox_serve(
     host: str = "127.0.0.1",
     port: int = 8787,
     seed: Annotated[str, typer.Option(help="demo or empty")] = "demo",
-    state: Annotated[Path | None, typer.Option(help="Keep state in this JSON file across restarts")] = None,
-    rate_limits: Annotated[bool, typer.Option("--rate-limits/--no-rate-limits", help="Enforce the documented rate limits")] = False,
-    time_scale: Annotated[float, typer.Option(help="Rate windows pass this many times faster")] = 1.0,
+    state: Annotated[
+        Path | None, typer.Option(help="Keep state in this JSON file across restarts")
+    ] = None,
+    rate_limits: Annotated[
+        bool,
+        typer.Option("--rate-limits/--no-rate-limits", help="Enforce the documented rate limits"),
+    ] = False,
+    time_scale: Annotated[
+        float, typer.Option(help="Rate windows pass this many times faster")
+    ] = 1.0,
 ) -> None:
     """Serve the sandbox until Ctrl-C."""
     from sandbox.app import Sandbox
@@ -125,7 +154,9 @@ def sandbox_serve(
     if seed not in {"demo", "empty"}:
         raise fail(f"--seed must be demo or empty, not {seed!r}")
     box = Sandbox(seed=seed, state_file=state, time_scale=time_scale, rate_limits=rate_limits)
-    console.print(f"Sandbox at [bold]http://{host}:{port}[/] (viewer at /). Set COALITION_SANDBOX_URL=http://{host}:{port}. Ctrl-C stops.")
+    console.print(
+        f"Sandbox at [bold]http://{host}:{port}[/] (viewer at /). Set COALITION_SANDBOX_URL=http://{host}:{port}. Ctrl-C stops."
+    )
     serve_forever(box, host, port)
     console.print("Sandbox stopped.")
 
@@ -152,10 +183,14 @@ def _post_control(url: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
 @sandbox_app.command("slash")
 def sandbox_slash(
     text: Annotated[str, typer.Argument(help='The command as typed, e.g. "/coalition help"')],
-    app_url: Annotated[str, typer.Option(help="The bot's Slack endpoint, e.g. http://127.0.0.1:3000/slack/events")],
+    app_url: Annotated[
+        str, typer.Option(help="The bot's Slack endpoint, e.g. http://127.0.0.1:3000/slack/events")
+    ],
     sandbox_url: Annotated[str | None, typer.Option(help="Default: COALITION_SANDBOX_URL")] = None,
     user: Annotated[str, typer.Option(help="Slack user id of the sender")] = "U0STAFF01",
-    channel: Annotated[str, typer.Option(help="Channel name or id it is typed in")] = "intake-triage",
+    channel: Annotated[
+        str, typer.Option(help="Channel name or id it is typed in")
+    ] = "intake-triage",
 ) -> None:
     """Send a signed slash command to the bot, as Slack would, and show the answer."""
     command, _, rest = text.strip().partition(" ")
@@ -175,21 +210,33 @@ def sandbox_click(
     message_ts: Annotated[str, typer.Option(help="ts of the message holding the button")],
     channel: Annotated[str, typer.Option(help="Channel name or id of that message")],
     app_url: Annotated[str, typer.Option(help="The bot's Slack endpoint")],
-    value: Annotated[str | None, typer.Option(help="The button's value (default: as in the message)")] = None,
+    value: Annotated[
+        str | None, typer.Option(help="The button's value (default: as in the message)")
+    ] = None,
     sandbox_url: Annotated[str | None, typer.Option(help="Default: COALITION_SANDBOX_URL")] = None,
     user: Annotated[str, typer.Option(help="Slack user id of the clicker")] = "U0STAFF01",
 ) -> None:
     """Click a button of a message, as Slack would send it to the bot."""
-    body = {"app_url": app_url, "user": user, "channel": channel, "message_ts": message_ts, "action_id": action_id}
+    body = {
+        "app_url": app_url,
+        "user": user,
+        "channel": channel,
+        "message_ts": message_ts,
+        "action_id": action_id,
+    }
     if value is not None:
         body["value"] = value
-    console.print_json(data=_post_control(_sandbox_url(sandbox_url), "/_sandbox/slack/action", body))
+    console.print_json(
+        data=_post_control(_sandbox_url(sandbox_url), "/_sandbox/slack/action", body)
+    )
 
 
 # ---------------------------------------------------------------------- demo
 @app.command()
 def demo(
-    keep_serving: Annotated[bool, typer.Option("--keep-serving", help="Leave the sandbox up afterwards to browse it")] = False,
+    keep_serving: Annotated[
+        bool, typer.Option("--keep-serving", help="Leave the sandbox up afterwards to browse it")
+    ] = False,
     port: Annotated[int, typer.Option(help="Sandbox port (0: any free port)")] = 0,
 ) -> None:
     """Rehearse the whole bot on the embedded sandbox with the demo coalition."""
@@ -202,7 +249,7 @@ def demo(
 
 # ---------------------------------------------------------------------- slack app
 @slack_app.command("serve")
-def slack_serve(port: int = 3000, host: str = "0.0.0.0") -> None:  # noqa: S104 - Slack must reach it
+def slack_serve(port: int = 3000, host: str = "0.0.0.0") -> None:
     """Serve the Slack app at /slack/events (Socket Mode when SLACK_APP_TOKEN is set)."""
     prepare_runtime()
     try:
@@ -266,8 +313,12 @@ def setup_sheets(dry_run: Annotated[bool, typer.Option("--dry-run")] = False) ->
 
 @app.command()
 def purge(
-    dry_run: Annotated[bool, typer.Option("--dry-run/--apply", help="Show what would go (default) or do it")] = True,
-    intake_personal_fields: Annotated[bool, typer.Option(help="Also blank personal fields of old closed intake rows")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run/--apply", help="Show what would go (default) or do it")
+    ] = True,
+    intake_personal_fields: Annotated[
+        bool, typer.Option(help="Also blank personal fields of old closed intake rows")
+    ] = False,
 ) -> None:
     """Remove ledger history past the configured retention."""
     prepare_runtime()
@@ -275,7 +326,11 @@ def purge(
         from coalition.retention import purge as action
     except ImportError:
         raise not_yet("coalition purge", 9) from None
-    guarded(lambda: action(dry_run=dry_run, intake_personal_fields=intake_personal_fields, console=console))
+    guarded(
+        lambda: action(
+            dry_run=dry_run, intake_personal_fields=intake_personal_fields, console=console
+        )
+    )
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -38,7 +38,9 @@ def run_demo(console: Console, keep_serving: bool = False, port: int = 0) -> int
     from coalition.ledger.db import forget_ledgers
 
     forget_ledgers()
-    console.print(f"Sandbox with the demo coalition at [bold]{running.url}[/] (open it in a browser to look around)")
+    console.print(
+        f"Sandbox with the demo coalition at [bold]{running.url}[/] (open it in a browser to look around)"
+    )
     results: list[tuple[str, str, str, float]] = []
     failed = False
     try:
@@ -53,11 +55,18 @@ def run_demo(console: Console, keep_serving: bool = False, port: int = 0) -> int
                 try:
                     report = entry.load()()
                     outcome = _one_line(report)
-                except Exception as exc:  # noqa: BLE001 - the demo reports each flow's fate
+                except Exception as exc:
                     failed = True
                     outcome = f"FAILED: {type(exc).__name__}: {exc}"
                 writes = _writes_since(running.sandbox, before)
-                results.append((name, attempt, f"{outcome}; {writes} write requests", time.perf_counter() - started))
+                results.append(
+                    (
+                        name,
+                        attempt,
+                        f"{outcome}; {writes} write requests",
+                        time.perf_counter() - started,
+                    )
+                )
         _print_results(console, results)
         _print_workspace(console, running.sandbox)
         if keep_serving:
@@ -77,7 +86,9 @@ def _writes_since(sandbox: Any, seq: int) -> int:
     return sum(
         1
         for e in sandbox.journal.entries(since=seq)
-        if e.method not in {"GET", "HEAD"} and e.service not in {"control", "viewer"} and not e.path.endswith(read_paths)
+        if e.method not in {"GET", "HEAD"}
+        and e.service not in {"control", "viewer"}
+        and not e.path.endswith(read_paths)
     )
 
 
@@ -86,7 +97,9 @@ def _one_line(report: Any) -> str:
         return " | ".join(report.summary_lines())
     if hasattr(report, "model_dump"):
         data = report.model_dump(mode="json")
-        return ", ".join(f"{k}={v}" for k, v in data.items() if isinstance(v, int | float | str))[:300]
+        return ", ".join(f"{k}={v}" for k, v in data.items() if isinstance(v, int | float | str))[
+            :300
+        ]
     return str(report)[:300]
 
 

@@ -22,7 +22,7 @@ def _attempt(name: str, probe: Callable[[], str], fix: str) -> Check:
         return Check(name, True, probe())
     except ConfigError as exc:
         return Check(name, False, str(exc).splitlines()[0], fix)
-    except Exception as exc:  # noqa: BLE001 - every failure becomes a row, not a traceback
+    except Exception as exc:
         return Check(name, False, f"{type(exc).__name__}: {str(exc)[:160]}", fix)
 
 
@@ -33,13 +33,49 @@ def run_checks() -> list[Check]:
         return [Check("settings", False, str(exc), "fix the file and key named above")]
     mode = f"sandbox at {cfg.sandbox_url}" if cfg.sandbox_url else "live services"
     checks = [Check("settings", True, f"config {cfg.config_dir}; {mode}")]
-    checks.append(_attempt("ledger", lambda: _ledger(cfg), "check COALITION_DATABASE_URL and that the database accepts connections"))
-    checks.append(_attempt("airtable", lambda: _airtable(cfg), "check AIRTABLE_TOKEN (scopes data.records:read/write, schema.bases:read/write) and the base name in config/services.yaml"))
-    checks.append(_attempt("google sheets", lambda: _sheets(cfg), "share the sheets with the service account (Editor) and check their names in config/services.yaml; `coalition setup sheets` creates them"))
-    checks.append(_attempt("google drive/docs", lambda: _drive(cfg), "share the Drive folders with the service account; check GOOGLE_SERVICE_ACCOUNT"))
-    checks.append(_attempt("slack", lambda: _slack(cfg), "check SLACK_BOT_TOKEN, invite the bot to each channel in config/services.yaml"))
+    checks.append(
+        _attempt(
+            "ledger",
+            lambda: _ledger(cfg),
+            "check COALITION_DATABASE_URL and that the database accepts connections",
+        )
+    )
+    checks.append(
+        _attempt(
+            "airtable",
+            lambda: _airtable(cfg),
+            "check AIRTABLE_TOKEN (scopes data.records:read/write, schema.bases:read/write) and the base name in config/services.yaml",
+        )
+    )
+    checks.append(
+        _attempt(
+            "google sheets",
+            lambda: _sheets(cfg),
+            "share the sheets with the service account (Editor) and check their names in config/services.yaml; `coalition setup sheets` creates them",
+        )
+    )
+    checks.append(
+        _attempt(
+            "google drive/docs",
+            lambda: _drive(cfg),
+            "share the Drive folders with the service account; check GOOGLE_SERVICE_ACCOUNT",
+        )
+    )
+    checks.append(
+        _attempt(
+            "slack",
+            lambda: _slack(cfg),
+            "check SLACK_BOT_TOKEN, invite the bot to each channel in config/services.yaml",
+        )
+    )
     if os.environ.get("PREFECT_API_URL"):
-        checks.append(_attempt("prefect", _prefect, "check PREFECT_API_URL and that `prefect server start` is running"))
+        checks.append(
+            _attempt(
+                "prefect",
+                _prefect,
+                "check PREFECT_API_URL and that `prefect server start` is running",
+            )
+        )
     return checks
 
 
@@ -61,7 +97,9 @@ def _airtable(cfg: Settings) -> str:
     bases = {b.name: b for b in api.bases()}
     base = bases.get(cfg.services.airtable.base)
     if base is None:
-        raise LookupError(f"no base named {cfg.services.airtable.base!r} (found: {', '.join(bases) or 'none'})")
+        raise LookupError(
+            f"no base named {cfg.services.airtable.base!r} (found: {', '.join(bases) or 'none'})"
+        )
     tables = {t.name for t in base.tables()}
     wanted = set(cfg.services.airtable.tables.model_dump().values())
     missing = sorted(wanted - tables)
@@ -85,11 +123,17 @@ def _drive(cfg: Settings) -> str:
     from integrations.clients import drive_service
 
     drive = drive_service(cfg)
-    reply = drive.files().list(q="mimeType = 'application/vnd.google-apps.folder' and trashed = false", pageSize=100).execute()
+    reply = (
+        drive.files()
+        .list(q="mimeType = 'application/vnd.google-apps.folder' and trashed = false", pageSize=100)
+        .execute()
+    )
     names = {f["name"] for f in reply.get("files", [])}
     wanted = {cfg.services.drive.summary_folder, cfg.services.drive.referral_folder}
     missing = wanted - names
-    return f"{len(names)} folders" + (f"; will create: {', '.join(sorted(missing))}" if missing else "")
+    return f"{len(names)} folders" + (
+        f"; will create: {', '.join(sorted(missing))}" if missing else ""
+    )
 
 
 def _slack(cfg: Settings) -> str:
@@ -100,7 +144,9 @@ def _slack(cfg: Settings) -> str:
     channels: dict[str, bool] = {}
     cursor = None
     while True:
-        reply = client.conversations_list(limit=200, cursor=cursor, types="public_channel,private_channel")
+        reply = client.conversations_list(
+            limit=200, cursor=cursor, types="public_channel,private_channel"
+        )
         for channel in reply["channels"]:
             channels[channel["name"]] = bool(channel.get("is_member"))
         cursor = reply.get("response_metadata", {}).get("next_cursor")
@@ -112,7 +158,13 @@ def _slack(cfg: Settings) -> str:
     if missing or outside:
         raise LookupError(
             "; ".join(
-                filter(None, [f"missing channels: {', '.join(missing)}" if missing else "", f"bot not in: {', '.join(outside)}" if outside else ""])
+                filter(
+                    None,
+                    [
+                        f"missing channels: {', '.join(missing)}" if missing else "",
+                        f"bot not in: {', '.join(outside)}" if outside else "",
+                    ],
+                )
             )
         )
     return f"bot {auth.get('user')} in all {len(list(wanted))} channels"

@@ -285,7 +285,7 @@ def _describe(error: dict[str, Any]) -> str:
         return f"key '{where}' is not a known setting (remove it or check its spelling)"
     if kind == "missing":
         return f"key '{where}' is missing"
-    message = error.get("msg", "").removeprefix("Value error, ")
+    message = error.get("msg", "").removeprefix("Value error, ").removeprefix("Input should be ")
     return f"key '{where}' has {shown}; expected {message}"
 
 
@@ -306,7 +306,9 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of keys at the top, found {type(data).__name__}")
+        raise ConfigError(
+            f"{path}: expected a mapping of keys at the top, found {type(data).__name__}"
+        )
     return data
 
 

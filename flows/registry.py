@@ -30,10 +30,32 @@ class FlowEntry:
 FLOWS: dict[str, FlowEntry] = {
     entry.name: entry
     for entry in (
-        FlowEntry("roster-sync", "flows.roster_sync:roster_sync", 4, "Airtable roster -> Member Directory sheet and partner directory"),
-        FlowEntry("intake-routing", "flows.intake_routing:intake_routing", 5, "Route new intake rows to legal-aid partners"),
-        FlowEntry("referral-follow-up", "flows.referral_follow_up:referral_follow_up", 5, "Remind silent partners; re-route expired and declined referrals"),
-        FlowEntry("alerts", "flows.alerts:alerts", 6, "Campaign calls to action and bill changes to Slack"),
-        FlowEntry("weekly-summary", "flows.weekly_summary:weekly_summary", 7, "Weekly donor and activity summary as a Google Doc"),
+        FlowEntry(
+            "roster-sync",
+            "flows.roster_sync:roster_sync",
+            4,
+            "Airtable roster -> Member Directory sheet and partner directory",
+        ),
+        FlowEntry(
+            "intake-routing",
+            "flows.intake_routing:intake_routing",
+            5,
+            "Route new intake rows to legal-aid partners",
+        ),
+        FlowEntry(
+            "referral-follow-up",
+            "flows.referral_follow_up:referral_follow_up",
+            5,
+            "Remind silent partners; re-route expired and declined referrals",
+        ),
+        FlowEntry(
+            "alerts", "flows.alerts:alerts", 6, "Campaign calls to action and bill changes to Slack"
+        ),
+        FlowEntry(
+            "weekly-summary",
+            "flows.weekly_summary:weekly_summary",
+            7,
+            "Weekly donor and activity summary as a Google Doc",
+        ),
     )
 }

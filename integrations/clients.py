@@ -68,7 +68,7 @@ def _secret_from_prefect_block(name: str) -> str | None:
         from prefect.blocks.system import Secret
 
         return Secret.load(name.replace("_", "-")).get()
-    except Exception:  # noqa: BLE001 - a missing block means "not configured here"
+    except Exception:
         return None
 
 
@@ -95,13 +95,15 @@ def airtable_api(cfg: Settings | None = None) -> Api:
 
 
 # ------------------------------------------------------------------ Google
-def google_credentials(cfg: Settings | None = None):  # noqa: ANN201 - google-auth credentials
+def google_credentials(cfg: Settings | None = None):
     cfg = cfg or settings()
     if cfg.sandbox_url:
         return BearerCredentials(SANDBOX_TOKEN)
     from google.oauth2 import service_account
 
-    raw = _secret(cfg, "google_service_account", "a service-account JSON key, as a path or its content")
+    raw = _secret(
+        cfg, "google_service_account", "a service-account JSON key, as a path or its content"
+    )
     try:
         info: dict[str, Any] = (
             json.loads(raw) if raw.lstrip().startswith("{") else json.loads(Path(raw).read_text())
@@ -132,7 +134,14 @@ def _google_service(name: str, version: str, cfg: Settings | None, path: str) ->
     http = RequestsHttp(budgeted_session(sandbox), google_credentials(cfg))
     # api_endpoint replaces rootUrl + servicePath, so the service path is repeated here.
     options = {"api_endpoint": f"{sandbox}{path}"} if sandbox else None
-    return build(name, version, http=http, client_options=options, cache_discovery=False, static_discovery=True)
+    return build(
+        name,
+        version,
+        http=http,
+        client_options=options,
+        cache_discovery=False,
+        static_discovery=True,
+    )
 
 
 def docs_service(cfg: Settings | None = None) -> Any:
@@ -147,7 +156,11 @@ def drive_service(cfg: Settings | None = None) -> Any:
 def slack_client(cfg: Settings | None = None) -> WebClient:
     cfg = cfg or settings()
     sandbox = _prepare(cfg)
-    token = SANDBOX_TOKEN if sandbox else _secret(cfg, "slack_bot_token", "the Slack bot token (xoxb-...)")
+    token = (
+        SANDBOX_TOKEN
+        if sandbox
+        else _secret(cfg, "slack_bot_token", "the Slack bot token (xoxb-...)")
+    )
     client = WebClient(
         token=token,
         base_url=f"{sandbox}/api/" if sandbox else "https://slack.com/api/",

@@ -15,7 +15,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sandbox.core import Clock, FaultInjector, Journal, RateLimiter, SandboxServices, service_for_path
+from sandbox.core import (
+    Clock,
+    FaultInjector,
+    Journal,
+    RateLimiter,
+    SandboxServices,
+    service_for_path,
+)
 
 # Service name -> package under sandbox/. Each package has models.py with `Backend`
 # and routes.py with `routes(backend)`, `error_response(kind, status, retry_after)`
@@ -105,7 +112,7 @@ class Sandbox:
         app = Starlette(routes=routes, lifespan=self._lifespan)
         return SandboxMiddleware(app, self)
 
-    def _lifespan(self, app: Starlette):  # noqa: ANN202 - Starlette's lifespan protocol
+    def _lifespan(self, app: Starlette):
         sandbox = self
 
         class _Lifespan:
@@ -166,7 +173,9 @@ class SandboxMiddleware:
                 response = module.error_response(kind, status, 1.0)
             break
         if response is None and service in self.sandbox.route_modules:
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
             module = self.sandbox.route_modules[service]
             if not module.is_authorized(path, headers, query):
                 response = module.error_response("401", 401, None)

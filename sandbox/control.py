@@ -43,7 +43,9 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
         if "seed" in body:
             sandbox.faults.reseed(int(body.pop("seed")))
         try:
-            rules = [sandbox.faults.add(**spec) for spec in body.get("rules", [body] if body else [])]
+            rules = [
+                sandbox.faults.add(**spec) for spec in body.get("rules", [body] if body else [])
+            ]
         except (TypeError, ValueError) as exc:
             return _error(str(exc))
         return JSONResponse({"ok": True, "rules": [vars(r) for r in rules]})

@@ -42,7 +42,9 @@ def _config(sandbox: Sandbox, host: str, port: int) -> uvicorn.Config:
     )
 
 
-def start_in_thread(sandbox: Sandbox, host: str = "127.0.0.1", port: int | None = None) -> RunningSandbox:
+def start_in_thread(
+    sandbox: Sandbox, host: str = "127.0.0.1", port: int | None = None
+) -> RunningSandbox:
     """Start the sandbox on a free port in a daemon thread and wait until it answers."""
     port = port or free_port(host)
     sandbox.base_url = f"http://{host}:{port}"

@@ -12,9 +12,9 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from coalition.settings import reload_settings  # noqa: E402
-from sandbox.app import Sandbox  # noqa: E402
-from sandbox.runner import RunningSandbox, start_in_thread  # noqa: E402
+from coalition.settings import reload_settings
+from sandbox.app import Sandbox
+from sandbox.runner import RunningSandbox, start_in_thread
 
 
 class SandboxHandle:
@@ -74,7 +74,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def sandbox(sandbox_server: RunningSandbox, env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxHandle]:
+def sandbox(
+    sandbox_server: RunningSandbox, env: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SandboxHandle]:
     """The shared sandbox, reset to an empty workspace, with settings pointing every client at it."""
     handle = SandboxHandle(sandbox_server)
     handle.reset("empty")

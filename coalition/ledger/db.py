@@ -26,14 +26,14 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:  # noqa: ANN001
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("ledger times must be timezone-aware")
         return value.astimezone(UTC)
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:  # noqa: ANN001
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
@@ -51,7 +51,7 @@ def _engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+        def _pragmas(dbapi_connection, _record) -> None:
             # pysqlite's own implicit BEGIN is turned off so ours (IMMEDIATE) is the only one.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
@@ -62,7 +62,7 @@ def _engine(url: str) -> Engine:
 
         # Serialise SQLite writers explicitly so concurrent runs queue instead of failing.
         @event.listens_for(engine, "begin")
-        def _begin(conn) -> None:  # noqa: ANN001
+        def _begin(conn) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine

@@ -15,7 +15,9 @@ class IntakeRecord(Base):
 
     __tablename__ = "intakes"
     intake_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    person_key: Mapped[str | None] = mapped_column(String(64), index=True)  # salted hash, for duplicates
+    person_key: Mapped[str | None] = mapped_column(
+        String(64), index=True
+    )  # salted hash, for duplicates
     received_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(30), index=True)
     category: Mapped[str | None] = mapped_column(String(40))
