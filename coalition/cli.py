@@ -16,7 +16,7 @@ from rich.table import Table
 from coalition.settings import ConfigError
 
 console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 app = typer.Typer(
     help="Automation bot of the coalition: Airtable, Google Sheets/Docs and Slack, joined by Prefect flows.",
@@ -39,7 +39,9 @@ T = TypeVar("T")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code)
 
 

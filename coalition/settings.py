@@ -122,6 +122,8 @@ class RoutingConfig(_Strict):
     default_income_limit_percent: int = Field(200, gt=0)
     lsc_income_limit_percent: int = Field(125, gt=0)
     attorney_required_for: list[str] = ["removal defense", "detained"]
+    # LSC-funded partners may not serve most undocumented clients; these case types are the exceptions.
+    lsc_allowed_case_types: list[str] = ["VAWA", "U visa", "T visa", "naturalization"]
     referral_reminder_hours: float = Field(48, gt=0)
     referral_expire_hours: float = Field(96, gt=0)
     approval_reminder_hours: float = Field(24, gt=0)
@@ -283,6 +285,8 @@ def _describe(error: dict[str, Any]) -> str:
     kind = error.get("type", "")
     if kind == "extra_forbidden":
         return f"key '{where}' is not a known setting (remove it or check its spelling)"
+    if kind in {"model_type", "dict_type"}:
+        return f"key '{where}' has {shown}; expected a mapping of keys (key: value lines)"
     if kind == "missing":
         return f"key '{where}' is missing"
     message = error.get("msg", "").removeprefix("Value error, ").removeprefix("Input should be ")

@@ -1,0 +1,106 @@
+"""Run reports every flow leaves behind: a markdown and a table artifact with stable keys, never personal data.
+
+A flow builds a `RunReport` (counts, requests per service, duration, per-item
+errors, plan lines for dry runs), and `publish` checks it with the privacy guard
+and writes both artifacts. Outside a Prefect run (plain unit tests) publishing is
+skipped quietly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from integrations.http import counting
+
+
+class ItemError(BaseModel):
+    """One item that failed, named by an id the bot owns (record id, Intake ID), with a reason."""
+
+    item: str
+    error: str
+
+
+class RunReport(BaseModel):
+    flow: str
+    dry_run: bool = False
+    counts: dict[str, int] = Field(default_factory=dict)
+    requests: dict[str, int] = Field(default_factory=dict)
+    duration_seconds: float = 0.0
+    errors: list[ItemError] = Field(default_factory=list)
+    plan: list[str] = Field(default_factory=list)
+
+    def summary_lines(self) -> list[str]:
+        head = f"{self.flow}{' (dry run: nothing written)' if self.dry_run else ''}"
+        counts = ", ".join(f"{k} {v}" for k, v in self.counts.items()) or "nothing to do"
+        requests = ", ".join(f"{k} {v}" for k, v in sorted(self.requests.items())) or "none"
+        lines = [f"{head}: {counts}", f"requests: {requests}; {self.duration_seconds:.1f} s"]
+        lines += [f"plan: {line}" for line in self.plan]
+        lines += [f"error: {e.item}: {e.error}" for e in self.errors]
+        return lines
+
+    def markdown(self) -> str:
+        rows = "\n".join(f"| {k} | {v} |" for k, v in self.counts.items())
+        reqs = "\n".join(f"| {k} | {v} |" for k, v in sorted(self.requests.items()))
+        parts = [
+            f"# {self.flow}{' — dry run, nothing written' if self.dry_run else ''}",
+            f"Duration: {self.duration_seconds:.1f} s",
+            "## Counts\n| what | count |\n|---|---|\n" + rows
+            if rows
+            else "## Counts\nNothing to do.",
+            "## Requests per service\n| service | requests |\n|---|---|\n" + reqs if reqs else "",
+        ]
+        if self.plan:
+            parts.append("## Plan\n" + "\n".join(f"- {line}" for line in self.plan))
+        if self.errors:
+            parts.append("## Errors\n" + "\n".join(f"- `{e.item}`: {e.error}" for e in self.errors))
+        return "\n\n".join(p for p in parts if p)
+
+    def table(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = [
+            {"kind": "count", "name": k, "value": v} for k, v in self.counts.items()
+        ]
+        rows += [
+            {"kind": "requests", "name": k, "value": v} for k, v in sorted(self.requests.items())
+        ]
+        rows += [{"kind": "error", "name": e.item, "value": e.error} for e in self.errors]
+        rows.append(
+            {"kind": "duration", "name": "seconds", "value": round(self.duration_seconds, 2)}
+        )
+        return rows
+
+
+@contextmanager
+def measured(report: RunReport) -> Iterator[RunReport]:
+    """Fill `report.requests` and `report.duration_seconds` from what happens inside the block."""
+    started = time.perf_counter()
+    with counting() as sent:
+        try:
+            yield report
+        finally:
+            report.duration_seconds = round(time.perf_counter() - started, 3)
+            report.requests = dict(sent)
+
+
+def publish(report: RunReport) -> None:
+    """Write the run's markdown and table artifacts (keys derived from the flow name), after the privacy check."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+    from prefect.context import FlowRunContext
+
+    from coalition.privacy import guard
+
+    markdown = report.markdown()
+    guard.check_text(markdown)
+    if FlowRunContext.get() is None:
+        return
+    key = report.flow.replace("_", "-").lower()
+    create_markdown_artifact(
+        key=f"{key}-report", markdown=markdown, description=f"{report.flow} run report"
+    )
+    create_table_artifact(
+        key=f"{key}-counts", table=report.table(), description=f"{report.flow} counts"
+    )
