@@ -37,6 +37,9 @@ class SandboxHandle:
         self.sandbox.clock.scale = 1.0
         self.sandbox.apply_seed(seed)
         self.sandbox.journal.clear()
+        from integrations.slack import forget_channels
+
+        forget_channels()  # a reset workspace reuses channel ids for other channels
 
     def journal(self, service: str | None = None, since: int = 0) -> list[dict]:
         return self.sandbox.journal.as_dicts(since, service)

@@ -146,7 +146,7 @@ class Evaluation:
 
     partner_id: str
     excluded_by: str | None = None  # a rule code from matching.RULES
-    language_fit: int = 0  # 2 speaks the language, 1 through an interpreter
+    language_fit: int = 0  # 3 first language, 2 another of theirs, 1 through an interpreter
     geo_fit: int = 0  # 3 county, 2 whole state, 1 remote
     capacity_left: int = 0
 
@@ -179,7 +179,30 @@ class Decision:
     partner_id: str | None = None
     evaluations: tuple[Evaluation, ...] = ()
     duplicate_of: str | None = None
+    place: str | None = None  # county or state, as shown to partners
+    language: str | None = None
+    capacity: tuple[int, int] | None = None  # (slots left, weekly capacity) of the chosen partner
 
     @property
     def status(self) -> Status:
         return ACTION_STATUS[self.action]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRow:
+    """One intake row after validation: the case, or the problems that keep it from routing."""
+
+    intake_id: str
+    case: IntakeCase | None
+    problems: tuple[RowProblem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A Slack message owed: a stable key, its kind, the channel, and a payload without personal data."""
+
+    key: str
+    kind: str
+    channel: str
+    payload: dict
+    created_at: datetime | None = None

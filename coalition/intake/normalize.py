@@ -19,6 +19,7 @@ MAX_CELL = 5_000  # characters kept from one free-text cell; partners read it in
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 # Bidi controls and zero-width characters: invisible, and they can disguise text.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_QUOTES = str.maketrans(dict.fromkeys("\u2018\u2019\u02bc\u02bb`\u00b4", "'"))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -35,7 +36,8 @@ def clean_text(value: object, limit: int = MAX_CELL) -> str:
 
 def fold(text: str) -> str:
     """A key for comparing words: lower case, accents and Arabic diacritics removed, spaces collapsed."""
-    text = unicodedata.normalize("NFKD", clean_text(text, 100_000).casefold().translate(_DIGITS))
+    text = clean_text(text, 100_000).casefold().translate(_DIGITS).translate(_QUOTES)
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = re.sub("[\u064b-\u0652\u0640]", "", text)  # harakat and tatweel
     text = re.sub("[\u0622\u0623\u0625]", "\u0627", text)  # alef variants
@@ -158,10 +160,18 @@ _NO_INCOME = re.compile(
 )
 _AMOUNT = re.compile(r"(\d+(?:[.,]\d+)*)\s*(k|mil|thousand|grand)?\b")
 _PERIODS = (
-    (re.compile(r"\b(?:year|yr|annual|annually|yearly|ano|anual|an|anne|sanwe)\b|/\s*y\b|سنو|سنة"), 1 / 12),
-    (re.compile(r"\b(?:week|wk|weekly|semana|semanal|semaine|semen)\b|/\s*w\b|اسبوع|أسبوع"), 52 / 12),
+    (
+        re.compile(
+            r"\b(?:year|yr|annual|annually|yearly|ano|anual|per an|par an|anne|chak ane)\b|/\s*y\b|سنو|سنة"
+        ),
+        1 / 12,
+    ),
+    (
+        re.compile(r"\b(?:week|wk|weekly|semana|semanal|semaine|semen)\b|/\s*w\b|اسبوع|أسبوع"),
+        52 / 12,
+    ),
     (re.compile(r"\b(?:every two weeks|biweekly|cada dos semanas|quincena|quincenal)\b"), 26 / 12),
-    (re.compile(r"\b(?:hour|hr|hora|heure|le)\b|/\s*h\b|ساعة"), 40 * 52 / 12),
+    (re.compile(r"\b(?:hour|hr|hora|heure)\b|/\s*h\b|ساعة"), 40 * 52 / 12),
     (re.compile(r"\b(?:day|dia|diario|jour|jou)\b|/\s*d\b|يوم"), 22),
     (re.compile(r"\b(?:month|mo|monthly|mes|mensual|mois|mwa)\b|/\s*m\b|شهر"), 1.0),
 )
@@ -190,6 +200,8 @@ def parse_income(value: str) -> tuple[float | None, str | None]:
         return None, None
     if _NO_INCOME.match(text):
         return 0.0, None
+    if re.match(r"^-\s*\$?\d", text):
+        return None, "income_unreadable"
     amounts: list[float] = []
     for match in _AMOUNT.finditer(text):
         number = _number(match[1])
@@ -199,7 +211,11 @@ def parse_income(value: str) -> tuple[float | None, str | None]:
     if not amounts:
         return None, "income_unreadable"
     # A range ("1500-2000") counts at its middle; several figures at their sum would over-count.
-    amount = sum(amounts[:2]) / len(amounts[:2]) if re.search(r"\d\s*(?:-|to|a)\s*\$?\d", text) else amounts[0]
+    amount = (
+        sum(amounts[:2]) / len(amounts[:2])
+        if re.search(r"\d\s*(?:-|to|a)\s*\$?\d", text)
+        else amounts[0]
+    )
     factor, stated = 1.0, False
     for pattern, multiplier in _PERIODS:
         if pattern.search(text):
@@ -220,7 +236,7 @@ _NUMBER_WORDS = {
     "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6,
     "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12,
     "un": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8,
-    "neuf": 9, "dix": 10, "youn": 1, "de": 2, "twa": 3, "kat": 4, "senk": 5, "sis": 6,
+    "neuf": 9, "dix": 10, "youn": 1, "twa": 3, "kat": 4, "senk": 5, "sis": 6,
     "wit": 8, "nef": 9, "just me": 1, "only me": 1, "solo yo": 1, "yo solo": 1,
     "واحد": 1, "اثنان": 2, "اثنين": 2, "ثلاثة": 3, "اربعة": 4, "خمسة": 5, "ستة": 6,
 }  # fmt: skip
@@ -235,6 +251,9 @@ def parse_household(value: str) -> int | None:
     match = re.search(r"\d+", text)
     if match:
         size = int(match[0]) if len(match[0]) <= 4 else 0
+        # "me and 2 kids", "yo y 3 hijos": the person counts too
+        if re.match(r"^(?:me|myself|yo|mwen|moi)\s+(?:and|y|ak|et|\+|&)\s+\d", text):
+            size += 1
     else:
         size = next((n for w, n in _NUMBER_WORDS.items() if re.search(rf"\b{w}\b", text)), 0)
     return size if 1 <= size <= MAX_HOUSEHOLD else None
@@ -242,7 +261,20 @@ def parse_household(value: str) -> int | None:
 
 _YES = {"yes", "y", "si", "sí", "true", "1", "x", "oui", "wi", "sim", "نعم", "ok", "okay", "i agree",
         "acepto", "de acuerdo", "agree", "yes i consent", "✓", "✔", "☑"}  # fmt: skip
-_NO = {"no", "n", "false", "0", "non", "non merci", "nao", "não", "لا", "pa", "no acepto", "decline"}
+_NO = {
+    "no",
+    "n",
+    "false",
+    "0",
+    "non",
+    "non merci",
+    "nao",
+    "não",
+    "لا",
+    "pa",
+    "no acepto",
+    "decline",
+}
 
 
 def parse_yes_no(value: str) -> bool | None:
@@ -317,7 +349,18 @@ def normalize_county(value: str) -> str | None:
     for word, shown in (("parish", "Parish"), ("borough", "Borough")):
         if re.search(rf"\b{word}\b", fold(text)):
             suffix = shown
-    name = " ".join(w[:1].upper() + w[1:] for w in key.split(" "))
+    # Keep the person's spelling (accents, "DeKalb") unless it is all one case.
+    name = re.sub(r"[^\w\s'’-]", " ", text)
+    name = re.sub(r"^\s*(?:condado de|county of|comt[eé] de)\s+", "", name, flags=re.I)
+    name = re.sub(
+        r"\s*\b(?:county|co|cnty|parish|borough|condado|comt[eé])\s*$", "", name, flags=re.I
+    )
+    name = " ".join(name.split())
+    if name.islower() or name.isupper():
+        name = re.sub(r"(^|[\s'-])(\w)", lambda m: m[1] + m[2].upper(), name.lower())
+    name = re.sub(r"^(?:st|St|ST)\s", "Saint ", name)
+    if not name or fold(name).replace("’", "'") != key:
+        name = key
     return f"{name} {suffix}"
 
 
@@ -344,7 +387,9 @@ BUILTIN_LANGUAGE_ALIASES: dict[str, str] = {
 }  # fmt: skip
 
 
-def language_aliases(extra: Mapping[str, str] | None = None, canonical: Iterable[str] = ()) -> dict[str, str]:
+def language_aliases(
+    extra: Mapping[str, str] | None = None, canonical: Iterable[str] = ()
+) -> dict[str, str]:
     """Folded alias -> canonical language, the built-ins plus config (roster.yaml) ones."""
     table = {fold(k): v for k, v in BUILTIN_LANGUAGE_ALIASES.items()}
     table.update({fold(name): name for name in canonical})
@@ -363,7 +408,11 @@ def normalize_languages(value: str, aliases: Mapping[str, str] | None = None) ->
     found: list[str] = []
     for part in re.split(r"\s*(?:[,;/&+|()\n]|\band\b|\by\b|\bet\b|\bو\b)\s*", text):
         part = part.strip(" .-'\"")
-        part = re.sub(r"^(?:only|solo|solamente|seulement|mainly|mostly|some|un poco de|a little)\s+", "", part)
+        part = re.sub(
+            r"^(?:only|solo|solamente|seulement|mainly|mostly|some|un poco de|a little)\s+",
+            "",
+            part,
+        )
         name = table.get(part) or table.get(part.split(" ")[0]) if part else None
         if name and name not in found:
             found.append(name)

@@ -7,6 +7,7 @@ here works in UTC, as the API does when no `timeZone` is given.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -69,6 +70,10 @@ _FIXED_UNITS = {
 _MONTHS_PER_UNIT = {"months": 1, "quarters": 3, "years": 12}
 
 
+_HAS_YEAR = re.compile(r"\d{4}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2}")
+_DEFAULT_PARTS = datetime(2000, 1, 1)  # missing day/month/time become 1/January/midnight, not today's
+
+
 def iso_ms(moment: datetime) -> str:
     """The API's timestamp form: UTC, milliseconds, `Z`."""
     moment = moment.astimezone(UTC)
@@ -93,6 +98,7 @@ def parse_iso(text: str) -> datetime | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_loose(text: str) -> datetime | None:
     """ISO first, then the many forms people type ('May 1, 2024', '5/1/2024 3pm'), or None."""
     text = text.strip()
@@ -101,8 +107,11 @@ def parse_loose(text: str) -> datetime | None:
     found = parse_iso(text)
     if found is not None:
         return found
+    # dateutil reads "5" as the 5th of this month; insist on a year, as a person writing a date would.
+    if not _HAS_YEAR.search(text):
+        return None
     try:
-        return as_utc(dateutil_parser.parse(text))
+        return as_utc(dateutil_parser.parse(text, default=_DEFAULT_PARTS))
     except (ValueError, OverflowError):
         return None
 

@@ -89,9 +89,7 @@ def invalid_offset(offset: str) -> AirtableError:
 
 
 def rate_limited() -> AirtableError:
-    return AirtableError(
-        429, "RATE_LIMIT_REACHED", "Rate limit exceeded. Please try again later"
-    )
+    return AirtableError(429, "RATE_LIMIT_REACHED", "Rate limit exceeded. Please try again later")
 
 
 SERVER_ERROR_TYPES = {

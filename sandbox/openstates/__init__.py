@@ -1,1 +1,1 @@
-"""Emulated openstates service."""
+"""Emulated Open States API v3 (legislation): `GET /bills` and bill detail, under /openstates."""

@@ -41,37 +41,37 @@ REGION_OF_STATE: dict[str, str] = {
     "CO": "West",
 }
 
-# County -> cities people write on the form. Iowa and Tennessee have no member
-# organization: rows from there have nowhere to go but triage.
+# County -> cities people write on the form. No city shares a county's or an
+# organization's name, so the leak scanner can tell a person's city from the county a
+# notice may name. Iowa and Tennessee have no member: rows from there go to triage.
 COUNTIES: dict[str, dict[str, list[str]]] = {
     "TX": {
         "Harris": ["Houston", "Pasadena", "Baytown"],
         "Fort Bend": ["Sugar Land", "Rosenberg"],
-        "Dallas": ["Dallas", "Garland", "Irving"],
+        "Dallas": ["Garland", "Irving", "Grand Prairie"],
         "Tarrant": ["Fort Worth", "Arlington"],
-        "El Paso": ["El Paso", "Socorro"],
+        "El Paso": ["Socorro", "Horizon City"],
         "Hidalgo": ["McAllen", "Edinburg", "Pharr"],
     },
     "CA": {
-        "Los Angeles": ["Los Angeles", "Pomona", "Long Beach"],
-        "San Diego": ["San Diego", "Chula Vista", "Escondido"],
-        "Fresno": ["Fresno", "Sanger"],
+        "Los Angeles": ["Pomona", "Long Beach", "Inglewood"],
+        "San Diego": ["Chula Vista", "Escondido", "El Cajon"],
+        "Fresno": ["Sanger", "Clovis", "Reedley"],
         "Tulare": ["Visalia", "Porterville"],
     },
     "FL": {
-        "Miami-Dade": ["Miami", "Hialeah", "Homestead"],
+        "Miami-Dade": ["Hialeah", "Homestead", "Doral"],
         "Broward": ["Fort Lauderdale", "Hollywood"],
-        "Palm Beach": ["West Palm Beach", "Lake Worth Beach"],
+        "Palm Beach": ["Lake Worth Beach", "Boynton Beach"],
     },
     "NY": {
         "Kings": ["Brooklyn"],
-        "Queens": ["Queens", "Flushing", "Jamaica"],
+        "Queens": ["Flushing", "Jackson Heights", "Corona"],
         "New York": ["Manhattan"],
-        "Bronx": ["Bronx"],
-        "Westchester": ["Yonkers", "White Plains"],
+        "Westchester": ["Yonkers", "White Plains", "Port Chester"],
     },
     "IL": {"Cook": ["Chicago", "Cicero"], "DuPage": ["Aurora", "Wheaton"]},
-    "AZ": {"Maricopa": ["Phoenix", "Mesa", "Glendale"], "Pima": ["Tucson"]},
+    "AZ": {"Maricopa": ["Phoenix", "Glendale", "Tempe"], "Pima": ["Tucson"]},
     "GA": {
         "Fulton": ["Atlanta"],
         "DeKalb": ["Decatur", "Clarkston"],
@@ -79,13 +79,18 @@ COUNTIES: dict[str, dict[str, list[str]]] = {
     },
     "MA": {"Suffolk": ["Boston", "Chelsea"], "Middlesex": ["Somerville", "Framingham"]},
     "NJ": {"Hudson": ["Jersey City", "Union City"], "Essex": ["Newark"]},
-    "WA": {"King": ["Seattle", "Kent", "Tukwila"], "Yakima": ["Yakima", "Wapato"]},
-    "NC": {"Mecklenburg": ["Charlotte"], "Wake": ["Raleigh", "Cary"]},
-    "CO": {"Denver": ["Denver"], "Adams": ["Aurora", "Commerce City"]},
+    "WA": {
+        "King": ["Seattle", "Tukwila", "Burien"],
+        "Yakima": ["Wapato", "Toppenish", "Sunnyside"],
+    },
+    "NC": {"Mecklenburg": ["Charlotte"], "Wake": ["Raleigh", "Garner"]},
+    "CO": {"Adams": ["Commerce City", "Thornton"], "Arapahoe": ["Englewood", "Littleton"]},
     "IA": {"Polk": ["Des Moines"]},
     "TN": {"Davidson": ["Nashville"]},
 }
 
 
 def all_cities() -> set[str]:
-    return {city for counties in COUNTIES.values() for cities in counties.values() for city in cities}
+    return {
+        city for counties in COUNTIES.values() for cities in counties.values() for city in cities
+    }

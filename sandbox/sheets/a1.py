@@ -16,7 +16,9 @@ MAX_ROWS = 10_000_000  # no sheet can be taller than the 10M-cell workbook limit
 
 _CELL = re.compile(r"^\$?([A-Za-z]{0,3})\$?([0-9]*)$")
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_LOOKS_LIKE_CELL = re.compile(r"^(?:[A-Za-z]{1,3}[0-9]+|[Rr][0-9]*[Cc][0-9]*|[A-Za-z]{1,3}|[0-9]+)$")
+_LOOKS_LIKE_CELL = re.compile(
+    r"^(?:[A-Za-z]{1,3}[0-9]+|[Rr][0-9]*[Cc][0-9]*|[A-Za-z]{1,3}|[0-9]+)$"
+)
 
 
 class A1Error(ValueError):

@@ -80,7 +80,7 @@ def store_user_entered(value: Any) -> Any:
 
 
 def parse_number(text: str) -> int | float | Number | None:
-    """"1,200" -> 1200, "$100" -> Number(100, "$100.00"), "12%" -> Number(0.12, "12%")."""
+    """ "1,200" -> 1200, "$100" -> Number(100, "$100.00"), "12%" -> Number(0.12, "12%")."""
     match = _NUMBER.match(text)
     if not match or not (match["int"] or (match["frac"] and len(match["frac"]) > 1)):
         return None
@@ -89,9 +89,7 @@ def parse_number(text: str) -> int | float | Number | None:
     negative = "-" in (match["sign"], match["sign2"])
     digits = match["int"].replace(",", "")
     literal = (digits or "0") + (match["frac"] or "") + (match["exp"] or "")
-    number: int | float = (
-        float(literal) if match["frac"] or match["exp"] else int(literal)
-    )
+    number: int | float = float(literal) if match["frac"] or match["exp"] else int(literal)
     if negative:
         number = -number
     if match["pct"]:

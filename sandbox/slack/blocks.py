@@ -69,7 +69,9 @@ class _Errors:
         self.items.append(f"{message} [json-pointer:{pointer}]")
 
 
-def validate_blocks(blocks: Any, *, surface: str = "message", pointer: str = "/blocks") -> list[str]:
+def validate_blocks(
+    blocks: Any, *, surface: str = "message", pointer: str = "/blocks"
+) -> list[str]:
     """Every reason Slack would refuse these blocks; empty when they are valid."""
     errors = _Errors()
     limit = MESSAGE_MAX_BLOCKS if surface == "message" else VIEW_MAX_BLOCKS
@@ -135,10 +137,9 @@ def _section(errors: _Errors, block: dict, ptr: str) -> None:
         errors.add(ptr, "must provide either text or fields")
     if text is not None:
         _text(errors, text, f"{ptr}/text", 3000)
-    if fields is not None:
-        if _array(errors, fields, f"{ptr}/fields", 10):
-            for i, field in enumerate(fields):
-                _text(errors, field, f"{ptr}/fields/{i}", 2000)
+    if fields is not None and _array(errors, fields, f"{ptr}/fields", 10):
+        for i, field in enumerate(fields):
+            _text(errors, field, f"{ptr}/fields/{i}", 2000)
     if block.get("accessory") is not None:
         _element(errors, block["accessory"], f"{ptr}/accessory", SECTION_ACCESSORIES)
 

@@ -2,14 +2,16 @@
 
 from coalition.ledger.tables.alerts import BillState, PostedMessage
 from coalition.ledger.tables.common import AuditEntry, FlowHealth, Watermark
-from coalition.ledger.tables.intake import IntakeRecord, Referral, ReferralEvent
-from coalition.ledger.tables.roster import MemberState, Partner
+from coalition.ledger.tables.intake import IntakeNotice, IntakeRecord, Referral, ReferralEvent
+from coalition.ledger.tables.roster import ContactState, MemberState, Partner
 from coalition.ledger.tables.summary import SummaryDocument
 
 __all__ = [
     "AuditEntry",
     "BillState",
+    "ContactState",
     "FlowHealth",
+    "IntakeNotice",
     "IntakeRecord",
     "MemberState",
     "Partner",

@@ -1,4 +1,9 @@
-"""Ledger tables of roster sync: the partner directory routing reads, and each member's last known state."""
+"""Ledger tables of roster sync: the partner directory routing reads, and what the last sync knew of each record.
+
+MemberState and ContactState are the index an incremental sync decides from. They
+hold organization data, dates, finding codes and keyed hashes; a contact's name,
+email or phone never reaches them.
+"""
 
 from __future__ import annotations
 
@@ -44,6 +49,21 @@ class MemberState(Base):
     membership_status: Mapped[str | None] = mapped_column(String(40))
     dues_paid_through: Mapped[date | None]
     data_issues_hash: Mapped[str | None] = mapped_column(String(64))
+    last_verified: Mapped[date | None]
+    finding_keys: Mapped[list] = mapped_column(JSON, default=list)  # codes and record ids only
+    row_hash: Mapped[str | None] = mapped_column(String(64))  # the bot's cells of its directory row
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     removed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ContactState(Base):
+    """What the last sync saw of a contact: its organizations, keyed hashes of email and phone, finding codes."""
+
+    __tablename__ = "contact_state"
+    contact_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    member_ids: Mapped[list] = mapped_column(JSON, default=list)
+    email_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    finding_keys: Mapped[list] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

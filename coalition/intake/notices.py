@@ -1,0 +1,156 @@
+"""The Slack messages intake routing owes, as PII-free payloads with stable keys, and their rendering.
+
+A payload holds ids, category labels (survivor types already "protected category"),
+language, county, urgency words and partner names: nothing that identifies a person.
+Keys are stable, so a notice recorded twice is one row and posted once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from coalition.intake import classify, urgency
+from coalition.intake.models import Notice as NoticeState
+from coalition.templating import Templates, fallback_text
+
+REFERRAL_NOTICE = "referral_notice"
+REFERRAL_DIGEST = "referral_digest"
+REFERRAL_REMINDER = "referral_reminder"
+TRIAGE_ALERT = "triage_alert"
+APPROVAL_REQUEST = "approval_request"
+APPROVAL_REMINDER = "approval_reminder"
+REROUTE_NOTICE = "reroute_notice"
+PARTNER_SHEET_ERROR = "partner_sheet_error"
+MAX_LINES = 40  # list lines per message, leaving room for header, context and actions in 50 blocks
+
+TEMPLATES = {
+    REFERRAL_NOTICE: "slack/referral_notice.json.j2",
+    REFERRAL_DIGEST: "slack/referral_digest.json.j2",
+    REFERRAL_REMINDER: "slack/referral_digest.json.j2",
+    TRIAGE_ALERT: "slack/triage_alert.json.j2",
+    APPROVAL_REQUEST: "slack/approval_request.json.j2",
+    APPROVAL_REMINDER: "slack/approval_request.json.j2",
+    REROUTE_NOTICE: "slack/reroute_notice.json.j2",
+    PARTNER_SHEET_ERROR: "slack/partner_sheet_error.json.j2",
+}
+
+
+def sheet_url(spreadsheet_id: str) -> str:
+    return f"https://docs.google.com/spreadsheets/d/{spreadsheet_id}/edit"
+
+
+def group_key(prefix: str, ids: Iterable[str]) -> str:
+    """A stable key for a message about a set of ids."""
+    digest = hashlib.sha256("\n".join(sorted(set(ids))).encode()).hexdigest()[:16]
+    return f"{prefix}:{digest}"
+
+
+def case_item(
+    *,
+    intake_id: str,
+    category: str | None,
+    language: str | None,
+    place: str | None,
+    urgency_codes: Sequence[str] = (),
+    urgent: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One case as any message may show it."""
+    return {
+        "intake_id": intake_id,
+        "category": classify.label(category),
+        "language": language or "not stated",
+        "place": place or "not stated",
+        "urgent": urgent,
+        "urgency": urgency.describe(tuple(urgency_codes)) if urgent else "not urgent",
+        **extra,
+    }
+
+
+def partner_notices(
+    partner_id: str,
+    partner_name: str,
+    channel: str,
+    spreadsheet_id: str,
+    items: Sequence[Mapping[str, Any]],
+    threshold: int,
+) -> list[NoticeState]:
+    """One notice per referral, or one digest when there are more than `threshold`."""
+    base = {
+        "partner_id": partner_id,
+        "partner_name": partner_name,
+        "sheet_url": sheet_url(spreadsheet_id),
+    }
+    if len(items) > threshold:
+        key = group_key(f"referral-digest:{partner_id}", [i["referral_id"] for i in items])
+        return [
+            NoticeState(key, REFERRAL_DIGEST, channel, {**base, "items": [dict(i) for i in items]})
+        ]
+    return [
+        NoticeState(
+            f"referral:{item['referral_id']}",
+            REFERRAL_NOTICE,
+            channel,
+            {**base, "item": dict(item)},
+        )
+        for item in items
+    ]
+
+
+def partner_reminder(
+    partner_id: str,
+    partner_name: str,
+    channel: str,
+    spreadsheet_id: str,
+    items: Sequence[Mapping[str, Any]],
+) -> NoticeState:
+    key = group_key(f"referral-reminder:{partner_id}", [i["referral_id"] for i in items])
+    payload = {
+        "partner_id": partner_id,
+        "partner_name": partner_name,
+        "sheet_url": sheet_url(spreadsheet_id),
+        "items": [dict(i) for i in items],
+    }
+    return NoticeState(key, REFERRAL_REMINDER, channel, payload)
+
+
+def staff_notice(
+    kind: str, channel: str, items: Sequence[Mapping[str, Any]], prefix: str
+) -> NoticeState:
+    """A list message to staff (triage alert, approval request or reminder, re-routes)."""
+    key = group_key(prefix, [i["intake_id"] + ":" + str(i.get("attempt", "")) for i in items])
+    return NoticeState(key, kind, channel, {"items": [dict(i) for i in items]})
+
+
+def partner_sheet_error(
+    channel: str, partner_id: str, partner_name: str, error: str, count: int, day: str
+) -> NoticeState:
+    """One ops alert per partner per day, however many runs hit the broken sheet."""
+    payload = {
+        "partner_id": partner_id,
+        "partner_name": partner_name,
+        "error": error,
+        "count": count,
+    }
+    return NoticeState(
+        f"ops:partner-sheet:{partner_id}:{day}", PARTNER_SHEET_ERROR, channel, payload
+    )
+
+
+def render(
+    notice: NoticeState, templates: Templates | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """(fallback text, blocks) of a notice."""
+    templates = templates or Templates()
+    payload = dict(notice.payload)
+    context: dict[str, Any] = dict(payload)
+    items = payload.get("items")
+    if items is not None:
+        context.update(shown=MAX_LINES, hidden=max(len(items) - MAX_LINES, 0))
+    context["reminder"] = notice.kind in {REFERRAL_REMINDER, APPROVAL_REMINDER}
+    if notice.kind in {APPROVAL_REQUEST, APPROVAL_REMINDER}:
+        context["all_ids"] = ",".join(i["intake_id"] for i in items[:MAX_LINES])
+    blocks = templates.render_blocks(TEMPLATES[notice.kind], **context)
+    return fallback_text(blocks), blocks

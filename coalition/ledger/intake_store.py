@@ -1,0 +1,742 @@
+"""Intake routing's reads and writes of the ledger, each one transaction that is safe to race.
+
+Who wins a race is decided by the database, so it holds on SQLite and PostgreSQL
+alike and across workers: a new intake is claimed by inserting its primary key
+(INSERT ... ON CONFLICT DO NOTHING, then reading back whose claim token stuck), a
+re-route or approval by a conditional UPDATE ... WHERE status = <expected>, a
+referral attempt by the unique (intake, attempt) pair, and each referral step by
+UPDATE ... WHERE state = <expected>. Work left half-done by a crashed run carries
+a lease; once it lapses another run adopts it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from coalition.intake.models import Notice as NoticeState
+from coalition.ledger.db import Ledger, utcnow
+from coalition.ledger.tables.common import Watermark
+from coalition.ledger.tables.intake import IntakeNotice, IntakeRecord, Referral, ReferralEvent
+from coalition.ledger.tables.roster import Partner
+
+SALT_KEY = "intake:hash-salt"
+LEASE = timedelta(minutes=15)  # longer than any run; a crashed run's claims lapse after it
+CHUNK = 500  # ids per IN (...) clause
+
+# Referral states
+CLAIMED, WRITTEN, NOTIFIED = "claimed", "written", "notified"
+ACCEPTED, DECLINED, EXPIRED, FAILED = "accepted", "declined", "expired", "failed"
+PENDING_STATES = (CLAIMED, WRITTEN, NOTIFIED)
+CLOSED_STATES = (DECLINED, EXPIRED, FAILED)  # the partner is out for this intake
+
+
+@dataclass(frozen=True)
+class IntakeState:
+    """A snapshot of one intake's ledger record (ids, codes, times)."""
+
+    intake_id: str
+    status: str
+    row_hash: str | None = None
+    received_at: datetime | None = None
+    category: str | None = None
+    urgent: bool = False
+    urgency: str | None = None
+    place: str | None = None
+    language: str | None = None
+    reason_code: str | None = None
+    reason: str | None = None
+    duplicate_of: str | None = None
+    suggested_partner: str | None = None
+    chosen_partner: str | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    approval_reminded_at: datetime | None = None
+    current_referral: str | None = None
+    current_partner: str | None = None
+    routed_at: datetime | None = None
+    pending_notice: str | None = None
+    evaluation: dict | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReferralState:
+    """A snapshot of one referral."""
+
+    referral_id: str
+    intake_id: str
+    attempt: int
+    partner_id: str
+    state: str
+    category: str | None = None
+    urgent: bool = False
+    reason: str | None = None
+    claim_token: str | None = None
+    created_at: datetime | None = None
+    written_at: datetime | None = None
+    notified_at: datetime | None = None
+    reminded_at: datetime | None = None
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    decline_reason: str | None = None
+
+
+@dataclass
+class IntakeWrite:
+    """Everything the ledger keeps of one decided intake (no personal data)."""
+
+    intake_id: str
+    status: str
+    row_hash: str | None = None
+    phone_key: str | None = None
+    email_key: str | None = None
+    received_at: datetime | None = None
+    category: str | None = None
+    urgent: bool = False
+    urgency: str | None = None
+    place: str | None = None
+    language: str | None = None
+    reason_code: str | None = None
+    reason: str | None = None
+    duplicate_of: str | None = None
+    suggested_partner: str | None = None
+    evaluation: dict | None = None
+    pending_notice: str | None = None  # a staff message this decision calls for
+    # set when the decision routes the case now
+    referral_id: str | None = None
+    partner_id: str | None = None
+    attempt: int = 0
+    # Transition guard for intakes already in the ledger: only from these statuses.
+    expected_status: tuple[str, ...] = ()
+    notices: list[NoticeState] = field(default_factory=list)
+
+    @property
+    def is_new(self) -> bool:
+        return not self.expected_status
+
+
+def _snapshot(row: IntakeRecord) -> IntakeState:
+    return IntakeState(**{f: getattr(row, f) for f in IntakeState.__dataclass_fields__})
+
+
+def _referral(row: Referral) -> ReferralState:
+    return ReferralState(**{f: getattr(row, f) for f in ReferralState.__dataclass_fields__})
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(table).on_conflict_do_nothing(), rows)
+
+
+def new_token() -> str:
+    """A run's claim token."""
+    return secrets.token_hex(8)
+
+
+class IntakeStore:
+    """The ledger as intake routing sees it."""
+
+    def __init__(self, ledger: Ledger, token: str | None = None) -> None:
+        self.ledger = ledger
+        self.token = token or new_token()
+
+    # ------------------------------------------------------------ salt
+    def salt(self, create: bool = True) -> str | None:
+        """The secret that keys every hash; created once, by whichever run gets there first."""
+        with self.ledger.session() as session:
+            row = session.get(Watermark, SALT_KEY)
+            if row is not None or not create:
+                return row.value if row else None
+            _insert_ignoring_conflicts(
+                session,
+                Watermark,
+                [{"key": SALT_KEY, "value": secrets.token_hex(32), "updated_at": utcnow()}],
+            )
+        with self.ledger.session() as session:
+            return session.get(Watermark, SALT_KEY).value  # type: ignore[union-attr]
+
+    # ------------------------------------------------------------ reads
+    def intakes(self, ids: Iterable[str]) -> dict[str, IntakeState]:
+        wanted = sorted(set(ids))
+        found: dict[str, IntakeState] = {}
+        with self.ledger.session() as session:
+            for chunk in _chunks(wanted):
+                rows = session.scalars(
+                    select(IntakeRecord).where(IntakeRecord.intake_id.in_(chunk))
+                )
+                found.update({r.intake_id: _snapshot(r) for r in rows})
+        return found
+
+    def intakes_in(self, statuses: Iterable[str]) -> dict[str, IntakeState]:
+        with self.ledger.session() as session:
+            rows = session.scalars(
+                select(IntakeRecord).where(IntakeRecord.status.in_(list(statuses)))
+            )
+            return {r.intake_id: _snapshot(r) for r in rows}
+
+    def row_hashes(self, ids: Iterable[str]) -> dict[str, str | None]:
+        """Intake ID -> stored answers fingerprint, for the ids given that exist."""
+        return {k: v.row_hash for k, v in self.intakes(ids).items()}
+
+    def referrals_of(self, intake_ids: Iterable[str]) -> dict[str, list[ReferralState]]:
+        wanted = sorted(set(intake_ids))
+        found: dict[str, list[ReferralState]] = {}
+        with self.ledger.session() as session:
+            for chunk in _chunks(wanted):
+                rows = session.scalars(
+                    select(Referral).where(Referral.intake_id.in_(chunk)).order_by(Referral.attempt)
+                )
+                for row in rows:
+                    found.setdefault(row.intake_id, []).append(_referral(row))
+        return found
+
+    def referral(self, referral_id: str) -> ReferralState | None:
+        with self.ledger.session() as session:
+            row = session.get(Referral, referral_id)
+            return _referral(row) if row else None
+
+    def referrals_in(self, states: Iterable[str]) -> list[ReferralState]:
+        with self.ledger.session() as session:
+            rows = session.scalars(select(Referral).where(Referral.state.in_(list(states))))
+            return [_referral(r) for r in rows]
+
+    def recent_contacts(self, since: datetime) -> dict[str, list[tuple[str, datetime | None]]]:
+        """Contact key -> (intake id, received at) of intakes since `since` that were not duplicates."""
+        contacts: dict[str, list[tuple[str, datetime | None]]] = {}
+        query = select(
+            IntakeRecord.intake_id,
+            IntakeRecord.phone_key,
+            IntakeRecord.email_key,
+            IntakeRecord.received_at,
+        ).where(
+            IntakeRecord.status.notin_(["duplicate", "review"]),
+            or_(IntakeRecord.received_at >= since, IntakeRecord.created_at >= since),
+        )
+        with self.ledger.session() as session:
+            for intake_id, phone_key, email_key, received in session.execute(query):
+                for key in (phone_key, email_key):
+                    if key:
+                        contacts.setdefault(key, []).append((intake_id, received))
+        return contacts
+
+    def tried_partners(self, intake_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+        """Partners that declined, let expire, or could not receive each intake."""
+        tried: dict[str, set[str]] = {}
+        for intake_id, referrals in self.referrals_of(intake_ids).items():
+            for ref in referrals:
+                if ref.state in CLOSED_STATES:
+                    tried.setdefault(intake_id, set()).add(ref.partner_id)
+        return {k: frozenset(v) for k, v in tried.items()}
+
+    def used_since(self, since: datetime) -> dict[str, int]:
+        """Referrals per partner since `since` that still count against capacity (pending or accepted)."""
+        query = (
+            select(Referral.partner_id, func.count())
+            .where(Referral.created_at >= since, Referral.state.notin_(list(CLOSED_STATES)))
+            .group_by(Referral.partner_id)
+        )
+        with self.ledger.session() as session:
+            return {partner: int(n) for partner, n in session.execute(query)}
+
+    def partners(self) -> list[dict[str, Any]]:
+        """The partner directory as roster sync wrote it (organisation data only)."""
+        columns = [c.name for c in Partner.__table__.columns]
+        with self.ledger.session() as session:
+            rows = session.scalars(select(Partner).order_by(Partner.member_id))
+            return [{c: getattr(r, c) for c in columns} for r in rows]
+
+    def last_attempt(self, intake_id: str) -> int:
+        with self.ledger.session() as session:
+            value = session.scalar(
+                select(func.max(Referral.attempt)).where(Referral.intake_id == intake_id)
+            )
+            return int(value or 0)
+
+    # ------------------------------------------------------------ claims
+    def claim(self, writes: Sequence[IntakeWrite], now: datetime) -> set[str]:
+        """Record decisions; returns the intake ids this run won.
+
+        New intakes are inserted (a row already there belongs to another run); known
+        ones move only from their expected status. Each intake, its referral and its
+        notices commit together, so no crash leaves half of one.
+        """
+        won: set[str] = set()
+        fresh = [w for w in writes if not w.expected_status]
+        known = [w for w in writes if w.expected_status]
+        with self.ledger.session() as session:
+            _insert_ignoring_conflicts(
+                session, IntakeRecord, [self._record_row(w, now) for w in fresh]
+            )
+            mine = set()
+            for chunk in _chunks([w.intake_id for w in fresh]):
+                mine.update(
+                    session.scalars(
+                        select(IntakeRecord.intake_id).where(
+                            IntakeRecord.intake_id.in_(chunk),
+                            IntakeRecord.claim_token == self.token,
+                        )
+                    )
+                )
+            for write in fresh:
+                if write.intake_id in mine:
+                    self._after_claim(session, write, now)
+                    won.add(write.intake_id)
+        for write in known:
+            if self._claim_known(write, now):
+                won.add(write.intake_id)
+        return won
+
+    def _record_row(self, w: IntakeWrite, now: datetime) -> dict[str, Any]:
+        return {
+            "intake_id": w.intake_id,
+            "row_hash": w.row_hash,
+            "phone_key": w.phone_key,
+            "email_key": w.email_key,
+            "received_at": w.received_at,
+            "status": w.status,
+            "category": w.category,
+            "urgent": w.urgent,
+            "urgency": w.urgency,
+            "place": w.place,
+            "language": w.language,
+            "reason_code": w.reason_code,
+            "reason": w.reason,
+            "duplicate_of": w.duplicate_of,
+            "suggested_partner": w.suggested_partner,
+            "current_referral": w.referral_id,
+            "current_partner": w.partner_id,
+            "pending_notice": w.pending_notice,
+            "evaluation": w.evaluation,
+            "claim_token": self.token,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    def _claim_known(self, w: IntakeWrite, now: datetime) -> bool:
+        values = self._record_row(w, now)
+        for key in ("intake_id", "created_at", "claim_token"):
+            values.pop(key)
+        if w.referral_id:
+            values["routed_at"] = None
+        try:
+            with self.ledger.session() as session:
+                result = session.execute(
+                    update(IntakeRecord)
+                    .where(
+                        IntakeRecord.intake_id == w.intake_id,
+                        IntakeRecord.status.in_(list(w.expected_status)),
+                    )
+                    .values(**values)
+                )
+                if result.rowcount != 1:
+                    return False
+                self._after_claim(session, w, now)
+        except IntegrityError:
+            # Another run inserted the same referral attempt first: it owns this step.
+            return False
+        return True
+
+    def _after_claim(self, session: Session, w: IntakeWrite, now: datetime) -> None:
+        if w.referral_id and w.partner_id:
+            session.add(
+                Referral(
+                    referral_id=w.referral_id,
+                    intake_id=w.intake_id,
+                    attempt=w.attempt,
+                    partner_id=w.partner_id,
+                    state=CLAIMED,
+                    category=w.category,
+                    urgent=w.urgent,
+                    reason=w.reason,
+                    claim_token=self.token,
+                    lease_until=now + LEASE,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            session.flush()
+            session.add(ReferralEvent(referral_id=w.referral_id, at=now, event=CLAIMED))
+        self._add_notices(session, w.notices, now)
+
+    def _add_notices(self, session: Session, notices: Iterable[NoticeState], now: datetime) -> None:
+        _insert_ignoring_conflicts(
+            session,
+            IntakeNotice,
+            [
+                {
+                    "key": n.key,
+                    "kind": n.kind,
+                    "channel": n.channel,
+                    "payload": n.payload,
+                    "created_at": now,
+                    "attempts": 0,
+                }
+                for n in notices
+            ],
+        )
+
+    def add_notices(self, notices: Iterable[NoticeState], now: datetime) -> None:
+        with self.ledger.session() as session:
+            self._add_notices(session, list(notices), now)
+
+    def adopt_stale_referrals(
+        self, now: datetime, referral_ids: Iterable[str] | None = None
+    ) -> list[ReferralState]:
+        """Take over referrals a crashed or interrupted run left `claimed`; they need a look at the partner sheet."""
+        condition = and_(
+            Referral.state == CLAIMED,
+            or_(Referral.claim_token.is_(None), Referral.lease_until < now),
+            Referral.claim_token.is_distinct_from(self.token),
+        )
+        if referral_ids is not None:
+            condition = and_(condition, Referral.referral_id.in_(list(referral_ids)))
+        with self.ledger.session() as session:
+            session.execute(
+                update(Referral)
+                .where(condition)
+                .values(claim_token=self.token, lease_until=now + LEASE)
+            )
+        return self.my_referrals(CLAIMED)
+
+    def my_referrals(self, state: str) -> list[ReferralState]:
+        with self.ledger.session() as session:
+            rows = session.scalars(
+                select(Referral).where(Referral.state == state, Referral.claim_token == self.token)
+            )
+            return [_referral(r) for r in rows]
+
+    # ------------------------------------------------------------ referral steps
+    def mark_written(
+        self, referral_ids: Sequence[str], now: datetime, notices: Iterable[NoticeState] = ()
+    ) -> list[str]:
+        """claimed -> written (ours only) and the intakes -> referred, with the partner notice, atomically."""
+        moved: list[str] = []
+        with self.ledger.session() as session:
+            for ref_id in referral_ids:
+                result = session.execute(
+                    update(Referral)
+                    .where(
+                        Referral.referral_id == ref_id,
+                        Referral.state == CLAIMED,
+                        Referral.claim_token == self.token,
+                    )
+                    .values(state=WRITTEN, written_at=now, updated_at=now)
+                )
+                if result.rowcount != 1:
+                    continue
+                moved.append(ref_id)
+                session.add(ReferralEvent(referral_id=ref_id, at=now, event=WRITTEN))
+                intake_id = session.scalar(
+                    select(Referral.intake_id).where(Referral.referral_id == ref_id)
+                )
+                session.execute(
+                    update(IntakeRecord)
+                    .where(
+                        IntakeRecord.intake_id == intake_id, IntakeRecord.current_referral == ref_id
+                    )
+                    .values(status="referred", routed_at=now, updated_at=now)
+                )
+            if moved:
+                self._add_notices(session, notices, now)
+        return moved
+
+    def mark_failed(self, referral_ids: Sequence[str], now: datetime, code: str) -> list[str]:
+        """claimed -> failed (the partner sheet refused the write); the intake goes back to re-routing."""
+        moved: list[str] = []
+        with self.ledger.session() as session:
+            for ref_id in referral_ids:
+                result = session.execute(
+                    update(Referral)
+                    .where(Referral.referral_id == ref_id, Referral.state == CLAIMED)
+                    .values(state=FAILED, decline_reason=code[:60], decided_at=now, updated_at=now)
+                )
+                if result.rowcount != 1:
+                    continue
+                moved.append(ref_id)
+                session.add(ReferralEvent(referral_id=ref_id, at=now, event=FAILED, actor="bot"))
+                intake_id = session.scalar(
+                    select(Referral.intake_id).where(Referral.referral_id == ref_id)
+                )
+                session.execute(
+                    update(IntakeRecord)
+                    .where(
+                        IntakeRecord.intake_id == intake_id, IntakeRecord.current_referral == ref_id
+                    )
+                    .values(
+                        status="reroute", reason_code="partner_sheet_unavailable", updated_at=now
+                    )
+                )
+        return moved
+
+    def mark_notified(
+        self, referral_ids: Sequence[str], now: datetime, channel: str, ts: str, key: str
+    ) -> None:
+        with self.ledger.session() as session:
+            for ref_id in referral_ids:
+                result = session.execute(
+                    update(Referral)
+                    .where(Referral.referral_id == ref_id, Referral.state == WRITTEN)
+                    .values(
+                        state=NOTIFIED,
+                        notified_at=now,
+                        slack_channel=channel[:40],
+                        slack_ts=ts,
+                        notice_key=key[:200],
+                        updated_at=now,
+                    )
+                )
+                if result.rowcount == 1:
+                    session.add(ReferralEvent(referral_id=ref_id, at=now, event=NOTIFIED))
+
+    def decide(
+        self, referral_id: str, accepted: bool, actor: str, reason: str | None, now: datetime
+    ) -> bool:
+        """written|notified -> accepted|declined; False if it was already decided (or never sent)."""
+        state = ACCEPTED if accepted else DECLINED
+        with self.ledger.session() as session:
+            result = session.execute(
+                update(Referral)
+                .where(Referral.referral_id == referral_id, Referral.state.in_([WRITTEN, NOTIFIED]))
+                .values(
+                    state=state,
+                    decided_at=now,
+                    decided_by=actor[:40],
+                    decline_reason=(reason or None) and reason[:60],
+                    updated_at=now,
+                )
+            )
+            if result.rowcount != 1:
+                return False
+            session.add(
+                ReferralEvent(referral_id=referral_id, at=now, event=state, actor=actor[:40])
+            )
+            intake_id = session.scalar(
+                select(Referral.intake_id).where(Referral.referral_id == referral_id)
+            )
+            session.execute(
+                update(IntakeRecord)
+                .where(
+                    IntakeRecord.intake_id == intake_id,
+                    IntakeRecord.current_referral == referral_id,
+                )
+                .values(status="accepted" if accepted else "reroute", updated_at=now)
+            )
+        return True
+
+    def expire(self, referral_id: str, now: datetime) -> bool:
+        """notified -> expired (the partner stayed silent past the deadline); the intake is re-routed."""
+        with self.ledger.session() as session:
+            result = session.execute(
+                update(Referral)
+                .where(Referral.referral_id == referral_id, Referral.state == NOTIFIED)
+                .values(state=EXPIRED, decided_at=now, decided_by="bot", updated_at=now)
+            )
+            if result.rowcount != 1:
+                return False
+            session.add(ReferralEvent(referral_id=referral_id, at=now, event=EXPIRED, actor="bot"))
+            intake_id = session.scalar(
+                select(Referral.intake_id).where(Referral.referral_id == referral_id)
+            )
+            session.execute(
+                update(IntakeRecord)
+                .where(
+                    IntakeRecord.intake_id == intake_id,
+                    IntakeRecord.current_referral == referral_id,
+                )
+                .values(status="reroute", updated_at=now)
+            )
+        return True
+
+    def mark_reminded(
+        self, referral_ids: Sequence[str], now: datetime, notices: Iterable[NoticeState]
+    ) -> list[str]:
+        """Remember one reminder per referral (with the reminder notice), so it is never sent twice."""
+        moved: list[str] = []
+        with self.ledger.session() as session:
+            for ref_id in referral_ids:
+                result = session.execute(
+                    update(Referral)
+                    .where(
+                        Referral.referral_id == ref_id,
+                        Referral.state == NOTIFIED,
+                        Referral.reminded_at.is_(None),
+                    )
+                    .values(reminded_at=now, updated_at=now)
+                )
+                if result.rowcount == 1:
+                    moved.append(ref_id)
+                    session.add(
+                        ReferralEvent(referral_id=ref_id, at=now, event="reminded", actor="bot")
+                    )
+            if moved:
+                self._add_notices(session, notices, now)
+        return moved
+
+    # ------------------------------------------------------------ approvals
+    def approve(
+        self,
+        intake_id: str,
+        approver: str,
+        partner_id: str | None,
+        now: datetime,
+        statuses: Sequence[str],
+    ) -> bool:
+        """suggested (or another waiting status) -> approved, remembering who and which partner."""
+        with self.ledger.session() as session:
+            result = session.execute(
+                update(IntakeRecord)
+                .where(IntakeRecord.intake_id == intake_id, IntakeRecord.status.in_(list(statuses)))
+                .values(
+                    status="approved",
+                    approved_by=approver[:40],
+                    approved_at=now,
+                    chosen_partner=partner_id,
+                    updated_at=now,
+                )
+            )
+            return result.rowcount == 1
+
+    def mark_approval_reminded(
+        self, intake_ids: Sequence[str], now: datetime, notices: Iterable[NoticeState]
+    ) -> list[str]:
+        moved: list[str] = []
+        with self.ledger.session() as session:
+            for intake_id in intake_ids:
+                result = session.execute(
+                    update(IntakeRecord)
+                    .where(
+                        IntakeRecord.intake_id == intake_id,
+                        IntakeRecord.status == "suggested",
+                        IntakeRecord.approval_reminded_at.is_(None),
+                    )
+                    .values(approval_reminded_at=now, updated_at=now)
+                )
+                if result.rowcount == 1:
+                    moved.append(intake_id)
+            if moved:
+                self._add_notices(session, notices, now)
+        return moved
+
+    # ------------------------------------------------------------ notices (outbox)
+    def claim_notices(self, now: datetime, kinds: Iterable[str] | None = None) -> list[NoticeState]:
+        """Unsent notices this run may send: its own, and any whose sender's lease lapsed."""
+        condition = and_(
+            IntakeNotice.posted_at.is_(None),
+            or_(
+                IntakeNotice.claim_token.is_(None),
+                IntakeNotice.claim_token == self.token,
+                IntakeNotice.lease_until < now,
+            ),
+        )
+        if kinds is not None:
+            condition = and_(condition, IntakeNotice.kind.in_(list(kinds)))
+        with self.ledger.session() as session:
+            session.execute(
+                update(IntakeNotice)
+                .where(condition)
+                .values(claim_token=self.token, lease_until=now + LEASE)
+            )
+            rows = session.scalars(
+                select(IntakeNotice)
+                .where(IntakeNotice.posted_at.is_(None), IntakeNotice.claim_token == self.token)
+                .order_by(IntakeNotice.created_at, IntakeNotice.key)
+            )
+            return [
+                NoticeState(r.key, r.kind, r.channel, dict(r.payload or {}), r.created_at)
+                for r in rows
+            ]
+
+    def notice_posted(self, key: str, now: datetime, ts: str) -> None:
+        with self.ledger.session() as session:
+            session.execute(
+                update(IntakeNotice)
+                .where(IntakeNotice.key == key)
+                .values(posted_at=now, ts=ts, claim_token=None, lease_until=None)
+            )
+
+    def notice_failed(self, key: str, error: str) -> None:
+        with self.ledger.session() as session:
+            session.execute(
+                update(IntakeNotice)
+                .where(IntakeNotice.key == key)
+                .values(
+                    attempts=IntakeNotice.attempts + 1,
+                    last_error=error[:200],
+                    claim_token=None,
+                    lease_until=None,
+                )
+            )
+
+    def collect_staff_notices(
+        self, build: Callable[[str, list[IntakeState]], list[NoticeState]], now: datetime
+    ) -> int:
+        """Turn intakes' pending staff messages into grouped notices, in one transaction (crash-safe)."""
+        with self.ledger.session() as session:
+            rows = list(
+                session.scalars(
+                    select(IntakeRecord)
+                    .where(IntakeRecord.pending_notice.is_not(None))
+                    .order_by(IntakeRecord.intake_id)
+                    .with_for_update()
+                )
+            )
+            by_kind: dict[str, list[IntakeState]] = {}
+            for row in rows:
+                by_kind.setdefault(row.pending_notice, []).append(_snapshot(row))  # type: ignore[arg-type]
+            notices = [n for kind, states in sorted(by_kind.items()) for n in build(kind, states)]
+            self._add_notices(session, notices, now)
+            for row in rows:
+                row.pending_notice = None
+            return len(notices)
+
+    def unsent_notices(self) -> int:
+        with self.ledger.session() as session:
+            return int(
+                session.scalar(select(func.count()).where(IntakeNotice.posted_at.is_(None))) or 0
+            )
+
+    # ------------------------------------------------------------ end of run
+    def release(self) -> None:
+        """Hand back this run's claims so the next run need not wait for the lease."""
+        with self.ledger.session() as session:
+            for table in (IntakeRecord, Referral, IntakeNotice):
+                values: dict[str, Any] = {"claim_token": None}
+                if table is not IntakeRecord:
+                    values["lease_until"] = None
+                session.execute(
+                    update(table).where(table.claim_token == self.token).values(**values)
+                )
+
+    def events(self, referral_id: str) -> list[tuple[datetime, str, str | None]]:
+        with self.ledger.session() as session:
+            rows = session.execute(
+                select(ReferralEvent.at, ReferralEvent.event, ReferralEvent.actor)
+                .where(ReferralEvent.referral_id == referral_id)
+                .order_by(ReferralEvent.id)
+            )
+            return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def snapshot_map(states: Mapping[str, IntakeState]) -> dict[str, str]:
+    """Intake ID -> status, for reports."""
+    return {k: v.status for k, v in states.items()}

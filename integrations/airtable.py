@@ -1,0 +1,243 @@
+"""Airtable, thin: find a base and table by name, list records 100 a page with only the fields asked for, update 10 a request.
+
+pyairtable does the HTTP (its session is the budgeted one from integrations.clients,
+which paces to 5 requests/s per base and waits out 429 lockouts). This module
+adds what every flow needs around it: the schema checked once so a missing field
+is a clear error instead of a 422 in the middle of a run, formulas for "changed
+since" and "these record ids", parallel batch updates, and errors typed by what
+the caller should do about them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from pyairtable import Api, Base, Table
+from pyairtable import formulas as F
+
+from integrations.http import ServiceUnavailable
+
+log = logging.getLogger("integrations.airtable")
+
+PAGE_SIZE = 100  # the API's maximum
+WRITE_BATCH = 10  # the API's maximum records per create/update/delete
+IDS_PER_LIST = 100  # record ids per filterByFormula, so each lookup is one page
+WRITE_WORKERS = 3  # enough to keep the 5/s budget busy while a reply is in flight
+
+
+# ---------------------------------------------------------------- errors
+class AirtableError(Exception):
+    """Airtable refused or failed a request; `status` and `kind` are Airtable's own."""
+
+    transient = False
+
+    def __init__(self, message: str, status: int | None = None, kind: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+
+
+class AirtableNotFound(AirtableError):
+    """A base or table that does not exist or that the token may not see."""
+
+
+class AirtableFieldError(AirtableError):
+    """A field the flow needs is missing from the table (or its name is wrong in config)."""
+
+
+class AirtableAuthError(AirtableError):
+    """The token is missing, wrong or lacks a scope."""
+
+
+class AirtableRequestError(AirtableError):
+    """A request Airtable refused as invalid (422): a bad formula, a bad value."""
+
+
+class AirtableUnavailable(AirtableError):
+    """Rate limited or failing past our retries (429, 5xx, no connection): worth a later retry."""
+
+    transient = True
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for failures a retry may cure (429, 5xx, timeouts, connection loss)."""
+    if isinstance(exc, AirtableError):
+        return exc.transient
+    return isinstance(exc, ServiceUnavailable | requests.ConnectionError | requests.Timeout)
+
+
+def _typed(exc: Exception, where: str) -> AirtableError:
+    if isinstance(exc, AirtableError):
+        return exc
+    if isinstance(exc, ServiceUnavailable | requests.ConnectionError | requests.Timeout):
+        return AirtableUnavailable(f"Airtable {where}: {exc}")
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    kind, message = _error_body(response)
+    text = f"Airtable {where}: HTTP {status} {kind or ''} {message or ''}".strip()
+    if status == 429 or (status is not None and status >= 500) or kind == "LIST_RECORDS_ITERATOR_NOT_AVAILABLE":
+        return AirtableUnavailable(text, status, kind)
+    if status == 401:
+        return AirtableAuthError(text, status, kind)
+    if status in (403, 404):
+        return AirtableNotFound(text, status, kind)
+    if kind == "UNKNOWN_FIELD_NAME":
+        return AirtableFieldError(text, status, kind)
+    return AirtableRequestError(text, status, kind)
+
+
+def _error_body(response: requests.Response | None) -> tuple[str | None, str | None]:
+    if response is None:
+        return None, None
+    try:
+        error = response.json().get("error")
+    except ValueError:
+        return None, None
+    if isinstance(error, dict):
+        return error.get("type"), error.get("message")
+    return (str(error), None) if error else (None, None)
+
+
+# ---------------------------------------------------------------- bases and tables
+@dataclass
+class AirtableTable:
+    """A table and the names of its fields (from the schema, read once per base)."""
+
+    table: Table
+    name: str
+    fields: frozenset[str]
+
+    def missing(self, wanted: Iterable[str]) -> list[str]:
+        return [f for f in wanted if f not in self.fields]
+
+    def require(self, wanted: Iterable[str], why: str = "") -> None:
+        """Raise AirtableFieldError naming every wanted field the table lacks."""
+        missing = self.missing(wanted)
+        if missing:
+            names = ", ".join(f"'{f}'" for f in missing)
+            raise AirtableFieldError(
+                f"Airtable table '{self.name}' has no field {names}{f' ({why})' if why else ''}; "
+                "add it in Airtable or fix the name in config",
+                kind="UNKNOWN_FIELD_NAME",
+            )
+
+
+def open_base(api: Api, base: str) -> Base:
+    """The base named (or with the id) `base`; one meta request."""
+    try:
+        return api.base(base, validate=True)
+    except KeyError:
+        raise AirtableNotFound(
+            f"Airtable base '{base}' not found, or the token may not see it "
+            "(check services.yaml airtable.base and the token's access)"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - typed below
+        raise _typed(exc, f"opening base '{base}'") from None
+
+
+def open_table(base: Base, name: str) -> AirtableTable:
+    """A table by name with its field names; the base's schema is fetched once and cached."""
+    try:
+        schema = base.schema().table(name)
+    except KeyError:
+        raise AirtableNotFound(
+            f"Airtable base '{base.name or base.id}' has no table '{name}' (check services.yaml)"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - typed below
+        raise _typed(exc, f"reading the schema of '{name}'") from None
+    return AirtableTable(base.table(name), name, frozenset(f.name for f in schema.fields))
+
+
+# ---------------------------------------------------------------- formulas
+def modified_since(since: datetime, watched: Sequence[str] = ()) -> str:
+    """Records whose `watched` fields (all fields if none) changed after `since`."""
+    when = F.DATETIME_PARSE(since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+    modified = F.LAST_MODIFIED_TIME(*[F.Field(name) for name in watched])
+    return F.to_formula_str(F.IS_AFTER(modified, when))
+
+
+def record_ids_formula(ids: Sequence[str]) -> str:
+    return F.to_formula_str(F.OR(*[F.EQ(F.RECORD_ID(), rid) for rid in ids]))
+
+
+# ---------------------------------------------------------------- reading
+def list_records(
+    table: AirtableTable, fields: Sequence[str], formula: str | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """Pages of records (100 each) with only `fields`; a formula filters on the server."""
+    options: dict[str, Any] = {"page_size": PAGE_SIZE, "fields": list(fields)}
+    if formula:
+        options["formula"] = formula
+    try:
+        yield from table.table.iterate(**options)
+    except Exception as exc:  # noqa: BLE001 - typed below
+        raise _typed(exc, f"listing '{table.name}'") from None
+
+
+def all_records(
+    table: AirtableTable, fields: Sequence[str], formula: str | None = None
+) -> list[dict[str, Any]]:
+    return [record for page in list_records(table, fields, formula) for record in page]
+
+
+def records_by_id(
+    table: AirtableTable, ids: Iterable[str], fields: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The records with these ids (missing ones were deleted), one page per 100 ids."""
+    wanted = sorted(set(ids))
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(wanted), IDS_PER_LIST):
+        chunk = wanted[start : start + IDS_PER_LIST]
+        found.extend(all_records(table, fields, record_ids_formula(chunk)))
+    return found
+
+
+# ---------------------------------------------------------------- writing
+def update_records(
+    table: AirtableTable, updates: Sequence[dict[str, Any]], workers: int = WRITE_WORKERS
+) -> int:
+    """PATCH the given {"id", "fields"} updates, 10 a request, a few requests in flight; requests made."""
+    chunks = [list(updates[i : i + WRITE_BATCH]) for i in range(0, len(updates), WRITE_BATCH)]
+    if not chunks:
+        return 0
+
+    def send(chunk: list[dict[str, Any]]) -> None:
+        try:
+            table.table.batch_update(chunk)
+        except Exception as exc:  # noqa: BLE001 - typed below
+            raise _typed(exc, f"updating '{table.name}'") from None
+
+    if len(chunks) == 1 or workers <= 1:
+        for chunk in chunks:
+            send(chunk)
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="airtable-write") as pool:
+            for future in [pool.submit(send, chunk) for chunk in chunks]:
+                future.result()
+    return len(chunks)
+
+
+__all__ = [
+    "AirtableAuthError",
+    "AirtableError",
+    "AirtableFieldError",
+    "AirtableNotFound",
+    "AirtableRequestError",
+    "AirtableTable",
+    "AirtableUnavailable",
+    "all_records",
+    "is_transient",
+    "list_records",
+    "modified_since",
+    "open_base",
+    "open_table",
+    "record_ids_formula",
+    "records_by_id",
+    "update_records",
+]

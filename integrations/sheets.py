@@ -1,0 +1,171 @@
+"""Google Sheets, thin: a tab read whole in one values.get; writes as one values:batchUpdate, one append, one batchUpdate.
+
+gspread's low-level client does the HTTP over the budgeted session from
+integrations.clients. Every value a person typed anywhere is written with
+valueInputOption=RAW, so "=IMPORTXML(...)" in an organization's name stays text.
+Deciding what to write is not done here (see coalition/sheet_table.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import gspread
+import requests
+from gspread.exceptions import APIError, SpreadsheetNotFound
+
+from coalition.sheet_table import quote_tab
+from integrations.http import ServiceUnavailable
+
+_SPREADSHEET_ID = re.compile(r"^[A-Za-z0-9_-]{30,}$")
+
+
+class SheetsError(Exception):
+    """Sheets refused or failed a request; `status` is the HTTP status when there was one."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def transient(self) -> bool:
+        return self.status is None or self.status == 429 or self.status >= 500
+
+
+class SheetNotFound(SheetsError):
+    """No spreadsheet, or no tab, of that name visible to the bot."""
+
+    @property
+    def transient(self) -> bool:
+        return False
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for failures a retry may cure (429, 5xx, timeouts, connection loss)."""
+    if isinstance(exc, SheetsError):
+        return exc.transient
+    return isinstance(exc, ServiceUnavailable | requests.ConnectionError | requests.Timeout)
+
+
+def _typed(exc: Exception, where: str) -> Exception:
+    if isinstance(exc, APIError):
+        status = exc.response.status_code if exc.response is not None else None
+        message = exc.error.get("message", "") if isinstance(exc.error, dict) else str(exc)
+        kind = SheetNotFound if status == 404 else SheetsError
+        return kind(f"Sheets {where}: HTTP {status} {message}".strip(), status)
+    if isinstance(exc, ServiceUnavailable | requests.ConnectionError | requests.Timeout):
+        return SheetsError(f"Sheets {where}: {exc}")
+    return exc
+
+
+@dataclass(frozen=True)
+class Tab:
+    """One tab of one spreadsheet: what every call below needs."""
+
+    spreadsheet_id: str
+    spreadsheet_title: str
+    sheet_id: int
+    title: str
+    row_count: int = 0
+
+    @property
+    def where(self) -> str:
+        return f"'{self.spreadsheet_title}' tab '{self.title}'"
+
+
+def open_tab(client: gspread.Client, spreadsheet: str, tab: str) -> Tab:
+    """Find a spreadsheet by name (or id) and one of its tabs: one Drive search and one metadata read."""
+    http = client.http_client
+    try:
+        spreadsheet_id = _find_spreadsheet(client, spreadsheet)
+        meta = http.fetch_sheet_metadata(spreadsheet_id)
+    except (APIError, ServiceUnavailable, requests.RequestException) as exc:
+        raise _typed(exc, f"opening '{spreadsheet}'") from None
+    title = meta.get("properties", {}).get("title", spreadsheet)
+    for sheet in meta.get("sheets", []):
+        props = sheet.get("properties", {})
+        if props.get("title") == tab:
+            grid = props.get("gridProperties", {})
+            return Tab(spreadsheet_id, title, int(props.get("sheetId", 0)), tab, int(grid.get("rowCount", 0)))
+    tabs = ", ".join(f"'{s['properties']['title']}'" for s in meta.get("sheets", []))
+    raise SheetNotFound(f"spreadsheet '{title}' has no tab '{tab}' (it has {tabs}); check services.yaml")
+
+
+def _find_spreadsheet(client: gspread.Client, name: str) -> str:
+    files = client.list_spreadsheet_files(title=name)
+    for item in files:
+        if item.get("name") == name:
+            return str(item["id"])
+    if _SPREADSHEET_ID.match(name):
+        return name
+    raise SheetNotFound(
+        f"no spreadsheet named '{name}' is shared with the bot (check services.yaml and sharing)", 404
+    )
+
+
+def read_tab(client: gspread.Client, tab: Tab) -> list[list[Any]]:
+    """Every value of the tab, one values.get; numbers as numbers, text as text."""
+    try:
+        reply = client.http_client.values_get(
+            tab.spreadsheet_id,
+            quote_tab(tab.title),
+            params={"valueRenderOption": "UNFORMATTED_VALUE", "majorDimension": "ROWS"},
+        )
+    except (APIError, ServiceUnavailable, requests.RequestException) as exc:
+        raise _typed(exc, f"reading {tab.where}") from None
+    return [list(row) for row in reply.get("values", [])]
+
+
+def write_ranges(client: gspread.Client, tab: Tab, ranges: Sequence[dict[str, Any]]) -> int:
+    """Write many A1 ranges in one values:batchUpdate, RAW; returns requests made (0 or 1)."""
+    if not ranges:
+        return 0
+    body = {"valueInputOption": "RAW", "data": [dict(r, majorDimension="ROWS") for r in ranges]}
+    try:
+        client.http_client.values_batch_update(tab.spreadsheet_id, body=body)
+    except (APIError, ServiceUnavailable, requests.RequestException) as exc:
+        raise _typed(exc, f"writing {tab.where}") from None
+    return 1
+
+
+def append_rows(client: gspread.Client, tab: Tab, rows: Sequence[Sequence[Any]]) -> int:
+    """Add rows after the tab's table in one values:append (INSERT_ROWS, RAW); requests made."""
+    if not rows:
+        return 0
+    try:
+        client.http_client.values_append(
+            tab.spreadsheet_id,
+            f"{quote_tab(tab.title)}!A1",
+            params={"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"},
+            body={"majorDimension": "ROWS", "values": [list(r) for r in rows]},
+        )
+    except (APIError, ServiceUnavailable, requests.RequestException) as exc:
+        raise _typed(exc, f"appending to {tab.where}") from None
+    return 1
+
+
+def batch_update(client: gspread.Client, tab: Tab, requests_: Sequence[dict[str, Any]]) -> int:
+    """Structural changes (deleteDimension...) in one spreadsheets:batchUpdate, all or nothing."""
+    if not requests_:
+        return 0
+    try:
+        client.http_client.batch_update(tab.spreadsheet_id, {"requests": list(requests_)})
+    except (APIError, ServiceUnavailable, requests.RequestException) as exc:
+        raise _typed(exc, f"updating {tab.where}") from None
+    return 1
+
+
+__all__ = [
+    "SheetNotFound",
+    "SheetsError",
+    "Tab",
+    "append_rows",
+    "batch_update",
+    "is_transient",
+    "open_tab",
+    "read_tab",
+    "write_ranges",
+]

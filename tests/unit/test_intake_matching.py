@@ -1,0 +1,143 @@
+"""Eligibility rules (one code per exclusion), ranking, the reason sentence and the waitlist reason."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from intake_factories import RULES, case, partner
+
+from coalition.intake import matching
+from coalition.intake.models import Evaluation
+
+
+@pytest.mark.parametrize(
+    ("case_changes", "partner_changes", "rule"),
+    [
+        ({}, {}, None),
+        ({}, {"active": False}, "inactive"),
+        ({}, {"referral_sheet": None}, "no_referral_sheet"),
+        ({}, {"referral_channel": None}, "no_referral_sheet"),
+        ({}, {"accepting": False}, "not_accepting"),
+        ({"case_types": ("DACA",)}, {}, "service_not_offered"),
+        ({"county": "Dallas County"}, {}, "outside_area"),
+        ({"state": "CA", "county": "Harris County"}, {}, "outside_area"),
+        ({"county": "Dallas County"}, {"remote": True}, None),
+        ({"languages": ("Arabic",)}, {}, "language_unsupported"),
+        ({"languages": ("Arabic",)}, {"interpreter": True}, None),
+        ({"languages": ("Arabic", "Spanish")}, {}, None),  # speaks their second language
+        ({"languages": ()}, {"languages": frozenset()}, None),  # blank: English, which everyone speaks
+        ({"languages": (), "warnings": ("language_unrecognized",)}, {}, "language_unsupported"),
+        ({"case_types": ("removal defense",)}, {"accreditation": "partially accredited"}, "accreditation_required"),
+        ({"case_types": ("asylum",), "detained": True}, {"accreditation": "none"}, "accreditation_required"),
+        ({"case_types": ("removal defense",)}, {"accreditation": "fully accredited"}, None),
+        ({"case_types": ("asylum",)}, {"lsc_funded": True}, "lsc_restricted"),
+        ({"case_types": ("VAWA",), "income_percent": 120}, {"lsc_funded": True, "services": frozenset({"VAWA"})}, None),
+        ({"case_types": ("VAWA",), "income_percent": 130}, {"lsc_funded": True, "services": frozenset({"VAWA"}), "income_limit_percent": 200}, "over_income_limit"),
+        ({"income_percent": 201}, {}, "over_income_limit"),  # default limit 200%
+        ({"income_percent": 250}, {"income_limit_percent": 300}, None),
+        ({"income_percent": None}, {"income_limit_percent": 100}, None),  # not stated: the partner screens
+        ({}, {"used_this_week": 8}, "no_capacity"),
+        ({}, {"weekly_capacity": 0}, "no_capacity"),
+    ],
+)  # fmt: skip
+def test_rules(case_changes: dict, partner_changes: dict, rule: str | None) -> None:
+    result = matching.evaluate(case(**case_changes), partner(**partner_changes), RULES)
+    assert result.excluded_by == rule
+
+
+def test_a_partner_that_already_had_the_case_is_excluded() -> None:
+    result = matching.evaluate(case(), partner("recA"), RULES, tried=frozenset({"recA"}))
+    assert result.excluded_by == "tried_before"
+
+
+@pytest.mark.parametrize(
+    ("case_changes", "partner_changes", "fit"),
+    [
+        ({}, {}, 3),
+        ({"county": None}, {}, 2),
+        ({}, {"counties": frozenset()}, 2),  # serves the whole state
+        ({}, {"counties": frozenset({"harris|tx"})}, 3),
+        ({"county": "Dallas County"}, {"remote": True}, 1),
+        ({"county": "Dallas County"}, {}, 0),
+    ],
+)
+def test_geography_fit(case_changes: dict, partner_changes: dict, fit: int) -> None:
+    assert matching.geo_fit(case(**case_changes), partner(**partner_changes)) == fit
+
+
+def test_ranking_prefers_language_then_geography_then_capacity() -> None:
+    c = case(county="Harris County")
+    speaks_far = partner("recA", counties=frozenset(), remote=True, used_this_week=0)
+    interpreter_near = partner("recB", languages=frozenset({"English"}), interpreter=True)
+    speaks_near_busy = partner("recC", used_this_week=6)
+    speaks_near_free = partner("recD", used_this_week=2)
+    ranked = matching.rank(
+        c, [speaks_far, interpreter_near, speaks_near_busy, speaks_near_free], RULES
+    )
+    assert [e.partner_id for e in ranked.eligible] == ["recD", "recC", "recA", "recB"]
+    assert ranked.best.partner_id == "recD"
+
+
+def test_ties_break_by_id_so_decisions_are_stable() -> None:
+    ranked = matching.rank(case(), [partner("recZ"), partner("recB")], RULES)
+    assert ranked.best.partner_id == "recB"
+
+
+def test_reason_sentence_has_no_personal_data_and_hides_survivor_types() -> None:
+    c = case()
+    chosen = matching.evaluate(c, partner(used_this_week=5), RULES)
+    assert (
+        matching.choice_reason(c, chosen, partner())
+        == "asylum; Spanish; Harris County; 3 of 8 slots left"
+    )
+    survivor = case(case_types=("U visa",))
+    p = partner(services=frozenset({"U visa"}))
+    reason = matching.choice_reason(survivor, matching.evaluate(survivor, p, RULES), p)
+    assert "U visa" not in reason and reason.startswith("protected category;")
+    interp = case(languages=("Arabic",))
+    q = partner(interpreter=True, counties=frozenset(), remote=True)
+    assert "Arabic via interpreter; TX;" in matching.choice_reason(
+        interp, matching.evaluate(interp, q, RULES), q
+    )
+
+
+def test_waitlist_names_the_rule_of_the_partner_that_got_furthest() -> None:
+    evaluations = [
+        Evaluation("a", "service_not_offered"),
+        Evaluation("b", "outside_area"),
+        Evaluation("c", "not_accepting"),
+    ]
+    code = matching.waitlist_code(evaluations)
+    assert code == "outside_area"
+    assert (
+        matching.waitlist_reason(code, case(county="Dallas County"))
+        == "no partner for Dallas County"
+    )
+    assert matching.waitlist_code([]) == "no_partners"
+    assert (
+        matching.waitlist_reason("no_capacity", case())
+        == "no capacity left this week for asylum in Harris County"
+    )
+
+
+def test_profile_from_the_directory_canonicalises_services_places_and_languages() -> None:
+    row = {
+        "member_id": "recX", "name": "Riverbend", "services": ["Asylum", "Removal Defense", "U-visa"],
+        "counties": ["Harris", "Fort Bend County", "Cook, IL"], "states": ["Texas"],
+        "languages": ["Español", "English"], "remote": True, "interpreter": False, "accepting": True,
+        "weekly_capacity": 8, "income_limit_percent": None, "lsc_funded": False,
+        "accreditation": "Attorney", "referral_channel": "ref-riverbend", "referral_sheet": "sheet1",
+        "active": True,
+    }  # fmt: skip
+    p = matching.profile(row, used_this_week=3)
+    assert p.services == {"asylum", "removal defense", "U visa"}
+    assert p.counties == {"harris", "fort bend", "cook|il"}
+    assert p.states == {"TX"} and p.languages == {"Spanish", "English"}
+    assert p.accreditation == "attorney" and p.capacity_left == 5
+
+
+def test_capacity_override_is_used_when_given() -> None:
+    c, p = case(), partner()
+    assert matching.evaluate(c, p, RULES, capacity_left=0).excluded_by == "no_capacity"
+    assert matching.evaluate(c, replace(p, used_this_week=8), RULES, capacity_left=1).eligible

@@ -1,0 +1,89 @@
+"""Cell values of the Sheets emulator: RAW vs USER_ENTERED storage and the three render options."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sandbox.sheets.cells import (
+    Formula,
+    Number,
+    formatted,
+    formula,
+    from_json,
+    store_raw,
+    store_user_entered,
+    to_json,
+    unformatted,
+)
+
+
+@pytest.mark.parametrize(
+    ("typed", "raw_value", "shown"),
+    [
+        ("hello", "hello", "hello"),
+        ("42", 42, "42"),
+        ("-3.5", -3.5, "-3.5"),
+        ("1,200", 1200, "1,200"),
+        ("$100", 100, "$100.00"),
+        ("$1,234.5", 1234.5, "$1,234.50"),
+        ("-$5", -5, "-$5.00"),
+        ("12%", 0.12, "12%"),
+        ("TRUE", True, "TRUE"),
+        ("false", False, "FALSE"),
+        ("02139", 2139, "2139"),  # a typed zip code loses its zero, as in Sheets
+        ("'02139", "02139", "02139"),  # unless a leading apostrophe forces text
+        ("2024-01-31", 45322, "2024-01-31"),
+        ("1/31/2024", 45322, "1/31/2024"),
+        ("555-1234", "555-1234", "555-1234"),
+        ("1,2", "1,2", "1,2"),
+        ("=1+2", 3, "3"),
+        ("=(2+3)*4^2", 80, "80"),
+        ("=1/0", "#DIV/0!", "#DIV/0!"),
+        ('=IMPORTXML("https://x.example","//a")', "#NAME?", "#NAME?"),
+    ],
+)
+def test_user_entered_parses_like_typing(typed: str, raw_value: object, shown: str) -> None:
+    stored = store_user_entered(typed)
+    assert unformatted(stored) == raw_value
+    assert formatted(stored) == shown
+
+
+def test_formulas_keep_their_text() -> None:
+    stored = store_user_entered("=SUM(A1:A4)")
+    assert isinstance(stored, Formula)
+    assert formula(stored) == "=SUM(A1:A4)"
+    assert formatted(stored) == "#NAME?"
+
+
+@pytest.mark.parametrize(
+    "text", ["=1+2", '=IMPORTXML("https://evil.example","//a")', "$100", "12%", "TRUE", "'x", "0012"]
+)
+def test_raw_keeps_text_exactly(text: str) -> None:
+    stored = store_raw(text)
+    assert stored == text
+    assert formatted(stored) == text
+    assert formula(stored) == text  # even FORMULA rendering shows text, not a formula
+
+
+def test_raw_keeps_json_types_and_empties() -> None:
+    assert store_raw(7) == 7
+    assert store_raw(True) is True
+    assert store_raw("") is None
+    assert store_raw(None) is None
+    assert formatted(1.5) == "1.5"
+    assert formatted(2.0) == "2"
+    assert formatted(1e20) == "1E+20"
+    assert unformatted(2.0) == 2
+
+
+def test_persistence_round_trip() -> None:
+    for stored in ["x", 3, 2.5, True, None, Formula("=1+1", 2), Number(0.5, "50%")]:
+        assert from_json(to_json(stored)) == stored
+
+
+@given(st.text(max_size=60))
+def test_raw_never_makes_a_formula(text: str) -> None:
+    assert not isinstance(store_raw(text), Formula)
+    assert formatted(store_raw(text)) == text
