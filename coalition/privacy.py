@@ -145,7 +145,7 @@ _SSN_LABELLED = re.compile(
     r"\s*[:#.]?\s*(\d{3}[\s.-]?\d{2}[\s.-]?\d{4})(?!\d)"
 )
 # USCIS service-centre and field-office prefixes of 13-character receipt numbers.
-RECEIPT_PREFIXES = tuple("IOE EAC WAC LIN SRC NBC MSC YSC TSC VSC CSC NSC".split())
+RECEIPT_PREFIXES = ("IOE", "EAC", "WAC", "LIN", "SRC", "NBC", "MSC", "YSC", "TSC", "VSC", "CSC", "NSC")  # fmt: skip
 _RECEIPT = re.compile(
     rf"(?<![A-Za-z0-9])(?i:{'|'.join(RECEIPT_PREFIXES)})[\s-]?\d(?:[\s-]?\d){{9}}(?!\d)"
 )

@@ -170,6 +170,19 @@ class Templates:
             ) from None
         return validate_blocks(blocks, name)
 
+    def render_message(self, name: str, **ctx: Any) -> tuple[str, list[dict[str, Any]]]:
+        """(text, blocks) from `x.json.j2`; the text from `x.txt.j2` if it exists, else from the blocks."""
+        blocks = self.render_blocks(name, **ctx)
+        text_name = name.removesuffix(".json.j2") + ".txt.j2"
+        if text_name != name and text_name in self.env.list_templates():
+            return self.render_text(text_name, **ctx), blocks
+        return fallback_text(blocks), blocks
+
+
+def render_message(name: str, **ctx: Any) -> tuple[str, list[dict[str, Any]]]:
+    """A Slack message's notification text and blocks from one Block Kit template (and its .txt.j2)."""
+    return Templates().render_message(name, **ctx)
+
 
 def render_text(name: str, **ctx: Any) -> str:
     """Render a mrkdwn text template from templates/ (a missing variable raises)."""
@@ -257,6 +270,7 @@ __all__ = [
     "fallback_text",
     "make_environment",
     "render_blocks",
+    "render_message",
     "render_text",
     "slack_link",
     "truncate",

@@ -158,6 +158,37 @@ def batch_update(client: gspread.Client, tab: Tab, requests_: Sequence[dict[str,
     return 1
 
 
+# ---------------------------------------------------------------- intake routing (added for issue 5)
+# Intake routing's budget is 3 Sheets requests per run plus one per partner, so it
+# finds tabs without a metadata read: a spreadsheet by one Drive search (none when
+# the id is known), and a missing tab shows up as the first read's or write's error.
+def tab_by_name(client: gspread.Client, spreadsheet: str, tab: str) -> Tab:
+    """A tab of a spreadsheet found by name or id, without a Sheets request."""
+    try:
+        spreadsheet_id = _find_spreadsheet(client, spreadsheet)
+    except (APIError, ServiceUnavailable, requests.RequestException) as exc:
+        raise _typed(exc, f"finding '{spreadsheet}'") from None
+    return Tab(spreadsheet_id, spreadsheet, 0, tab)
+
+
+def tab_of(spreadsheet_id: str, tab: str, label: str) -> Tab:
+    """A tab of a spreadsheet whose id is known (a partner's referral sheet); `label` names it in errors."""
+    return Tab(spreadsheet_id, label, 0, tab)
+
+
+def read_tab_as_shown(client: gspread.Client, tab: Tab) -> list[list[str]]:
+    """Every value as people see it (FORMATTED_VALUE), one values.get: form timestamps stay text."""
+    try:
+        reply = client.http_client.values_get(
+            tab.spreadsheet_id,
+            quote_tab(tab.title),
+            params={"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"},
+        )
+    except (APIError, ServiceUnavailable, requests.RequestException) as exc:
+        raise _typed(exc, f"reading {tab.where}") from None
+    return [[str(cell) for cell in row] for row in reply.get("values", [])]
+
+
 __all__ = [
     "SheetNotFound",
     "SheetsError",
@@ -167,5 +198,8 @@ __all__ = [
     "is_transient",
     "open_tab",
     "read_tab",
+    "read_tab_as_shown",
+    "tab_by_name",
+    "tab_of",
     "write_ranges",
 ]

@@ -222,7 +222,7 @@ class SlackPoster:
         allow_mentions: bool = False,
     ) -> PostResult:
         """Make the message under `key` show this content: post it, edit it, or leave it as it is."""
-        self._guard(text, blocks, allow_mentions)
+        self._guard(text, blocks, allow_mentions, key)
         digest = content_hash(text, blocks)
         known = self._known(key)
         if self.dry_run:
@@ -309,8 +309,12 @@ class SlackPoster:
         return str(reply["permalink"])
 
     # ------------------------------------------------------------ steps
-    def _guard(self, text: str, blocks: list | None, allow_mentions: bool) -> None:
+    def _guard(
+        self, text: str, blocks: list | None, allow_mentions: bool, key: str | None = None
+    ) -> None:
         # Both guards run before any request, in dry runs too: a plan must show the refusal.
+        if key is not None:
+            self.privacy.check_text(key, "key")  # keys travel in message metadata and the ledger
         self.privacy.check_slack_message(text, blocks)
         if not allow_mentions:
             check_mentions(text, blocks)

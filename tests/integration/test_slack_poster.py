@@ -242,6 +242,8 @@ def test_personal_data_is_refused_before_any_request(sandbox, slack, ledger) -> 
         poster.post("referral:R-2026-000001", "intake-triage", "New referral", leaky)
     with guard.batch(["Guadalupe Ramírez"]), pytest.raises(PIIError, match="known_value"):
         poster.post("referral:R-2026-000002", "intake-triage", "New referral for GUADALUPE RAMÍREZ")
+    with pytest.raises(PIIError, match="in key"):  # keys travel in metadata and the ledger
+        poster.post("intake:rosa@example.org", "intake-triage", "New referral")
     assert calls(sandbox) == []
     assert slack.messages(channel) == []
     assert row(ledger, "referral:R-2026-000001") is None

@@ -32,6 +32,8 @@ def templates(tmp_path: Path) -> Templates:
     files = {
         "slack/hello.txt.j2": "Hello {{ who | mrkdwn }}, {{ count | plural('referral') }} today.\n",
         "slack/raw.txt.j2": "{{ a }} & {{ b }}",
+        "slack/notice.json.j2": '[{"type": "section", "text": {"type": "mrkdwn", "text": {{ ("Case " ~ n) | tojson }}}}]',
+        "slack/notice.txt.j2": "Notice for case {{ n }}",
         "slack/embed.json.j2": '[{"type": "section", "text": {"type": "mrkdwn", "text": {{ value | tojson }}}}]',
         "slack/broken.json.j2": '[{"type": "section", "text": {{ value }}}]',
         "slack/not_a_list.json.j2": '{"type": "divider"}',
@@ -247,3 +249,11 @@ def test_fallback_text_from_blocks() -> None:
         {"type": "section", "text": {"type": "mrkdwn", "text": "Case *asylum*"}},
     ]
     assert fallback_text(blocks) == "New referral\nCase *asylum*"
+
+
+def test_render_message_pairs_text_and_blocks(templates: Templates) -> None:
+    text, blocks = templates.render_message("slack/notice.json.j2", n=7)
+    assert text == "Notice for case 7"
+    assert blocks[0]["text"]["text"] == "Case 7"
+    text, blocks = templates.render_message("slack/embed.json.j2", value="Fallback from blocks")
+    assert text == "Fallback from blocks"
