@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from coalition.settings import ConfigError
+
 CellValue = str | int | float | bool
 
 _BARE_TAB = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -25,8 +27,8 @@ _A1 = re.compile(
 )
 
 
-class SheetTableError(Exception):
-    """The tab does not have the shape the bot needs; the message names what and where."""
+class SheetTableError(ConfigError):
+    """The tab does not have the shape the bot needs; the message names what and where (staff can fix it)."""
 
 
 class MissingHeaderError(SheetTableError):

@@ -78,12 +78,14 @@ class RunReport(BaseModel):
 def measured(report: RunReport) -> Iterator[RunReport]:
     """Fill `report.requests` and `report.duration_seconds` from what happens inside the block."""
     started = time.perf_counter()
-    with counting() as sent:
-        try:
+    sent: dict[str, int] = {}
+    try:
+        with counting() as sent:
             yield report
-        finally:
-            report.duration_seconds = round(time.perf_counter() - started, 3)
-            report.requests = dict(sent)
+    finally:
+        # After the `with`: counting() fills `sent` only when its block exits.
+        report.duration_seconds = round(time.perf_counter() - started, 3)
+        report.requests = dict(sent)
 
 
 def publish(report: RunReport) -> None:

@@ -81,7 +81,11 @@ def _typed(exc: Exception, where: str) -> AirtableError:
     status = getattr(response, "status_code", None)
     kind, message = _error_body(response)
     text = f"Airtable {where}: HTTP {status} {kind or ''} {message or ''}".strip()
-    if status == 429 or (status is not None and status >= 500) or kind == "LIST_RECORDS_ITERATOR_NOT_AVAILABLE":
+    if (
+        status == 429
+        or (status is not None and status >= 500)
+        or kind == "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"
+    ):
         return AirtableUnavailable(text, status, kind)
     if status == 401:
         return AirtableAuthError(text, status, kind)
@@ -137,7 +141,7 @@ def open_base(api: Api, base: str) -> Base:
             f"Airtable base '{base}' not found, or the token may not see it "
             "(check services.yaml airtable.base and the token's access)"
         ) from None
-    except Exception as exc:  # noqa: BLE001 - typed below
+    except Exception as exc:
         raise _typed(exc, f"opening base '{base}'") from None
 
 
@@ -149,7 +153,7 @@ def open_table(base: Base, name: str) -> AirtableTable:
         raise AirtableNotFound(
             f"Airtable base '{base.name or base.id}' has no table '{name}' (check services.yaml)"
         ) from None
-    except Exception as exc:  # noqa: BLE001 - typed below
+    except Exception as exc:
         raise _typed(exc, f"reading the schema of '{name}'") from None
     return AirtableTable(base.table(name), name, frozenset(f.name for f in schema.fields))
 
@@ -176,7 +180,7 @@ def list_records(
         options["formula"] = formula
     try:
         yield from table.table.iterate(**options)
-    except Exception as exc:  # noqa: BLE001 - typed below
+    except Exception as exc:
         raise _typed(exc, f"listing '{table.name}'") from None
 
 
@@ -210,7 +214,7 @@ def update_records(
     def send(chunk: list[dict[str, Any]]) -> None:
         try:
             table.table.batch_update(chunk)
-        except Exception as exc:  # noqa: BLE001 - typed below
+        except Exception as exc:
             raise _typed(exc, f"updating '{table.name}'") from None
 
     if len(chunks) == 1 or workers <= 1:

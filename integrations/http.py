@@ -119,7 +119,9 @@ class BudgetedAdapter(HTTPAdapter):
         if not self.sandbox or not request.url:
             return
         parts = urlsplit(request.url)
-        if parts.hostname in GOOGLE_HOSTS:
+        # googleapiclient moves media uploads onto the api_endpoint's host but keeps "https".
+        wrong_scheme = parts.netloc == self.sandbox.netloc and parts.scheme != self.sandbox.scheme
+        if parts.hostname in GOOGLE_HOSTS or wrong_scheme:
             request.url = urlunsplit(
                 (self.sandbox.scheme, self.sandbox.netloc, parts.path, parts.query, parts.fragment)
             )

@@ -15,7 +15,7 @@ from typing import Any
 
 import gspread
 import requests
-from gspread.exceptions import APIError, SpreadsheetNotFound
+from gspread.exceptions import APIError
 
 from coalition.sheet_table import quote_tab
 from integrations.http import ServiceUnavailable
@@ -89,9 +89,17 @@ def open_tab(client: gspread.Client, spreadsheet: str, tab: str) -> Tab:
         props = sheet.get("properties", {})
         if props.get("title") == tab:
             grid = props.get("gridProperties", {})
-            return Tab(spreadsheet_id, title, int(props.get("sheetId", 0)), tab, int(grid.get("rowCount", 0)))
+            return Tab(
+                spreadsheet_id,
+                title,
+                int(props.get("sheetId", 0)),
+                tab,
+                int(grid.get("rowCount", 0)),
+            )
     tabs = ", ".join(f"'{s['properties']['title']}'" for s in meta.get("sheets", []))
-    raise SheetNotFound(f"spreadsheet '{title}' has no tab '{tab}' (it has {tabs}); check services.yaml")
+    raise SheetNotFound(
+        f"spreadsheet '{title}' has no tab '{tab}' (it has {tabs}); check services.yaml"
+    )
 
 
 def _find_spreadsheet(client: gspread.Client, name: str) -> str:
@@ -102,7 +110,8 @@ def _find_spreadsheet(client: gspread.Client, name: str) -> str:
     if _SPREADSHEET_ID.match(name):
         return name
     raise SheetNotFound(
-        f"no spreadsheet named '{name}' is shared with the bot (check services.yaml and sharing)", 404
+        f"no spreadsheet named '{name}' is shared with the bot (check services.yaml and sharing)",
+        404,
     )
 
 

@@ -35,6 +35,7 @@ log = logging.getLogger("integrations.slack")
 EVENT_TYPE = "coalition_post"
 HISTORY_LIMIT = 100  # how far back a crashed post is looked for (one page of history)
 LIST_PAGE = 200
+MAX_KEY_LENGTH = 200  # posted_messages.key
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
 _MENTION = re.compile(r"<!(?:channel|here|everyone)\b|<!subteam\^|<@", re.IGNORECASE)
 
@@ -314,6 +315,9 @@ class SlackPoster:
     ) -> None:
         # Both guards run before any request, in dry runs too: a plan must show the refusal.
         if key is not None:
+            if not key.strip() or len(key) > MAX_KEY_LENGTH:
+                # Checked first: a key the ledger cannot store would post without being recorded.
+                raise ValueError(f"a message key must be 1 to {MAX_KEY_LENGTH} characters")
             self.privacy.check_text(key, "key")  # keys travel in message metadata and the ledger
         self.privacy.check_slack_message(text, blocks)
         if not allow_mentions:

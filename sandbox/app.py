@@ -150,9 +150,30 @@ class SandboxMiddleware:
         status_holder = {"status": 500}
         fault_name: str | None = None
 
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if recorded or service == "viewer":
+                return
+            recorded = True
+            self.sandbox.journal.record(
+                service=service,
+                method=method,
+                path=path,
+                query=query,
+                status=status_holder["status"],
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                fault=fault_name,
+            )
+
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Journal before the last byte leaves, so a client that counts right after
+                # its call returns always sees its own request.
+                record()
             await send(message)
 
         response: Response | None = None
@@ -186,13 +207,4 @@ class SandboxMiddleware:
             await self.app(scope, receive, send_wrapper)
         if method not in {"GET", "HEAD", "OPTIONS"}:
             self.sandbox.mark_dirty()
-        if service not in {"viewer"}:
-            self.sandbox.journal.record(
-                service=service,
-                method=method,
-                path=path,
-                query=query,
-                status=status_holder["status"],
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                fault=fault_name,
-            )
+        record()

@@ -52,7 +52,7 @@ NEW_REFERRAL = "New"
 
 
 def local_time(moment: datetime | None, tz: tzinfo) -> str:
-    """"2026-03-02 10:15" in the org's time zone (how staff read times in a sheet)."""
+    """ "2026-03-02 10:15" in the org's time zone (how staff read times in a sheet)."""
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
@@ -73,7 +73,9 @@ def intake_cells(
     tz: tzinfo,
 ) -> dict[str, str]:
     """The bot's cells of one Intake row, by header."""
-    partner = partner_names.get(partner_id or "", partner_id or "") if status in WITH_PARTNER else ""
+    partner = (
+        partner_names.get(partner_id or "", partner_id or "") if status in WITH_PARTNER else ""
+    )
     text = reason or ""
     if status == "accepted":
         text = "accepted by the partner; " + text
@@ -84,7 +86,9 @@ def intake_cells(
         BOT_COLUMNS["status"]: str(STATUS_TEXT.get(status, status)),
         BOT_COLUMNS["partner"]: partner,
         BOT_COLUMNS["referral_id"]: (referral_id or "") if status in WITH_REFERRAL else "",
-        BOT_COLUMNS["routed_at"]: local_time(routed_at, tz) if status in {"referred", "accepted"} else "",
+        BOT_COLUMNS["routed_at"]: local_time(routed_at, tz)
+        if status in {"referred", "accepted"}
+        else "",
         BOT_COLUMNS["reason"]: clean_text(text, 300),
     }
 

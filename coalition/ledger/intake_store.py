@@ -64,6 +64,7 @@ class IntakeState:
     routed_at: datetime | None = None
     pending_notice: str | None = None
     evaluation: dict | None = None
+    claim_token: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -193,6 +194,14 @@ class IntakeStore:
                 select(IntakeRecord).where(IntakeRecord.status.in_(list(statuses)))
             )
             return {r.intake_id: _snapshot(r) for r in rows}
+
+    def intakes_pending_notice(self) -> list[str]:
+        with self.ledger.session() as session:
+            return list(
+                session.scalars(
+                    select(IntakeRecord.intake_id).where(IntakeRecord.pending_notice.is_not(None))
+                )
+            )
 
     def row_hashes(self, ids: Iterable[str]) -> dict[str, str | None]:
         """Intake ID -> stored answers fingerprint, for the ids given that exist."""
@@ -334,7 +343,7 @@ class IntakeStore:
 
     def _claim_known(self, w: IntakeWrite, now: datetime) -> bool:
         values = self._record_row(w, now)
-        for key in ("intake_id", "created_at", "claim_token"):
+        for key in ("intake_id", "created_at"):
             values.pop(key)
         if w.referral_id:
             values["routed_at"] = None
@@ -399,24 +408,27 @@ class IntakeStore:
         with self.ledger.session() as session:
             self._add_notices(session, list(notices), now)
 
-    def adopt_stale_referrals(
-        self, now: datetime, referral_ids: Iterable[str] | None = None
-    ) -> list[ReferralState]:
+    def adopt_stale_referrals(self, now: datetime) -> list[ReferralState]:
         """Take over referrals a crashed or interrupted run left `claimed`; they need a look at the partner sheet."""
-        condition = and_(
+        stale = and_(
             Referral.state == CLAIMED,
             or_(Referral.claim_token.is_(None), Referral.lease_until < now),
-            Referral.claim_token.is_distinct_from(self.token),
         )
-        if referral_ids is not None:
-            condition = and_(condition, Referral.referral_id.in_(list(referral_ids)))
         with self.ledger.session() as session:
-            session.execute(
-                update(Referral)
-                .where(condition)
-                .values(claim_token=self.token, lease_until=now + LEASE)
-            )
-        return self.my_referrals(CLAIMED)
+            candidates = list(session.scalars(select(Referral.referral_id).where(stale)))
+        adopted: list[str] = []
+        for ref_id in candidates:
+            with self.ledger.session() as session:
+                result = session.execute(
+                    update(Referral)
+                    .where(Referral.referral_id == ref_id, stale)
+                    .values(claim_token=self.token, lease_until=now + LEASE)
+                )
+                if result.rowcount == 1:
+                    adopted.append(ref_id)
+        with self.ledger.session() as session:
+            rows = session.scalars(select(Referral).where(Referral.referral_id.in_(adopted)))
+            return [_referral(r) for r in rows]
 
     def my_referrals(self, state: str) -> list[ReferralState]:
         with self.ledger.session() as session:

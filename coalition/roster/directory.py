@@ -109,6 +109,13 @@ class DirectoryPlan:
     rows_updated: int = 0
     rows_marked: int = 0
     warnings: list[str] = field(default_factory=list)
+    target: DirectoryTarget | None = None
+
+    def replan(self, table: SheetTable) -> DirectoryPlan:
+        """The same intent against a fresh read (after a failed write, or a sort mid-run)."""
+        if self.target is None:
+            raise ValueError("this plan has no target to plan again from")
+        return plan_for(table, self.target)
 
     @property
     def value_ranges(self) -> list[dict[str, Any]]:
@@ -126,10 +133,22 @@ class DirectoryPlan:
         return bool(self.value_ranges) + bool(self.appends) + bool(self.delete_rows)
 
 
+@dataclass(frozen=True)
+class DirectoryTarget:
+    """What the directory should show after a run, independent of where rows sit now."""
+
+    desired: Mapping[str, Mapping[str, CellValue]]
+    active_ids: frozenset[str]
+    removed: Literal["remove", "mark"] = "remove"
+    mark_header: str | None = None
+    headers: tuple[str, ...] = ()
+    names: Mapping[str, str] = field(default_factory=dict)
+
+
 def plan_directory(
     table: SheetTable,
     desired: Mapping[str, Mapping[str, CellValue]],
-    active_ids: set[str],
+    active_ids: Iterable[str],
     removed: Literal["remove", "mark"] = "remove",
     mark_header: str | None = None,
     headers: Iterable[str] = (),
@@ -141,9 +160,17 @@ def plan_directory(
     are left as they are. Staff cells are never in a plan: updates name bot cells,
     appends leave staff columns empty, and removal deletes whole rows.
     """
-    plan = DirectoryPlan(table.tab)
+    target = DirectoryTarget(
+        desired, frozenset(active_ids), removed, mark_header, tuple(headers), dict(names or {})
+    )
+    return plan_for(table, target)
+
+
+def plan_for(table: SheetTable, target: DirectoryTarget) -> DirectoryPlan:
+    plan = DirectoryPlan(table.tab, target=target)
+    desired = target.desired
     if not table.has_header:
-        plan.header_ranges = table.header_cells(list(headers))
+        plan.header_ranges = table.header_cells(list(target.headers))
     for member_id, rows in table.rows_by_id.items():
         if member_id in desired:
             for row in rows:
@@ -151,13 +178,12 @@ def plan_directory(
                 if changed:
                     plan.changes.update(changed)
                     plan.rows_updated += 1
-        elif member_id not in active_ids:
-            _retire(plan, table, rows, removed, mark_header)
-    _guard_removals(plan, table, active_ids)
-    order = names or {}
+        elif member_id not in target.active_ids:
+            _retire(plan, table, rows, target.removed, target.mark_header)
+    _guard_removals(plan, table, target.active_ids)
     new_ids = sorted(
         (i for i in desired if i not in table.rows_by_id),
-        key=lambda i: (fold(order.get(i, "")), i),
+        key=lambda i: (fold(target.names.get(i, "")), i),
     )
     plan.appends = [table.append_row(desired[i]) for i in new_ids]
     if table.duplicate_ids:
@@ -187,7 +213,7 @@ def _retire(
             plan.rows_marked += 1
 
 
-def _guard_removals(plan: DirectoryPlan, table: SheetTable, active_ids: set[str]) -> None:
+def _guard_removals(plan: DirectoryPlan, table: SheetTable, active_ids: frozenset[str]) -> None:
     listed = sum(len(r) for r in table.rows_by_id.values())
     doomed = len(plan.delete_rows)
     if doomed > MIN_REMOVALS_GUARDED and doomed > listed * MAX_REMOVAL_SHARE:

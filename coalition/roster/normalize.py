@@ -337,3 +337,10 @@ def _date_field(
     if not ok:
         problems.append(_bad(Code.INVALID_VALUE, label, raw.get(name)))
     return value
+
+
+def is_blank(record: Mapping[str, Any], ignore: Iterable[str] = ()) -> bool:
+    """A record with nothing in it but `ignore`d fields: an empty row someone left in a grid."""
+    skipped = set(ignore)
+    fields = record.get("fields") or {}
+    return not any(v not in (None, "", [], False) for k, v in fields.items() if k not in skipped)

@@ -135,9 +135,9 @@ def _member_duplicates(found: Affected, changed: Mapping[str, Member], index: Ro
         for other, key in keys.items():
             if other == member.id:
                 continue
-            if member.id in _refs(index.members[other].finding_keys, Code.DUPLICATE_MEMBER):
-                found.members.add(other)
-            elif mine and key and _near(mine, key):
+            if member.id in _refs(index.members[other].finding_keys, Code.DUPLICATE_MEMBER) or (
+                mine and key and _near(mine, key)
+            ):
                 found.members.add(other)
 
 
@@ -420,7 +420,10 @@ def _digest(
             gained = _codes(assessment.finding_keys(kind, record_id)) - (
                 _codes(old.finding_keys) if old else set()
             )
-            gained -= {Code.DUES_LAPSED, Code.CONTACT_ISSUES}  # lapsed: own list; contacts: counted as such
+            gained -= {
+                Code.DUES_LAPSED,
+                Code.CONTACT_ISSUES,
+            }  # lapsed: own list; contacts: counted as such
             if not gained:
                 continue
             digest.new_issue_records += 1

@@ -71,7 +71,8 @@ _MONTHS_PER_UNIT = {"months": 1, "quarters": 3, "years": 12}
 
 
 _HAS_YEAR = re.compile(r"\d{4}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2}")
-_DEFAULT_PARTS = datetime(2000, 1, 1)  # missing day/month/time become 1/January/midnight, not today's
+# Missing day, month and time become the 1st, January and midnight rather than today's.
+_DEFAULT_PARTS = datetime(2000, 1, 1)
 
 
 def iso_ms(moment: datetime) -> str:

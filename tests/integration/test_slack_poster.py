@@ -244,6 +244,8 @@ def test_personal_data_is_refused_before_any_request(sandbox, slack, ledger) -> 
         poster.post("referral:R-2026-000002", "intake-triage", "New referral for GUADALUPE RAMÍREZ")
     with pytest.raises(PIIError, match="in key"):  # keys travel in metadata and the ledger
         poster.post("intake:rosa@example.org", "intake-triage", "New referral")
+    with pytest.raises(ValueError, match="1 to 200"):  # the ledger could not record it
+        poster.post("k" * 201, "intake-triage", "New referral")
     assert calls(sandbox) == []
     assert slack.messages(channel) == []
     assert row(ledger, "referral:R-2026-000001") is None

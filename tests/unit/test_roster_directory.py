@@ -178,7 +178,12 @@ def test_row_hash_matches_sheet_cells() -> None:
 
 @pytest.mark.parametrize(
     ("services", "is_partner"),
-    [(["asylum"], True), (["know your rights"], False), ([], False), (["know your rights", "DACA"], True)],
+    [
+        (["asylum"], True),
+        (["know your rights"], False),
+        ([], False),
+        (["know your rights", "DACA"], True),
+    ],
 )
 def test_partners_are_legal_service_members(services: list[str], is_partner: bool) -> None:
     assert (partner_from(m("rec1", "Casa", services=services)) is not None) == is_partner

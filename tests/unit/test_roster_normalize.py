@@ -105,7 +105,10 @@ def test_phone_never_raises(raw: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [(" Ana.Ruiz@Example.ORG ", "Ana.Ruiz@example.org"), ("ñandú@ejemplo.org", "ñandú@ejemplo.org")],
+    [
+        (" Ana.Ruiz@Example.ORG ", "Ana.Ruiz@example.org"),
+        ("ñandú@ejemplo.org", "ñandú@ejemplo.org"),
+    ],
 )
 def test_emails_normalized(raw: str, expected: str) -> None:
     assert normalize_email(raw) == (expected, True)
@@ -217,7 +220,13 @@ def test_member_record_normalized() -> None:
 
 def test_member_with_bad_values_is_kept_and_flagged() -> None:
     member = _member(
-        {"Name": 4242, "State": "Atlantis", "Weekly capacity": "lots", "Accreditation": "wizard", "Services": ["juggling"]}
+        {
+            "Name": 4242,
+            "State": "Atlantis",
+            "Weekly capacity": "lots",
+            "Accreditation": "wizard",
+            "Services": ["juggling"],
+        }
     )
     codes = sorted(f.code for f in member.problems)
     assert member.name == "4242"

@@ -82,8 +82,12 @@ def apply_airtable(plan: SyncPlan, ms: dict[str, Member], cs: dict[str, Contact]
         cs[update["id"]].data_issues = update["fields"]["Data issues"]
 
 
-def full_run(sheet: FakeSheet, ms: dict, cs: dict, index: RosterIndex, partners: dict | None = None) -> SyncPlan:
-    plan = decide(Roster(True, ms, cs), index, sheet.table(), partners or {}, TODAY, SECRET, OPTIONS)
+def full_run(
+    sheet: FakeSheet, ms: dict, cs: dict, index: RosterIndex, partners: dict | None = None
+) -> SyncPlan:
+    plan = decide(
+        Roster(True, ms, cs), index, sheet.table(), partners or {}, TODAY, SECRET, OPTIONS
+    )
     sheet.apply(plan.directory)
     apply_airtable(plan, ms, cs)
     return plan
@@ -175,7 +179,9 @@ def test_incremental_contact_change_affects_both_orgs() -> None:
     ms, cs = members(), contacts()
     first = full_run(sheet, ms, cs, RosterIndex())
     moved = Contact(id="recP4", name="Di Park", email="di@example.org", member_ids=["recA"])
-    found = affected_records({}, {"recP4": moved}, first.index, sheet.table(), list(COLUMNS), TODAY, SECRET)
+    found = affected_records(
+        {}, {"recP4": moved}, first.index, sheet.table(), list(COLUMNS), TODAY, SECRET
+    )
     assert found.members == {"recA", "recC"}
     assert found.contacts == {"recP1", "recP3", "recP4"}
 
@@ -185,7 +191,9 @@ def test_incremental_email_duplicate_reaches_the_other_contact() -> None:
     ms, cs = members(), contacts()
     first = full_run(sheet, ms, cs, RosterIndex())
     clash = Contact(id="recP3", name="Cy Diaz", email="ANA@example.org", member_ids=["recC"])
-    found = affected_records({}, {"recP3": clash}, first.index, sheet.table(), list(COLUMNS), TODAY, SECRET)
+    found = affected_records(
+        {}, {"recP3": clash}, first.index, sheet.table(), list(COLUMNS), TODAY, SECRET
+    )
     assert "recP1" in found.contacts and "recA" in found.members
 
 
@@ -214,7 +222,9 @@ def test_incremental_run_converges_like_a_full_one() -> None:
     ms, cs = members(), contacts()
     first = full_run(sheet, ms, cs, RosterIndex())
     cs["recP3"].role = "Primary contact"  # Faith now has a primary contact
-    found = affected_records({}, {"recP3": cs["recP3"]}, first.index, sheet.table(), list(COLUMNS), TODAY, SECRET)
+    found = affected_records(
+        {}, {"recP3": cs["recP3"]}, first.index, sheet.table(), list(COLUMNS), TODAY, SECRET
+    )
     roster = Roster(False, {k: ms[k] for k in found.members}, {k: cs[k] for k in found.contacts})
     plan = decide(roster, first.index, sheet.table(), {}, TODAY, SECRET, OPTIONS)
     assert [u["id"] for u in plan.member_issues] == ["recC"]

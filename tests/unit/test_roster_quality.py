@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from coalition.roster.models import Code, Contact, ContactIndex, Finding, Member, MemberIndex, RosterIndex
+from coalition.roster.models import (
+    Code,
+    Contact,
+    ContactIndex,
+    Finding,
+    Member,
+    MemberIndex,
+    RosterIndex,
+)
 from coalition.roster.quality import assess, email_key, keyed_hash, org_key, phone_key, render
 
 TODAY = date(2026, 6, 15)
@@ -25,7 +33,9 @@ def codes(found: list[Finding]) -> list[str]:
     return sorted(f.code for f in found)
 
 
-def run(members: list[Member], contacts: list[Contact], index: RosterIndex | None = None, **kw: object):
+def run(
+    members: list[Member], contacts: list[Contact], index: RosterIndex | None = None, **kw: object
+):
     return assess(
         {m.id: m for m in members},
         {c.id: c for c in contacts},
@@ -83,8 +93,13 @@ def test_duplicate_contacts_by_email_phone_and_name() -> None:
         contact("c4", "Chen, Bo", "m2"),
         contact("c5", "Di Park", "m3", phone="+16175550100"),
     ]
-    result = run([member("m1", "One Org"), member("m2", "Two Org"), member("m3", "Three Org")], people)
-    refs = {cid: sorted(f.ref for f in result.contacts[cid] if f.code == Code.DUPLICATE_CONTACT) for cid in ("c1", "c2", "c3", "c4", "c5")}
+    result = run(
+        [member("m1", "One Org"), member("m2", "Two Org"), member("m3", "Three Org")], people
+    )
+    refs = {
+        cid: sorted(f.ref for f in result.contacts[cid] if f.code == Code.DUPLICATE_CONTACT)
+        for cid in ("c1", "c2", "c3", "c4", "c5")
+    }
     assert refs == {"c1": ["c2"], "c2": ["c1"], "c3": ["c4", "c5"], "c4": ["c3"], "c5": ["c3"]}
     assert "Possible duplicate of contact Someone Else (same email)." in result.contact_text["c1"]
 
@@ -93,7 +108,9 @@ def test_duplicate_contact_against_index_by_keyed_hash() -> None:
     index = RosterIndex(
         contacts={"c9": ContactIndex("c9", ("m2",), email_key=email_key(SECRET, "ana@example.org"))}
     )
-    result = run([member("m1", "One Org")], [contact("c1", "Ana", "m1", email="Ana@Example.org")], index)
+    result = run(
+        [member("m1", "One Org")], [contact("c1", "Ana", "m1", email="Ana@Example.org")], index
+    )
     assert [f.ref for f in result.contacts["c1"] if f.code == Code.DUPLICATE_CONTACT] == ["c9"]
 
 
@@ -107,7 +124,12 @@ def test_same_name_in_different_orgs_is_not_a_duplicate() -> None:
 
 def test_missing_primary_contact() -> None:
     result = run(
-        [member("m1", "No People"), member("m2", "Two People"), member("m3", "One Person"), member("m4", "Role Org")],
+        [
+            member("m1", "No People"),
+            member("m2", "Two People"),
+            member("m3", "One Person"),
+            member("m4", "Role Org"),
+        ],
         [
             contact("c1", "A Person", "m2"),
             contact("c2", "B Person", "m2"),
@@ -142,7 +164,11 @@ def test_dues_and_verification() -> None:
 
 
 def test_verification_check_can_be_off() -> None:
-    result = run([member("m4", "Never Org", last_verified=None)], [contact("c", "X Person", "m4", primary=True)], check_verified=False)
+    result = run(
+        [member("m4", "Never Org", last_verified=None)],
+        [contact("c", "X Person", "m4", primary=True)],
+        check_verified=False,
+    )
     assert result.members["m4"] == []
 
 

@@ -25,7 +25,17 @@ from coalition.sheet_table import (
 
 @pytest.mark.parametrize(
     ("index", "letters"),
-    [(0, "A"), (1, "B"), (25, "Z"), (26, "AA"), (27, "AB"), (51, "AZ"), (52, "BA"), (701, "ZZ"), (702, "AAA")],
+    [
+        (0, "A"),
+        (1, "B"),
+        (25, "Z"),
+        (26, "AA"),
+        (27, "AB"),
+        (51, "AZ"),
+        (52, "BA"),
+        (701, "ZZ"),
+        (702, "AAA"),
+    ],
 )
 def test_column_letters(index: int, letters: str) -> None:
     assert column_letter(index) == letters
@@ -99,7 +109,9 @@ def test_a1_round_trip(tab: str, row: int, first: int, extra: int) -> None:
     )
 
 
-@pytest.mark.parametrize(("a", "b"), [("5", 5), (5.0, "5"), ("", None), ("Yes", "Yes"), (True, "TRUE")])
+@pytest.mark.parametrize(
+    ("a", "b"), [("5", 5), (5.0, "5"), ("", None), ("Yes", "Yes"), (True, "TRUE")]
+)
 def test_same_cell_across_render_options(a: object, b: object) -> None:
     assert same_cell(a, b)
 
@@ -188,7 +200,10 @@ def test_ranges_merge_adjacent_columns_only() -> None:
 
 def test_deletions_go_bottom_up_in_blocks() -> None:
     requests = delete_rows_requests(42, [3, 4, 9, 5, 12])
-    spans = [(r["deleteDimension"]["range"]["startIndex"], r["deleteDimension"]["range"]["endIndex"]) for r in requests]
+    spans = [
+        (r["deleteDimension"]["range"]["startIndex"], r["deleteDimension"]["range"]["endIndex"])
+        for r in requests
+    ]
     assert spans == [(11, 12), (8, 9), (2, 5)]
     assert all(r["deleteDimension"]["range"]["sheetId"] == 42 for r in requests)
     assert all(r["deleteDimension"]["range"]["dimension"] == "ROWS" for r in requests)

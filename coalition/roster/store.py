@@ -1,0 +1,187 @@
+"""The roster sync's ledger: watermarks, the index of what the last sync saw, and the partner directory.
+
+Only what `coalition.ledger.tables.roster` allows is stored: record ids,
+organization data, dates, finding codes and keyed hashes. The functions take a
+SQLAlchemy session so the caller decides the transaction (one per run's save).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from coalition.ledger.tables.common import Watermark
+from coalition.ledger.tables.roster import ContactState, MemberState, Partner
+from coalition.roster.directory import PartnerChanges
+from coalition.roster.models import ContactIndex, MemberIndex, RosterIndex
+
+SINCE = "roster-sync:since"
+LAST_FULL = "roster-sync:last-full"
+HASH_KEY = "roster-sync:hash-key"
+PARTNER_COLUMNS = (
+    "name", "services", "counties", "states", "languages", "remote", "interpreter", "accepting",
+    "weekly_capacity", "income_limit_percent", "lsc_funded", "accreditation", "referral_channel",
+    "referral_sheet", "active",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """What a run starts from."""
+
+    since: datetime | None
+    last_full: datetime | None
+    secret: str
+    secret_is_new: bool
+    index: RosterIndex
+    partners: dict[str, dict[str, Any]]
+
+
+# ---------------------------------------------------------------- reading
+def load_state(session: Session) -> SyncState:
+    marks = {
+        w.key: w.value
+        for w in session.scalars(select(Watermark).where(Watermark.key.like("roster-sync:%")))
+    }
+    secret = marks.get(HASH_KEY)
+    return SyncState(
+        since=_time(marks.get(SINCE)),
+        last_full=_time(marks.get(LAST_FULL)),
+        secret=secret or secrets.token_hex(32),
+        secret_is_new=secret is None,
+        index=load_index(session),
+        partners=load_partners(session),
+    )
+
+
+def load_index(session: Session) -> RosterIndex:
+    members = {
+        row.member_id: MemberIndex(
+            id=row.member_id,
+            name=row.name,
+            status=row.membership_status,
+            dues_paid_through=row.dues_paid_through,
+            last_verified=row.last_verified,
+            finding_keys=tuple(row.finding_keys or ()),
+            row_hash=row.row_hash,
+            removed=row.removed_at is not None,
+        )
+        for row in session.scalars(select(MemberState))
+    }
+    contacts = {
+        row.contact_id: ContactIndex(
+            id=row.contact_id,
+            member_ids=tuple(row.member_ids or ()),
+            email_key=row.email_key,
+            phone_key=row.phone_key,
+            finding_keys=tuple(row.finding_keys or ()),
+        )
+        for row in session.scalars(select(ContactState))
+    }
+    return RosterIndex(members, contacts)
+
+
+def load_partners(session: Session) -> dict[str, dict[str, Any]]:
+    return {
+        row.member_id: {"member_id": row.member_id, **{c: getattr(row, c) for c in PARTNER_COLUMNS}}
+        for row in session.scalars(select(Partner))
+    }
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+# ---------------------------------------------------------------- writing
+def save_watermarks(
+    session: Session, since: datetime, full: bool, secret: str, secret_is_new: bool
+) -> None:
+    _set(session, SINCE, since.isoformat())
+    if full:
+        _set(session, LAST_FULL, since.isoformat())
+    if secret_is_new:
+        _set(session, HASH_KEY, secret)
+
+
+def _set(session: Session, key: str, value: str) -> None:
+    row = session.get(Watermark, key)
+    if row is None:
+        session.add(Watermark(key=key, value=value))
+    else:
+        row.value = value
+
+
+def save_index(session: Session, before: RosterIndex, after: RosterIndex, now: datetime) -> int:
+    """Write the entries of `after` that differ from `before`; drop contacts no longer there. Rows written."""
+    written = 0
+    changed_members = {k: v for k, v in after.members.items() if before.members.get(k) != v}
+    existing = _rows(session, MemberState, MemberState.member_id, changed_members)
+    for member_id, entry in changed_members.items():
+        row = existing.get(member_id)
+        if row is None:
+            row = MemberState(member_id=member_id, first_seen=now)
+            session.add(row)
+        row.name = entry.name[:300]
+        row.content_hash = entry.row_hash or ""
+        row.row_hash = entry.row_hash
+        row.membership_status = (entry.status or None) and entry.status[:40]
+        row.dues_paid_through = entry.dues_paid_through
+        row.last_verified = entry.last_verified
+        row.finding_keys = list(entry.finding_keys)
+        if entry.removed and row.removed_at is None:
+            row.removed_at = now
+        elif not entry.removed:
+            row.removed_at = None
+        written += 1
+    changed_contacts = {k: v for k, v in after.contacts.items() if before.contacts.get(k) != v}
+    existing_contacts = _rows(session, ContactState, ContactState.contact_id, changed_contacts)
+    for contact_id, entry in changed_contacts.items():
+        row = existing_contacts.get(contact_id)
+        if row is None:
+            row = ContactState(contact_id=contact_id)
+            session.add(row)
+        row.member_ids = list(entry.member_ids)
+        row.email_key = entry.email_key
+        row.phone_key = entry.phone_key
+        row.finding_keys = list(entry.finding_keys)
+        written += 1
+    gone = sorted(set(before.contacts) - set(after.contacts))
+    for start in range(0, len(gone), 500):
+        session.execute(
+            delete(ContactState).where(ContactState.contact_id.in_(gone[start : start + 500]))
+        )
+    return written + len(gone)
+
+
+def _rows(session: Session, table: Any, key: Any, wanted: Mapping[str, Any]) -> dict[str, Any]:
+    if not wanted:
+        return {}
+    ids = sorted(wanted)
+    found: dict[str, Any] = {}
+    for start in range(0, len(ids), 500):
+        for row in session.scalars(select(table).where(key.in_(ids[start : start + 500]))):
+            found[getattr(row, key.key)] = row
+    return found
+
+
+def save_partners(session: Session, changes: PartnerChanges) -> int:
+    """Upsert changed partner entries and mark departed ones inactive. Rows written."""
+    for record in changes.upserts:
+        row = session.get(Partner, record.member_id)
+        if row is None:
+            row = Partner(member_id=record.member_id)
+            session.add(row)
+        for column, value in record.as_row().items():
+            if column != "member_id":
+                setattr(row, column, value)
+    for member_id in changes.deactivate:
+        row = session.get(Partner, member_id)
+        if row is not None:
+            row.active = False
+    return changes.count

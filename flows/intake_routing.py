@@ -1,0 +1,865 @@
+"""Intake routing: every new row of the Intake sheet goes to the partner that can serve it, or to staff with a reason.
+
+A run reads the Intake sheet once, decides (pure, coalition/intake), claims its
+decisions in the ledger (exactly-once starts here), writes each partner's new cases
+into that partner's own sheet (one append per partner), writes the bot's columns of
+the Intake sheet (one values:batchUpdate), and sends the Slack messages the ledger
+says are owed (partner notices, urgent-case alerts, approval requests). Any step
+can crash: the next run finds the ledger's half-done work and finishes it, and
+nothing is routed or posted twice.
+
+The same steps serve referral_actions (approve, accept, decline) and
+referral_follow_up (re-routes), restricted to the intakes they concern.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+
+from coalition.intake import fields, ids, matching, notices
+from coalition.intake.decide import History, decide, plan_summary
+from coalition.intake.models import Action, Decision, IntakeCase, Notice, ParsedRow, PartnerProfile
+from coalition.intake.normalize import clean_text, language_aliases
+from coalition.intake.sheet_rows import (
+    REFERRAL_COLUMNS,
+    REFERRAL_TAB,
+    STATUS_TEXT,
+    intake_cells,
+    is_approval,
+    local_time,
+    referral_row,
+)
+from coalition.ledger import open_ledger
+from coalition.ledger.intake_store import (
+    CLOSED_STATES,
+    IntakeState,
+    IntakeStore,
+    IntakeWrite,
+    ReferralState,
+)
+from coalition.privacy import guard
+from coalition.settings import Settings, settings
+from coalition.sheet_table import SheetTable, cell_text, ranges_for
+from flows.reporting import ItemError, RunReport, measured, publish
+
+log = logging.getLogger("flows.intake_routing")
+
+FLOW_NAME = "intake-routing"
+# Ledger statuses whose rows are looked at again each run: staff may have fixed the
+# row (review), given consent (triage), a partner may have room now (waitlist).
+REEVALUATED = ("review", "triage", "waitlist")
+ROUTABLE_AGAIN = ("approved", "reroute")
+WHY_CLOSED = {
+    "declined": "declined",
+    "expired": "got no answer in time",
+    "failed": "could not be written to the partner sheet",
+}
+TASK_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False, "retries": 0}
+
+
+# ---------------------------------------------------------------- run context
+@dataclass
+class Run:
+    """What every step of one run shares: settings, ledger, clock, salt, and the report."""
+
+    cfg: Settings
+    store: IntakeStore
+    dry_run: bool
+    now: datetime
+    salt: str
+    report: RunReport
+    only: frozenset[str] | None = None  # restrict to these intakes (approvals, decisions)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.cfg.services.timezone)
+
+    @property
+    def rules(self):
+        return self.cfg.routing
+
+    def count(self, key: str, n: int = 1) -> None:
+        if n:
+            self.report.counts[key] = self.report.counts.get(key, 0) + n
+
+    def error(self, item: str, error: str) -> None:
+        self.report.errors.append(ItemError(item=item, error=clean_text(error, 300)))
+
+
+def start_run(dry_run: bool, only: Iterable[str] | None = None, now: datetime | None = None) -> Run:
+    cfg = settings()
+    store = IntakeStore(open_ledger())
+    # A dry run writes nothing, not even the salt: its IDs for brand-new rows are provisional.
+    salt = store.salt(create=not dry_run) or "dry-run-provisional-salt"
+    return Run(
+        cfg=cfg,
+        store=store,
+        dry_run=dry_run,
+        now=now or datetime.now(UTC),
+        salt=salt,
+        report=RunReport(flow=FLOW_NAME, dry_run=dry_run),
+        only=frozenset(only) if only is not None else None,
+    )
+
+
+# ---------------------------------------------------------------- the Intake sheet
+@dataclass
+class SheetRow:
+    """One non-empty row of the Intake sheet as read (personal values stay in memory only)."""
+
+    number: int
+    answers: dict[str, str] = field(repr=False)
+    id_cell: str
+    status_cell: str
+    fingerprint: str = field(default="", repr=False)
+    intake_id: str = ""
+
+
+@dataclass
+class IntakeRead:
+    """One read of the Intake sheet: where it is, its columns, its rows with their Intake IDs."""
+
+    tab: Any  # integrations.sheets.Tab
+    values: list[list[str]] = field(repr=False)
+    columns: dict[str, str]
+    rows: list[SheetRow] = field(repr=False)
+    states: dict[str, IntakeState] = field(default_factory=dict)
+
+    def by_id(self) -> dict[str, SheetRow]:
+        return {row.intake_id: row for row in self.rows if row.intake_id}
+
+
+def _rows(values: list[list[str]], columns: Mapping[str, str], salt: str) -> list[SheetRow]:
+    header = [cell_text(h) for h in values[0]] if values else []
+    index = {h: i for i, h in reversed(list(enumerate(header)))}
+    rows: list[SheetRow] = []
+    for number, raw in enumerate(values[1:], start=2):
+        cells = {h: cell_text(raw[i]) if i < len(raw) else "" for h, i in index.items()}
+        answers = fields.form_answers(cells, columns)
+        if fields.is_blank(answers):
+            continue
+        rows.append(
+            SheetRow(
+                number=number,
+                answers=answers,
+                id_cell=cells.get(columns.get("intake_id", ""), "").strip(),
+                status_cell=cells.get(columns.get("status", ""), ""),
+                fingerprint=ids.row_fingerprint(salt, answers),
+            )
+        )
+    return rows
+
+
+def _open_intake(run: Run):
+    from integrations.clients import sheets_client
+    from integrations.sheets import tab_by_name
+
+    client = sheets_client(run.cfg)
+    names = run.cfg.services.sheets
+    return client, tab_by_name(client, names.intake, names.intake_tab)
+
+
+@task(name="read intake sheet", **TASK_OPTIONS)
+def read_intake_sheet(run: Run) -> IntakeRead:
+    """The whole Intake tab in one values.get; columns by header; every row named by its Intake ID."""
+    from integrations.sheets import read_tab_as_shown
+
+    client, tab = _open_intake(run)
+    values = read_tab_as_shown(client, tab)
+    header = values[0] if values else []
+    columns = fields.resolve_columns(header)
+    missing = fields.missing_bot_columns(columns)
+    if missing:
+        names = ", ".join(f"'{m}'" for m in missing)
+        raise RuntimeError(
+            f"{tab.where}: the bot's columns {names} are missing from row 1; add them back"
+        )
+    read = IntakeRead(
+        tab=tab, values=values, columns=columns, rows=_rows(values, columns, run.salt)
+    )
+    assign_intake_ids(read, run)
+    run.count("rows", len(read.rows))
+    return read
+
+
+def assign_intake_ids(read: IntakeRead, run: Run) -> None:
+    """Name every row: its Intake ID cell, else the ID derived from its answers (the same in every run)."""
+    claimed: dict[str, SheetRow] = {}
+    unnamed: list[SheetRow] = []
+    cell_ids = {row.number: ids.normalize_intake_id(row.id_cell) for row in read.rows}
+    known = run.store.intakes([i for i in cell_ids.values() if i])
+    for row in read.rows:
+        intake_id = cell_ids[row.number]
+        if intake_id is None:
+            unnamed.append(row)
+            continue
+        holder = claimed.get(intake_id)
+        # A copied row carries another row's ID: the row whose answers the ledger knows keeps it.
+        if holder is not None:
+            original_hash = known.get(intake_id).row_hash if intake_id in known else None
+            if original_hash == row.fingerprint and holder.fingerprint != original_hash:
+                holder.intake_id = ""
+                unnamed.append(holder)
+            else:
+                unnamed.append(row)
+                run.error(
+                    intake_id, "this Intake ID appears in more than one row; the copy gets a new ID"
+                )
+                continue
+        row.intake_id = intake_id
+        claimed[intake_id] = row
+    _derive_ids(unnamed, claimed, run)
+    read.states = run.store.intakes(claimed)
+
+
+def _derive_ids(rows: list[SheetRow], claimed: dict[str, SheetRow], run: Run) -> None:
+    """IDs from the answers: the first candidate that is free, or that the ledger holds for the same answers."""
+    pending = rows
+    attempt = 0
+    while pending and attempt < 20:
+        candidates = {row.number: ids.intake_id(row.fingerprint, attempt) for row in pending}
+        stored = run.store.row_hashes(candidates.values())
+        retry: list[SheetRow] = []
+        for row in pending:
+            candidate = candidates[row.number]
+            taken = candidate in claimed or (
+                candidate in stored and stored[candidate] != row.fingerprint
+            )
+            if taken:
+                retry.append(row)
+                continue
+            row.intake_id = candidate
+            claimed[candidate] = row
+        pending, attempt = retry, attempt + 1
+
+
+# ---------------------------------------------------------------- partners
+@task(name="load partner directory", **TASK_OPTIONS)
+def load_partner_directory(run: Run) -> list[PartnerProfile]:
+    """The partner directory roster sync keeps in the ledger, with this week's referrals counted."""
+    local = run.now.astimezone(run.tz)
+    week_start = (local - timedelta(days=local.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    used = run.store.used_since(week_start.astimezone(UTC))
+    aliases = language_aliases(run.cfg.roster.language_aliases, run.cfg.roster.canonical_languages)
+    partners = [
+        matching.profile(row, used.get(str(row["member_id"]), 0), aliases)
+        for row in run.store.partners()
+    ]
+    run.count("partners", sum(1 for p in partners if p.active))
+    return partners
+
+
+# ---------------------------------------------------------------- decide
+@dataclass
+class Work:
+    """The rows a run decides on, their parsed cases, and the decisions (pure data, no I/O)."""
+
+    rows: list[SheetRow] = field(default_factory=list)
+    parsed: dict[str, ParsedRow] = field(default_factory=dict, repr=False)
+    decisions: list[Decision] = field(default_factory=list)
+    history: History = field(default_factory=History)
+
+
+def select_rows(read: IntakeRead, run: Run) -> list[SheetRow]:
+    """New rows, rows staff approved in the sheet, and rows the ledger says need routing again."""
+    chosen: list[SheetRow] = []
+    for row in read.rows:
+        if run.only is not None and row.intake_id not in run.only:
+            continue
+        state = read.states.get(row.intake_id)
+        if (
+            state is None
+            or state.status in (*REEVALUATED, *ROUTABLE_AGAIN)
+            or (
+                state.status == "suggested"
+                and (is_approval(row.status_cell) or run.rules.mode == "auto")
+            )
+        ):
+            chosen.append(row)
+    return chosen
+
+
+def parse_rows(rows: Sequence[SheetRow], run: Run) -> dict[str, ParsedRow]:
+    aliases = language_aliases(run.cfg.roster.language_aliases, run.cfg.roster.canonical_languages)
+    ctx = fields.ParseContext(
+        today=run.now.astimezone(run.tz).date(),
+        rules=run.rules,
+        language_aliases=aliases,
+        salt=run.salt,
+    )
+    parsed: dict[str, ParsedRow] = {}
+    for row in rows:
+        case, problems = fields.parse_row(row.intake_id, row.answers, ctx)
+        if case is not None and case.received_at is not None:
+            received = case.received_at.replace(tzinfo=run.tz).astimezone(UTC)
+            case = _with_received(case, received)
+        parsed[row.intake_id] = ParsedRow(row.intake_id, case, tuple(problems))
+    return parsed
+
+
+def _with_received(case: IntakeCase, received: datetime) -> IntakeCase:
+    from dataclasses import replace
+
+    return replace(case, received_at=received)
+
+
+@task(name="decide", **TASK_OPTIONS)
+def decide_routing(read: IntakeRead, partners: list[PartnerProfile], run: Run) -> Work:
+    """Validate, classify and match every selected row (pure, apart from reading the ledger's history)."""
+    rows = select_rows(read, run)
+    sheet_approved = {
+        row.intake_id
+        for row in rows
+        if (s := read.states.get(row.intake_id))
+        and s.status == "suggested"
+        and is_approval(row.status_cell)
+    }
+    parsed = parse_rows(rows, run)
+    states = read.states
+    window = timedelta(days=run.rules.duplicate_window_days)
+    again = [i for i in parsed if i in states]
+    approved = {i for i in again if states[i].status == "approved"} | sheet_approved
+    history = History(
+        contacts=run.store.recent_contacts(run.now - window - timedelta(days=1)),
+        tried=run.store.tried_partners(again),
+        preferred={i: states[i].suggested_partner for i in approved if states[i].suggested_partner},
+        forced={i: states[i].chosen_partner for i in approved if states[i].chosen_partner},
+        approved=frozenset(approved),
+    )
+    ordered = [parsed[row.intake_id] for row in rows]
+    decisions = decide(ordered, partners, run.rules, now=run.now, history=history)
+    work = Work(rows=rows, parsed=parsed, decisions=decisions, history=history)
+    if sheet_approved and not run.dry_run:
+        for intake_id in sheet_approved:
+            run.store.approve(intake_id, "sheet", None, run.now, ["suggested"])
+    return work
+
+
+def plan_lines(work: Work, read: IntakeRead, partners: Sequence[PartnerProfile]) -> list[str]:
+    """The dry run's plan, without personal data."""
+    names = {p.member_id: p.name for p in partners}
+    changed = [d for d in work.decisions if _changes_something(d, read.states.get(d.intake_id))]
+    lines = [f"Intake: {plan_summary(changed, names)}"]
+    by_partner: dict[str, int] = {}
+    for d in changed:
+        if d.action is Action.ROUTE and d.partner_id:
+            by_partner[d.partner_id] = by_partner.get(d.partner_id, 0) + 1
+    for partner_id, n in sorted(by_partner.items()):
+        lines.append(f"Partner sheet {names.get(partner_id, partner_id)}: append {n} row(s)")
+    return lines
+
+
+# ---------------------------------------------------------------- claim
+STATUS_OF: dict[Action, str] = {
+    Action.ROUTE: "routing",
+    Action.SUGGEST: "suggested",
+    Action.WAITLIST: "waitlist",
+    Action.TRIAGE: "triage",
+    Action.REVIEW: "review",
+    Action.DUPLICATE: "duplicate",
+}
+
+
+def _changes_something(decision: Decision, state: IntakeState | None) -> bool:
+    """A re-evaluated row whose decision is what the ledger already holds needs no write."""
+    if state is None or state.status in ROUTABLE_AGAIN or state.status == "suggested":
+        return True
+    return (STATUS_OF[decision.action], decision.reason_code, decision.reason) != (
+        state.status,
+        state.reason_code,
+        state.reason,
+    )
+
+
+def _evaluation(decision: Decision, mode: str) -> dict[str, Any]:
+    """What `explain` needs later: partners weighed and rule codes (ids and codes only)."""
+    return {
+        "mode": mode,
+        "action": decision.action.value,
+        "reason_code": decision.reason_code,
+        "chosen": decision.partner_id,
+        "considered": [e.as_record() for e in decision.evaluations],
+        "category": decision.category,
+        "place": decision.place,
+        "language": decision.language,
+        "capacity": list(decision.capacity) if decision.capacity else None,
+    }
+
+
+def build_writes(work: Work, read: IntakeRead, run: Run) -> list[IntakeWrite]:
+    """The ledger records of this run's decisions (only those that change something)."""
+    writes: list[IntakeWrite] = []
+    attempts = run.store.referrals_of(
+        [
+            d.intake_id
+            for d in work.decisions
+            if d.action is Action.ROUTE and d.intake_id in read.states
+        ]
+    )
+    rows = {r.intake_id: r for r in work.rows}
+    for decision in work.decisions:
+        state = read.states.get(decision.intake_id)
+        if not _changes_something(decision, state):
+            continue
+        case = work.parsed[decision.intake_id].case
+        row = rows[decision.intake_id]
+        keys = case.contact_keys if case else ()
+        phone_key = ids.keyed_hash(run.salt, "phone", case.phone) if case and case.phone else None
+        email_key = (
+            ids.keyed_hash(run.salt, "email", case.email.casefold())
+            if case and case.email
+            else None
+        )
+        write = IntakeWrite(
+            intake_id=decision.intake_id,
+            status=STATUS_OF[decision.action],
+            row_hash=row.fingerprint,
+            phone_key=phone_key if keys else None,
+            email_key=email_key if keys else None,
+            received_at=case.received_at if case else None,
+            category=decision.category,
+            urgent=decision.urgent,
+            urgency=",".join(decision.urgency_reasons) or None,
+            place=decision.place,
+            language=decision.language,
+            reason_code=decision.reason_code,
+            reason=clean_text(decision.reason, 300),
+            duplicate_of=decision.duplicate_of,
+            suggested_partner=decision.partner_id if decision.action is Action.SUGGEST else None,
+            evaluation=_evaluation(decision, run.rules.mode),
+            expected_status=(state.status,) if state else (),
+        )
+        if state and state.status == "suggested":
+            write.expected_status = ("suggested", "approved")
+        if decision.action is Action.ROUTE and decision.partner_id:
+            previous = attempts.get(decision.intake_id, [])
+            write.attempt = max((r.attempt for r in previous), default=0) + 1
+            write.referral_id = ids.referral_id(decision.intake_id, write.attempt)
+            write.partner_id = decision.partner_id
+        write.pending_notice = _staff_notice_for(decision, state)
+        writes.append(write)
+    return writes
+
+
+def _staff_notice_for(decision: Decision, state: IntakeState | None) -> str | None:
+    if state is not None and state.status == "reroute":
+        return notices.REROUTE_NOTICE
+    if decision.action is Action.SUGGEST:
+        return notices.APPROVAL_REQUEST
+    if decision.urgent and decision.action in {Action.WAITLIST, Action.TRIAGE}:
+        return notices.TRIAGE_ALERT
+    return None
+
+
+@dataclass
+class Claimed:
+    """What this run won in the ledger, and the referrals it must now deliver."""
+
+    won: set[str] = field(default_factory=set)
+    to_deliver: list[ReferralState] = field(default_factory=list)
+    recovered: set[str] = field(
+        default_factory=set
+    )  # adopted from a crashed run: check the sheet first
+
+
+@task(name="claim in ledger", **TASK_OPTIONS)
+def claim_in_ledger(work: Work, read: IntakeRead, run: Run) -> Claimed:
+    """Record the decisions; a row another worker claimed first is left to it."""
+    writes = build_writes(work, read, run)
+    won = run.store.claim(writes, run.now)
+    lost = [w.intake_id for w in writes if w.intake_id not in won]
+    run.count("claimed", len(won))
+    run.count("left to another run", len(lost))
+    for write in writes:
+        if write.intake_id in won:
+            run.count(write.status)
+    adopted = {r.referral_id for r in run.store.adopt_stale_referrals(run.now)}
+    run.count("recovered", len(adopted))
+    return Claimed(won=won, to_deliver=run.store.my_referrals("claimed"), recovered=adopted)
+
+
+# ---------------------------------------------------------------- deliver
+def partner_item(referral: ReferralState, case: IntakeCase) -> dict[str, Any]:
+    """A referral as Slack may show it: ids, category label, language, county, urgency words."""
+    return notices.case_item(
+        intake_id=referral.intake_id,
+        category=case.category,
+        language=case.language,
+        place=matching.place(case),
+        urgency_codes=case.urgency.reasons,
+        urgent=case.urgency.urgent,
+        referral_id=referral.referral_id,
+    )
+
+
+@task(name="deliver to partners", **TASK_OPTIONS)
+def deliver_to_partners(
+    claimed: Claimed, read: IntakeRead, work: Work, partners: list[PartnerProfile], run: Run
+) -> None:
+    """Each partner's new cases in its own sheet: one append per partner; a broken sheet affects only its partner."""
+    from integrations.clients import sheets_client
+
+    if not claimed.to_deliver:
+        return
+    client = sheets_client(run.cfg)
+    by_partner: dict[str, list[ReferralState]] = {}
+    for referral in claimed.to_deliver:
+        by_partner.setdefault(referral.partner_id, []).append(referral)
+    directory = {p.member_id: p for p in partners}
+    cases = _cases_for(claimed.to_deliver, read, work, run)
+    for partner_id, referrals in sorted(by_partner.items()):
+        _deliver_one(client, directory.get(partner_id), partner_id, referrals, cases, claimed, run)
+
+
+def _cases_for(
+    referrals: Sequence[ReferralState], read: IntakeRead, work: Work, run: Run
+) -> dict[str, IntakeCase]:
+    """The parsed case of each referral's intake (parsing rows this run did not decide on)."""
+    cases = {i: p.case for i, p in work.parsed.items() if p.case is not None}
+    rows = read.by_id()
+    missing = [
+        rows[r.intake_id] for r in referrals if r.intake_id not in cases and r.intake_id in rows
+    ]
+    cases.update({i: p.case for i, p in parse_rows(missing, run).items() if p.case is not None})
+    return cases
+
+
+def _deliver_one(
+    client: Any,
+    partner: PartnerProfile | None,
+    partner_id: str,
+    referrals: list[ReferralState],
+    cases: Mapping[str, IntakeCase],
+    claimed: Claimed,
+    run: Run,
+) -> None:
+    from integrations.sheets import SheetsError, append_rows, read_tab, tab_of
+
+    ready = [r for r in referrals if r.intake_id in cases]
+    for r in referrals:
+        if r.intake_id not in cases:
+            # The row was deleted (or no longer parses): nothing to send; staff see the error.
+            run.store.mark_failed([r.referral_id], run.now, "intake_row_missing")
+            run.error(
+                r.referral_id,
+                "the intake row is gone from the sheet or no longer valid; not delivered",
+            )
+    if not ready:
+        return
+    if partner is None or not partner.referral_sheet:
+        run.store.mark_failed([r.referral_id for r in ready], run.now, "partner_not_in_directory")
+        run.error(partner_id, "partner left the directory; its referrals go to the next fit")
+        return
+    tab = tab_of(partner.referral_sheet, REFERRAL_TAB, f"referral sheet of {partner.name}")
+    try:
+        already: set[str] = set()
+        if any(r.referral_id in claimed.recovered for r in ready):
+            # A crashed run may have appended before it could record it: look before appending again.
+            values = read_tab(client, tab)
+            column = next(
+                (i for i, h in enumerate(values[0] if values else []) if h == REFERRAL_COLUMNS[0]),
+                0,
+            )
+            already = {cell_text(row[column]) for row in values[1:] if len(row) > column}
+        received = local_time(run.now, run.tz)
+        fresh = [r for r in ready if r.referral_id not in already]
+        append_rows(
+            client, tab, [referral_row(r.referral_id, cases[r.intake_id], received) for r in fresh]
+        )
+    except SheetsError as exc:
+        if exc.transient:
+            run.error(
+                partner_id,
+                f"{partner.name}: referral sheet did not answer ({exc.status}); retried next run",
+            )
+            return
+        _partner_sheet_failed(partner, ready, exc, run)
+        return
+    items = [partner_item(r, cases[r.intake_id]) for r in ready]
+    channel = partner.referral_channel or ""
+    owed = notices.partner_notices(
+        partner.member_id,
+        partner.name,
+        channel,
+        partner.referral_sheet,
+        items,
+        run.rules.digest_threshold,
+    )
+    written = run.store.mark_written([r.referral_id for r in ready], run.now, owed)
+    run.count("delivered", len(written))
+    run.count("partner sheets written", 1 if fresh else 0)
+
+
+def _partner_sheet_failed(
+    partner: PartnerProfile, referrals: list[ReferralState], exc: Exception, run: Run
+) -> None:
+    status = getattr(exc, "status", None)
+    reason = {404: "sheet not found (deleted?)", 403: "sheet not shared with the bot"}.get(
+        status, f"sheet refused the write (HTTP {status})"
+    )
+    failed = run.store.mark_failed(
+        [r.referral_id for r in referrals], run.now, "partner_sheet_unavailable"
+    )
+    run.count("partner sheet errors", 1)
+    run.error(
+        partner.member_id, f"{partner.name}: {reason}; {len(failed)} referral(s) will be re-routed"
+    )
+    day = run.now.astimezone(run.tz).date().isoformat()
+    alert = notices.partner_sheet_error(
+        run.cfg.services.slack.channels.ops_alerts,
+        partner.member_id,
+        partner.name,
+        reason,
+        len(failed),
+        day,
+    )
+    run.store.add_notices([alert], run.now)
+
+
+# ---------------------------------------------------------------- write the Intake sheet
+@task(name="write intake status", **TASK_OPTIONS)
+def write_intake_status(read: IntakeRead, partners: list[PartnerProfile], run: Run) -> int:
+    """The bot's columns of every row, from the ledger, in one values:batchUpdate (RAW), rows found by ID."""
+    from integrations.sheets import read_tab_as_shown, write_ranges
+
+    client, _ = _open_intake(run)
+    # Read again just before writing: staff may have sorted or inserted rows meanwhile.
+    values = read_tab_as_shown(client, read.tab)
+    headers = list(fields.BOT_COLUMNS.values())
+    table = SheetTable.from_values(read.tab.title, values, headers, fields.BOT_COLUMNS["intake_id"])
+    columns = fields.resolve_columns(values[0] if values else [])
+    located = _locate(values, columns, read, run)
+    states = run.store.intakes(located)
+    names = {p.member_id: p.name for p in partners}
+    changes: dict[tuple[int, int], Any] = {}
+    for intake_id, numbers in located.items():
+        state = states.get(intake_id)
+        if state is None or (state.claim_token and state.claim_token != run.store.token):
+            continue  # unknown, or in the hands of a run working right now: it writes its own rows
+        desired = intake_cells(
+            intake_id=intake_id,
+            status=state.status,
+            reason=state.reason,
+            partner_id=state.current_partner or state.suggested_partner,
+            referral_id=state.current_referral,
+            routed_at=state.routed_at,
+            partner_names=names,
+            tz=run.tz,
+        )
+        for number in numbers:
+            changes.update(table.changed_cells(number, desired))
+    ranges = ranges_for(read.tab.title, changes)
+    write_ranges(client, read.tab, ranges)
+    run.count("intake cells written", len(changes))
+    return len(changes)
+
+
+def _locate(
+    values: list[list[str]], columns: Mapping[str, str], read: IntakeRead, run: Run
+) -> dict[str, list[int]]:
+    """Intake ID -> row numbers in a fresh read: rows are matched to the first read by (ID cell, answers)."""
+    earlier: dict[tuple[str, str], list[str]] = {}
+    from_cells: set[str] = set()
+    for row in read.rows:
+        cell = ids.normalize_intake_id(row.id_cell) or ""
+        earlier.setdefault((cell, row.fingerprint), []).append(row.intake_id)
+        if cell == row.intake_id:
+            from_cells.add(cell)
+    located: dict[str, list[int]] = {}
+    unmatched: list[tuple[int, str]] = []
+    for row in _rows(values, columns, run.salt):
+        cell = ids.normalize_intake_id(row.id_cell) or ""
+        queue = earlier.get((cell, row.fingerprint))
+        if queue:
+            located.setdefault(queue.pop(0), []).append(row.number)
+        elif cell in from_cells:
+            unmatched.append((row.number, cell))  # answers edited since the first read
+    for number, cell in unmatched:
+        if cell not in located:
+            located[cell] = [number]
+    return located
+
+
+# ---------------------------------------------------------------- notify
+def staff_notice_builder(
+    run: Run, partners: Mapping[str, str], referrals: Mapping[str, list[ReferralState]]
+) -> Callable[[str, list[IntakeState]], list[Notice]]:
+    """How pending staff messages become grouped notices (one per kind per run)."""
+    channel = run.cfg.services.slack.channels.intake_triage
+
+    def item(state: IntakeState, **extra: Any) -> dict[str, Any]:
+        return notices.case_item(
+            intake_id=state.intake_id,
+            category=state.category,
+            language=state.language,
+            place=state.place,
+            urgency_codes=tuple((state.urgency or "").split(",")) if state.urgency else (),
+            urgent=state.urgent,
+            **extra,
+        )
+
+    def build(kind: str, states: list[IntakeState]) -> list[Notice]:
+        if kind == notices.TRIAGE_ALERT:
+            items = [
+                item(s, status=STATUS_TEXT[s.status], reason=s.reason or "")
+                for s in states
+                if s.status in {"waitlist", "triage"}
+            ]
+            return [notices.staff_notice(kind, channel, items, "triage-alert")] if items else []
+        if kind == notices.APPROVAL_REQUEST:
+            items = [
+                item(
+                    s,
+                    partner_name=partners.get(s.suggested_partner or "", "?"),
+                    reason=s.reason or "",
+                )
+                for s in states
+                if s.status == "suggested"
+            ]
+            return [notices.staff_notice(kind, channel, items, "approval-request")] if items else []
+        if kind == notices.REROUTE_NOTICE:
+            items = [_reroute_item(s, partners, referrals.get(s.intake_id, [])) for s in states]
+            return [notices.staff_notice(kind, channel, items, "reroutes")] if items else []
+        return []
+
+    return build
+
+
+def _reroute_item(
+    state: IntakeState, partners: Mapping[str, str], history: list[ReferralState]
+) -> dict[str, Any]:
+    closed = [r for r in history if r.state in CLOSED_STATES]
+    last = closed[-1] if closed else None
+    if state.status in {"routing", "referred", "accepted"}:
+        outcome = f"{state.current_referral} to {partners.get(state.current_partner or '', state.current_partner)}"
+    else:
+        outcome = f"{STATUS_TEXT.get(state.status, state.status)}: {state.reason or ''}"
+    return {
+        "intake_id": state.intake_id,
+        "attempt": len(history),
+        "old_referral": last.referral_id if last else "previous referral",
+        "old_partner": partners.get(last.partner_id, last.partner_id)
+        if last
+        else "unknown partner",
+        "why": WHY_CLOSED.get(last.state, last.state) if last else "was closed",
+        "outcome": outcome,
+    }
+
+
+@task(name="notify", **TASK_OPTIONS)
+def notify(run: Run, partners: list[PartnerProfile], cases: Iterable[IntakeCase] = ()) -> int:
+    """Send every Slack message the ledger says is owed, each exactly once by its key."""
+    from integrations.slack import slack_poster
+
+    names = {p.member_id: p.name for p in partners}
+    pending = run.store.intakes_pending_notice()
+    referrals = run.store.referrals_of(pending)
+    run.store.collect_staff_notices(staff_notice_builder(run, names, referrals), run.now)
+    owed = run.store.claim_notices(run.now)
+    if not owed:
+        return 0
+    poster = slack_poster()
+    sent = 0
+    values = [v for case in cases for v in guard_values(case)]
+    with guard.batch(values):
+        for notice in owed:
+            try:
+                text, blocks = notices.render(notice)
+                result = poster.post(notice.key, notice.channel, text, blocks)
+            except Exception as exc:
+                run.store.notice_failed(notice.key, type(exc).__name__)
+                run.error(
+                    notice.key,
+                    f"Slack message not sent ({type(exc).__name__}: {_safe(exc)}); retried next run",
+                )
+                continue
+            run.store.notice_posted(notice.key, run.now, result.ts)
+            refs = _referral_ids(notice)
+            if refs:
+                run.store.mark_notified(refs, run.now, result.channel_id, result.ts, notice.key)
+            sent += 1
+    run.count("slack messages", sent)
+    return sent
+
+
+def _safe(exc: Exception) -> str:
+    return guard.redact(str(exc))[:200]
+
+
+def _referral_ids(notice: Notice) -> list[str]:
+    if notice.kind == notices.REFERRAL_NOTICE:
+        return [notice.payload["item"]["referral_id"]]
+    if notice.kind == notices.REFERRAL_DIGEST:
+        return [i["referral_id"] for i in notice.payload["items"]]
+    return []
+
+
+def guard_values(case: IntakeCase) -> list[str]:
+    """The case's personal values for the privacy guard.
+
+    City and short form choices ("Asylum") are left out: they equal words our own
+    messages use (a county, a category), and no message ever carries them anyway.
+    """
+    values = [case.name, case.phone or "", case.email or ""]
+    if case.phone:
+        values += [case.phone.removeprefix("+1"), case.phone.removeprefix("+")]
+    if len(case.notes) >= 12:
+        values.append(case.notes)
+    if len(case.help_needed) >= 25:
+        values.append(case.help_needed)
+    for day in (case.court_date, case.entry_date, case.birth_date):
+        if day:
+            values += [day.isoformat(), f"{day.month}/{day.day}/{day.year}"]
+    return [v for v in values if v]
+
+
+# ---------------------------------------------------------------- the run
+def _step(step: Any, *args: Any) -> Any:
+    """A step as a Prefect task inside a flow run, as a plain call outside one (Slack actions)."""
+    return step(*args) if FlowRunContext.get() is not None else step.fn(*args)
+
+
+def run_routing(
+    dry_run: bool = False, only: Iterable[str] | None = None, publish_report: bool = True
+) -> RunReport:
+    """The whole job: read, decide, claim, deliver, write status, notify, report."""
+    run = start_run(dry_run, only)
+    with measured(run.report):
+        read = _step(read_intake_sheet, run)
+        partners = _step(load_partner_directory, run)
+        work = _step(decide_routing, read, partners, run)
+        if dry_run:
+            run.report.plan = plan_lines(work, read, partners)
+            run.count("decided", len(work.decisions))
+        else:
+            try:
+                claimed = _step(claim_in_ledger, work, read, run)
+                _step(deliver_to_partners, claimed, read, work, partners, run)
+                _step(write_intake_status, read, partners, run)
+                cases = [p.case for p in work.parsed.values() if p.case is not None]
+                _step(notify, run, partners, cases)
+            finally:
+                run.store.release()
+    if publish_report:
+        publish(run.report)
+    return run.report
+
+
+@flow(name=FLOW_NAME, log_prints=False, persist_result=False)
+def intake_routing(dry_run: bool = False) -> RunReport:
+    """Route every new intake row to a partner that can serve it, or to staff triage with a reason."""
+    return run_routing(dry_run=dry_run)
+
+
+__all__ = ["intake_routing", "run_routing"]

@@ -1,0 +1,67 @@
+"""Helpers for the intake routing integration tests: the demo's partner directory, sheets and Slack as people see them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coalition.ledger import open_ledger
+from coalition.ledger.tables.roster import Partner
+from coalition.settings import settings
+from sandbox.seed import roster
+from sandbox.seed.apply import demo_data
+
+
+def member_id(spec: roster.MemberSpec) -> str:
+    return "rec" + spec.slug.replace("-", "")[:14].ljust(14, "x")
+
+
+def seed_partner_directory(handle: Any, **overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Write the demo's legal-aid members into the ledger's partner directory, as roster sync would."""
+    data = demo_data(handle.sandbox)
+    sheets = {m["Name"]: m.get("Referral sheet", "") for m in data.records["members"]}
+    rows: dict[str, dict[str, Any]] = {}
+    for spec in roster.LEGAL_AID_MEMBERS:
+        row = {
+            "member_id": member_id(spec),
+            "name": spec.name,
+            "services": list(spec.services),
+            "counties": list(spec.counties),
+            "states": [spec.state],
+            "languages": list(spec.languages),
+            "remote": spec.remote,
+            "interpreter": spec.interpreter,
+            "accepting": spec.accepting,
+            "weekly_capacity": spec.capacity or 0,
+            "income_limit_percent": spec.income_limit,
+            "lsc_funded": spec.lsc,
+            "accreditation": spec.accreditation,
+            "referral_channel": spec.referral_channel,
+            "referral_sheet": sheets[spec.name],
+            "slack_users": [],
+            "active": spec.status == "Active",
+        }
+        row.update(overrides.get(spec.slug, {}))
+        rows[row["member_id"]] = row
+    ledger = open_ledger()
+    with ledger.session() as session:
+        for row in rows.values():
+            session.merge(Partner(**row))
+    return rows
+
+
+def intake_values(handle: Any) -> list[list[str]]:
+    names = settings().services.sheets
+    model = handle.services["sheets"]
+    return model.get_values(model.find_by_title(names.intake), names.intake_tab)
+
+
+def intake_records(handle: Any) -> list[dict[str, str]]:
+    values = intake_values(handle)
+    header = values[0]
+    return [{h: (row[i] if i < len(row) else "") for i, h in enumerate(header)} for row in values[1:]]
+
+
+def referral_rows(handle: Any, spreadsheet_id: str) -> list[dict[str, str]]:
+    values = handle.services["sheets"].get_values(spreadsheet_id, roster.REFERRAL_TAB)
+    header = values[0]
+    return [{h: (row[i] if i < len(row) else "") for i, h in enumerate(header)} for row in values[1:]]
