@@ -99,11 +99,13 @@ def _looks_like_phone(text: str, start: int, end: int, number: Any) -> bool:
     """Reject the matcher's look-alikes: ids (R-2026-000123), decimals, money, bare timestamps."""
     raw = text[start:end]
     before, after = text[max(start - 6, 0) : start], text[end : end + 2]
+    if sum(c.isdigit() for c in raw) < _MIN_PHONE_DIGITS or after[:1] == "%":
+        return False
     if before[-1:].isalnum() or after[:1].isalnum():
         return False
     if _ID_PREFIX.search(before):
         return False
-    if re.match(r"[.,]\d", after) or re.search(r"\d[.,]$", before):
+    if re.match(r"[.,]\d|-\w", after) or re.search(r"\d[.,]$", before):
         return False
     if before.rstrip().endswith(("$", "€", "£", "#")) or _COMMA_GROUPED.match(raw):
         return False
@@ -116,7 +118,8 @@ def _looks_like_phone(text: str, start: int, end: int, number: Any) -> bool:
         # number is grouped like one: "SB 2026-117" is a bill, "555-0143" a local phone.
         if len(national) == 10:
             return national[0] in "23456789" and groups in _NANP_GROUPS
-        return len(national) == 7 and groups == (3, 4)
+        # A bare local number needs its dash or dot: "100 2020" is a count and a year.
+        return len(national) == 7 and bool(re.fullmatch(r"\d{3}[.-]\d{4}", raw.strip()))
     return True
 
 
@@ -138,7 +141,8 @@ _A_NUMBER_LABELLED = re.compile(
     r"|n[uú]mero\s+(?:de\s+)?(?:a\b|extranjero|registro\s+de\s+extranjero)))"
     rf"\s*[:#.]?\s*(A?[\s-]?{_A_NUMBER_DIGITS})"
 )
-_SSN = re.compile(r"(?<![\w-])\d{3}([\s-])\d{2}\1\d{4}(?![\w-])")
+# Unlabelled, only the dashed form: "100 10 1000" is more likely three counts than an SSN.
+_SSN = re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])")
 _SSN_LABELLED = re.compile(
     r"(?i:\b(?:ssn|ss#|itin|social\s+security(?:\s+(?:number|no\b\.?|#))?|seguro\s+social)"
     r"(?:\s+(?:number|no\b\.?|#|n[uú]mero))?)"

@@ -633,7 +633,9 @@ def write_intake_status(read: IntakeRead, partners: list[PartnerProfile], run: R
     """The bot's columns of every row, from the ledger, in one values:batchUpdate (RAW), rows found by ID."""
     from integrations.sheets import read_tab_as_shown, write_ranges
 
-    client, _ = _open_intake(run)
+    from integrations.clients import sheets_client
+
+    client = sheets_client(run.cfg)
     # Read again just before writing: staff may have sorted or inserted rows meanwhile.
     values = read_tab_as_shown(client, read.tab)
     headers = list(fields.BOT_COLUMNS.values())

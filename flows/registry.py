@@ -15,8 +15,16 @@ class FlowEntry:
     summary: str
 
     def load(self) -> Any:
+        """The flow, with the failure/recovery alert hooks of flows/health.py attached."""
+        from flows.health import with_health_hooks
+
         module, _, attr = self.target.partition(":")
-        return getattr(importlib.import_module(module), attr)
+        return with_health_hooks(getattr(importlib.import_module(module), attr))
+
+    @property
+    def attribute(self) -> str:
+        """Its name in flows/deployed.py, the module deployments point at (roster-sync -> roster_sync)."""
+        return self.name.replace("-", "_")
 
     @property
     def available(self) -> bool:

@@ -89,14 +89,22 @@ class BudgetRegistry:
         self._budgets: dict[str, RateBudget] = {}
         self._lock = threading.Lock()
         self.time_scale = 1.0
+        self.factory: Callable[..., RateBudget] = RateBudget
 
     def get(self, key: str, limit: Limit) -> RateBudget:
         with self._lock:
             budget = self._budgets.get(key)
             if budget is None or budget.time_scale != self.time_scale:
-                budget = RateBudget(key, limit, time_scale=self.time_scale)
+                budget = self.factory(key, limit, time_scale=self.time_scale)
                 self._budgets[key] = budget
             return budget
+
+    def use(self, factory: Callable[..., RateBudget]) -> None:
+        """Build budgets with `factory(key, limit, time_scale=...)` from now on (shared_budget's hook)."""
+        with self._lock:
+            if factory is not self.factory:
+                self.factory = factory
+                self._budgets.clear()
 
     def configure(self, time_scale: float) -> None:
         with self._lock:

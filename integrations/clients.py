@@ -26,6 +26,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from coalition.settings import ConfigError, Settings, settings
 from integrations.budget import budgets
 from integrations.http import RequestsHttp, budgeted_session
+from integrations.shared_budget import share_when_configured
 
 log = logging.getLogger("coalition.integrations")
 
@@ -74,6 +75,7 @@ def _secret_from_prefect_block(name: str) -> str | None:
 
 def _prepare(cfg: Settings) -> str | None:
     budgets.configure(cfg.time_scale)
+    share_when_configured(budgets)
     if cfg.sandbox_url:
         _announce_sandbox(cfg.sandbox_url)
     return cfg.sandbox_url

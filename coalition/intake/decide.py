@@ -142,7 +142,7 @@ def _route(
             "no_consent",
             **base,
         )
-    if case.category is None:
+    if case.category is None and case.intake_id not in history.forced:
         return Decision(
             case.intake_id,
             Action.TRIAGE,

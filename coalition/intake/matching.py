@@ -145,7 +145,11 @@ def language_fit(case: IntakeCase, partner: PartnerProfile) -> int:
 
 
 def geo_fit(case: IntakeCase, partner: PartnerProfile) -> int:
-    """3 the person's county is served, 2 the whole state (or county unknown), 1 remote, 0 outside."""
+    """3 the person's county is served, 2 the whole state (or county unknown), 1 remote, 0 outside.
+
+    "Remote" widens a partner's reach to the rest of its own state(s) (to anywhere only
+    when it lists no state): its attorneys are licensed, and its courts are, there.
+    """
     state = (case.state or "").lower()
     county = county_key(case.county) if case.county else ""
     in_state = case.state in partner.states
@@ -156,7 +160,7 @@ def geo_fit(case: IntakeCase, partner: PartnerProfile) -> int:
     state_counties = {c for c in partner.counties if "|" not in c or c.endswith(f"|{state}")}
     if in_state and (not state_counties or not county):
         return 2
-    return 1 if partner.remote else 0
+    return 1 if partner.remote and (in_state or not partner.states) else 0
 
 
 def income_limit(partner: PartnerProfile, rules: RoutingConfig) -> int:

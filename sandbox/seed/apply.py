@@ -116,9 +116,9 @@ def _airtable_fields(record: dict[str, Any], member_ids: dict[str, str]) -> dict
     fields: dict[str, Any] = {}
     for name, value in record.items():
         if name == "Organization":
-            value = [member_ids[org] for org in value]  # type: ignore[union-attr]
-        if value in (None, "", [], False):
-            continue
+            value = [member_ids[org] for org in value]
+        if value is None or value is False or value == "" or value == []:
+            continue  # 0 stays: a capacity of zero is a value
         fields[name] = value
     return fields
 

@@ -313,7 +313,7 @@ class IntakeWriter:
         return f"{self.rng.randint(1, 12)}/{self.rng.randint(1, 28)}/{self.rng.randint(1962, 2007)}"
 
     def anum(self) -> str:
-        # A-numbers are nine digits; the 000-555 prefix is not one USCIS issues.
+        # Nine digits like a real A-number, in an invented 000-555 block (as phones use 555-01xx).
         return f"A-000-555-{self.rng.randint(100, 999)}"
 
     def note(self, group: str, case: IntakeCase) -> str:

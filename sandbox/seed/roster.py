@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sandbox.seed.people import People, Person, ascii_handle, format_phone, random_id
 
@@ -94,7 +95,7 @@ def _legal(
     languages: tuple[str, ...],
     capacity: int,
     accreditation: str,
-    **kw: object,
+    **kw: Any,
 ) -> MemberSpec:
     kw.setdefault("income_limit", 200)
     kw.setdefault("accepting", True)
@@ -109,7 +110,7 @@ def _legal(
         accreditation,
         slug=slug,
         **kw,
-    )  # type: ignore[arg-type]
+    )
 
 
 LEGAL_AID_MEMBERS: tuple[MemberSpec, ...] = (
@@ -330,9 +331,9 @@ LEGAL_AID_MEMBERS: tuple[MemberSpec, ...] = (
 
 
 def _group(
-    name: str, type_: str, state: str, languages: tuple[str, ...] = ("English",), **kw: object
+    name: str, type_: str, state: str, languages: tuple[str, ...] = ("English",), **kw: Any
 ) -> MemberSpec:
-    return MemberSpec(name, type_, state, languages=languages, **kw)  # type: ignore[arg-type]
+    return MemberSpec(name, type_, state, languages=languages, **kw)
 
 
 OTHER_MEMBERS: tuple[MemberSpec, ...] = (

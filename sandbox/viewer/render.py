@@ -61,16 +61,32 @@ def _token(inner: str, users: Lookup, channels: Lookup) -> Markup:
     return _link(url, slack_unescape(label))
 
 
+# Slack's emphasis marks, applied to text that is already escaped (so no tag can sneak in).
+_STYLES = [
+    (re.compile(r"(?<![\w`])`([^`\n]+)`(?![\w`])"), "code"),
+    (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), "strong"),
+    (re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])"), "em"),
+    (re.compile(r"(?<![\w~])~(?=\S)([^~\n]+?)(?<=\S)~(?![\w~])"), "del"),
+]
+
+
+def _styled(text: str) -> Markup:
+    html = str(escape(slack_unescape(text)))
+    for pattern, tag in _STYLES:
+        html = pattern.sub(rf"<{tag}>\1</{tag}>", html)
+    return Markup(html)
+
+
 def mrkdwn(text: str, users: Lookup | None = None, channels: Lookup | None = None) -> Markup:
-    """Slack message text as HTML: mentions and links rendered, everything else escaped."""
+    """Slack message text as HTML: mentions, links and emphasis rendered, everything else escaped."""
     users, channels = users or {}, channels or {}
     out: list[Markup] = []
     position = 0
     for match in _TOKEN.finditer(text):
-        out.append(escape(slack_unescape(text[position : match.start()])))
+        out.append(_styled(text[position : match.start()]))
         out.append(_token(match.group(1), users, channels))
         position = match.end()
-    out.append(escape(slack_unescape(text[position:])))
+    out.append(_styled(text[position:]))
     return Markup("").join(out)
 
 

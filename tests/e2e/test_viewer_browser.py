@@ -228,10 +228,9 @@ def test_intake_tab_shows_its_header_and_hostile_cells_as_text(
         assert header in cells
     assert HOSTILE_CITY in cells  # shown as text...
     assert not any(tag == "script" for tag, _ in page.tags)  # ...and never run
+    # The form's text that looks like a formula was stored as text: shown, not marked.
     assert HOSTILE_FORMULA in cells
-    assert not any(
-        "formula" in attrs.get("class", "") for _, attrs in page.tags
-    )  # text, not a formula
+    assert not any("formula" in attrs.get("class", "") for _, attrs in page.tags)
 
 
 def test_formulas_are_marked(served: RunningSandbox, profile: Path) -> None:

@@ -12,7 +12,9 @@ FOLDER = "application/vnd.google-apps.folder"
 
 FILES = {
     "intake": FileView("Intake", SHEET, ["root-id"], created="2026-01-05T10:00:00.000Z"),
-    "old": FileView("Intake (old)", SHEET, ["archive"], trashed=True, created="2025-01-01T00:00:00Z"),
+    "old": FileView(
+        "Intake (old)", SHEET, ["archive"], trashed=True, created="2025-01-01T00:00:00Z"
+    ),
     "folder": FileView("Weekly summaries", FOLDER, ["root-id"], created="2026-02-01T00:00:00Z"),
     "doc": FileView(
         "Week 2026-W05 summary",

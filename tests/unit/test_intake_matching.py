@@ -23,6 +23,8 @@ from coalition.intake.models import Evaluation
         ({"county": "Dallas County"}, {}, "outside_area"),
         ({"state": "CA", "county": "Harris County"}, {}, "outside_area"),
         ({"county": "Dallas County"}, {"remote": True}, None),
+        ({"county": "Polk County", "state": "IA"}, {"remote": True}, "outside_area"),
+        ({"county": "Polk County", "state": "IA"}, {"remote": True, "states": frozenset()}, None),
         ({"languages": ("Arabic",)}, {}, "language_unsupported"),
         ({"languages": ("Arabic",)}, {"interpreter": True}, None),
         ({"languages": ("Arabic", "Spanish")}, {}, None),  # speaks their second language
@@ -68,7 +70,7 @@ def test_geography_fit(case_changes: dict, partner_changes: dict, fit: int) -> N
 
 def test_ranking_prefers_language_then_geography_then_capacity() -> None:
     c = case(county="Harris County")
-    speaks_far = partner("recA", counties=frozenset(), remote=True, used_this_week=0)
+    speaks_far = partner("recA", counties=frozenset({"dallas"}), remote=True, used_this_week=0)
     interpreter_near = partner("recB", languages=frozenset({"English"}), interpreter=True)
     speaks_near_busy = partner("recC", used_this_week=6)
     speaks_near_free = partner("recD", used_this_week=2)

@@ -6,6 +6,7 @@ import io
 import logging
 import threading
 import unicodedata
+from datetime import date
 
 import phonenumbers
 import pytest
@@ -130,6 +131,49 @@ LEGITIMATE = [
 def test_no_false_positive_on_what_the_bot_posts(text: str) -> None:
     assert find_pii(text) == []
     PrivacyGuard().check_text(text)
+
+
+_years = st.integers(2020, 2030)
+_days = st.dates(date(2020, 1, 1), date(2030, 12, 31))
+_bot_fragments = st.one_of(
+    st.builds(lambda y, n: f"R-{y}-{n:06d}", _years, st.integers(0, 999_999)),
+    st.builds(lambda n: f"IN-{n:06d}", st.integers(0, 999_999)),
+    st.builds(lambda y, w: f"{y}-W{w:02d}", _years, st.integers(1, 53)),
+    st.builds(lambda d: d.isoformat(), _days),
+    st.builds(lambda d: f"{d:%b} {d.day}, {d.year}", _days),
+    st.builds(lambda d: f"{d.month}/{d.day}/{d.year}", _days),
+    st.builds(lambda a: f"${a:,.2f}", st.decimals(0, 10**8, places=2)),
+    st.builds(lambda a: f"${a:,}", st.integers(0, 10**9)),
+    st.builds(lambda n: f"{n:,}", st.integers(0, 10**9)),
+    st.builds(str, st.integers(0, 10**5)),
+    st.builds(lambda p: f"{p:+.1f}%", st.floats(-1000, 1000)),
+    st.builds(
+        lambda e, m: f"{e}.{m:06d}",
+        st.integers(1_600_000_000, 1_999_999_999),
+        st.integers(0, 999_999),
+    ),
+    st.builds(
+        lambda c: f"<#C{c}>", st.text("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", min_size=9, max_size=10)
+    ),
+    st.builds(
+        lambda c: f"https://docs.google.com/document/d/{c}/edit",
+        st.text(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-",
+            min_size=44,
+            max_size=44,
+        ),
+    ),
+)
+_joiners = st.sampled_from(
+    [" gifts ", " · ", ", ", "; ", " to ", " (", ") ", " — ", "\n• ", " raised "]
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(_bot_fragments, _joiners), min_size=1, max_size=12))
+def test_generated_summary_lines_have_no_false_positives(parts: list[tuple[str, str]]) -> None:
+    text = "".join(fragment + joiner for fragment, joiner in parts)
+    assert find_pii(text) == []
 
 
 # ---------------------------------------------------------------- known values of the batch

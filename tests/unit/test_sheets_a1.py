@@ -78,7 +78,16 @@ def test_a_bare_name_that_is_not_a_cell_is_a_sheet() -> None:
 
 @pytest.mark.parametrize(
     ("index", "letters"),
-    [(0, "A"), (25, "Z"), (26, "AA"), (51, "AZ"), (52, "BA"), (701, "ZZ"), (702, "AAA"), (18277, "ZZZ")],
+    [
+        (0, "A"),
+        (25, "Z"),
+        (26, "AA"),
+        (51, "AZ"),
+        (52, "BA"),
+        (701, "ZZ"),
+        (702, "AAA"),
+        (18277, "ZZZ"),
+    ],
 )
 def test_column_letters(index: int, letters: str) -> None:
     assert column_letters(index) == letters

@@ -58,7 +58,8 @@ def test_formulas_keep_their_text() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["=1+2", '=IMPORTXML("https://evil.example","//a")', "$100", "12%", "TRUE", "'x", "0012"]
+    "text",
+    ["=1+2", '=IMPORTXML("https://evil.example","//a")', "$100", "12%", "TRUE", "'x", "0012"],
 )
 def test_raw_keeps_text_exactly(text: str) -> None:
     stored = store_raw(text)

@@ -18,7 +18,7 @@ from sandbox.viewer.render import (
 
 USERS = {"U0DEMOSTF01": "Odalys Brennwater"}
 CHANNELS = {"C0ABC": "policy"}
-OUR_TAGS = re.compile(r"</?(span|a|div|button|select|option|hr|br)(\s[^<>]*)?>")
+OUR_TAGS = re.compile(r"</?(span|a|div|button|select|option|hr|br|strong|em|del|code)(\s[^<>]*)?>")
 
 
 @pytest.mark.parametrize(
@@ -42,6 +42,10 @@ OUR_TAGS = re.compile(r"</?(span|a|div|button|select|option|hr|br)(\s[^<>]*)?>")
         ("<javascript:alert(1)|click>", "&lt;javascript:alert(1)|click&gt;"),
         ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
         ("a &amp;lt; b", "a &amp;lt; b"),
+        ("*Category*\nasylum", "<strong>Category</strong>\nasylum"),
+        ("_maybe_ and ~no~ `code`", "<em>maybe</em> and <del>no</del> <code>code</code>"),
+        ("snake_case_name and 2*3*4", "snake_case_name and 2*3*4"),
+        ("*x < y & z*", "<strong>x &lt; y &amp; z</strong>"),
         ('=IMPORTXML("http://x")', "=IMPORTXML(&#34;http://x&#34;)"),
     ],
 )

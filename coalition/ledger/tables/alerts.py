@@ -1,4 +1,8 @@
-"""Ledger tables of alerts: every Slack message the bot posted (by a stable key) and each bill's fingerprint."""
+"""Ledger tables of alerts: every Slack message the bot posted (by a stable key) and each bill's fingerprint.
+
+Nothing personal lives here: message keys, channel ids, Slack timestamps, content
+hashes, and the public legislative fields of a bill (status, last action, dates).
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,12 @@ class PostedMessage(Base):
 
 
 class BillState(Base):
-    """A bill's last fingerprint (public legislative data) and its alert thread."""
+    """A bill's last fingerprint (public legislative data), its alert thread, and reminders sent.
+
+    `changes` counts the change alerts posted so far; the next alert's message key
+    includes it, so a rerun after a crash finds the same key (exactly once) while a
+    bill that changes back and forth still gets one alert per change.
+    """
 
     __tablename__ = "bill_state"
     record_id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -35,5 +44,6 @@ class BillState(Base):
     channel: Mapped[str | None] = mapped_column(String(40))
     thread_ts: Mapped[str | None] = mapped_column(String(40))
     reminders_sent: Mapped[list] = mapped_column(JSON, default=list)
+    changes: Mapped[int] = mapped_column(default=0)
     moved_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

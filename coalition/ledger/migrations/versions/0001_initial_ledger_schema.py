@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 00:06:40.038167
+Create Date: 2026-11-29 00:09:35.876473
 """
 
 from alembic import op
@@ -43,6 +43,7 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=40), nullable=True),
     sa.Column('thread_ts', sa.String(length=40), nullable=True),
     sa.Column('reminders_sent', sa.JSON(), nullable=False),
+    sa.Column('changes', sa.Integer(), nullable=False),
     sa.Column('moved_at', coalition.ledger.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('updated_at', coalition.ledger.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('record_id')

@@ -1,0 +1,311 @@
+"""Failure and recovery alerts: Prefect state hooks that tell #ops-alerts once when a flow breaks and once when it mends.
+
+Every flow the bot schedules carries these hooks (`with_health_hooks`, applied by
+flows/registry.py). A failed or crashed run marks the flow failing in the ledger
+(`FlowHealth`) and, if that failure streak has not been announced yet, posts one
+message: the flow, a link to the run, the error's class and what to try. Later
+failures of the same streak post nothing. The first completed run after it posts
+one recovery message. The message never carries the exception's text, only its
+class name, because an exception message may quote a record.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from coalition.ledger import Ledger, utcnow
+from coalition.ledger.tables.common import FlowHealth
+
+log = logging.getLogger("flows.health")
+
+FAILING = "failing"
+HEALTHY = "ok"
+CRASHED = "Crashed"
+_EXCEPTION_IN_MESSAGE = re.compile(r"exception: ([A-Za-z_][\w.]*)")
+
+# Advice by error class (exact names first, then by how the name ends).
+_SERVICE_DOWN = (
+    "A service was down or kept rate-limiting past the bot's retries. The next scheduled run "
+    "tries again on its own; if this repeats, check the service's status page and run "
+    "`coalition doctor`."
+)
+_RENAMED = (
+    "Something the bot needs is missing or was renamed (a base, table, field, sheet, tab or "
+    "channel). Restore it or fix its name in config/, then run `coalition doctor`."
+)
+_CREDENTIALS = (
+    "A service refused the bot's credentials. Check the token or service account and its "
+    "scopes (README, Production), then run `coalition doctor`."
+)
+_PRIVACY = (
+    "The privacy guard stopped an output that would have carried personal data; nothing was "
+    "sent. Open the run's log in Prefect and tell the engineers."
+)
+ADVICE: dict[str, str] = {
+    "ConfigError": (
+        "A setting or secret is missing or wrong; the run's log names the file, key or variable. "
+        "Fix it, then run `coalition doctor`."
+    ),
+    "ServiceUnavailable": _SERVICE_DOWN,
+    "ConnectionError": _SERVICE_DOWN,
+    "Timeout": _SERVICE_DOWN,
+    "RetryError": _SERVICE_DOWN,
+    "SheetsError": _SERVICE_DOWN,
+    "PIIError": _PRIVACY,
+    "MentionError": _PRIVACY,
+    "SlackPostError": (
+        "Slack refused a call; the run's log names Slack's error code. Run `coalition doctor` "
+        "to check the token and that the bot is in every channel."
+    ),
+    "ScheduleError": "A schedule in config/schedules.yaml does not parse; fix it and redeploy.",
+    CRASHED: (
+        "The run's process died (out of memory, host restarted, or it lost the Prefect server). "
+        "Check the worker's host; the next run carries on from what the ledger recorded."
+    ),
+}
+_BY_SUFFIX = (
+    ("Unavailable", _SERVICE_DOWN),
+    ("NotFound", _RENAMED),
+    ("FieldError", _RENAMED),
+    ("AuthError", _CREDENTIALS),
+    ("PermissionError", _CREDENTIALS),
+)
+
+
+def advice_for(error_class: str, flow: str) -> str:
+    """What an ops admin should try for this class of error."""
+    short = error_class.rsplit(".", 1)[-1]
+    if short in ADVICE:
+        return ADVICE[short]
+    for suffix, advice in _BY_SUFFIX:
+        if short.endswith(suffix):
+            return advice
+    return (
+        f"Open the run in Prefect for its log, and try `coalition run {flow} --dry-run` "
+        "to see what it would do."
+    )
+
+
+# ---------------------------------------------------------------- messages (pure)
+@dataclass(frozen=True)
+class RunRef:
+    """Which run an alert is about: its flow, its Prefect name and a link, nothing else."""
+
+    flow: str
+    run_name: str
+    link: str | None = None
+
+    def mrkdwn(self) -> str:
+        name = _plain(self.run_name)
+        return f"<{self.link}|{name}>" if self.link else name
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^\w .:-]", "", text)[:80]
+
+
+def failure_text(run: RunRef, error_class: str) -> str:
+    """The one message a failure streak posts."""
+    return (
+        f":red_circle: *{_plain(run.flow)}* failed (run {run.mrkdwn()}).\n"
+        f"*Error:* `{_plain(error_class)}`\n"
+        f"*What to try:* {advice_for(error_class, run.flow)}"
+    )
+
+
+def recovery_text(run: RunRef, failing_since: datetime, timezone: str) -> str:
+    """The one message that ends a failure streak."""
+    since = failing_since.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+    return (
+        f":large_green_circle: *{_plain(run.flow)}* recovered (run {run.mrkdwn()} completed); "
+        f"it had been failing since {since}."
+    )
+
+
+def failure_key(flow: str, since: datetime) -> str:
+    return f"ops:{flow}:failing:{since.isoformat()}"
+
+
+def recovery_key(flow: str, since: datetime) -> str:
+    return f"ops:{flow}:recovered:{since.isoformat()}"
+
+
+# ---------------------------------------------------------------- ledger
+@dataclass(frozen=True)
+class Streak:
+    """A failure streak: when it began and the alert that announced it (if any yet)."""
+
+    since: datetime
+    alert_ts: str | None = None
+
+
+def mark_failing(ledger: Ledger, flow: str, now: datetime | None = None) -> Streak | None:
+    """Record a failure; the streak still to be announced, or None if it already was."""
+    now = now or utcnow()
+    try:
+        return _mark_failing(ledger, flow, now)
+    except IntegrityError:
+        # Another run of the same flow inserted the first row at the same moment.
+        return _mark_failing(ledger, flow, now)
+
+
+def _mark_failing(ledger: Ledger, flow: str, now: datetime) -> Streak | None:
+    with ledger.session() as session:
+        row = session.get(FlowHealth, flow)
+        if row is None:
+            session.add(FlowHealth(flow=flow, state=FAILING, failing_since=now))
+            session.flush()
+            return Streak(now)
+        if row.state == FAILING:
+            owed = row.alert_ts is None and row.failing_since is not None
+            return Streak(row.failing_since) if owed else None
+        # Conditional: of two runs failing at once, only one starts the streak.
+        won = session.execute(
+            update(FlowHealth)
+            .where(FlowHealth.flow == flow, FlowHealth.state != FAILING)
+            .values(state=FAILING, failing_since=now, alert_ts=None, updated_at=now)
+        ).rowcount
+        return Streak(now) if won else None
+
+
+def record_alert(ledger: Ledger, flow: str, streak: Streak, ts: str) -> None:
+    """Remember that this streak was announced (by the message at `ts`)."""
+    with ledger.session() as session:
+        session.execute(
+            update(FlowHealth)
+            .where(FlowHealth.flow == flow, FlowHealth.failing_since == streak.since)
+            .values(alert_ts=ts, updated_at=utcnow())
+        )
+
+
+def mark_healthy(ledger: Ledger, flow: str, now: datetime | None = None) -> Streak | None:
+    """Record a success; the streak it ends if that streak was announced, else None."""
+    now = now or utcnow()
+    with ledger.session() as session:
+        row = session.get(FlowHealth, flow)
+        if row is None:
+            session.add(FlowHealth(flow=flow, state=HEALTHY, failing_since=None))
+            return None
+        if row.state != FAILING:
+            return None
+        streak = Streak(row.failing_since or now, row.alert_ts)
+        won = session.execute(
+            update(FlowHealth)
+            .where(FlowHealth.flow == flow, FlowHealth.state == FAILING)
+            .values(state=HEALTHY, failing_since=None, alert_ts=None, updated_at=now)
+        ).rowcount
+    # Nobody was told it broke (Slack was down too): a "recovered" would puzzle them.
+    return streak if won and streak.alert_ts else None
+
+
+# ---------------------------------------------------------------- reading Prefect's state
+def error_class(state: Any) -> str:
+    """The class name of what ended the run (never its message), or "Crashed"."""
+    if getattr(state, "is_crashed", lambda: False)():
+        return CRASHED
+    try:
+        result = state.result(raise_on_failure=False)
+    except Exception:  # noqa: BLE001 - a result we cannot load still leaves the message
+        result = None
+    if inspect.iscoroutine(result):
+        result.close()
+        result = None
+    if isinstance(result, BaseException):
+        return type(result).__name__
+    match = _EXCEPTION_IN_MESSAGE.search(getattr(state, "message", None) or "")
+    return match.group(1).rsplit(".", 1)[-1] if match else "unknown error"
+
+
+def run_ref(flow: Any, flow_run: Any) -> RunRef:
+    """The flow's name, the run's name and its dashboard link (when a Prefect UI URL is known)."""
+    link = None
+    try:
+        from prefect.utilities.urls import url_for
+
+        link = url_for(flow_run)
+    except Exception:  # noqa: BLE001 - an alert without a link beats no alert
+        link = None
+    return RunRef(str(flow.name), str(getattr(flow_run, "name", "") or flow_run.id), link)
+
+
+# ---------------------------------------------------------------- the hooks
+def _post(key: str, text: str) -> str | None:
+    from coalition.settings import settings
+    from integrations.slack import slack_poster
+
+    channel = settings().services.slack.channels.ops_alerts
+    return slack_poster().post(key, channel, text).ts or None
+
+
+def _ledger() -> Ledger:
+    from coalition.ledger import open_ledger
+
+    return open_ledger()
+
+
+def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
+    """on_failure / on_crashed hook: one alert per failure streak. Never raises."""
+    try:
+        run = run_ref(flow, flow_run)
+        ledger = _ledger()
+        streak = mark_failing(ledger, run.flow)
+        if streak is None:
+            log.info("%s failed again; #ops-alerts was already told", run.flow)
+            return
+        ts = _post(failure_key(run.flow, streak.since), failure_text(run, error_class(state)))
+        if ts:
+            record_alert(ledger, run.flow, streak, ts)
+    except Exception as exc:  # noqa: BLE001 - a hook must not mask the run's own failure
+        log.warning("could not post the failure alert for %s: %s", flow.name, type(exc).__name__)
+
+
+def notify_recovery(flow: Any, flow_run: Any, state: Any) -> None:
+    """on_completion hook: one message when a flow that was failing completes again. Never raises."""
+    try:
+        from coalition.settings import settings
+
+        run = run_ref(flow, flow_run)
+        streak = mark_healthy(_ledger(), run.flow)
+        if streak is None:
+            return
+        text = recovery_text(run, streak.since, settings().services.timezone)
+        _post(recovery_key(run.flow, streak.since), text)
+    except Exception as exc:  # noqa: BLE001 - the run itself completed; say so in the log only
+        log.warning("could not post the recovery note for %s: %s", flow.name, type(exc).__name__)
+
+
+def with_health_hooks(flow: Any) -> Any:
+    """The flow with the failure and recovery hooks attached (once, however often it is called)."""
+    if notify_failure in flow.on_failure_hooks:
+        return flow
+    return flow.with_options(
+        on_failure=[*flow.on_failure_hooks, notify_failure],
+        on_crashed=[*flow.on_crashed_hooks, notify_failure],
+        on_completion=[*flow.on_completion_hooks, notify_recovery],
+    )
+
+
+__all__ = [
+    "ADVICE",
+    "RunRef",
+    "Streak",
+    "advice_for",
+    "error_class",
+    "failure_text",
+    "mark_failing",
+    "mark_healthy",
+    "notify_failure",
+    "notify_recovery",
+    "record_alert",
+    "recovery_text",
+    "with_health_hooks",
+]

@@ -1,0 +1,180 @@
+"""Referral follow-up: remind silent partners once, then re-route their cases; remind staff of waiting suggestions.
+
+A referral neither accepted nor declined `referral_reminder_hours` after its notice
+gets one reminder in the partner's channel; after `referral_expire_hours` it expires
+and the case goes to the next fitting partner (the silent one excluded), and staff
+hear about it in #intake-triage. Suggestions (approve mode) not approved within
+`approval_reminder_hours` are reminded once. Every message is owed in the ledger
+first and sent once by its key, so a crash or a rerun never repeats one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from prefect import flow, task
+
+from coalition.intake import notices
+from coalition.intake.models import Notice, PartnerProfile
+from coalition.ledger.intake_store import NOTIFIED, IntakeState, ReferralState
+from flows.intake_routing import (
+    TASK_OPTIONS,
+    Run,
+    _step,
+    load_partner_directory,
+    notify,
+    run_routing,
+    start_run,
+)
+from flows.reporting import measured, publish
+
+FLOW_NAME = "referral-follow-up"
+
+
+def _hours(run: Run, since) -> float:  # noqa: ANN001 - datetime | None
+    return (run.now - since).total_seconds() / 3600 if since else 0.0
+
+
+def due(run: Run, referrals: Sequence[ReferralState]) -> tuple[list[ReferralState], list[ReferralState]]:
+    """(to remind, to expire) among notified referrals still waiting for an answer."""
+    rules = run.rules
+    remind = [
+        r for r in referrals if r.reminded_at is None and _hours(run, r.notified_at) >= rules.referral_reminder_hours
+    ]
+    expire = [
+        r
+        for r in referrals
+        if r.reminded_at is not None and _hours(run, r.notified_at) >= rules.referral_expire_hours
+    ]
+    return remind, expire
+
+
+def _reminder_items(referrals: Sequence[ReferralState], states: dict[str, IntakeState]) -> list[dict]:
+    items = []
+    for r in referrals:
+        s = states.get(r.intake_id)
+        items.append(
+            notices.case_item(
+                intake_id=r.intake_id,
+                category=s.category if s else r.category,
+                language=s.language if s else None,
+                place=s.place if s else None,
+                urgency_codes=tuple((s.urgency or "").split(",")) if s and s.urgency else (),
+                urgent=r.urgent,
+                referral_id=r.referral_id,
+            )
+        )
+    return items
+
+
+@task(name="remind silent partners", **TASK_OPTIONS)
+def remind_partners(run: Run, partners: list[PartnerProfile], referrals: list[ReferralState]) -> int:
+    """One reminder message per partner listing its referrals still waiting, each referral reminded once."""
+    directory = {p.member_id: p for p in partners}
+    states = run.store.intakes([r.intake_id for r in referrals])
+    by_partner: dict[str, list[ReferralState]] = {}
+    for r in referrals:
+        by_partner.setdefault(r.partner_id, []).append(r)
+    reminded = 0
+    for partner_id, group in sorted(by_partner.items()):
+        partner = directory.get(partner_id)
+        if partner is None or not partner.referral_channel or not partner.referral_sheet:
+            run.error(partner_id, "partner left the directory; its referrals will expire and be re-routed")
+            owed: list[Notice] = []
+        else:
+            owed = [
+                notices.partner_reminder(
+                    partner.member_id,
+                    partner.name,
+                    partner.referral_channel,
+                    partner.referral_sheet,
+                    _reminder_items(group, states),
+                )
+            ]
+        reminded += len(run.store.mark_reminded([r.referral_id for r in group], run.now, owed))
+    run.count("partner reminders", reminded)
+    return reminded
+
+
+@task(name="expire and re-route", **TASK_OPTIONS)
+def expire_referrals(run: Run, referrals: list[ReferralState]) -> list[str]:
+    """notified -> expired for referrals past the deadline; their intakes go back to routing."""
+    expired = [r.intake_id for r in referrals if run.store.expire(r.referral_id, run.now)]
+    run.count("expired", len(expired))
+    return expired
+
+
+@task(name="remind staff of suggestions", **TASK_OPTIONS)
+def remind_approvals(run: Run, partners: list[PartnerProfile]) -> int:
+    """One reminder in #intake-triage for suggestions waiting longer than approval_reminder_hours."""
+    names = {p.member_id: p.name for p in partners}
+    limit = timedelta(hours=run.rules.approval_reminder_hours)
+    waiting = [
+        s
+        for s in run.store.intakes_in(["suggested"]).values()
+        if s.approval_reminded_at is None and s.updated_at and run.now - s.updated_at >= limit
+    ]
+    if not waiting:
+        return 0
+    items = [
+        notices.case_item(
+            intake_id=s.intake_id,
+            category=s.category,
+            language=s.language,
+            place=s.place,
+            urgency_codes=tuple((s.urgency or "").split(",")) if s.urgency else (),
+            urgent=s.urgent,
+            partner_name=names.get(s.suggested_partner or "", "?"),
+            reason=s.reason or "",
+        )
+        for s in sorted(waiting, key=lambda s: s.intake_id)
+    ]
+    channel = run.cfg.services.slack.channels.intake_triage
+    owed = [notices.staff_notice(notices.APPROVAL_REMINDER, channel, items, "approval-reminder")]
+    reminded = run.store.mark_approval_reminded([s.intake_id for s in waiting], run.now, owed)
+    run.count("approval reminders", len(reminded))
+    return len(reminded)
+
+
+def plan(run: Run, remind: Sequence[ReferralState], expire: Sequence[ReferralState]) -> list[str]:
+    waiting = [
+        s
+        for s in run.store.intakes_in(["suggested"]).values()
+        if s.approval_reminded_at is None
+        and s.updated_at
+        and run.now - s.updated_at >= timedelta(hours=run.rules.approval_reminder_hours)
+    ]
+    return [
+        f"Referrals: remind {len(remind)}, expire and re-route {len(expire)}",
+        f"Suggestions: remind staff of {len(waiting)}",
+    ]
+
+
+@flow(name=FLOW_NAME, log_prints=False, persist_result=False)
+def referral_follow_up(dry_run: bool = False):  # noqa: ANN201 - RunReport
+    """Remind partners who have not answered, re-route what they let expire, and remind staff of suggestions."""
+    run = start_run(dry_run)
+    run.report.flow = FLOW_NAME
+    with measured(run.report):
+        partners = _step(load_partner_directory, run)
+        remind, expire = due(run, run.store.referrals_in([NOTIFIED]))
+        if dry_run:
+            run.report.plan = plan(run, remind, expire)
+        else:
+            try:
+                _step(remind_partners, run, partners, remind)
+                expired = _step(expire_referrals, run, expire)
+                _step(remind_approvals, run, partners)
+                _step(notify, run, partners)
+            finally:
+                run.store.release()
+            if expired:
+                rerouted = run_routing(only=expired, publish_report=False)
+                run.count("re-routed", rerouted.counts.get("routing", 0))
+                run.report.errors += rerouted.errors
+    publish(run.report)
+    return run.report
+
+
+__all__ = ["due", "referral_follow_up"]

@@ -1,0 +1,453 @@
+"""Intake routing against the sandbox over HTTP: what staff, partners and the ledger see, and what it costs.
+
+Most tests call `run_routing` (the flow's body, steps as plain calls); one goes
+through the real Prefect flow.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from intake_helpers import (
+    intake_records,
+    intake_values,
+    member_id,
+    referral_rows,
+    seed_partner_directory,
+)
+from sqlalchemy import select, text, update
+
+from coalition.intake import ids
+from coalition.ledger import open_ledger
+from coalition.ledger import intake_store as store_module
+from coalition.ledger.tables.intake import IntakeNotice, IntakeRecord, Referral
+from coalition.settings import reload_settings, settings
+from flows import intake_routing as routing
+from flows.intake_routing import run_routing
+from integrations.slack import forget_channels
+from sandbox.seed import roster
+from sandbox.seed.apply import personal_values
+
+BOT_HEADERS = ["Intake ID", "Status", "Partner", "Referral ID", "Routed at", "Routing reason"]
+
+
+@pytest.fixture
+def demo_routing(demo, monkeypatch):
+    """The demo coalition, its partner directory in the ledger, Slack paced 50x faster."""
+    monkeypatch.setenv("COALITION_TIME_SCALE", "50")
+    reload_settings()
+    forget_channels()
+    partners = seed_partner_directory(demo)
+    demo.partners = partners
+    demo.journal_start = demo.sandbox.journal.last_seq
+    return demo
+
+
+def sheet_model(handle):
+    return handle.services["sheets"]
+
+
+def intake_sheet_id(handle) -> str:
+    return sheet_model(handle).find_by_title(settings().services.sheets.intake)
+
+
+def set_intake_values(handle, rows: list[list[str]]) -> None:
+    sheet_model(handle).set_values(intake_sheet_id(handle), settings().services.sheets.intake_tab, rows)
+
+
+def header(handle) -> list[str]:
+    return intake_values(handle)[0]
+
+
+def add_rows(handle, rows: list[dict[str, str]]) -> None:
+    values = intake_values(handle)
+    head = values[0]
+    set_intake_values(handle, values + [[row.get(h, "") for h in head] for row in rows])
+
+
+def slack_posts(handle) -> list[dict]:
+    return [m for m in handle.services["slack"].all_messages() if m.get("kind") == "message"]
+
+
+def channel_posts(handle, name: str) -> list[dict]:
+    slack = handle.services["slack"]
+    channel = slack.channel_by_name(name)
+    return slack.messages(channel["id"]) if channel else []
+
+
+def partner_sheet(handle, slug: str) -> str:
+    spec = next(s for s in roster.LEGAL_AID_MEMBERS if s.slug == slug)
+    return handle.partners[member_id(spec)]["referral_sheet"]
+
+
+def ledger_dump() -> str:
+    """Every row of every table of the ledger, as text (to look for personal data in it)."""
+    ledger = open_ledger()
+    out = []
+    with ledger.engine.connect() as conn:
+        tables = [r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))]
+        for table in tables:
+            out += [json.dumps([str(v) for v in row], ensure_ascii=False) for row in conn.execute(text(f"SELECT * FROM {table}"))]
+    return "\n".join(out)
+
+
+def leaks(handle, blob: str) -> list[str]:
+    values = [v for v in personal_values(handle.sandbox) if len(v) >= 6]
+    return sorted(v for v in values if v in blob)
+
+
+def referrals_by_state() -> Counter:
+    with open_ledger().session() as session:
+        return Counter(session.scalars(select(Referral.state)))
+
+
+# ---------------------------------------------------------------- the whole demo
+def test_every_row_ends_with_a_status_and_partners_get_only_their_own_cases(demo_routing) -> None:
+    report = run_routing(publish_report=False)
+    records = [r for r in intake_records(demo_routing) if any(r.get(h) for h in ("Full name", "Phone", "Help needed", "Preferred language"))]
+    assert len(records) == 150
+    for record in records:
+        assert ids.INTAKE_ID_PATTERN.match(record["Intake ID"]), record["Intake ID"]
+        assert record["Status"] in {"Referred", "Waitlist", "Staff triage", "Needs review", "Duplicate"}
+        assert record["Routing reason"]
+    statuses = Counter(r["Status"] for r in records)
+    assert statuses["Referred"] > 20 and statuses["Duplicate"] == 3 and statuses["Needs review"] >= 4
+    # Each partner sheet holds exactly the referrals the ledger gave that partner.
+    with open_ledger().session() as session:
+        given = {(r.referral_id, r.partner_id) for r in session.scalars(select(Referral))}
+    referred = {r["Referral ID"]: r for r in records if r["Status"] == "Referred"}
+    for partner in demo_routing.partners.values():
+        rows = referral_rows(demo_routing, partner["referral_sheet"])
+        mine = {ref for ref, p in given if p == partner["member_id"]}
+        assert {r["Referral ID"] for r in rows} == mine
+        for row in rows:
+            assert referred[row["Referral ID"]]["Partner"] == partner["name"]
+            assert row["Name"] == referred[row["Referral ID"]]["Full name"]  # consent: contact details go
+    assert report.counts["delivered"] == statuses["Referred"]
+    assert not report.errors
+
+
+def test_nothing_personal_in_slack_ledger_or_report(demo_routing) -> None:
+    report = run_routing(publish_report=False)
+    posts = slack_posts(demo_routing)
+    assert posts
+    assert leaks(demo_routing, json.dumps(posts, ensure_ascii=False)) == []
+    assert leaks(demo_routing, ledger_dump()) == []
+    assert leaks(demo_routing, json.dumps(report.model_dump(), ensure_ascii=False) + report.markdown()) == []
+    blob = json.dumps(posts, ensure_ascii=False)
+    for survivor in ("VAWA", "U visa", "T visa", "U-visa", "T-visa"):
+        assert survivor not in blob
+    assert "<!channel>" not in blob and "<!here>" not in blob and "=IMPORTXML" not in blob
+    with open_ledger().session() as session:
+        categories = set(session.scalars(select(IntakeRecord.category)))
+    assert not categories & {"VAWA", "U visa", "T visa"} and "protected" in categories
+
+
+def test_a_second_run_changes_nothing(demo_routing) -> None:
+    run_routing(publish_report=False)
+    before = demo_routing.sandbox.journal.last_seq
+    posts = len(slack_posts(demo_routing))
+    report = run_routing(publish_report=False)
+    assert demo_routing.writes(since=before) == []
+    assert len(slack_posts(demo_routing)) == posts
+    assert "claimed" not in report.counts and not report.errors
+
+
+def test_request_budget_three_sheets_requests_plus_one_per_partner(demo_routing) -> None:
+    report = run_routing(publish_report=False)
+    journal = demo_routing.journal(since=demo_routing.journal_start)
+    sheets = [e for e in journal if e["service"] == "sheets"]
+    appends = [e for e in sheets if e["path"].endswith(":append")]
+    partners_with_cases = sum(1 for p in demo_routing.partners.values() if referral_rows(demo_routing, p["referral_sheet"]))
+    assert len(appends) == partners_with_cases
+    assert len(sheets) <= 3 + partners_with_cases
+    posts = [e for e in journal if e["service"] == "slack" and e["path"].endswith("chat.postMessage")]
+    notices = report.counts["slack messages"]
+    assert len(posts) == notices
+    # A partner with more than five new cases gets one digest; staff one alert for the urgent unrouted.
+    for partner in demo_routing.partners.values():
+        count = len(referral_rows(demo_routing, partner["referral_sheet"]))
+        shown = channel_posts(demo_routing, partner["referral_channel"])
+        assert len(shown) == (1 if count > 5 else count)
+    assert len(channel_posts(demo_routing, "intake-triage")) == 1
+
+
+def test_hostile_text_stays_text_and_never_pings(demo_routing) -> None:
+    run_routing(publish_report=False)
+    model = sheet_model(demo_routing)
+    for partner in demo_routing.partners.values():
+        values = model.get_values(partner["referral_sheet"], roster.REFERRAL_TAB)
+        for r, row in enumerate(values[1:], start=2):
+            for c, value in enumerate(row, start=1):
+                if str(value).startswith("="):
+                    assert model.cell(partner["referral_sheet"], roster.REFERRAL_TAB, r, c).formula is None
+    for post in slack_posts(demo_routing):
+        assert "<!" not in json.dumps(post.get("blocks", []))
+
+
+# ---------------------------------------------------------------- bad input
+def test_bad_rows_are_kept_and_explained(demo_routing) -> None:
+    head = header(demo_routing)
+    set_intake_values(demo_routing, [head])  # only the rows below
+    base = {
+        "Timestamp": "11/20/2026 10:00:00", "Full name": "Quennell Ashbury-Voss", "Preferred language": "English",
+        "Phone": "(713) 555-0199", "County": "Harris", "State": "TX", "Help needed": "asylum",
+        "Consent to share": "Yes", "Household size": "2", "Monthly income": "1200",
+    }  # fmt: skip
+    rows = [
+        {},  # empty: not an intake
+        {"Full name": "Only Aname Here"},
+        {**base, "Phone": "(713) 555-0101", "Notes": "x" * 50_000},
+        {**base, "Phone": "(713) 555-0102", "Help needed": "Necesito asilo 🙏🙏 \u202eurgente\u202e"},
+        {**base, "Phone": "(713) 555-0103", "Next court date": "2/30/2027"},
+        {**base, "Phone": "(713) 555-0104", "Household size": "0"},
+        {**base, "Phone": "(713) 555-0105", "Household size": "999"},
+        {**base, "Phone": "(713) 555-0106", "Full name": '=IMPORTXML("http://x", "//a")', "County": "<!channel>"},
+        {**base, "Phone": "(713) 555-0107", "Help needed": "<!channel> asilo por favor", "Notes": "<@U0DEMOSTF01>"},
+    ]
+    add_rows(demo_routing, rows)
+    report = run_routing(publish_report=False)
+    records = intake_records(demo_routing)
+    by_phone = {r["Phone"]: r for r in records}
+    assert len([r for r in records if r["Intake ID"]]) == 8  # the empty row is left alone
+    only_name = next(r for r in records if r["Full name"] == "Only Aname Here")
+    assert only_name["Status"] == "Needs review"
+    assert "phone or email" in only_name["Routing reason"] and "State" in only_name["Routing reason"]
+    assert by_phone["(713) 555-0101"]["Status"] == "Referred"
+    assert by_phone["(713) 555-0102"]["Status"] == "Referred"
+    assert by_phone["(713) 555-0103"]["Status"] == "Needs review"
+    assert "Next court date" in by_phone["(713) 555-0103"]["Routing reason"]
+    assert by_phone["(713) 555-0104"]["Status"] == by_phone["(713) 555-0105"]["Status"] == "Needs review"
+    assert by_phone["(713) 555-0106"]["Status"] == "Referred"  # a county it cannot read: the whole state
+    assert by_phone["(713) 555-0107"]["Status"] == "Referred"
+    sheet = referral_rows(demo_routing, partner_sheet(demo_routing, "riverbend"))
+    long_note = next(r for r in sheet if r["Phone"] == "+17135550101")
+    assert 1000 < len(long_note["Notes"]) <= 5000
+    assert next(r for r in sheet if r["Phone"] == "+17135550106")["Name"].startswith("=IMPORTXML")
+    assert not report.errors
+    blob = json.dumps(slack_posts(demo_routing), ensure_ascii=False)
+    assert "Quennell" not in blob and "555-01" not in blob and "<!channel>" not in blob
+
+
+def test_the_same_person_twice_in_a_week_is_flagged_and_routed_once(demo_routing) -> None:
+    run_routing(publish_report=False)
+    first = next(r for r in intake_records(demo_routing) if r["Status"] == "Referred")
+    again = {k: v for k, v in first.items() if k not in BOT_HEADERS}
+    again["Help needed"] = first["Help needed"] + " (sending again)"
+    add_rows(demo_routing, [again])
+    run_routing(publish_report=False)
+    latest = intake_records(demo_routing)[-1]
+    assert latest["Status"] == "Duplicate"
+    assert first["Intake ID"] in latest["Routing reason"]
+    refs = [r for r in referral_rows(demo_routing, _sheet_of(demo_routing, first["Partner"])) if r["Phone"]]
+    assert sum(1 for r in refs if r["Intake ID"] == latest["Intake ID"]) == 0
+
+
+def _sheet_of(handle, name: str) -> str:
+    return next(p["referral_sheet"] for p in handle.partners.values() if p["name"] == name)
+
+
+def test_rows_sorted_deleted_and_columns_added_between_runs(demo_routing) -> None:
+    run_routing(publish_report=False)
+    values = intake_values(demo_routing)
+    head, rows = values[0], values[1:]
+    kept = rows[10:]  # ten rows deleted
+    random.Random(7).shuffle(kept)
+    # A staff column inserted at the front and the bot's columns moved to the end.
+    moved = [h for h in head if h not in BOT_HEADERS]
+    order = ["Follow-up", *moved, *BOT_HEADERS]
+
+    def reshape(row: list[str]) -> list[str]:
+        cells = dict(zip(head, row + [""] * (len(head) - len(row)), strict=False))
+        cells["Follow-up"] = "call"
+        return [cells.get(h, "") for h in order]
+
+    set_intake_values(demo_routing, [order] + [reshape(r) for r in kept])
+    before_state = {r["Intake ID"]: (r["Status"], r["Referral ID"], r["Full name"]) for r in intake_records(demo_routing)}
+    since = demo_routing.sandbox.journal.last_seq
+    report = run_routing(publish_report=False)
+    assert demo_routing.writes(since=since) == []
+    after = {r["Intake ID"]: (r["Status"], r["Referral ID"], r["Full name"]) for r in intake_records(demo_routing)}
+    assert after == before_state
+    assert all(r["Follow-up"] == "call" for r in intake_records(demo_routing))
+    assert not report.errors
+
+
+def test_staff_cells_are_never_touched_and_a_cleared_id_comes_back(demo_routing) -> None:
+    run_routing(publish_report=False)
+    values = intake_values(demo_routing)
+    head = values[0]
+    notes_col, id_col, status_col = head.index("Staff notes"), head.index("Intake ID"), head.index("Status")
+    row = values[5] + [""] * (len(head) - len(values[5]))
+    original_id = row[id_col]
+    row[notes_col] = "called, left message"
+    row[id_col] = ""  # staff cleared the ID by mistake
+    row[status_col] = "Whatever"
+    values[5] = row
+    set_intake_values(demo_routing, values)
+    report = run_routing(publish_report=False)
+    again = intake_values(demo_routing)[5]
+    assert again[id_col] == original_id and again[notes_col] == "called, left message"
+    assert again[status_col] != "Whatever"
+    assert "claimed" not in report.counts
+
+
+def test_a_copied_row_gets_its_own_id(demo_routing) -> None:
+    run_routing(publish_report=False)
+    values = intake_values(demo_routing)
+    head = values[0]
+    referred = next(i for i, r in enumerate(values) if len(r) > head.index("Status") and r[head.index("Status")] == "Referred")
+    copy = list(values[referred])
+    copy[head.index("Phone")] = "(713) 555-0177"
+    copy[head.index("Full name")] = "Another Person Entirely"
+    set_intake_values(demo_routing, values + [copy])
+    run_routing(publish_report=False)
+    records = intake_records(demo_routing)
+    assert records[-1]["Intake ID"] != records[referred - 1]["Intake ID"]
+    assert records[referred - 1]["Status"] == "Referred"
+
+
+# ---------------------------------------------------------------- plan mode
+def test_a_dry_run_writes_nothing_anywhere(demo_routing) -> None:
+    since = demo_routing.sandbox.journal.last_seq
+    report = run_routing(dry_run=True, publish_report=False)
+    assert demo_routing.writes(since=since) == []
+    assert slack_posts(demo_routing) == []
+    with open_ledger().session() as session:
+        assert session.scalar(select(IntakeRecord).limit(1)) is None
+        assert session.scalar(text("SELECT count(*) FROM watermarks")) == 0
+    plan = report.plan[0]
+    assert plan.startswith("Intake: 150 rows -> ") and "routed (" in plan and "waitlisted (" in plan
+    assert "need review" in plan and leaks(demo_routing, "\n".join(report.plan)) == []
+    assert any(line.startswith("Partner sheet ") for line in report.plan)
+
+
+# ---------------------------------------------------------------- exactly once
+@pytest.fixture
+def no_lease(monkeypatch):
+    """Claims of a crashed run lapse at once (instead of after 15 minutes)."""
+    from datetime import timedelta
+
+    monkeypatch.setattr(store_module, "LEASE", timedelta(seconds=-1))
+
+
+def _crash_once(monkeypatch, target, name: str) -> None:
+    original = getattr(target, name)
+    state = {"crashed": False}
+
+    def boom(*args, **kwargs):
+        if not state["crashed"]:
+            state["crashed"] = True
+            raise RuntimeError("simulated crash")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, boom)
+
+
+def _assert_exactly_once(handle) -> None:
+    """Each referral appears once in its partner sheet; each Slack notice was posted once."""
+    with open_ledger().session() as session:
+        referrals = list(session.scalars(select(Referral)))
+        pending = session.scalar(select(IntakeNotice).where(IntakeNotice.posted_at.is_(None)).limit(1))
+    assert referrals and pending is None
+    for partner in handle.partners.values():
+        rows = referral_rows(handle, partner["referral_sheet"])
+        counted = Counter(r["Referral ID"] for r in rows)
+        assert all(n == 1 for n in counted.values()), counted.most_common(3)
+        assert set(counted) == {r.referral_id for r in referrals if r.partner_id == partner["member_id"] and r.state != "failed"}
+    keys = Counter(
+        json.dumps(m.get("metadata", {}).get("event_payload", {}).get("key"))
+        for m in handle.services["slack"].all_messages()
+        if m.get("kind") == "message"
+    )
+    assert all(n == 1 for n in keys.values()), keys.most_common(3)
+    assert {r.state for r in referrals} == {"notified"}
+    statuses = Counter(r["Status"] for r in intake_records(handle) if r["Intake ID"])
+    assert "Routing" not in statuses and sum(statuses.values()) == 150
+
+
+@pytest.mark.parametrize(
+    ("target", "name"),
+    [
+        (routing.deliver_to_partners, "fn"),  # after the claim, before any partner sheet
+        (store_module.IntakeStore, "mark_written"),  # after an append, before the ledger knows
+        (routing.write_intake_status, "fn"),  # partner sheets written, Intake sheet not
+        (store_module.IntakeStore, "notice_posted"),  # a Slack post made, not yet recorded
+        (store_module.IntakeStore, "mark_notified"),
+    ],
+    ids=["before-deliver", "after-append", "before-intake-write", "after-post", "before-notified"],
+)
+def test_a_crash_between_steps_never_routes_or_posts_twice(demo_routing, monkeypatch, no_lease, target, name) -> None:
+    _crash_once(monkeypatch, target, name)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_routing(publish_report=False)
+    forget_channels()
+    run_routing(publish_report=False)
+    _assert_exactly_once(demo_routing)
+    before = demo_routing.sandbox.journal.last_seq
+    run_routing(publish_report=False)
+    assert demo_routing.writes(since=before) == []
+
+
+def test_two_runs_at_the_same_time_route_each_row_once(demo_routing) -> None:
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            run_routing(publish_report=False)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=240)
+    assert not errors
+    run_routing(publish_report=False)  # settles rows a racing run left to the other
+    _assert_exactly_once(demo_routing)
+
+
+# ---------------------------------------------------------------- a broken partner sheet
+def test_a_deleted_partner_sheet_affects_only_that_partner(demo_routing) -> None:
+    broken = partner_sheet(demo_routing, "pacific-lantern")
+    demo_routing.services["drive"].delete_file(broken)
+    report = run_routing(publish_report=False)
+    partner = demo_routing.partners[member_id(next(s for s in roster.LEGAL_AID_MEMBERS if s.slug == "pacific-lantern"))]
+    assert any(e.item == partner["member_id"] and "not found" in e.error for e in report.errors)
+    ops = channel_posts(demo_routing, "ops-alerts")
+    assert len(ops) == 1 and "Pacific Lantern" in ops[0]["text"]
+    assert report.counts["delivered"] > 10  # the others got theirs
+    assert referrals_by_state()["failed"] >= 1
+    # The next run sends those cases to the next fitting partner, never back to the broken one.
+    second = run_routing(publish_report=False)
+    with open_ledger().session() as session:
+        rerouted = list(session.scalars(select(Referral).where(Referral.attempt == 2)))
+    assert rerouted and all(r.partner_id != partner["member_id"] for r in rerouted)
+    assert len(channel_posts(demo_routing, "ops-alerts")) == 1  # once a day, not once a run
+    assert second.counts.get("routing", 0) + second.counts.get("waitlist", 0) >= 1
+
+
+# ---------------------------------------------------------------- through the real flow
+def test_the_prefect_flow_routes_and_leaves_a_clean_report(demo_routing) -> None:
+    report = routing.intake_routing(dry_run=False)
+    assert report.flow == "intake-routing" and report.counts["claimed"] == 150
+    assert report.requests.get("sheets", 0) >= 3
+    assert leaks(demo_routing, report.markdown()) == []
+
+
+def test_it_is_in_the_registry_for_the_cli() -> None:
+    from flows.registry import FLOWS
+
+    assert FLOWS["intake-routing"].available and FLOWS["referral-follow-up"].available
+    assert Path(routing.__file__).name == "intake_routing.py"
+
+
+def _set_referrals(**values) -> None:  # noqa: ANN003
+    with open_ledger().session() as session:
+        session.execute(update(Referral).values(**values))
