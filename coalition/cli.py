@@ -273,6 +273,21 @@ def serve() -> None:
     guarded(serve_all)
 
 
+# ---------------------------------------------------------------------- deploy (issue 9)
+@app.command()
+def deploy(
+    pool: Annotated[str, typer.Option(help="Process work pool the workers poll")] = "coalition",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the deployments, change nothing")
+    ] = False,
+) -> None:
+    """Create or update a deployment per flow on the Prefect server (schedules from config/)."""
+    prepare_runtime()
+    from flows.serve import deploy_all
+
+    guarded(lambda: deploy_all(work_pool=pool, console=console, dry_run=dry_run))
+
+
 @app.command()
 def doctor() -> None:
     """Check the settings and reach every configured service; one row per check with what to fix."""

@@ -214,7 +214,7 @@ def error_class(state: Any) -> str:
         return CRASHED
     try:
         result = state.result(raise_on_failure=False)
-    except Exception:  # noqa: BLE001 - a result we cannot load still leaves the message
+    except Exception:  # a result we cannot load still leaves the message
         result = None
     if inspect.iscoroutine(result):
         result.close()
@@ -232,7 +232,7 @@ def run_ref(flow: Any, flow_run: Any) -> RunRef:
         from prefect.utilities.urls import url_for
 
         link = url_for(flow_run)
-    except Exception:  # noqa: BLE001 - an alert without a link beats no alert
+    except Exception:  # an alert without a link beats no alert
         link = None
     return RunRef(str(flow.name), str(getattr(flow_run, "name", "") or flow_run.id), link)
 
@@ -264,7 +264,7 @@ def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
         ts = _post(failure_key(run.flow, streak.since), failure_text(run, error_class(state)))
         if ts:
             record_alert(ledger, run.flow, streak, ts)
-    except Exception as exc:  # noqa: BLE001 - a hook must not mask the run's own failure
+    except Exception as exc:  # a hook must not mask the run's own failure
         log.warning("could not post the failure alert for %s: %s", flow.name, type(exc).__name__)
 
 
@@ -279,7 +279,7 @@ def notify_recovery(flow: Any, flow_run: Any, state: Any) -> None:
             return
         text = recovery_text(run, streak.since, settings().services.timezone)
         _post(recovery_key(run.flow, streak.since), text)
-    except Exception as exc:  # noqa: BLE001 - the run itself completed; say so in the log only
+    except Exception as exc:  # the run itself completed; say so in the log only
         log.warning("could not post the recovery note for %s: %s", flow.name, type(exc).__name__)
 
 

@@ -62,4 +62,8 @@ def start_in_thread(
 def serve_forever(sandbox: Sandbox, host: str, port: int) -> None:
     """Serve until Ctrl-C; the state file (if any) is saved on the way out."""
     sandbox.base_url = f"http://{host}:{port}"
-    uvicorn.Server(_config(sandbox, host, port)).run()
+    try:
+        uvicorn.Server(_config(sandbox, host, port)).run()
+    except KeyboardInterrupt:
+        # uvicorn re-raises the Ctrl-C it handled; the server has already shut down cleanly.
+        pass

@@ -27,7 +27,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -346,5 +346,4 @@ __all__ = [
     "quiet_hours_end",
     "slack_messages_text",
     "split_for_blocks",
-    "time",
 ]

@@ -500,25 +500,24 @@ class IntakeStore:
                 )
         return moved
 
-    def mark_notified(
-        self, referral_ids: Sequence[str], now: datetime, channel: str, ts: str, key: str
+    def _mark_notified(
+        self, session: Session, referral_ids: Sequence[str], now: datetime, channel: str, ts: str, key: str
     ) -> None:
-        with self.ledger.session() as session:
-            for ref_id in referral_ids:
-                result = session.execute(
-                    update(Referral)
-                    .where(Referral.referral_id == ref_id, Referral.state == WRITTEN)
-                    .values(
-                        state=NOTIFIED,
-                        notified_at=now,
-                        slack_channel=channel[:40],
-                        slack_ts=ts,
-                        notice_key=key[:200],
-                        updated_at=now,
-                    )
+        for ref_id in referral_ids:
+            result = session.execute(
+                update(Referral)
+                .where(Referral.referral_id == ref_id, Referral.state == WRITTEN)
+                .values(
+                    state=NOTIFIED,
+                    notified_at=now,
+                    slack_channel=channel[:40],
+                    slack_ts=ts,
+                    notice_key=key[:200],
+                    updated_at=now,
                 )
-                if result.rowcount == 1:
-                    session.add(ReferralEvent(referral_id=ref_id, at=now, event=NOTIFIED))
+            )
+            if result.rowcount == 1:
+                session.add(ReferralEvent(referral_id=ref_id, at=now, event=NOTIFIED))
 
     def decide(
         self, referral_id: str, accepted: bool, actor: str, reason: str | None, now: datetime
@@ -678,13 +677,22 @@ class IntakeStore:
                 for r in rows
             ]
 
-    def notice_posted(self, key: str, now: datetime, ts: str) -> None:
+    def notice_posted(
+        self,
+        key: str,
+        now: datetime,
+        ts: str,
+        channel: str = "",
+        referral_ids: Sequence[str] = (),
+    ) -> None:
+        """The notice went out; the referrals it announced are `notified`, in the same transaction."""
         with self.ledger.session() as session:
             session.execute(
                 update(IntakeNotice)
                 .where(IntakeNotice.key == key)
                 .values(posted_at=now, ts=ts, claim_token=None, lease_until=None)
             )
+            self._mark_notified(session, referral_ids, now, channel, ts, key)
 
     def notice_failed(self, key: str, error: str) -> None:
         with self.ledger.session() as session:

@@ -244,8 +244,8 @@ class Backend:
                 docs.delete_document(record.id)
 
     def list_files(self) -> list[dict[str, Any]]:
-        """Every file, oldest first (for the viewer)."""
-        return [self.resource(f) for f in self.files.values()]
+        """Every file but the root folder, oldest first (for the viewer)."""
+        return [self.resource(f) for f in self.files.values() if f.id != ROOT_ID]
 
     def rename_quietly(self, file_id: str, name: str) -> None:
         """Follow a rename made in Sheets or Docs, without calling back into them."""

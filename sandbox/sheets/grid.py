@@ -283,7 +283,11 @@ def trim(row: list[Any]) -> None:
 
 def has_data(row: list[Any], lo: int, hi: int) -> bool:
     """Whether any cell in columns [lo, hi) is filled (stops at the first one, usually column A)."""
-    return any(row[c] is not None for c in range(max(lo, 0), min(hi, len(row))))
+    # A plain loop: this runs once per row of a table on every append, and any() costs twice as much.
+    for c in range(max(lo, 0), min(hi, len(row))):  # noqa: SIM110
+        if row[c] is not None:
+            return True
+    return False
 
 
 def find_table(
@@ -305,16 +309,21 @@ def find_table(
     changed = True
     while changed:
         changed = False
-        while bottom < len(rows) and has_data(rows[bottom], left - 1, right + 1):
+        while bottom < len(rows):
+            row = rows[bottom]
+            # Most rows of a table fill its first column: check that before scanning the row.
+            if not (len(row) > left and row[left] is not None) and not has_data(
+                row, left - 1, right + 1
+            ):
+                break
             bottom += 1
             changed = True
         while top > 0 and has_data(rows[top - 1], left - 1, right + 1):
             top -= 1
             changed = True
         widest = right
-        for r in range(top, bottom):
-            row = rows[r]
-            while widest < len(row) and row[widest] is not None:
+        for row in rows[top:bottom]:
+            while len(row) > widest and row[widest] is not None:
                 widest += 1
         if widest > right:
             right, changed = widest, True

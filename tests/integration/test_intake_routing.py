@@ -378,9 +378,9 @@ def _assert_exactly_once(handle) -> None:
         (store_module.IntakeStore, "mark_written"),  # after an append, before the ledger knows
         (routing.write_intake_status, "fn"),  # partner sheets written, Intake sheet not
         (store_module.IntakeStore, "notice_posted"),  # a Slack post made, not yet recorded
-        (store_module.IntakeStore, "mark_notified"),
+        (store_module.IntakeStore, "collect_staff_notices"),  # before any Slack message
     ],
-    ids=["before-deliver", "after-append", "before-intake-write", "after-post", "before-notified"],
+    ids=["before-deliver", "after-append", "before-intake-write", "after-post", "before-notify"],
 )
 def test_a_crash_between_steps_never_routes_or_posts_twice(demo_routing, monkeypatch, no_lease, target, name) -> None:
     _crash_once(monkeypatch, target, name)

@@ -1,0 +1,301 @@
+"""Running the flows on their schedules: `coalition serve` (one machine) and `coalition deploy` (workers on many).
+
+Both build one deployment per flow from config: the cron of config/schedules.yaml
+in the timezone of config/services.yaml, one running instance at a time (a run
+that comes due while the last one is still going is cancelled, not queued behind
+it), tags, and the entrypoint `flows.deployed.<flow>` so whoever runs it gets the
+alert hooks. prefect.yaml holds the same deployments for `prefect deploy --all`;
+tests/unit/test_ops_prefect_yaml.py keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from coalition.settings import ConfigError, Settings, settings
+from flows.registry import FLOWS
+
+DEPLOYMENT_NAME = "coalition"
+WORK_POOL = "coalition"
+BASE_TAGS = ("coalition",)
+AREA_TAGS = {
+    "roster-sync": "roster",
+    "intake-routing": "intake",
+    "referral-follow-up": "intake",
+    "alerts": "alerts",
+    "weekly-summary": "summary",
+}
+ONE_AT_A_TIME = {"limit": 1, "collision_strategy": "CANCEL_NEW"}
+# Secrets every flow needs outside the sandbox (the Slack signing secret is the Slack app's).
+FLOW_SECRETS = ("airtable_token", "google_service_account", "slack_bot_token")
+NO_SERVER = (
+    "`coalition {command}` needs a Prefect server: run `prefect server start` (in another "
+    "terminal or as a service) and set PREFECT_API_URL=http://127.0.0.1:4200/api "
+    "(README, Operations)"
+)
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One flow's deployment, as config asks for it."""
+
+    flow: str
+    entrypoint: str
+    cron: str
+    timezone: str
+    description: str
+    tags: tuple[str, ...]
+
+
+def deployment_specs(cfg: Settings, names: Iterable[str] | None = None) -> list[DeploymentSpec]:
+    """A deployment per flow of the registry (or of `names`), schedules and timezone from config."""
+    specs = []
+    for name in names or FLOWS:
+        entry = FLOWS[name]
+        area = AREA_TAGS.get(name)
+        specs.append(
+            DeploymentSpec(
+                flow=name,
+                entrypoint=f"flows.deployed.{entry.attribute}",
+                cron=cfg.schedules.for_flow(name),
+                timezone=cfg.services.timezone,
+                description=entry.summary,
+                tags=(*BASE_TAGS, area) if area else BASE_TAGS,
+            )
+        )
+    return specs
+
+
+def schedule_of(spec: DeploymentSpec) -> Any:
+    """Prefect's cron schedule for a spec; a ConfigError naming the file if Prefect refuses it."""
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        return CronSchedule(cron=spec.cron, timezone=spec.timezone)
+    except ValueError as exc:
+        reason = str(exc).splitlines()[-1].strip()
+        raise ConfigError(
+            f"config/schedules.yaml: key '{spec.flow}' has {spec.cron!r} in {spec.timezone}; "
+            f"Prefect refuses it ({reason})"
+        ) from None
+
+
+def runner_deployment(spec: DeploymentSpec, work_pool: str | None = None) -> Any:
+    """The Prefect deployment for a spec (for `serve`, or for a work pool when one is named)."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig
+    from prefect.deployments.runner import RunnerDeployment
+
+    return RunnerDeployment.from_entrypoint(
+        entrypoint=spec.entrypoint,
+        name=DEPLOYMENT_NAME,
+        schedules=[schedule_of(spec)],
+        concurrency_limit=ConcurrencyLimitConfig(**ONE_AT_A_TIME),
+        description=spec.description,
+        tags=list(spec.tags),
+        paused=False,
+        work_pool_name=work_pool,
+    )
+
+
+def built(specs: list[DeploymentSpec]) -> tuple[list[DeploymentSpec], list[str]]:
+    """The specs whose flow exists, and the names of those still being written."""
+    ready = [s for s in specs if FLOWS[s.flow].available]
+    return ready, [s.flow for s in specs if s not in ready]
+
+
+# ---------------------------------------------------------------- checks before running
+def require_server(command: str) -> str:
+    """PREFECT_API_URL, checked to answer; ConfigError saying how to start one otherwise."""
+    url = os.environ.get("PREFECT_API_URL")
+    if not url:
+        raise ConfigError(NO_SERVER.format(command=command))
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        failure = client.api_healthcheck()
+    if failure is not None:
+        raise ConfigError(
+            f"the Prefect server at PREFECT_API_URL={url} does not answer "
+            f"({type(failure).__name__}); is `prefect server start` running?"
+        )
+    return url
+
+
+def missing_secrets(cfg: Settings) -> list[str]:
+    """Secrets the flows need that neither this environment nor a Prefect Secret block holds."""
+    if cfg.sandbox_url:
+        return []
+    wanted = list(FLOW_SECRETS)
+    if cfg.services.openstates.enabled:
+        wanted.append("openstates_api_key")
+    return [name for name in wanted if getattr(cfg.secrets, name) is None and not _block(name)]
+
+
+def _block(name: str) -> bool:
+    if not os.environ.get("PREFECT_API_URL"):
+        return False
+    from prefect.blocks.system import Secret
+
+    try:
+        Secret.load(name.replace("_", "-"))
+    except Exception:  # absent, or the server refused: not there
+        return False
+    return True
+
+
+def warn_missing_secrets(cfg: Settings, console: Console) -> None:
+    for name in missing_secrets(cfg):
+        console.print(
+            f"[yellow]warning:[/] {name.upper()} is not set here nor a Prefect Secret block "
+            f"'{name.replace('_', '-')}': runs will fail (and say so in #ops-alerts) until "
+            "every worker has it"
+        )
+
+
+def ensure_shared_budgets(cfg: Settings, console: Console) -> None:
+    """Create the shared Airtable budget of the configured base (best effort: also made on first use)."""
+    from integrations.airtable import open_base
+    from integrations.clients import airtable_api
+    from integrations.shared_budget import airtable_limit, ensure_limit
+
+    try:
+        base = open_base(airtable_api(cfg), cfg.services.airtable.base)
+        limit = airtable_limit(base.id, cfg.time_scale)
+        ensure_limit(limit)
+    except Exception as exc:  # workers create it on first use anyway
+        console.print(
+            f"[yellow]note:[/] the shared Airtable budget will be created on first use "
+            f"(could not reach the base now: {type(exc).__name__})"
+        )
+        return
+    console.print(f"shared budget {limit.name}: {limit.decay} requests/s across all workers")
+
+
+# ---------------------------------------------------------------- one machine
+@contextmanager
+def single_instance(lock_file: Path) -> Iterator[None]:
+    """Hold a lock for this machine's `coalition serve`; ConfigError if another one holds it."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    handle = lock_file.open("a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise ConfigError(
+                f"another `coalition serve` is already running on this machine (pid {holder}); "
+                "it runs every flow already. Stop it first, or use workers to spread the load "
+                "(README, Operations)"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def serve_all(console: Console | None = None) -> None:
+    """Serve every built flow on its schedule in this process until Ctrl-C (needs a Prefect server)."""
+    from prefect import serve
+
+    console = console or Console(highlight=False)
+    cfg = settings()
+    specs, missing = built(deployment_specs(cfg))
+    require_server("serve")
+    with single_instance(Path(cfg.secrets.coalition_var_dir) / "serve.lock"):
+        if not specs:
+            raise ConfigError("no flow is built yet: nothing to serve")
+        deployments = [runner_deployment(spec) for spec in specs]
+        warn_missing_secrets(cfg, console)
+        ensure_shared_budgets(cfg, console)
+        for name in missing:
+            console.print(f"not served (not built yet): {name}")
+        for spec in specs:
+            console.print(f"serving {spec.flow}: '{spec.cron}' ({spec.timezone})")
+        serve(*deployments, print_starting_message=True)
+
+
+# ---------------------------------------------------------------- many machines
+def ensure_work_pool(name: str) -> bool:
+    """Create the process work pool if it is missing; True if created."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+    from prefect.workers.process import ProcessWorker
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(name)
+            return False
+        except ObjectNotFound:
+            pass
+        try:
+            client.create_work_pool(
+                WorkPoolCreate(
+                    name=name,
+                    type="process",
+                    base_job_template=ProcessWorker.get_default_base_job_template(),
+                )
+            )
+        except ObjectAlreadyExists:
+            return False
+    return True
+
+
+def deploy_all(
+    work_pool: str = WORK_POOL, console: Console | None = None, dry_run: bool = False
+) -> list[str]:
+    """Create or update a deployment per built flow on the Prefect server; their full names."""
+    console = console or Console(highlight=False)
+    cfg = settings()
+    specs, missing = built(deployment_specs(cfg))
+    for spec in specs:
+        schedule_of(spec)  # a bad schedule stops everything before anything changes
+    for name in missing:
+        console.print(f"skipped (not built yet): {name}")
+    if dry_run:
+        for spec in specs:
+            console.print(
+                f"would deploy {spec.flow}/{DEPLOYMENT_NAME} to pool '{work_pool}': "
+                f"'{spec.cron}' ({spec.timezone}), one run at a time, tags {', '.join(spec.tags)}"
+            )
+        return [f"{s.flow}/{DEPLOYMENT_NAME}" for s in specs]
+    require_server("deploy")
+    if ensure_work_pool(work_pool):
+        console.print(f"created process work pool '{work_pool}'")
+    warn_missing_secrets(cfg, console)
+    names = []
+    for spec in specs:
+        runner_deployment(spec, work_pool).apply()
+        names.append(f"{spec.flow}/{DEPLOYMENT_NAME}")
+        console.print(f"deployed {names[-1]}: '{spec.cron}' ({spec.timezone})")
+    ensure_shared_budgets(cfg, console)
+    console.print(
+        f"Start workers on each host: prefect worker start --pool {work_pool} (README, Operations)"
+    )
+    return names
+
+
+__all__ = [
+    "DEPLOYMENT_NAME",
+    "WORK_POOL",
+    "DeploymentSpec",
+    "deploy_all",
+    "deployment_specs",
+    "ensure_work_pool",
+    "missing_secrets",
+    "runner_deployment",
+    "serve_all",
+    "single_instance",
+]
