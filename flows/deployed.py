@@ -5,8 +5,10 @@ from the process that created the deployment, so the hooks of flows/health.py mu
 come with the object the entrypoint names. Attributes are resolved lazily, so a
 flow still being written does not stop the others from loading.
 
-A process worker runs each flow in a temporary folder; the project folder is made
-the working directory so a `.env` kept there is read as it is by `coalition run`.
+Every deployment's one pull step is `enter_project`: a worker would otherwise run
+the flow in a temporary folder (and, without any pull step, copy the folder the
+deployment was made from into it). Working from this host's checkout means its
+`.env` and `var/` are used exactly as by `coalition run`.
 """
 
 from __future__ import annotations
@@ -17,9 +19,15 @@ from typing import Any
 from coalition.settings import PROJECT_ROOT
 from flows.registry import FLOWS
 
-os.chdir(PROJECT_ROOT)
+PULL_STEP = {"flows.deployed.enter_project": {}}
 
 _BY_ATTRIBUTE = {entry.attribute: entry for entry in FLOWS.values()}
+
+
+def enter_project() -> dict[str, str]:
+    """Pull step: work from the project folder of the host the run lands on."""
+    os.chdir(PROJECT_ROOT)
+    return {"directory": str(PROJECT_ROOT)}
 
 
 def __getattr__(name: str) -> Any:
@@ -30,4 +38,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(_BY_ATTRIBUTE)
+    return sorted([*_BY_ATTRIBUTE, "PULL_STEP", "enter_project"])

@@ -786,7 +786,9 @@ def notify(run: Run, partners: list[PartnerProfile], cases: Iterable[IntakeCase]
                     f"Slack message not sent ({type(exc).__name__}: {_safe(exc)}); retried next run",
                 )
                 continue
-            run.store.notice_posted(notice.key, run.now, result.ts, result.channel_id, _referral_ids(notice))
+            run.store.notice_posted(
+                notice.key, run.now, result.ts, result.channel_id, _referral_ids(notice)
+            )
             sent += 1
     run.count("slack messages", sent)
     return sent

@@ -59,7 +59,9 @@ def _partner_ids(store: IntakeStore) -> dict[str, str]:
     return {str(p["member_id"]): str(p["name"]) for p in store.partners()}
 
 
-def approve(intake_ids: Iterable[str], approver: str, partner_id: str | None = None) -> ApprovalResult:
+def approve(
+    intake_ids: Iterable[str], approver: str, partner_id: str | None = None
+) -> ApprovalResult:
     """Approve routing suggestions (or route to the partner staff chose) and send the cases out now."""
     store = _store()
     now = utcnow()
@@ -86,7 +88,9 @@ def approve(intake_ids: Iterable[str], approver: str, partner_id: str | None = N
     if result.approved:
         result.report = run_routing(only=result.approved, publish_report=False)
         after = store.intakes(result.approved)
-        result.outcome = {i: _outcome(s.status, s.current_referral, s.reason) for i, s in after.items()}
+        result.outcome = {
+            i: _outcome(s.status, s.current_referral, s.reason) for i, s in after.items()
+        }
     return result
 
 
@@ -126,7 +130,9 @@ def explain_intake(intake_id: str) -> Explanation | None:
         {"referral_id": r.referral_id, "partner_id": r.partner_id, "state": r.state}
         for r in store.referrals_of([canonical]).get(canonical, [])
     ]
-    return explain(canonical, state.status, state.reason, state.evaluation, _partner_ids(store), history)
+    return explain(
+        canonical, state.status, state.reason, state.evaluation, _partner_ids(store), history
+    )
 
 
 def _outcome(status: str, referral_id: str | None, reason: str | None) -> str:

@@ -36,11 +36,15 @@ def _hours(run: Run, since) -> float:  # noqa: ANN001 - datetime | None
     return (run.now - since).total_seconds() / 3600 if since else 0.0
 
 
-def due(run: Run, referrals: Sequence[ReferralState]) -> tuple[list[ReferralState], list[ReferralState]]:
+def due(
+    run: Run, referrals: Sequence[ReferralState]
+) -> tuple[list[ReferralState], list[ReferralState]]:
     """(to remind, to expire) among notified referrals still waiting for an answer."""
     rules = run.rules
     remind = [
-        r for r in referrals if r.reminded_at is None and _hours(run, r.notified_at) >= rules.referral_reminder_hours
+        r
+        for r in referrals
+        if r.reminded_at is None and _hours(run, r.notified_at) >= rules.referral_reminder_hours
     ]
     expire = [
         r
@@ -50,7 +54,9 @@ def due(run: Run, referrals: Sequence[ReferralState]) -> tuple[list[ReferralStat
     return remind, expire
 
 
-def _reminder_items(referrals: Sequence[ReferralState], states: dict[str, IntakeState]) -> list[dict]:
+def _reminder_items(
+    referrals: Sequence[ReferralState], states: dict[str, IntakeState]
+) -> list[dict]:
     items = []
     for r in referrals:
         s = states.get(r.intake_id)
@@ -69,7 +75,9 @@ def _reminder_items(referrals: Sequence[ReferralState], states: dict[str, Intake
 
 
 @task(name="remind silent partners", **TASK_OPTIONS)
-def remind_partners(run: Run, partners: list[PartnerProfile], referrals: list[ReferralState]) -> int:
+def remind_partners(
+    run: Run, partners: list[PartnerProfile], referrals: list[ReferralState]
+) -> int:
     """One reminder message per partner listing its referrals still waiting, each referral reminded once."""
     directory = {p.member_id: p for p in partners}
     states = run.store.intakes([r.intake_id for r in referrals])
@@ -80,7 +88,9 @@ def remind_partners(run: Run, partners: list[PartnerProfile], referrals: list[Re
     for partner_id, group in sorted(by_partner.items()):
         partner = directory.get(partner_id)
         if partner is None or not partner.referral_channel or not partner.referral_sheet:
-            run.error(partner_id, "partner left the directory; its referrals will expire and be re-routed")
+            run.error(
+                partner_id, "partner left the directory; its referrals will expire and be re-routed"
+            )
             owed: list[Notice] = []
         else:
             owed = [

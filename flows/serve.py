@@ -88,21 +88,51 @@ def schedule_of(spec: DeploymentSpec) -> Any:
         ) from None
 
 
-def runner_deployment(spec: DeploymentSpec, work_pool: str | None = None) -> Any:
+class ProjectCode:
+    """Where deployments find their code: the project installed on each host (one pull step, no copy)."""
+
+    def __init__(self) -> None:
+        self._base_path = Path.cwd()
+
+    def set_base_path(self, path: Path) -> None:
+        self._base_path = path
+
+    @property
+    def destination(self) -> Path:
+        return self._base_path
+
+    @property
+    def pull_interval(self) -> int | None:
+        return None
+
+    async def pull_code(self) -> None:
+        return None
+
+    def to_pull_step(self) -> list[dict[str, Any]]:
+        from flows.deployed import PULL_STEP
+
+        return [PULL_STEP]
+
+
+def runner_deployment(
+    spec: DeploymentSpec, work_pool: str | None = None, one_at_a_time: bool = True
+) -> Any:
     """The Prefect deployment for a spec (for `serve`, or for a work pool when one is named)."""
     from prefect.client.schemas.objects import ConcurrencyLimitConfig
     from prefect.deployments.runner import RunnerDeployment
 
-    return RunnerDeployment.from_entrypoint(
+    deployment = RunnerDeployment.from_entrypoint(
         entrypoint=spec.entrypoint,
         name=DEPLOYMENT_NAME,
         schedules=[schedule_of(spec)],
-        concurrency_limit=ConcurrencyLimitConfig(**ONE_AT_A_TIME),
+        concurrency_limit=ConcurrencyLimitConfig(**ONE_AT_A_TIME) if one_at_a_time else None,
         description=spec.description,
         tags=list(spec.tags),
         paused=False,
         work_pool_name=work_pool,
     )
+    deployment.storage = ProjectCode()
+    return deployment
 
 
 def built(specs: list[DeploymentSpec]) -> tuple[list[DeploymentSpec], list[str]]:

@@ -126,7 +126,9 @@ class OpenStatesClient:
                 response = self.http.get(url, params=params, headers={"X-API-KEY": self.key})
             except httpx.TransportError as exc:
                 if attempt == RETRIES:
-                    raise OpenStatesError(f"Open States unreachable: {type(exc).__name__}") from None
+                    raise OpenStatesError(
+                        f"Open States unreachable: {type(exc).__name__}"
+                    ) from None
                 self.sleep(2**attempt / budgets.time_scale)
                 continue
             if response.status_code == 429:

@@ -35,7 +35,8 @@ JITTER_MARGIN = 1.1
 # decay requests in the first second), which is exactly what Airtable refuses.
 SLOTS = 1
 WAIT_LIMIT_SECONDS = 120.0
-_BASE_KEY = re.compile(r"^airtable:(app[A-Za-z0-9]+)$")
+# Per base, plus the base listing (`/v0/meta/bases`), which is paced like a base of its own.
+_BASE_KEY = re.compile(r"^airtable:(app[A-Za-z0-9]+|meta)$")
 
 
 def shared_limit_name(budget_key: str) -> str | None:

@@ -12,6 +12,12 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
+from coalition.prefect_env import configure_prefect
+
+# Before any test module imports prefect: a patient ephemeral server without its
+# background services, as the CLI runs it (a loaded machine starts it slowly).
+configure_prefect()
+
 from coalition.settings import reload_settings
 from sandbox.app import Sandbox
 from sandbox.runner import RunningSandbox, start_in_thread

@@ -228,7 +228,9 @@ def fingerprint(values: Mapping[str, str]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def changes_between(before: Mapping[str, str] | None, after: Mapping[str, str]) -> tuple[Change, ...]:
+def changes_between(
+    before: Mapping[str, str] | None, after: Mapping[str, str]
+) -> tuple[Change, ...]:
     """The tracked fields that differ, in a fixed order; with no `before`, every field that has a value."""
     if before is None:
         return tuple(Change(name, None, after.get(name, "")) for name in TRACKED if after.get(name))
@@ -325,7 +327,7 @@ def reminder_headline(bill: Bill, reminder: Reminder) -> str:
 
 
 def hearing_day(day: date) -> str:
-    """"Thursday, December 3" (no year: reminders are days ahead)."""
+    """ "Thursday, December 3" (no year: reminders are days ahead)."""
     return f"{day:%A}, {day:%B} {day.day}"
 
 

@@ -193,7 +193,9 @@ def quiet_hours_end(moment: datetime, quiet: QuietHours, tz: ZoneInfo) -> dateti
     return datetime.combine(day + timedelta(days=2), quiet.end, tzinfo=tz)  # pragma: no cover
 
 
-def _problems(campaign: Campaign, unknown_regions: tuple[str, ...], channels: tuple[str, ...]) -> str:
+def _problems(
+    campaign: Campaign, unknown_regions: tuple[str, ...], channels: tuple[str, ...]
+) -> str:
     """Why a Ready campaign cannot go out, in words for the organizer; "" when it can."""
     problems: list[str] = []
     if campaign.send_at is None:
@@ -267,7 +269,10 @@ def _cut_point(text: str, limit: int) -> int:
 
 
 def split_for_blocks(
-    text: str, limit: int = SECTION_LIMIT, max_parts: int = MAX_SECTIONS, more_url: str | None = None
+    text: str,
+    limit: int = SECTION_LIMIT,
+    max_parts: int = MAX_SECTIONS,
+    more_url: str | None = None,
 ) -> list[str]:
     """Escaped mrkdwn cut into parts of at most `limit` characters; the last cut ends "… more"."""
     parts: list[str] = []

@@ -105,7 +105,7 @@ def parse_result(result: Mapping[str, Any]) -> OpenStatesBill:
 
 # ---------------------------------------------------------------- matching
 def normalise_identifier(identifier: str) -> str:
-    """"HB 0012", "hb12" and "H.B. 12" all become "HB12"."""
+    """ "HB 0012", "hb12" and "H.B. 12" all become "HB12"."""
     compact = _NON_ALNUM.sub("", identifier.upper())
     return _LEADING_ZEROS.sub("", compact)
 
@@ -140,6 +140,12 @@ class BillIndex:
         # Several sessions of the same number and none with this URL: not safe to pick one.
         return candidates[0] if len(candidates) == 1 else None
 
+    def knows(self, found: OpenStatesBill) -> bool:
+        """A record has this bill's URL or number (even if several do and none can be picked)."""
+        return (bool(found.url) and _url(found.url) in self.by_url) or bool(
+            self.by_key.get(_key(found.jurisdiction, found.identifier))
+        )
+
 
 def update_for(found: OpenStatesBill, bill: Bill) -> dict[str, str] | None:
     """The `Bills` fields to write when the latest action differs, else None."""
@@ -167,9 +173,7 @@ def new_record(found: OpenStatesBill) -> dict[str, str]:
     return {k: v for k, v in fields.items() if v}
 
 
-def plan_poll(
-    results: Iterable[tuple[Target, OpenStatesBill]], bills: Sequence[Bill]
-) -> PollPlan:
+def plan_poll(results: Iterable[tuple[Target, OpenStatesBill]], bills: Sequence[Bill]) -> PollPlan:
     """Updates of matching records and new records for review, from every target's results."""
     plan = PollPlan()
     index = BillIndex(bills)
@@ -177,6 +181,8 @@ def plan_poll(
         plan.seen += 1
         bill = index.find(found)
         if bill is None:
+            if index.knows(found):
+                continue  # tracked under the same number in several sessions: staff decide
             if target.adds_matches and found.identifier and found.jurisdiction:
                 fields = new_record(found)
                 plan.new_records.append(fields)

@@ -179,7 +179,9 @@ class Window:
             return None
         return IsoWeek.of(day)
 
-    def utc_bounds(self, tz: tzinfo, margin: timedelta = timedelta(days=1)) -> tuple[datetime, datetime]:
+    def utc_bounds(
+        self, tz: tzinfo, margin: timedelta = timedelta(days=1)
+    ) -> tuple[datetime, datetime]:
         """UTC instants that surely cover the window however a date is stored.
 
         Airtable compares dates in UTC: a date field's value is midnight UTC of its day

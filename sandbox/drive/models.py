@@ -19,8 +19,11 @@ owns every file), the 750 GB/day upload quota.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import random
+import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +45,7 @@ FOLDER_MIME = "application/vnd.google-apps.folder"
 DOCUMENT_MIME = "application/vnd.google-apps.document"
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 GOOGLE_PREFIX = "application/vnd.google-apps."
+EMULATED_GOOGLE_TYPES = {FOLDER_MIME, DOCUMENT_MIME, SPREADSHEET_MIME}
 ROOT_ID = "0AEmulatedRootFolderUk9PVA"
 BOT_EMAIL = "coalition-bot@coalition-sandbox.iam.gserviceaccount.com"
 BOT_NAME = "Coalition bot"
@@ -264,43 +268,25 @@ class Backend:
     def create(
         self, body: dict[str, Any], content: bytes | None = None, content_type: str = ""
     ) -> dict[str, Any]:
-        name = body.get("name")
+        """files.create, with the content of an upload if any (a CSV uploaded as a Sheet converts)."""
+        name = str(body.get("name") or "Untitled")
         mime_type = str(body.get("mimeType") or content_type or "application/octet-stream")
-        if name is None:
-            name = (
-                "Untitled"
-                if content is not None
-                else ("Untitled folder" if mime_type == FOLDER_MIME else "Untitled")
-            )
         parents = body.get("parents")
         if parents is not None and not isinstance(parents, list):
             raise invalid_value("parents")
-        if (
-            mime_type == SPREADSHEET_MIME
-            and content is not None
-            and content_type.startswith("text/csv")
-        ):
-            return self._import_csv(str(name), parents, content)
-        if mime_type.startswith(GOOGLE_PREFIX) and mime_type not in {
-            FOLDER_MIME,
-            DOCUMENT_MIME,
-            SPREADSHEET_MIME,
-        }:
-            raise DriveError(
-                400,
-                f"The sandbox does not emulate {mime_type} files.",
-                "invalid",
-                "mimeType",
-                "other",
-            )
-        stored = None if mime_type.startswith(GOOGLE_PREFIX) else content
+        if mime_type == SPREADSHEET_MIME and content is not None and "csv" in content_type:
+            return self._import_csv(name, parents, content)
+        google_type = mime_type.startswith(GOOGLE_PREFIX)
+        if google_type and mime_type not in EMULATED_GOOGLE_TYPES:
+            message = f"The sandbox does not emulate {mime_type} files."
+            raise DriveError(400, message, "invalid", "mimeType", "other")
         resource = self.create_file(
-            str(name),
+            name,
             mime_type,
             parents,
             body.get("id"),
             str(body.get("description") or ""),
-            stored,
+            None if google_type else content,
         )
         record = self.files[resource["id"]]
         record.starred = bool(body.get("starred", False))
@@ -314,6 +300,7 @@ class Backend:
         add_parents: str | None = None,
         remove_parents: str | None = None,
     ) -> dict[str, Any]:
+        """files.update: rename, describe, star, trash, move (addParents/removeParents)."""
         record = self._file(file_id)
         if "parents" in body:
             raise DriveError(
@@ -638,9 +625,6 @@ class Backend:
                 docs.rename_document(record.id, record.name)
 
     def _import_csv(self, name: str, parents: list[str] | None, content: bytes) -> dict[str, Any]:
-        import csv
-        import io
-
         rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
         parents = self._checked_parents(parents)
         file_id = self.new_id(SPREADSHEET_MIME)
@@ -729,8 +713,6 @@ _ORDERINGS: dict[str, Callable[[DriveFile], Any]] = {
 
 
 def _natural(name: str) -> list[Any]:
-    import re
-
     return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", name)]
 
 

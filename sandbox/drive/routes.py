@@ -45,6 +45,7 @@ def routes(backend: Backend) -> list[BaseRoute]:
         Route("/drive/v3/files", api.wrap(api.list_files), methods=["GET"]),
         Route("/drive/v3/files", api.wrap(api.create), methods=["POST"]),
         Route("/drive/v3/files/trash", api.wrap(api.empty_trash), methods=["DELETE"]),
+        Route("/drive/v3/files/generateIds", api.wrap(api.generate_ids), methods=["GET"]),
         Route("/drive/v3/files/{file_id}", api.wrap(api.get), methods=["GET"]),
         Route("/drive/v3/files/{file_id}", api.wrap(api.update), methods=["PATCH", "PUT"]),
         Route("/drive/v3/files/{file_id}", api.wrap(api.delete), methods=["DELETE"]),
@@ -188,6 +189,12 @@ class _DriveRoutes:
             if resource["id"] in self.backend.files:
                 self.backend.delete_file(resource["id"])
         return Response(status_code=204)
+
+    async def generate_ids(self, request: Request) -> Response:
+        count = _page_size(request.query_params.get("count") or "10")
+        ids = [self.backend.new_id() for _ in range(min(count, 1000))]
+        reply = {"kind": "drive#generatedIds", "space": "drive", "ids": ids}
+        return _json(partial.select(reply, request.query_params.get("fields")))
 
     async def copy(self, request: Request) -> Response:
         resource = self.backend.copy(request.path_params["file_id"], await _body(request))

@@ -69,8 +69,14 @@ def test_names_tags_pool_and_one_run_at_a_time_match(specs: list[DeploymentSpec]
 
 
 def test_workers_import_the_installed_project() -> None:
+    from flows.deployed import PULL_STEP
+    from flows.serve import runner_deployment
+
     data = _yaml()
-    assert data["pull"] == [] and data["build"] is None and data["push"] is None
+    assert data["pull"] == [PULL_STEP] and data["build"] is None and data["push"] is None
+    spec = deployment_specs(load_settings(PROJECT_ROOT / "config"), ["roster-sync"])[0]
+    if FLOWS["roster-sync"].available:
+        assert runner_deployment(spec).storage.to_pull_step() == [PULL_STEP]
     # Module paths (no ':'): nothing to download, the hooks come with the import.
     assert all(":" not in d["entrypoint"] for d in data["deployments"])
 
@@ -125,3 +131,13 @@ def test_prefect_refusing_a_schedule_is_a_config_error(cron: str) -> None:
     spec = DeploymentSpec("alerts", "flows.deployed.alerts", cron, "America/New_York", "", ())
     with pytest.raises(ConfigError, match=r"schedules\.yaml: key 'alerts'"):
         schedule_of(spec)
+
+
+def test_the_pull_step_moves_into_the_project(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from flows.deployed import enter_project
+
+    monkeypatch.chdir(tmp_path)
+    assert enter_project() == {"directory": str(PROJECT_ROOT)}
+    assert Path.cwd() == PROJECT_ROOT

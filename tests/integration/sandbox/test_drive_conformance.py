@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import gspread
 import pytest
 from googleapiclient.errors import HttpError
@@ -48,8 +50,6 @@ def names(drive, q: str, **kwargs) -> list[str]:
 def error_of(call) -> tuple[int, dict]:
     with pytest.raises(HttpError) as caught:
         call.execute()
-    import json
-
     return caught.value.resp.status, json.loads(caught.value.content)
 
 
@@ -102,6 +102,17 @@ def test_unknown_file_is_404_in_drives_shape(drive) -> None:
             "status": "NOT_FOUND",
         }
     }
+
+
+def test_generated_ids_can_be_used_to_create(drive) -> None:
+    ids = drive.files().generateIds(count=3).execute()["ids"]
+    assert len(set(ids)) == 3
+    made = (
+        drive.files().create(body={"id": ids[0], "name": "Pre-named", "mimeType": FOLDER}).execute()
+    )
+    assert made["id"] == ids[0]
+    status, body = error_of(drive.files().create(body={"id": ids[0], "name": "Again"}))
+    assert status == 409 and body["error"]["errors"][0]["reason"] == "duplicate"
 
 
 def test_create_in_a_missing_folder_is_404(drive) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from urllib.parse import quote
@@ -16,6 +17,7 @@ from gspread.utils import ValueInputOption, ValueRenderOption
 
 from coalition.settings import reload_settings
 from integrations.clients import sheets_client
+from sandbox.app import Sandbox
 
 AUTH = {"Authorization": "Bearer test-token"}
 GOOGLE_HOSTS = {"sheets.googleapis.com", "www.googleapis.com"}
@@ -533,3 +535,21 @@ def test_ten_thousand_rows_read_fast_and_small_requests_are_cheap(gc, sheets, sa
     durations = [e["duration_ms"] for e in sandbox.journal(service="sheets", since=before)]
     assert len(durations) == 80
     assert statistics.median(durations) < 5.0
+
+
+def test_state_survives_a_snapshot_and_restore(gc, sandbox) -> None:
+    """The sandbox saves its state as JSON between runs; formulas and typed numbers must survive."""
+    sh = gc.create("Kept")
+    sh.sheet1.update(
+        [["=1+2", "$5", "text"]], "A1", value_input_option=ValueInputOption.user_entered
+    )
+    sh.share("staff@example.org", perm_type="user", role="reader", notify=False)
+    fresh = Sandbox(seed="empty")
+    fresh.restore(json.loads(json.dumps(sandbox.sandbox.snapshot())))
+    sheets = fresh.services["sheets"]
+    assert sheets.get_values(sh.id, "Sheet1") == [["3", "$5.00", "text"]]
+    assert sheets.cell(sh.id, "Sheet1", 1, 1).formula == "=1+2"
+    assert sheets.cell(sh.id, "Sheet1", 1, 2).raw == 5
+    emails = {p.get("emailAddress") for p in fresh.services["drive"].list_permissions(sh.id)}
+    assert "staff@example.org" in emails
+    assert fresh.services["drive"].get_file(sh.id)["name"] == "Kept"

@@ -176,6 +176,7 @@ def upgrade() -> None:
     sa.Column('slack_channel', sa.String(length=40), nullable=True),
     sa.Column('slack_ts', sa.String(length=40), nullable=True),
     sa.Column('content_hash', sa.String(length=64), nullable=True),
+    sa.Column('revision_id', sa.String(length=100), nullable=True),
     sa.Column('updated_at', coalition.ledger.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('week')
     )

@@ -1,0 +1,524 @@
+"""Buttons and modals: partners accept or decline referrals, staff approve routing suggestions and campaign drafts.
+
+Each handler runs after the ack, on a worker thread. It checks who clicked (a partner
+acts only on its own organization's referrals; approvals are for staff), acts at most
+once however often the button is pressed (the ledger's conditional updates and claims
+decide), edits the clicked message so everybody sees who acted and when, answers the
+clicker alone, and writes the audit trail: who, which button, on which id, allowed or
+not, and what came of it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot import data, edits, modals
+from bot.access import Actor, may, may_act_for
+from bot.commands import DECLINE_REASONS, local_time, mention, quote, render_note
+from bot.runtime import BotRuntime, Reply, check_outgoing
+from coalition.intake.actions import (
+    INTAKE_APPROVE_ALL,
+    parse_intake_ids,
+    parse_referral_action,
+)
+from coalition.ledger import utcnow
+from coalition.ledger.intake_store import NOTIFIED, WRITTEN, IntakeStore, ReferralState
+from coalition.privacy import PIIError, escape_mrkdwn
+from coalition.templating import render_message
+
+log = logging.getLogger("bot.actions")
+
+OPEN_STATES = (WRITTEN, NOTIFIED)
+CHOOSABLE = ("suggested", "waitlist", "triage")  # flows/referral_actions.py CHOOSABLE
+CAMPAIGN_APPROVE = "campaign_approve"
+
+
+@dataclass(frozen=True)
+class Click:
+    """The parts of a block_actions payload the handlers use."""
+
+    user: str
+    channel: str
+    channel_name: str | None
+    ts: str
+    action_id: str
+    value: str
+    response_url: str | None
+    trigger_id: str
+    blocks: list[dict[str, Any]]
+
+
+def read_click(body: Mapping[str, Any]) -> Click:
+    action = (body.get("actions") or [{}])[0]
+    value = action.get("value")
+    if value is None:
+        value = (action.get("selected_option") or {}).get("value")
+    channel = body.get("channel") or {}
+    container = body.get("container") or {}
+    return Click(
+        user=str((body.get("user") or {}).get("id") or ""),
+        channel=str(channel.get("id") or container.get("channel_id") or ""),
+        channel_name=channel.get("name"),
+        ts=str(container.get("message_ts") or (body.get("message") or {}).get("ts") or ""),
+        action_id=str(action.get("action_id") or ""),
+        value=str(value or ""),
+        response_url=body.get("response_url"),
+        trigger_id=str(body.get("trigger_id") or ""),
+        blocks=list((body.get("message") or {}).get("blocks") or []),
+    )
+
+
+def _reply(rt: BotRuntime, click: Click) -> Reply:
+    return Reply(rt, click.response_url, click.channel or None, click.user)
+
+
+def _now(rt: BotRuntime) -> str:
+    return local_time(utcnow(), rt.tz)
+
+
+# ---------------------------------------------------------------- referrals: accept, decline
+def _already(referral: ReferralState, rt: BotRuntime) -> str:
+    """Why a referral can no longer be answered, in words for the clicker."""
+    who = f" by {mention(referral.decided_by)}" if referral.decided_by else ""
+    when = f" on {local_time(referral.decided_at, rt.tz)}" if referral.decided_at else ""
+    rid = f"*{escape_mrkdwn(referral.referral_id)}*"
+    if referral.state == "accepted":
+        return f"{rid} was already accepted{who}{when}. Nothing changed."
+    if referral.state == "declined":
+        return f"{rid} was declined{who}{when} and the case was re-routed. Nothing changed."
+    if referral.state == "expired":
+        return f"{rid} expired without an answer{when} and the case was re-routed. Nothing changed."
+    if referral.state == "failed":
+        return f"{rid} could not be delivered and the case was re-routed. Nothing changed."
+    return f"{rid} is not waiting for an answer yet. Nothing changed."
+
+
+def _settled_line(referral: ReferralState, rt: BotRuntime) -> str:
+    who = mention(referral.decided_by) if referral.decided_by else "someone"
+    when = local_time(referral.decided_at, rt.tz)
+    if referral.state == "accepted":
+        return f":white_check_mark: *Accepted* by {who} · {when}"
+    if referral.state == "declined":
+        reason = DECLINE_REASONS.get(referral.decline_reason or "", "")
+        because = f" ({escape_mrkdwn(reason)})" if reason else ""
+        return f":x: *Declined* by {who} · {when}{because}. The case went back to routing."
+    if referral.state in {"expired", "failed"}:
+        return ":leftwards_arrow_with_hook: No longer open: the case was re-routed."
+    return ""
+
+
+def on_referral_click(rt: BotRuntime, body: Mapping[str, Any]) -> None:
+    """Accept (acts now) or Decline (asks for a reason first) on a referral notice or digest."""
+    click = read_click(body)
+    reply = _reply(rt, click)
+    actor = rt.actor(click.user, click.channel, click.channel_name)
+    parsed = parse_referral_action(click.action_id, click.value)
+    if parsed is None:
+        rt.audit(actor, f"click:{click.action_id[:40]}", None, False, "unknown_button")
+        reply.note("That button is not one I know.")
+        return
+    action = "referral_accept" if parsed.accepted else "referral_decline"
+    store = IntakeStore(rt.ledger)
+    referral = store.referral(parsed.referral_id)
+    target = parsed.referral_id[:80]
+    if referral is None:
+        rt.audit(actor, f"click:{action}", target, False, "unknown_referral")
+        reply.note(f"No referral *{quote(parsed.referral_id)}* in the ledger. Nothing changed.")
+        return
+    decision = may_act_for(actor, action, referral.partner_id)
+    if not decision.allowed:
+        rt.audit(actor, f"click:{action}", target, False, decision.reason)
+        reply.note(f":no_entry: {decision.words} Nothing changed.")
+        return
+    if referral.state not in OPEN_STATES:
+        rt.audit(actor, f"click:{action}", target, True, f"already_{referral.state}")
+        _show_settled(rt, click, referral)
+        reply.note(_already(referral, rt))
+        return
+    if parsed.accepted:
+        _accept(rt, click, reply, actor, referral)
+        return
+    view = modals.decline_view(
+        referral.referral_id, click.channel, click.channel_name or "", click.ts
+    )
+    try:
+        rt.client.views_open(trigger_id=click.trigger_id, view=view)
+    except Exception as exc:
+        log.warning("could not open the decline form: %s", type(exc).__name__)
+        reply.note("I could not open the decline form in time; please press Decline again.")
+        rt.audit(actor, "click:referral_decline", target, True, "form_not_opened")
+        return
+    rt.audit(actor, "click:referral_decline", target, True, "asked_reason")
+
+
+def _show_settled(rt: BotRuntime, click: Click, referral: ReferralState) -> None:
+    """A notice still offering buttons for a closed referral is brought up to date."""
+    line = _settled_line(referral, rt)
+    if line and click.channel and click.ts:
+        rt.edit_message(
+            click.channel,
+            click.ts,
+            lambda blocks: edits.settle_referral(blocks, referral.referral_id, line, False),
+        )
+
+
+def _accept(
+    rt: BotRuntime, click: Click, reply: Reply, actor: Actor, referral: ReferralState
+) -> None:
+    from flows.referral_actions import decide_referral
+
+    result = decide_referral(referral.referral_id, True, actor.user_id)
+    current = IntakeStore(rt.ledger).referral(referral.referral_id) or referral
+    if not result.recorded:
+        rt.audit(
+            actor, "click:referral_accept", referral.referral_id, True, f"already_{current.state}"
+        )
+        reply.note(_already(current, rt))
+        return
+    rt.audit(actor, "click:referral_accept", referral.referral_id, True, "accepted")
+    line = _settled_line(current, rt)
+    rt.edit_message(
+        click.channel,
+        click.ts,
+        lambda blocks: edits.settle_referral(blocks, referral.referral_id, line),
+    )
+    reply.note(
+        f":white_check_mark: You accepted *{escape_mrkdwn(referral.referral_id)}*. "
+        "The person's details are in your organization's referral sheet; please reach out soon."
+    )
+
+
+def on_decline_submit(rt: BotRuntime, body: Mapping[str, Any], reason: str) -> None:
+    """The decline modal was sent: record the decline once, re-route the case, show it on the notice."""
+    from flows.referral_actions import decide_referral
+
+    view = body.get("view") or {}
+    meta = modals.metadata(view)
+    user = str((body.get("user") or {}).get("id") or "")
+    referral_id, channel, ts = (
+        str(meta.get("r") or ""),
+        str(meta.get("c") or ""),
+        str(meta.get("ts") or ""),
+    )
+    actor = rt.actor(user, channel or None, meta.get("n") or None)
+    store = IntakeStore(rt.ledger)
+    referral = store.referral(referral_id)
+    if referral is None:
+        rt.audit(actor, "submit:referral_decline", referral_id[:80], False, "unknown_referral")
+        rt.tell(channel, user, render_note([f"No referral *{quote(referral_id)}* in the ledger."]))
+        return
+    decision = may_act_for(actor, "referral_decline", referral.partner_id)
+    if not decision.allowed:
+        rt.audit(actor, "submit:referral_decline", referral_id, False, decision.reason)
+        rt.tell(channel, user, render_note([f":no_entry: {decision.words} Nothing changed."]))
+        return
+    result = decide_referral(referral_id, False, actor.user_id, reason)
+    current = store.referral(referral_id) or referral
+    if not result.recorded:
+        rt.audit(actor, "submit:referral_decline", referral_id, True, f"already_{current.state}")
+        rt.tell(channel, user, render_note([_already(current, rt)]))
+        return
+    rt.audit(actor, "submit:referral_decline", referral_id, True, f"declined:{reason}")
+    line = _settled_line(current, rt)
+    if channel and ts:
+        rt.edit_message(
+            channel, ts, lambda blocks: edits.settle_referral(blocks, referral_id, line)
+        )
+    rt.tell(
+        channel,
+        user,
+        render_note(
+            [
+                f":x: You declined *{escape_mrkdwn(referral_id)}*. The case goes back to routing for another partner."
+            ]
+        ),
+    )
+
+
+# ---------------------------------------------------------------- approvals (routing.mode: approve)
+def _clicked_ids(click: Click) -> list[str]:
+    ids = parse_intake_ids(click.value)
+    if click.action_id == INTAKE_APPROVE_ALL or len(ids) > 1:
+        still_open = set(edits.open_suggestions(click.blocks))
+        has_suggestions = any(
+            str(b.get("block_id", "")).startswith("suggestion:") for b in click.blocks
+        )
+        if has_suggestions:
+            ids = [i for i in ids if i in still_open]
+    return ids
+
+
+def on_intake_approve(rt: BotRuntime, body: Mapping[str, Any]) -> None:
+    """Approve one suggestion (or every one still open in the message) and send the cases out."""
+    from flows.referral_actions import approve
+
+    click = read_click(body)
+    reply = _reply(rt, click)
+    actor = rt.actor(click.user, click.channel, click.channel_name)
+    ids = _clicked_ids(click)
+    target = ",".join(ids)[:80] or None
+    decision = may(actor, "intake_approve")
+    if not decision.allowed:
+        rt.audit(actor, f"click:{click.action_id}", target, False, decision.reason)
+        reply.note(f":no_entry: {decision.words} Nothing changed.")
+        return
+    if not ids:
+        rt.audit(actor, f"click:{click.action_id}", None, True, "nothing_open")
+        reply.note("Every suggestion in this message has been answered already. Nothing changed.")
+        return
+    result = approve(ids, actor.user_id)
+    _after_approval(rt, click.channel, click.ts, actor, result)
+    reason = "approved" if result.approved else "nothing_approved"
+    rt.audit(actor, f"click:{click.action_id}", target, True, reason)
+    reply.note(*_approval_lines(result))
+
+
+def _after_approval(rt: BotRuntime, channel: str, ts: str, actor: Actor, result: Any) -> None:
+    """Settle each answered case in the approval request, saying who approved it and where it went."""
+    when = _now(rt)
+    lines: dict[str, str] = {}
+    for intake_id in result.approved:
+        went = escape_mrkdwn(result.outcome.get(intake_id, "sent to routing"))
+        lines[intake_id] = (
+            f":white_check_mark: *Approved* by {mention(actor.user_id)} · {when} → {went}"
+        )
+    for intake_id, why in result.refused.items():
+        lines[intake_id] = f":information_source: Not approved: {escape_mrkdwn(why)}"
+    if lines and channel and ts:
+        rt.edit_message(channel, ts, lambda blocks: edits.settle_suggestions(blocks, lines))
+
+
+def _approval_lines(result: Any) -> list[str]:
+    out = []
+    for intake_id in result.approved:
+        went = result.outcome.get(intake_id, "sent to routing")
+        out.append(
+            f":white_check_mark: *{escape_mrkdwn(intake_id)}* approved → {escape_mrkdwn(went)}"
+        )
+    for intake_id, why in result.refused.items():
+        out.append(
+            f":information_source: *{quote(intake_id)}* not approved: it {escape_mrkdwn(why)}. Nothing was sent."
+        )
+    return out or ["Nothing to approve. Nothing changed."]
+
+
+def choosable_cases(rt: BotRuntime, intake_ids: list[str]) -> list[modals.CaseChoices]:
+    """For each case still waiting, the partners that fit it (other than the suggested one) and why."""
+    from flows.referral_actions import explain_intake
+
+    states = IntakeStore(rt.ledger).intakes(intake_ids)
+    cases = []
+    for intake_id in intake_ids:
+        state = states.get(intake_id)
+        if state is None or state.status not in CHOOSABLE:
+            continue
+        explanation = explain_intake(intake_id)
+        if explanation is None:
+            continue
+        others = [
+            c for c in explanation.considered if c.fits and c.partner_id != state.suggested_partner
+        ]
+        excluded = [c for c in explanation.considered if not c.fits]
+        cases.append(
+            modals.CaseChoices(
+                intake_id=intake_id,
+                summary=escape_mrkdwn(explanation.summary),
+                fits=tuple(f"• {escape_mrkdwn(c.line())}" for c in others),
+                excluded=tuple(f"• {escape_mrkdwn(c.line())}" for c in excluded[:8]),
+                partners={c.partner_id: c.name for c in others},
+            )
+        )
+    return cases
+
+
+def fits_for(rt: BotRuntime, intake_ids: list[str]) -> dict[str, list[str]]:
+    """Intake ID -> partner ids staff may choose (checked again when the modal is sent)."""
+    return {c.intake_id: list(c.partners) for c in choosable_cases(rt, intake_ids)}
+
+
+def on_choose_partner(rt: BotRuntime, body: Mapping[str, Any]) -> None:
+    """Open the modal listing, for each open case, the other partners that fit and why."""
+    click = read_click(body)
+    reply = _reply(rt, click)
+    actor = rt.actor(click.user, click.channel, click.channel_name)
+    ids = _clicked_ids(click)
+    target = ",".join(ids)[:80] or None
+    decision = may(actor, "intake_choose_partner")
+    if not decision.allowed:
+        rt.audit(actor, "click:intake_choose_partner", target, False, decision.reason)
+        reply.note(f":no_entry: {decision.words} Nothing changed.")
+        return
+    cases = [c for c in choosable_cases(rt, ids) if c.partners]
+    if not cases:
+        rt.audit(actor, "click:intake_choose_partner", target, True, "no_other_fit")
+        reply.note(
+            "No case here has another partner that fits (or none is waiting any more). Nothing changed."
+        )
+        return
+    try:
+        rt.client.views_open(
+            trigger_id=click.trigger_id,
+            view=modals.choose_partner_view(cases, click.channel, click.ts),
+        )
+    except Exception as exc:
+        log.warning("could not open the partner choice: %s", type(exc).__name__)
+        reply.note("I could not open the form in time; please press the button again.")
+        rt.audit(actor, "click:intake_choose_partner", target, True, "form_not_opened")
+        return
+    rt.audit(actor, "click:intake_choose_partner", target, True, "asked_partner")
+
+
+def on_choose_submit(
+    rt: BotRuntime, body: Mapping[str, Any], intake_id: str, partner_id: str
+) -> None:
+    """Staff picked another partner for a case: approve it to that partner, once."""
+    from flows.referral_actions import approve
+
+    meta = modals.metadata(body.get("view") or {})
+    user = str((body.get("user") or {}).get("id") or "")
+    channel, ts = str(meta.get("c") or ""), str(meta.get("ts") or "")
+    actor = rt.actor(user, channel or None, None)
+    decision = may(actor, "intake_choose_partner")
+    if not decision.allowed:
+        rt.audit(actor, "submit:intake_choose_partner", intake_id, False, decision.reason)
+        rt.tell(channel, user, render_note([f":no_entry: {decision.words} Nothing changed."]))
+        return
+    result = approve([intake_id], actor.user_id, partner_id=partner_id)
+    _after_approval(rt, channel, ts, actor, result)
+    rt.audit(
+        actor,
+        "submit:intake_choose_partner",
+        f"{intake_id}:{partner_id}"[:80],
+        True,
+        "approved" if result.approved else "nothing_approved",
+    )
+    rt.tell(channel, user, render_note(_approval_lines(result)))
+
+
+# ---------------------------------------------------------------- campaign drafts
+def campaign_message(
+    rt: BotRuntime, record_id: str, draft: modals.CampaignDraft, approved: str = ""
+) -> tuple[str, list]:
+    """The approval request for a draft; the message itself withheld if the guard finds personal data."""
+    context = {
+        "record_id": record_id,
+        "title": draft.title,
+        "message": draft.message,
+        "withheld": False,
+        "call_to_action": draft.call_to_action,
+        "link": draft.link,
+        "channels": list(draft.channels),
+        "regions": list(draft.regions),
+        "drafted_by": "a member in Slack",
+        "approved": approved,
+    }
+    text, blocks = render_message("slack/bot_campaign_draft.json.j2", **context)
+    try:
+        check_outgoing(text, blocks)
+    except PIIError:
+        context.update(message="", withheld=True)
+        text, blocks = render_message("slack/bot_campaign_draft.json.j2", **context)
+    return text, blocks
+
+
+def on_campaign_draft(rt: BotRuntime, body: Mapping[str, Any], draft: modals.CampaignDraft) -> None:
+    """A campaign draft was submitted: save it in Airtable as Draft and ask staff to approve it."""
+    meta = modals.metadata(body.get("view") or {})
+    user = str((body.get("user") or {}).get("id") or "")
+    channel = str(meta.get("c") or "") or None
+    actor = rt.actor(user, channel, meta.get("n") or None)
+    decision = may(actor, "alert")
+    if not decision.allowed:
+        rt.audit(actor, "submit:campaign_draft", None, False, decision.reason)
+        rt.tell(channel, user, render_note([f":no_entry: {decision.words} Nothing was saved."]))
+        return
+    record_id = rt.airtable.create("campaigns", draft.airtable_fields())
+    rt.audit(actor, "submit:campaign_draft", record_id, True, "draft_saved")
+    approvals = rt.settings.services.slack.channels.organizing
+    text, blocks = campaign_message(rt, record_id, draft)
+    try:
+        rt.poster.post(f"campaign-draft:{record_id}", approvals, text, blocks)
+    except Exception as exc:
+        log.error("could not post the draft for approval: %s", type(exc).__name__)
+        rt.tell(
+            channel,
+            user,
+            render_note(
+                [
+                    f"Saved *{escape_mrkdwn(draft.title)}* as a Draft in Airtable, but I could not ask staff in #{escape_mrkdwn(approvals)}; tell them it is there."
+                ]
+            ),
+        )
+        return
+    rt.tell(
+        channel,
+        user,
+        render_note(
+            [
+                f":memo: Saved *{escape_mrkdwn(draft.title)}* as a Draft in Airtable. Staff approve it in #{escape_mrkdwn(approvals)} before it goes out."
+            ]
+        ),
+    )
+
+
+def on_campaign_approve(rt: BotRuntime, body: Mapping[str, Any]) -> None:
+    """Staff approve a draft: its Status becomes Ready once, however often the button is pressed."""
+    click = read_click(body)
+    reply = _reply(rt, click)
+    actor = rt.actor(click.user, click.channel, click.channel_name)
+    record_id = click.value[:40]
+    decision = may(actor, "campaign_approve")
+    if not decision.allowed:
+        rt.audit(actor, "click:campaign_approve", record_id, False, decision.reason)
+        reply.note(f":no_entry: {decision.words} Nothing changed.")
+        return
+    key = data.CAMPAIGN_CLAIM + record_id
+    earlier = data.claim_once(rt.ledger, key, f"{actor.user_id}|{utcnow().isoformat()}")
+    if earlier is not None:
+        who, _, when = earlier.partition("|")
+        try:
+            on = f" on {local_time(datetime.fromisoformat(when), rt.tz)}"
+        except ValueError:
+            on = ""
+        rt.audit(actor, "click:campaign_approve", record_id, True, "already_approved")
+        reply.note(f"This draft was already approved by {mention(who)}{on}. Nothing changed.")
+        return
+    record = rt.airtable.record("campaigns", record_id, ["Title", "Status"])
+    status = str(((record or {}).get("fields") or {}).get("Status") or "")
+    if record is None or status != "Draft":
+        data.release_claim(rt.ledger, key)
+        why = (
+            "it is gone from Airtable"
+            if record is None
+            else f"it is {escape_mrkdwn(status or 'without a status')} in Airtable now"
+        )
+        rt.audit(actor, "click:campaign_approve", record_id, True, "not_a_draft")
+        reply.note(f"I did not approve this draft: {why}. Nothing changed.")
+        return
+    rt.airtable.update("campaigns", record_id, {"Status": "Ready"})
+    rt.audit(actor, "click:campaign_approve", record_id, True, "approved")
+    line = f":white_check_mark: *Approved* by {mention(actor.user_id)} · {_now(rt)}: Ready. The alerts flow posts it when it is due."
+    rt.edit_message(click.channel, click.ts, lambda blocks: edits.strip_actions(blocks, line))
+    reply.note(
+        ":white_check_mark: Approved: the campaign is Ready in Airtable and goes out when it is due."
+    )
+
+
+__all__ = [
+    "CAMPAIGN_APPROVE",
+    "campaign_message",
+    "choosable_cases",
+    "fits_for",
+    "on_campaign_approve",
+    "on_campaign_draft",
+    "on_choose_partner",
+    "on_choose_submit",
+    "on_decline_submit",
+    "on_intake_approve",
+    "on_referral_click",
+    "read_click",
+]

@@ -1,0 +1,253 @@
+"""The slow half of `/coalition`: after the ack, check who is asking, do the work, answer only them.
+
+`handle_command` runs on a worker thread with the slash command's form fields. Each
+subcommand's answer goes through the command's response_url (ephemeral, only the
+asker sees it) and every command is written to the audit trail: who, which
+subcommand, on which id, allowed or not and why, never the text they typed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot import commands, data, modals
+from bot.access import Actor, may, may_act_for, sees_personal_contact
+from bot.commands import Command, quote
+from bot.flowruns import FlowStartError, RunOutcome
+from bot.runtime import BotRuntime, Reply
+from coalition.ledger import utcnow
+from coalition.templating import slack_link
+
+log = logging.getLogger("bot.answers")
+
+SUMMARY_FLOW = "weekly-summary"
+
+
+@dataclass
+class Outcome:
+    """What the audit trail keeps of one command: allowed or not, why, and the id it was about."""
+
+    allowed: bool = True
+    reason: str | None = None
+    target: str | None = None
+
+
+def handle_command(rt: BotRuntime, form: Mapping[str, Any]) -> None:
+    """Answer one `/coalition ...` (form fields as Slack sent them)."""
+    user = str(form.get("user_id") or "")
+    channel = str(form.get("channel_id") or "") or None
+    command = commands.parse(str(form.get("text") or ""), rt.runner.names)
+    actor = rt.actor(user, channel, str(form.get("channel_name") or "") or None)
+    reply = Reply(rt, str(form.get("response_url") or "") or None, channel, user)
+    outcome = Outcome(reason=command.problem, target=command.audit_target)
+    try:
+        decision = may(actor, command.name)
+        if not decision.allowed:
+            outcome = Outcome(False, decision.reason, command.audit_target)
+            reply.note(f":no_entry: {decision.words}")
+            return
+        found = HANDLERS[command.name](rt, command, actor, reply, form)
+        if found is not None:
+            outcome = found
+    finally:
+        rt.audit(actor, f"command:{command.name}", outcome.target, outcome.allowed, outcome.reason)
+
+
+# ---------------------------------------------------------------- one handler per subcommand
+Handler = Callable[[BotRuntime, Command, Actor, Reply, Mapping[str, Any]], Outcome | None]
+
+
+def _help(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping) -> None:
+    reply.send(commands.render_help(actor, command.problem, rt.runner.names))
+
+
+def _referral(
+    rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping
+) -> Outcome:
+    referral_id = command.arg or ""
+    view = data.referral_view(rt.ledger, referral_id, rt.partner_names())
+    partner_id = _partner_of(rt, referral_id) if view else None
+    mine = view is not None and may_act_for(actor, "referral", partner_id).allowed
+    if not mine:
+        # The same words whether it does not exist or belongs to someone else: no probing.
+        whose = "in the ledger" if actor.is_staff else "among your organization's referrals"
+        reply.note(f"No referral *{quote(referral_id)}* {whose}.")
+        if view is None:
+            return Outcome(True, "unknown_referral", referral_id)
+        return Outcome(False, "not_yours", referral_id)
+    reply.send(commands.render_referral(view, rt.tz))
+    return Outcome(target=referral_id)
+
+
+def _partner_of(rt: BotRuntime, referral_id: str) -> str | None:
+    from coalition.ledger.intake_store import IntakeStore
+
+    referral = IntakeStore(rt.ledger).referral(referral_id)
+    return referral.partner_id if referral else None
+
+
+def _intake(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping) -> None:
+    counts = data.intake_counts(rt.ledger, command.arg or "today", utcnow(), rt.tz)
+    reply.send(commands.render_intake_counts(counts))
+
+
+def _member(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping) -> None:
+    query = command.arg or ""
+    members = rt.airtable.records("members", data.MEMBER_FIELDS)
+    by_name = {str((m.get("fields") or {}).get("Name") or ""): m for m in members}
+    names = data.match_members(by_name, query)
+    if not names:
+        reply.note(f"No member organization matches “{quote(query)}”.")
+        return
+    if len(names) > 1 and not _single_obvious(names, query):
+        reply.send(commands.render_member_choices(query, names))
+        return
+    contacts = rt.airtable.records("contacts", data.CONTACT_FIELDS)
+    card = data.member_card(by_name[names[0]], contacts, sees_personal_contact(actor))
+    reply.send(commands.render_member(card, names[1:]), allow=[card.phone or ""])
+
+
+def _single_obvious(names: list[str], query: str) -> bool:
+    return names[0].casefold() == " ".join(query.split()).casefold()
+
+
+def _bills(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping) -> None:
+    bills = data.bill_views(rt.airtable.records("bills", data.BILL_FIELDS))
+    reply.send(commands.render_bills(bills))
+
+
+def _bill(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping) -> None:
+    bills = data.bill_views(rt.airtable.records("bills", data.BILL_FIELDS))
+    found = data.match_bills(bills, command.arg or "")
+    if not found:
+        reply.note(
+            f"No tracked bill “{quote(command.arg or '')}”. `/coalition bills` lists them all."
+        )
+        return
+    reply.send(commands.render_bills(found, single=True))
+
+
+def _alert(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping) -> None:
+    channels, regions = campaign_choices(rt)
+    here = (str(form.get("channel_id") or ""), str(form.get("channel_name") or ""))
+    view = modals.alert_view(*here, channels, regions)
+    try:
+        rt.client.views_open(trigger_id=str(form.get("trigger_id") or ""), view=view)
+    except Exception as exc:
+        log.warning("could not open the campaign form: %s", type(exc).__name__)
+        reply.note(
+            "I could not open the campaign form in time; please try `/coalition alert` again."
+        )
+
+
+def campaign_choices(rt: BotRuntime) -> tuple[list[str], list[str]]:
+    """Channels and regions a campaign draft may name (from config)."""
+    core = rt.settings.services.slack.channels
+    alerts = rt.settings.alerts
+    channels = list(dict.fromkeys([core.organizing, core.policy, *alerts.region_channels.values()]))
+    return channels, list(alerts.region_channels)
+
+
+def _summary(
+    rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping
+) -> Outcome:
+    week = command.arg or commands.previous_week(data.today_in(rt.tz))
+
+    def done(outcome: RunOutcome) -> None:
+        url = _summary_url(rt, week) if outcome.ok else None
+        if url:
+            doc = slack_link(url, "open the Doc")
+            reply.note(f":page_facing_up: The weekly summary for *{week}* is ready: {doc}.")
+        else:
+            reply.note(
+                f":warning: The weekly summary for *{week}* did not finish: {quote(outcome.state)}."
+                + (f" {slack_link(outcome.url, 'See the run')}." if outcome.url else "")
+            )
+
+    _start(rt, SUMMARY_FLOW, {"week": week}, reply, done, f"the weekly summary for *{week}*")
+    return Outcome(target=week)
+
+
+def _summary_url(rt: BotRuntime, week: str) -> str | None:
+    from coalition.ledger.tables.summary import SummaryDocument
+
+    with rt.ledger.session() as session:
+        row = session.get(SummaryDocument, week)
+        url = row.url if row else None
+    return url if url and url.startswith(("https://", "http://")) else None
+
+
+def _status(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping) -> None:
+    rows, source = rt.runner.last_runs(rt.ledger)
+    reply.send(commands.render_status(rows, source, rt.tz))
+
+
+def _run(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping) -> Outcome:
+    flow = command.arg or ""
+
+    def done(outcome: RunOutcome) -> None:
+        mark = ":white_check_mark:" if outcome.ok else ":x:"
+        lines = [f"{mark} *{flow}* finished: {quote(outcome.state)}."]
+        lines += [quote(line, 200) for line in outcome.lines]
+        if outcome.url:
+            lines.append(slack_link(outcome.url, "See the run in Prefect"))
+        reply.note(*lines)
+
+    _start(rt, flow, {}, reply, done, f"*{flow}*")
+    return Outcome(target=flow)
+
+
+def _start(
+    rt: BotRuntime,
+    flow: str,
+    params: dict[str, Any],
+    reply: Reply,
+    done: Callable[[RunOutcome], None],
+    what: str,
+) -> None:
+    try:
+        started = rt.runner.start(flow, params, done)
+    except FlowStartError as exc:
+        reply.note(f":warning: Could not start {what}: {quote(str(exc), 300)}")
+        return
+    if started.mode == "deployment":
+        where = f" as Prefect run {slack_link(started.url, started.name)}" if started.url else ""
+        reply.note(
+            f":hourglass_flowing_sand: Started {what}{where}. I will tell you here when it ends."
+        )
+    else:
+        reply.note(
+            f":hourglass_flowing_sand: Started {what} on the bot's machine. I will tell you here when it ends."
+        )
+
+
+def _why(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping) -> Outcome:
+    from flows.referral_actions import explain_intake
+
+    intake_id = command.arg or ""
+    explanation = explain_intake(intake_id)
+    if explanation is None:
+        reply.note(f"No intake *{quote(intake_id)}* in the ledger.")
+        return Outcome(True, "unknown_intake", intake_id)
+    reply.send(commands.render_why(explanation.lines()))
+    return Outcome(target=intake_id)
+
+
+HANDLERS: dict[str, Handler] = {
+    "help": _help,
+    "referral": _referral,
+    "intake": _intake,
+    "member": _member,
+    "bill": _bill,
+    "bills": _bills,
+    "alert": _alert,
+    "summary": _summary,
+    "status": _status,
+    "run": _run,
+    "why": _why,
+}
+
+__all__ = ["HANDLERS", "campaign_choices", "handle_command"]

@@ -1,0 +1,150 @@
+"""The Bolt app: `/coalition`, the referral, approval and campaign buttons, and their modals.
+
+Every listener acknowledges Slack at once (Slack gives an app 3 seconds; these
+answer in milliseconds) and hands the work to a worker thread (`BotRuntime.submit`):
+Bolt runs with `process_before_response=False`, and nothing slow happens before
+`ack()`. Only a modal submission does a little checking first, because Slack shows
+input errors from the ack itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot import actions, answers, modals
+from bot.flowruns import FlowRunner
+from bot.logs import install_secret_scrubbing
+from bot.runtime import BotRuntime, app_token, signing_secret
+from coalition.intake.actions import (
+    INTAKE_APPROVE,
+    INTAKE_APPROVE_ALL,
+    INTAKE_CHOOSE_PARTNER,
+    REFERRAL_ACCEPT,
+    REFERRAL_DECIDE,
+    REFERRAL_DECLINE,
+)
+from coalition.settings import Settings, settings
+
+log = logging.getLogger("bot.app")
+
+COMMAND = "/coalition"
+ACK_WORKERS = 32  # Bolt's listener threads: they only ack and hand over, so many are cheap
+
+
+def create_runtime(
+    cfg: Settings | None = None,
+    *,
+    client: WebClient | None = None,
+    runner: FlowRunner | None = None,
+    workers: int = 8,
+) -> BotRuntime:
+    """Clients, ledger, poster and workers on the configured services (sandbox or live)."""
+    from bot.data import Airtable
+    from coalition.ledger import open_ledger
+    from integrations.clients import slack_client
+    from integrations.slack import SlackPoster
+
+    cfg = cfg or settings()
+    client = client or slack_client(cfg)
+    ledger = open_ledger(cfg.database_url)
+    return BotRuntime(
+        settings=cfg,
+        client=client,
+        ledger=ledger,
+        poster=SlackPoster(client=client, ledger=ledger),
+        runner=runner or FlowRunner(),
+        airtable=Airtable(cfg),
+        workers=workers,
+    )
+
+
+def create_app(runtime: BotRuntime) -> App:
+    """The Bolt App with every listener registered."""
+    secret = signing_secret(runtime.settings)
+    install_secret_scrubbing([secret, runtime.client.token, app_token(runtime.settings)])
+    app = App(
+        client=runtime.client,
+        signing_secret=secret,
+        process_before_response=False,
+        listener_executor=ThreadPoolExecutor(ACK_WORKERS, thread_name_prefix="bot-ack"),
+        name="coalition",
+    )
+    app.command(COMMAND)(_handing_over(runtime, answers.handle_command))
+    for action_id in (REFERRAL_ACCEPT, REFERRAL_DECLINE, REFERRAL_DECIDE):
+        app.action(action_id)(_handing_over(runtime, actions.on_referral_click))
+    for action_id in (INTAKE_APPROVE, INTAKE_APPROVE_ALL):
+        app.action(action_id)(_handing_over(runtime, actions.on_intake_approve))
+    app.action(INTAKE_CHOOSE_PARTNER)(_handing_over(runtime, actions.on_choose_partner))
+    app.action(actions.CAMPAIGN_APPROVE)(_handing_over(runtime, actions.on_campaign_approve))
+    # Link buttons of other messages also send a click; it needs an ack and nothing else.
+    app.action(re.compile(r".*"))(_handing_over(runtime, _other_click))
+    app.view(modals.DECLINE_CALLBACK)(_decline_submitted(runtime))
+    app.view(modals.ALERT_CALLBACK)(_draft_submitted(runtime))
+    app.view(modals.CHOOSE_CALLBACK)(_choice_submitted(runtime))
+    return app
+
+
+def _handing_over(
+    runtime: BotRuntime, work: Callable[[BotRuntime, Mapping[str, Any]], None]
+) -> Callable[..., None]:
+    def listener(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        runtime.submit(work, runtime, body)
+
+    listener.__name__ = f"ack_then_{getattr(work, '__name__', 'work')}"
+    return listener
+
+
+def _other_click(runtime: BotRuntime, body: Mapping[str, Any]) -> None:
+    click = actions.read_click(body)
+    actor = runtime.actor(click.user, click.channel or None, click.channel_name)
+    runtime.audit(actor, f"click:{click.action_id[:40]}", None, True, "no_handler")
+
+
+def _decline_submitted(runtime: BotRuntime) -> Callable[..., None]:
+    def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        reason, errors = modals.read_decline(view)
+        if errors or reason is None:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        runtime.submit(actions.on_decline_submit, runtime, body, reason)
+
+    return listener
+
+
+def _draft_submitted(runtime: BotRuntime) -> Callable[..., None]:
+    def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        channels, regions = answers.campaign_choices(runtime)
+        draft, errors = modals.read_campaign(view, channels, regions)
+        if errors or draft is None:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        runtime.submit(actions.on_campaign_draft, runtime, body, draft)
+
+    return listener
+
+
+def _choice_submitted(runtime: BotRuntime) -> Callable[..., None]:
+    def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        cases = [str(c) for c in modals.metadata(view).get("cases") or []]
+        # A quick ledger read: the partners that fit are checked again now, not trusted from the view.
+        choice, errors = modals.read_choice(view, actions.fits_for(runtime, cases))
+        if errors or choice is None:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        runtime.submit(actions.on_choose_submit, runtime, body, *choice)
+
+    return listener
+
+
+__all__ = ["COMMAND", "create_app", "create_runtime"]

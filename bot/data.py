@@ -1,0 +1,314 @@
+"""What the Slack app reads and writes: the ledger (referrals, intake counts, audit, claims) and Airtable.
+
+Ledger reads are ids, codes and times. Airtable holds the roster (Members, Contacts),
+the tracked Bills and the Campaigns drafts; the base and its schema are opened once
+and reused for a few minutes, so a command costs one or two list requests.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.commands import BillView, IntakeCounts, MemberCard, ReferralView, bill_key
+from coalition.ledger import Ledger, utcnow
+from coalition.ledger.intake_store import IntakeStore
+from coalition.ledger.tables.common import AuditEntry, Watermark
+from coalition.ledger.tables.intake import IntakeRecord
+from coalition.settings import Settings
+
+SCHEMA_TTL = 300.0  # seconds an opened Airtable base (and its schema) is reused
+MEMBER_FIELDS = (
+    "Name",
+    "Type",
+    "State",
+    "Counties",
+    "Services",
+    "Languages",
+    "Accepting referrals",
+    "Weekly capacity",
+    "Membership status",
+)
+CONTACT_FIELDS = ("Organization", "Role", "Phone", "Primary contact")
+BILL_FIELDS = (
+    "Bill",
+    "Jurisdiction",
+    "Title",
+    "Position",
+    "Status",
+    "Last action",
+    "Last action date",
+    "Next hearing",
+    "Source URL",
+)
+CAMPAIGN_CLAIM = "bot:campaign-approved:"
+FUZZY_CUTOFF = 80
+
+
+# ---------------------------------------------------------------- ledger: referrals and intake
+def referral_view(
+    ledger: Ledger, referral_id: str, names: Mapping[str, str]
+) -> ReferralView | None:
+    """One referral, its intake's current state and its event history; None if unknown."""
+    store = IntakeStore(ledger)
+    referral = store.referral(referral_id)
+    if referral is None:
+        return None
+    intake = store.intakes([referral.intake_id]).get(referral.intake_id)
+    return ReferralView(
+        referral_id=referral.referral_id,
+        intake_id=referral.intake_id,
+        partner_name=names.get(referral.partner_id, referral.partner_id),
+        state=referral.state,
+        category=referral.category,
+        urgent=referral.urgent,
+        created_at=referral.created_at,
+        decided_at=referral.decided_at,
+        decided_by=referral.decided_by,
+        decline_reason=referral.decline_reason,
+        intake_status=intake.status if intake else None,
+        current_referral=intake.current_referral if intake else None,
+        events=tuple(store.events(referral.referral_id)),
+    )
+
+
+def period_start(period: str, now: datetime, tz: ZoneInfo) -> datetime:
+    """Midnight (org time) today, or of this ISO week's Monday."""
+    today = now.astimezone(tz).date()
+    first = today if period == "today" else today - timedelta(days=today.weekday())
+    return datetime.combine(first, datetime.min.time(), tzinfo=tz)
+
+
+def intake_counts(ledger: Ledger, period: str, now: datetime, tz: ZoneInfo) -> IntakeCounts:
+    """Intakes received since the start of `period`, by status and by broad category."""
+    since = period_start(period, now, tz)
+    received = func.coalesce(IntakeRecord.received_at, IntakeRecord.created_at)
+    query = (
+        select(IntakeRecord.status, IntakeRecord.category, IntakeRecord.urgent, func.count())
+        .where(received >= since)
+        .group_by(IntakeRecord.status, IntakeRecord.category, IntakeRecord.urgent)
+    )
+    by_status: dict[str, int] = {}
+    by_category: dict[str, int] = {}
+    urgent = 0
+    with ledger.session() as session:
+        for status, category, is_urgent, n in session.execute(query):
+            by_status[status] = by_status.get(status, 0) + n
+            by_category[category or ""] = by_category.get(category or "", 0) + n
+            urgent += n if is_urgent else 0
+    return IntakeCounts(period, since.date(), by_status, by_category, urgent)
+
+
+# ---------------------------------------------------------------- ledger: audit and claims
+def record_audit(
+    ledger: Ledger,
+    actor: str,
+    role: str,
+    action: str,
+    target: str | None,
+    allowed: bool,
+    reason: str | None = None,
+) -> None:
+    """One line of the audit trail: who, what, on which id, allowed or not. Never message text."""
+    with ledger.session() as session:
+        session.add(
+            AuditEntry(
+                actor=actor[:40],
+                role=role[:20],
+                action=action[:60],
+                target=(target or None) and target[:80],
+                allowed=allowed,
+                detail={"reason": reason} if reason else None,
+            )
+        )
+
+
+def audit_entries(ledger: Ledger) -> list[AuditEntry]:
+    with ledger.session() as session:
+        return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+
+
+def claim_once(ledger: Ledger, key: str, value: str) -> str | None:
+    """Claim `key` for good; None if this call won, else the value of whoever claimed it first."""
+    try:
+        with ledger.session() as session:
+            session.add(Watermark(key=key[:200], value=value[:200], updated_at=utcnow()))
+    except IntegrityError:
+        with ledger.session() as session:
+            row = session.get(Watermark, key[:200])
+            return row.value if row else ""
+    return None
+
+
+def release_claim(ledger: Ledger, key: str) -> None:
+    with ledger.session() as session:
+        row = session.get(Watermark, key[:200])
+        if row is not None:
+            session.delete(row)
+
+
+# ---------------------------------------------------------------- Airtable
+class Airtable:
+    """The coalition's base, opened lazily and reused for SCHEMA_TTL seconds."""
+
+    def __init__(self, cfg: Settings, api_factory: Callable[[], Any] | None = None) -> None:
+        self.cfg = cfg
+        self._api_factory = api_factory
+        self._lock = threading.Lock()
+        self._base: Any = None
+        self._opened = 0.0
+        self._tables: dict[str, Any] = {}
+
+    def table(self, key: str) -> Any:
+        """An `integrations.airtable.AirtableTable` for a table of services.yaml (members, bills...)."""
+        from integrations.airtable import open_base, open_table
+
+        name = getattr(self.cfg.services.airtable.tables, key)
+        with self._lock:
+            if self._base is None or time.monotonic() - self._opened > SCHEMA_TTL:
+                if self._api_factory is not None:
+                    api = self._api_factory()
+                else:
+                    from integrations.clients import airtable_api
+
+                    api = airtable_api(self.cfg)
+                self._base = open_base(api, self.cfg.services.airtable.base)
+                self._opened = time.monotonic()
+                self._tables = {}
+            if key not in self._tables:
+                self._tables[key] = open_table(self._base, name)
+            return self._tables[key]
+
+    def records(self, key: str, fields: Sequence[str]) -> list[dict[str, Any]]:
+        from integrations.airtable import all_records
+
+        table = self.table(key)
+        return all_records(table, [f for f in fields if f in table.fields])
+
+    def record(self, key: str, record_id: str, fields: Sequence[str]) -> dict[str, Any] | None:
+        from integrations.airtable import records_by_id
+
+        found = records_by_id(self.table(key), [record_id], list(fields))
+        return found[0] if found else None
+
+    def create(self, key: str, fields: Mapping[str, Any]) -> str:
+        """A new record (select options created as needed); its id."""
+        from integrations.airtable import _typed
+
+        table = self.table(key)
+        try:
+            created = table.table.create(dict(fields), typecast=True)
+        except Exception as exc:
+            raise _typed(exc, f"creating a record in '{table.name}'") from None
+        return str(created["id"])
+
+    def update(self, key: str, record_id: str, fields: Mapping[str, Any]) -> None:
+        from integrations.airtable import update_records
+
+        update_records(self.table(key), [{"id": record_id, "fields": dict(fields)}])
+
+
+# ---------------------------------------------------------------- members
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list):
+        return tuple(str(v) for v in value if str(v).strip())
+    return (str(value),) if value not in (None, "") else ()
+
+
+def match_members(names: Iterable[str], query: str) -> list[str]:
+    """Organization names matching what was typed: exact, then contained, then close spellings."""
+    names = list(dict.fromkeys(n for n in names if n))
+    wanted = " ".join(query.split()).casefold()
+    exact = [n for n in names if n.casefold() == wanted]
+    if exact:
+        return exact[:1]
+    contained = [n for n in names if wanted in n.casefold()]
+    if contained:
+        return sorted(contained)
+    close = process.extract(wanted, names, scorer=fuzz.WRatio, processor=str.casefold, limit=5)
+    return [name for name, score, _ in close if score >= FUZZY_CUTOFF]
+
+
+def member_card(
+    member: Mapping[str, Any], contacts: Iterable[Mapping[str, Any]], with_phone: bool
+) -> MemberCard:
+    """A member's card; its primary contact's role, and phone only when `with_phone`."""
+    fields = member.get("fields") or {}
+    mine = [
+        c.get("fields") or {}
+        for c in contacts
+        if member["id"] in (c.get("fields") or {}).get("Organization", [])
+    ]
+    primary = next((c for c in mine if c.get("Primary contact")), None)
+    capacity = fields.get("Weekly capacity")
+    return MemberCard(
+        name=str(fields.get("Name") or ""),
+        type=str(fields.get("Type") or ""),
+        state=str(fields.get("State") or ""),
+        counties=_strings(fields.get("Counties")),
+        services=_strings(fields.get("Services")),
+        languages=_strings(fields.get("Languages")),
+        accepting=bool(fields.get("Accepting referrals")),
+        capacity=int(capacity) if isinstance(capacity, int | float) else None,
+        membership=str(fields.get("Membership status") or ""),
+        contact_role=str(primary.get("Role") or "") if primary else "",
+        phone=(str(primary.get("Phone") or "") or None) if primary and with_phone else None,
+    )
+
+
+# ---------------------------------------------------------------- bills
+def bill_views(records: Iterable[Mapping[str, Any]]) -> list[BillView]:
+    views = []
+    for record in records:
+        f = record.get("fields") or {}
+        if not f.get("Bill"):
+            continue
+        views.append(
+            BillView(
+                bill=str(f.get("Bill") or ""),
+                jurisdiction=str(f.get("Jurisdiction") or ""),
+                title=str(f.get("Title") or ""),
+                position=str(f.get("Position") or ""),
+                status=str(f.get("Status") or ""),
+                last_action=str(f.get("Last action") or ""),
+                last_action_date=str(f.get("Last action date") or ""),
+                next_hearing=str(f.get("Next hearing") or ""),
+                url=str(f.get("Source URL") or ""),
+            )
+        )
+    return views
+
+
+def match_bills(bills: Iterable[BillView], query: str) -> list[BillView]:
+    """Bills whose number is the one typed ('hb1234' = 'H.B. 1234'), in any jurisdiction."""
+    wanted = bill_key(query)
+    return [b for b in bills if wanted and bill_key(b.bill) == wanted]
+
+
+def today_in(tz: ZoneInfo, now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(tz).date()
+
+
+__all__ = [
+    "Airtable",
+    "audit_entries",
+    "bill_views",
+    "claim_once",
+    "intake_counts",
+    "match_bills",
+    "match_members",
+    "member_card",
+    "period_start",
+    "record_audit",
+    "referral_view",
+    "release_claim",
+    "today_in",
+]

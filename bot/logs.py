@@ -1,0 +1,93 @@
+"""Keep secrets out of the Slack app's logs: tokens, the signing secret, response URLs and request bodies.
+
+Bolt and slack_sdk log at DEBUG what they send and receive (Bolt's request
+verification even logs the refused body, with the verification token in it), so
+every record of the `slack_bolt`, `slack_sdk`, `bot` and `uvicorn` loggers is
+scrubbed as it is made: the exact secret values this process holds, anything shaped
+like a Slack token, `token=`/`"token":` fields and response URLs (they let anyone
+post as the app for 30 minutes).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+SCRUBBED_LOGGERS = ("slack_bolt", "slack_sdk", "bot", "uvicorn", "integrations.slack")
+MASK = "[secret]"
+_PATTERNS = (
+    re.compile(r"xox[abposr]-[A-Za-z0-9-]+"),  # bot, user, app-level and refresh tokens
+    re.compile(r"xapp-[A-Za-z0-9-]+"),
+    re.compile(r"(?i)(\"?token\"?\s*[:=]\s*\"?)[^\s\"&,}]+"),
+    re.compile(r"(?i)(authorization\"?\s*[:=]\s*\"?(?:bearer\s+)?)[^\s\"&,}]+"),
+    re.compile(r"https?://[^\s\"'<>]*/(?:hooks/commands|actions|commands)/[^\s\"'<>&]+"),
+    re.compile(r"https?%3A%2F%2F[^\s\"&]*hooks%2Fcommands%2F[^\s\"&]+", re.IGNORECASE),
+)
+_MIN_SECRET = 6  # shorter "secrets" would blank ordinary words
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+_previous_factory: Any = None
+
+
+def remember_secrets(values: Iterable[str | None]) -> None:
+    """Exact values to scrub from every record (the bot token, the signing secret, the app token)."""
+    with _lock:
+        _secrets.update(v for v in values if v and len(v) >= _MIN_SECRET)
+
+
+def scrub(text: str) -> str:
+    """`text` with secrets and secret-shaped strings masked."""
+    with _lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for value in known:
+        text = text.replace(value, MASK)
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, text)
+    return text
+
+
+def _is_scrubbed(name: str) -> bool:
+    return any(
+        name == n or name.startswith(n + ".") or name.startswith(n + ":") for n in SCRUBBED_LOGGERS
+    )
+
+
+def scrub_record(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:
+        message = str(record.msg)
+    record.msg, record.args = scrub(message), ()
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+    if record.exc_text:
+        record.exc_text = scrub(record.exc_text)
+
+
+def install_secret_scrubbing(secrets: Iterable[str | None] = ()) -> None:
+    """Scrub records of the Slack loggers as they are made, whatever handler follows. Idempotent."""
+    global _previous_factory
+    remember_secrets(secrets)
+    with _lock:
+        if _previous_factory is not None:
+            return
+        _previous_factory = logging.getLogRecordFactory()
+        previous = _previous_factory
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if _is_scrubbed(record.name):
+            scrub_record(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    # Bolt logs a refused request's whole body at INFO; it is never worth showing.
+    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
+
+
+__all__ = ["install_secret_scrubbing", "remember_secrets", "scrub"]

@@ -1,0 +1,333 @@
+"""Everything the Slack app's handlers share: clients, the ledger, background workers, who is who, replies.
+
+Handlers acknowledge Slack at once and hand the slow part to `BotRuntime.submit`,
+which runs it on a small pool of worker threads (flow runs have their own pool in
+bot/flowruns.py). Every answer a person sees goes through `Reply` or
+`BotRuntime.edit_message`, which run the privacy guard and the mention guard first.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
+from sqlalchemy import select
+
+from bot import data
+from bot.access import Actor, PartnerRef, partner_refs, resolve
+from bot.flowruns import FlowRunner
+from coalition.ledger import Ledger
+from coalition.ledger.intake_store import IntakeStore
+from coalition.ledger.tables.alerts import PostedMessage
+from coalition.privacy import PIIError, guard, iter_strings
+from coalition.settings import ConfigError, Settings
+from integrations.slack import MentionError, SlackPoster, check_mentions
+
+log = logging.getLogger("bot.runtime")
+
+SANDBOX_SIGNING_SECRET = "sandbox-signing-secret"  # sandbox/slack/models.py DEFAULT_SIGNING_SECRET
+DIRECTORY_TTL = 30.0  # seconds the partner directory is reused for role checks
+WORKERS = 8
+WITHHELD = (
+    ":lock: I could not show this answer: it would have carried personal details "
+    "or notified people. Nothing was shown; the engineers were told."
+)
+Message = tuple[str, list[dict[str, Any]]]
+
+
+def signing_secret(cfg: Settings) -> str:
+    """SLACK_SIGNING_SECRET (or its Prefect block); the sandbox's own secret in sandbox mode."""
+    value = cfg.secrets.slack_signing_secret
+    if value is not None and value.get_secret_value():
+        return value.get_secret_value()
+    if cfg.sandbox_url:
+        return SANDBOX_SIGNING_SECRET
+    from integrations.clients import _secret
+
+    return _secret(
+        cfg,
+        "slack_signing_secret",
+        "the Slack app's signing secret, from Basic Information > App Credentials",
+    )
+
+
+def app_token(cfg: Settings) -> str | None:
+    """SLACK_APP_TOKEN (xapp-...) when the app should use Socket Mode."""
+    value = cfg.secrets.slack_app_token
+    token = value.get_secret_value() if value is not None else ""
+    if token and not token.startswith("xapp-"):
+        raise ConfigError(
+            "environment: SLACK_APP_TOKEN must be an app-level token starting with xapp- "
+            "(Basic Information > App-Level Tokens, scope connections:write)"
+        )
+    return token or None
+
+
+def _without(value: Any, allowed: Sequence[str]) -> Any:
+    """A copy of a message with deliberately shown values blanked, for the guard to check the rest."""
+    if not allowed:
+        return value
+    if isinstance(value, str):
+        for item in allowed:
+            value = value.replace(item, "[shown on purpose]")
+        return value
+    if isinstance(value, dict):
+        return {k: _without(v, allowed) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without(v, allowed) for v in value]
+    return value
+
+
+def check_outgoing(
+    text: str, blocks: list | None, allow: Sequence[str] = (), allow_mentions: bool = False
+) -> None:
+    """The privacy guard and mention guard on a message (values in `allow` are shown deliberately)."""
+    allowed = [a for a in allow if a]
+    guard.check_slack_message(_without(text, allowed), _without(blocks, allowed))
+    if not allow_mentions:
+        check_mentions(text, blocks)
+
+
+@dataclass
+class Reply:
+    """Answers to one person about one interaction: through its response_url, else ephemerally."""
+
+    runtime: BotRuntime
+    response_url: str | None
+    channel: str | None
+    user: str
+
+    def send(
+        self,
+        message: Message,
+        *,
+        replace_original: bool = False,
+        allow: Sequence[str] = (),
+    ) -> bool:
+        """Show `message` to the person only; True if Slack took it."""
+        text, blocks = message
+        try:
+            check_outgoing(text, blocks, allow)
+        except (PIIError, MentionError) as exc:
+            log.error("refused an answer (%s): %s", type(exc).__name__, exc)
+            text, blocks = WITHHELD, []
+        if self.response_url and self._via_response_url(text, blocks, replace_original):
+            return True
+        return self.runtime.ephemeral(self.channel, self.user, text, blocks)
+
+    def note(self, *lines: str) -> bool:
+        from bot.commands import render_note
+
+        return self.send(render_note(list(lines)))
+
+    def _via_response_url(self, text: str, blocks: list, replace_original: bool) -> bool:
+        try:
+            reply = WebhookClient(self.response_url or "", timeout=15).send(
+                text=text,
+                blocks=blocks or None,
+                response_type="ephemeral",
+                replace_original=replace_original,
+            )
+        except Exception as exc:
+            log.warning("response_url post failed: %s", type(exc).__name__)
+            return False
+        if reply.status_code != 200:
+            log.warning("response_url refused the answer: HTTP %s", reply.status_code)
+            return False
+        return True
+
+
+@dataclass
+class BotRuntime:
+    """The Slack app's shared state; built once by bot.app.create_runtime."""
+
+    settings: Settings
+    client: WebClient
+    ledger: Ledger
+    poster: SlackPoster
+    runner: FlowRunner
+    airtable: data.Airtable
+    workers: int = WORKERS
+    _pool: ThreadPoolExecutor = field(init=False, repr=False)
+    _pending: int = field(default=0, init=False, repr=False)
+    _idle: threading.Condition = field(default_factory=threading.Condition, repr=False)
+    _directory: tuple[float, list[PartnerRef], dict[str, str]] | None = field(
+        default=None, init=False, repr=False
+    )
+    _edit_locks: dict[tuple[str, str], threading.Lock] = field(default_factory=dict, repr=False)
+    _locks_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="bot-work")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.services.timezone)
+
+    # ------------------------------------------------------------ background work
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Run `fn(*args)` after the ack; failures are logged by class name, never raised at Slack."""
+        with self._idle:
+            self._pending += 1
+
+        def run() -> Any:
+            try:
+                return fn(*args)
+            except Exception as exc:
+                log.exception("background work %s failed: %s", _name(fn), type(exc).__name__)
+                return None
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+
+        return self._pool.submit(run)
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Wait until no background work is left (tests, shutdown); False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.runner.shutdown()
+
+    # ------------------------------------------------------------ who is who
+    def directory(self) -> tuple[list[PartnerRef], dict[str, str]]:
+        """The partner directory (refs for access, member id -> name), re-read every 30 s."""
+        cached = self._directory
+        if cached is not None and time.monotonic() - cached[0] < DIRECTORY_TTL:
+            return cached[1], cached[2]
+        rows = IntakeStore(self.ledger).partners()
+        refs = partner_refs(rows)
+        names = {str(r["member_id"]): str(r["name"]) for r in rows}
+        self._directory = (time.monotonic(), refs, names)
+        return refs, names
+
+    def forget_directory(self) -> None:
+        self._directory = None
+
+    def actor(self, user_id: str, channel_id: str | None, channel_name: str | None) -> Actor:
+        refs, _ = self.directory()
+        access = self.settings.access
+        return resolve(user_id, channel_id, channel_name, access.staff, access.admins, refs)
+
+    def partner_names(self) -> dict[str, str]:
+        return self.directory()[1]
+
+    def audit(
+        self,
+        actor: Actor,
+        action: str,
+        target: str | None,
+        allowed: bool,
+        reason: str | None = None,
+    ) -> None:
+        """Record who did what (allowed or not) in the ledger's audit trail; never raises."""
+        try:
+            data.record_audit(
+                self.ledger, actor.user_id, actor.role, action, target, allowed, reason
+            )
+        except Exception as exc:
+            log.error("could not write the audit entry for %s: %s", action, type(exc).__name__)
+
+    # ------------------------------------------------------------ messages
+    def ephemeral(
+        self, channel: str | None, user: str, text: str, blocks: list | None = None
+    ) -> bool:
+        """chat.postEphemeral (already guarded by the caller); False if Slack refused."""
+        if not channel:
+            return False
+        try:
+            self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
+        except Exception as exc:
+            log.warning("could not answer ephemerally: %s", type(exc).__name__)
+            return False
+        return True
+
+    def tell(self, channel: str | None, user: str, message: Message) -> bool:
+        """A guarded ephemeral message for one person (no response_url at hand, e.g. after a modal)."""
+        return Reply(self, None, channel, user).send(message)
+
+    def _edit_lock(self, channel: str, ts: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._edit_locks.setdefault((channel, ts), threading.Lock())
+
+    def edit_message(
+        self, channel: str, ts: str, transform: Callable[[list[dict[str, Any]]], list]
+    ) -> bool:
+        """Re-read one of the bot's messages, change its blocks, and update it in place.
+
+        Edits of one message are serialised and start from what Slack holds now, so two
+        cases settled at the same moment in one digest both show.
+        """
+        with self._edit_lock(channel, ts):
+            current = self._current(channel, ts)
+            if current is None:
+                log.info("message to edit is gone from Slack")
+                return False
+            text = str(current.get("text") or "")
+            blocks = transform(copy.deepcopy(current.get("blocks") or []))
+            key = self._key_of(channel, ts)
+            try:
+                if key is not None:
+                    self.poster.update(key, text, blocks, allow_mentions=True)
+                else:
+                    check_outgoing(text, blocks, allow_mentions=True)
+                    self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            except Exception as exc:
+                log.error("could not edit the message: %s", type(exc).__name__)
+                return False
+            return True
+
+    def _current(self, channel: str, ts: str) -> dict[str, Any] | None:
+        reply = self.client.conversations_history(
+            channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1
+        )
+        for message in reply.get("messages") or []:
+            if message.get("ts") == ts:
+                return message
+        return None
+
+    def _key_of(self, channel: str, ts: str) -> str | None:
+        with self.ledger.session() as session:
+            return session.scalar(
+                select(PostedMessage.key).where(
+                    PostedMessage.channel == channel,
+                    PostedMessage.ts == ts,
+                    PostedMessage.state != "deleted",
+                )
+            )
+
+
+def _name(fn: Callable[..., Any]) -> str:
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def strings_in(value: Any) -> Iterable[str]:
+    return (s for _, s in iter_strings(value))
+
+
+__all__ = [
+    "SANDBOX_SIGNING_SECRET",
+    "BotRuntime",
+    "Reply",
+    "app_token",
+    "check_outgoing",
+    "signing_secret",
+]

@@ -1,0 +1,858 @@
+"""The alerts flow: campaign calls to action and bill changes in the right Slack channels, each exactly once.
+
+A run reads the due and posted campaigns and every tracked bill from Airtable (one
+list request per 100 records), asks Open States what moved since its last poll
+(when configured), decides in pure code (coalition/alerts) what to post, edit, hold
+or record, posts through `SlackPoster` (exactly once by key, paced to one message a
+second per channel), writes back to Airtable (Status Sent, permalinks, Open States
+updates, per-record errors; 10 records a request) and tells #ops-alerts once what
+failed. Message keys come from the state the run started from, so a rerun, a crash
+between posting and recording, or a Slack 429 never posts anything twice.
+
+A dry run reads everything (Airtable, Slack's channel list, the ledger, Open States)
+and writes nothing anywhere; its report's plan says what a real run would do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from pyairtable import formulas as F
+from sqlalchemy import select
+
+from coalition.alerts import bills as bill_rules
+from coalition.alerts import campaigns as campaign_rules
+from coalition.alerts import openstates as poll_rules
+from coalition.alerts.bills import Bill, BillDecision, Known
+from coalition.alerts.campaigns import Campaign, CampaignDecision
+from coalition.ledger import Ledger, open_ledger, utcnow
+from coalition.ledger.tables.alerts import BillState, PostedMessage
+from coalition.ledger.tables.common import Watermark
+from coalition.privacy import PIIError, guard
+from coalition.settings import Settings, settings
+from coalition.templating import TemplateError, render_message
+from flows.reporting import ItemError, RunReport, measured, publish
+from integrations.slack import (
+    ChannelNotFound,
+    MentionError,
+    PostResult,
+    SlackPoster,
+    SlackPostError,
+    channel_id,
+)
+
+log = logging.getLogger("flows.alerts")
+
+FLOW_NAME = "alerts"
+TASK_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False, "retries": 0}
+CAMPAIGN_TEMPLATE = "slack/campaign.json.j2"
+CANCELLED_TEMPLATE = "slack/campaign_cancelled.json.j2"
+BILL_TEMPLATE = "slack/bill_change.json.j2"
+REMINDER_TEMPLATE = "slack/hearing_reminder.json.j2"
+ERRORS_TEMPLATE = "slack/alerts_errors.json.j2"
+OPENSTATES_PAGES_PER_TARGET = 5  # 100 bills a target a run; the watermark resumes the rest
+OPS_ITEMS_SHOWN = 15
+ERROR_LIMIT = 300
+# Failures of one item that must not stop the others: Slack refusing, a guard refusing,
+# a template over a limit. Outages (no connection) and bugs still fail the run.
+ITEM_ERRORS = (SlackPostError, MentionError, PIIError, TemplateError)
+CAMPAIGN_REQUIRED = ("Title", "Message", "Status", "Send at")
+BILL_REQUIRED = ("Bill", "Status", "Last action", "Last action date", "Next hearing")
+
+
+def current_time() -> datetime:
+    """Now (tests replace this to run at a chosen hour of the org's day)."""
+    return datetime.now(UTC)
+
+
+# ---------------------------------------------------------------- run context
+@dataclass
+class Run:
+    """What every step of one run shares: settings, ledger, clock, Slack, and the report."""
+
+    cfg: Settings
+    ledger: Ledger
+    dry_run: bool
+    now: datetime
+    report: RunReport
+    poster: SlackPoster
+    tally: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    channel_names: dict[str, str] = field(default_factory=dict)
+    base: Any = None  # the Airtable base, opened once
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.cfg.services.timezone)
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.tz).date()
+
+    def count(self, key: str, n: int = 1) -> None:
+        if n:
+            self.report.counts[key] = self.report.counts.get(key, 0) + n
+
+    def error(self, item: str, error: str) -> None:
+        self.report.errors.append(ItemError(item=item, error=clean_error(error)))
+
+    def channel(self, name: str) -> str:
+        """A channel's id by name; ChannelNotFound when the bot cannot see it."""
+        assert self.poster.client is not None
+        found = channel_id(self.poster.client, name)
+        self.channel_names.setdefault(found, name.lstrip("#"))
+        return found
+
+    def saw(self, channel: str, action: str, what: str) -> None:
+        """Count a Slack outcome under its channel name (for the plan and the report)."""
+        if action == "unchanged":
+            return
+        name = self.channel_names.get(channel, channel)
+        self.tally[f"#{name}"][f"{what} {action}"] += 1
+
+
+def clean_error(text: str) -> str:
+    text = guard.redact(" ".join(str(text).split()))
+    return text if len(text) <= ERROR_LIMIT else text[: ERROR_LIMIT - 1] + "…"
+
+
+def start_run(dry_run: bool) -> Run:
+    from integrations.clients import slack_client
+
+    cfg = settings()
+    ledger = open_ledger()
+    # A dry run still reads Slack's channel list (a read) to find unknown channels.
+    poster = SlackPoster(client=slack_client(cfg), ledger=ledger, dry_run=dry_run)
+    return Run(
+        cfg=cfg,
+        ledger=ledger,
+        dry_run=dry_run,
+        now=current_time(),
+        report=RunReport(flow=FLOW_NAME, dry_run=dry_run),
+        poster=poster,
+    )
+
+
+# ---------------------------------------------------------------- Airtable writes, gathered
+@dataclass
+class Writes:
+    """Field updates per record (merged), and new bill records, written at the end in batches of 10."""
+
+    campaigns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bills: dict[str, dict[str, Any]] = field(default_factory=dict)
+    new_bills: list[dict[str, Any]] = field(default_factory=list)
+    watermarks: dict[str, str] = field(default_factory=dict)
+
+    def campaign(self, record_id: str, fields: Mapping[str, Any]) -> None:
+        self.campaigns.setdefault(record_id, {}).update(fields)
+
+    def bill(self, record_id: str, fields: Mapping[str, Any]) -> None:
+        self.bills.setdefault(record_id, {}).update(fields)
+
+
+def _set_error(updates: dict[str, Any], current: str, text: str | None) -> None:
+    """Write Error only when it changes (a run that finds the same problem writes nothing)."""
+    if (text or "") != (current or ""):
+        updates["Error"] = text
+
+
+# ---------------------------------------------------------------- read campaigns and bills
+@dataclass
+class TableRead:
+    table: Any  # integrations.airtable.AirtableTable
+    fields: list[str]
+    records: list[dict[str, Any]] = field(repr=False)
+
+
+def _open(run: Run, name: str):
+    """A table of the base, which is opened (and its schema read) once per run."""
+    from integrations.airtable import open_base, open_table
+    from integrations.clients import airtable_api
+
+    if run.base is None:
+        run.base = open_base(airtable_api(run.cfg), run.cfg.services.airtable.base)
+    return open_table(run.base, name)
+
+
+def _read(
+    run: Run, name: str, wanted: Sequence[str], required: Sequence[str], formula: str | None
+) -> TableRead:
+    from integrations.airtable import all_records
+
+    table = _open(run, name)
+    table.require(required, "the alerts flow reads it")
+    fields = [f for f in wanted if f in table.fields]  # optional fields may be absent
+    return TableRead(table, fields, all_records(table, fields, formula))
+
+
+@task(name="read campaigns", **TASK_OPTIONS)
+def read_campaigns(run: Run) -> tuple[TableRead, list[Campaign]]:
+    """Every campaign but drafts: Ready ones may be due, Sent and Cancelled ones may need an edit."""
+    formula = F.to_formula_str(F.NOT(F.EQ(F.Field("Status"), campaign_rules.DRAFT)))
+    read = _read(
+        run,
+        run.cfg.services.airtable.tables.campaigns,
+        campaign_rules.FIELDS,
+        CAMPAIGN_REQUIRED,
+        formula,
+    )
+    found = [campaign_rules.parse_campaign(r) for r in read.records]
+    run.count("campaigns read", len(found))
+    return read, found
+
+
+@task(name="read bills", **TASK_OPTIONS)
+def read_bills(run: Run) -> tuple[TableRead, list[Bill]]:
+    """Every tracked bill, 100 a request."""
+    read = _read(
+        run, run.cfg.services.airtable.tables.bills, bill_rules.FIELDS, BILL_REQUIRED, None
+    )
+    found = [bill_rules.parse_bill(r) for r in read.records]
+    run.count("bills read", len(found))
+    return read, found
+
+
+# ---------------------------------------------------------------- poll Open States
+@dataclass
+class Poll:
+    plan: poll_rules.PollPlan = field(default_factory=poll_rules.PollPlan)
+    watermarks: dict[str, str] = field(default_factory=dict)
+    off: str = ""
+
+
+def _watermarks(ledger: Ledger, keys: Sequence[str]) -> dict[str, str]:
+    with ledger.session() as session:
+        rows = session.scalars(select(Watermark).where(Watermark.key.in_(list(keys)))).all()
+        return {row.key: row.value for row in rows}
+
+
+def poller_off_reason(cfg: Settings) -> str:
+    """Why the Open States poller does not run ("" when it does)."""
+    from integrations.openstates import api_key
+
+    config = cfg.services.openstates
+    if not config.enabled:
+        return "off in config/services.yaml"
+    if not (config.jurisdictions or config.queries):
+        return "no jurisdictions or queries in config/services.yaml"
+    if api_key(cfg) is None:
+        return "no OPENSTATES_API_KEY"
+    return ""
+
+
+@task(name="poll open states", **TASK_OPTIONS)
+def poll_open_states(run: Run, tracked: list[Bill]) -> Poll:
+    """Bills updated since the last poll, per target, mapped to record updates and new matches."""
+    from integrations.openstates import OpenStatesError, openstates_client
+
+    off = poller_off_reason(run.cfg)
+    if off:
+        return Poll(off=off)
+    client = openstates_client(run.cfg)
+    assert client is not None  # poller_off_reason checked the key
+    config = run.cfg.services.openstates
+    targets = poll_rules.targets(config.jurisdictions, config.queries)
+    known = _watermarks(run.ledger, [t.watermark_key for t in targets])
+    results: list[tuple[poll_rules.Target, poll_rules.OpenStatesBill]] = []
+    poll = Poll()
+    try:
+        for target in targets:
+            since = poll_rules.updated_since(known.get(target.watermark_key), run.now)
+            found: list[poll_rules.OpenStatesBill] = []
+            try:
+                for page in client.updated_bills(
+                    jurisdiction=target.jurisdiction,
+                    q=target.q,
+                    updated_since=since,
+                    max_pages=OPENSTATES_PAGES_PER_TARGET,
+                ):
+                    found.extend(poll_rules.parse_result(r) for r in page)
+            except OpenStatesError as exc:
+                # Results come oldest change first, so what arrived is safe to keep.
+                run.error(f"openstates {target.describe()}", str(exc))
+            results.extend((target, bill) for bill in found)
+            mark = poll_rules.next_watermark(known.get(target.watermark_key), found)
+            if mark and mark != known.get(target.watermark_key):
+                poll.watermarks[target.watermark_key] = mark
+    finally:
+        client.close()
+    poll.plan = poll_rules.plan_poll(results, tracked)
+    run.count("open states bills seen", poll.plan.seen)
+    return poll
+
+
+# ---------------------------------------------------------------- decide (pure, plus ledger reads)
+def posted_campaign_messages(ledger: Ledger) -> dict[str, list[tuple[str, str]]]:
+    """(key, channel id) of every live campaign message, by campaign record id."""
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    with ledger.session() as session:
+        rows = session.execute(
+            select(PostedMessage.key, PostedMessage.channel).where(
+                PostedMessage.key.like("campaign:%"), PostedMessage.state != "deleted"
+            )
+        ).all()
+    for key, channel in rows:
+        record_id = key.split(":")[1]
+        found[record_id].append((key, channel))
+    return found
+
+
+def known_bills(ledger: Ledger, record_ids: Sequence[str]) -> dict[str, Known]:
+    ids = list(record_ids)
+    known: dict[str, Known] = {}
+    with ledger.session() as session:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for row in session.scalars(select(BillState).where(BillState.record_id.in_(chunk))):
+                known[row.record_id] = Known(
+                    fingerprint=row.fingerprint,
+                    values=dict(row.fields or {}),
+                    changes=row.changes or 0,
+                    channel=row.channel,
+                    thread_ts=row.thread_ts,
+                    reminders_sent=tuple(row.reminders_sent or ()),
+                )
+    return known
+
+
+@task(name="decide", **TASK_OPTIONS)
+def decide_alerts(
+    run: Run, campaigns: list[Campaign], tracked: list[Bill], poll: Poll
+) -> tuple[
+    list[CampaignDecision], list[BillDecision], dict[str, list[tuple[str, str]]], dict[str, Known]
+]:
+    """What each campaign and bill needs this run, from Airtable, the poll and the ledger."""
+    alerts_cfg = run.cfg.alerts
+    posted = posted_campaign_messages(run.ledger)
+    campaign_decisions = [
+        campaign_rules.decide(
+            c,
+            run.now,
+            bool(posted.get(c.record_id)),
+            alerts_cfg.region_channels,
+            alerts_cfg.quiet_hours,
+            run.tz,
+        )
+        for c in campaigns
+    ]
+    updates = poll.plan.updates
+    current = [
+        poll_rules.apply_update(b, updates[b.record_id]) if b.record_id in updates else b
+        for b in tracked
+    ]
+    known = known_bills(run.ledger, [b.record_id for b in current])
+    bill_decisions = [
+        bill_rules.decide(
+            b,
+            known.get(b.record_id),
+            run.today,
+            alerts_cfg.hearing_reminder_days,
+            poll.plan.baselines.get(b.record_id),
+        )
+        for b in current
+    ]
+    return campaign_decisions, bill_decisions, posted, known
+
+
+# ---------------------------------------------------------------- post campaigns
+def _render_campaign(campaign: Campaign) -> tuple[str, list[dict[str, Any]]]:
+    return render_message(CAMPAIGN_TEMPLATE, c=campaign_rules.campaign_content(campaign))
+
+
+def _render_cancelled(campaign: Campaign) -> tuple[str, list[dict[str, Any]]]:
+    from coalition.privacy import escape_mrkdwn
+
+    return render_message(CANCELLED_TEMPLATE, title=escape_mrkdwn(campaign.title or "campaign"))
+
+
+def _campaign_item(campaign: Campaign) -> str:
+    return f"campaign {campaign.record_id}"
+
+
+def _post_campaign(run: Run, decision: CampaignDecision) -> dict[str, Any]:
+    """Post a due campaign to each of its channels; the Airtable fields to write after."""
+    campaign = decision.campaign
+    try:
+        targets = [(name, run.channel(name)) for name in decision.channels]
+    except ChannelNotFound as exc:
+        raise SlackPostError(
+            "conversations.list",
+            "channel_not_found",
+            f"no Slack channel #{exc.channel} visible to the bot; fix Channels or Regions, "
+            "or invite the bot to it",
+        ) from None
+    text, blocks = _render_campaign(campaign)
+    links = campaign_rules.parse_slack_messages(campaign.slack_messages)
+    for name, target in targets:
+        key = campaign_rules.message_key(campaign.record_id, target)
+        result = run.poster.post(key, target, text, blocks, allow_mentions=campaign.notify_channel)
+        run.saw(result.channel_id or target, result.action, "campaign")
+        run.count(f"campaign messages {result.action}")
+        if not run.dry_run and (result.action == "posted" or name not in links):
+            links[name] = run.poster.permalink(result.channel_id, result.ts)
+    return {
+        "Status": campaign_rules.SENT,
+        "Slack messages": campaign_rules.slack_messages_text(links),
+    }
+
+
+def _edit_campaign(
+    run: Run, campaign: Campaign, messages: list[tuple[str, str]], cancelled: bool
+) -> None:
+    """Make every posted message of a campaign show its current content (or the cancellation)."""
+    text, blocks = _render_cancelled(campaign) if cancelled else _render_campaign(campaign)
+    mentions = campaign.notify_channel and not cancelled
+    what = "cancellation" if cancelled else "campaign"
+    for key, target in messages:
+        result = run.poster.post(key, target, text, blocks, allow_mentions=mentions)
+        run.saw(result.channel_id or target, result.action, what)
+        run.count(f"{what} messages {result.action}")
+
+
+def _name_channels(run: Run, campaign: Campaign) -> None:
+    """Learn the names of a campaign's current channels, so edits are reported by name."""
+    names, _ = campaign_rules.campaign_channels(campaign, run.cfg.alerts.region_channels)
+    for name in names:
+        try:
+            run.channel(name)
+        except ChannelNotFound:
+            continue
+
+
+@task(name="post campaigns", **TASK_OPTIONS)
+def post_campaigns(
+    run: Run,
+    decisions: list[CampaignDecision],
+    posted: dict[str, list[tuple[str, str]]],
+    writes: Writes,
+) -> list[tuple[Campaign, dict[str, Any]]]:
+    """Post due campaigns, edit sent and cancelled ones in place; (campaign, fields) of the ones sent."""
+    sent: list[tuple[Campaign, dict[str, Any]]] = []
+    for decision in decisions:
+        campaign = decision.campaign
+        updates: dict[str, Any] = {}
+        try:
+            if decision.kind == "post":
+                updates.update(_post_campaign(run, decision))
+                sent.append((campaign, updates))
+                run.count("campaigns sent")
+            elif decision.kind in ("sync", "cancel"):
+                _name_channels(run, campaign)
+                _edit_campaign(run, campaign, posted[campaign.record_id], decision.kind == "cancel")
+            elif decision.kind == "hold":
+                run.count("campaigns held for quiet hours")
+                run.tally["held for quiet hours"]["campaign"] += 1
+            elif decision.kind == "error":
+                raise ValueError(decision.reason)
+        except (*ITEM_ERRORS, ValueError) as exc:
+            run.error(_campaign_item(campaign), str(exc))
+            _set_error(updates, campaign.error, clean_error(str(exc)))
+        else:
+            if decision.kind != "skip" or campaign.status == campaign_rules.READY:
+                _set_error(updates, campaign.error, None)
+        if updates:
+            writes.campaign(campaign.record_id, updates)
+    return sent
+
+
+@task(name="recheck sent campaigns", **TASK_OPTIONS)
+def recheck_sent_campaigns(
+    run: Run, read: TableRead, sent: list[tuple[Campaign, dict[str, Any]]], writes: Writes
+) -> None:
+    """Read the campaigns just posted again before marking them Sent: staff may have edited them meanwhile.
+
+    A campaign cancelled or set back to Draft while it was being posted keeps its new
+    Status (the next run turns its messages into a cancellation notice); one whose
+    text changed is edited in place now.
+    """
+    from integrations.airtable import records_by_id
+
+    if not sent:
+        return
+    fresh = {
+        r["id"]: campaign_rules.parse_campaign(r)
+        for r in records_by_id(read.table, [c.record_id for c, _ in sent], read.fields)
+    }
+    posted = posted_campaign_messages(run.ledger)
+    for campaign, _ in sent:
+        now = fresh.get(campaign.record_id)
+        updates = writes.campaigns.get(campaign.record_id, {})
+        if now is None or now.status != campaign_rules.READY:
+            updates.pop("Status", None)  # deleted, cancelled or back to draft meanwhile
+            run.count("campaigns changed while sending")
+            continue
+        if campaign_rules.fingerprint(now) != campaign_rules.fingerprint(campaign):
+            run.count("campaigns changed while sending")
+            try:
+                _edit_campaign(run, now, posted.get(campaign.record_id, []), cancelled=False)
+            except ITEM_ERRORS as exc:
+                run.error(_campaign_item(campaign), str(exc))
+
+
+# ---------------------------------------------------------------- post bill alerts
+@dataclass
+class StateWrite:
+    """A bill's ledger row as this run leaves it."""
+
+    record_id: str
+    bill: str
+    fingerprint: str
+    values: dict[str, str]
+    changes: int
+    channel: str | None
+    thread_ts: str | None
+    reminders_sent: list[str]
+    moved: bool
+
+
+def _source_url(bill: Bill) -> str | None:
+    return bill.source_url if campaign_rules.valid_link(bill.source_url) else None
+
+
+def _render_change(decision: BillDecision) -> tuple[str, list[dict[str, Any]]]:
+    bill = decision.bill
+    return render_message(
+        BILL_TEMPLATE,
+        bill=bill,
+        headline=bill_rules.headline(bill, decision.first_sight),
+        lines=[change.line() for change in decision.changes],
+        next_step=bill_rules.next_step(bill),
+        source_url=_source_url(bill),
+    )
+
+
+def _render_reminder(bill: Bill, reminder: bill_rules.Reminder) -> tuple[str, list[dict[str, Any]]]:
+    return render_message(
+        REMINDER_TEMPLATE,
+        bill=bill,
+        headline=bill_rules.reminder_headline(bill, reminder),
+        hearing_day=bill_rules.hearing_day(reminder.hearing),
+        next_step=bill_rules.next_step(bill),
+        source_url=_source_url(bill),
+    )
+
+
+def _post_in_thread(
+    run: Run, key: str, target: str, message: tuple[str, list], thread: str | None
+) -> PostResult:
+    text, blocks = message
+    try:
+        return run.poster.post(key, target, text, blocks, thread_ts=thread)
+    except SlackPostError as exc:
+        if exc.error != "thread_not_found" or thread is None:
+            raise
+    # The thread's first message was deleted in Slack: start the bill's thread again.
+    return run.poster.post(key, target, text, blocks)
+
+
+def _bill_item(bill: Bill) -> str:
+    return f"bill {bill.record_id} ({bill.label or 'no number'})"
+
+
+def _alert_bill(run: Run, decision: BillDecision, known: Known | None) -> StateWrite:
+    """Post one bill's change alert and/or hearing reminder, threaded; its new ledger state."""
+    bill = decision.bill
+    name = bill_rules.bill_channel(bill, run.cfg.alerts.default_bill_channel)
+    try:
+        target = run.channel(name)
+    except ChannelNotFound:
+        raise SlackPostError(
+            "conversations.list",
+            "channel_not_found",
+            f"no Slack channel #{name} visible to the bot; fix the Channel field or invite the bot",
+        ) from None
+    thread = known.thread_ts if known and known.channel == target else None
+    changes = known.changes if known else 0
+    today = run.today.isoformat()
+    reminders = [t for t in (known.reminders_sent if known else ()) if t[:10] >= today]
+    if decision.alert:
+        changes += 1
+        key = bill_rules.change_key(bill.record_id, changes)
+        result = _post_in_thread(run, key, target, _render_change(decision), thread)
+        run.saw(target, result.action, "bill alert")
+        run.count(f"bill alerts {result.action}")
+        thread = thread or result.ts
+    if decision.reminder is not None:
+        key = bill_rules.reminder_key(bill.record_id, decision.reminder)
+        message = _render_reminder(bill, decision.reminder)
+        result = _post_in_thread(run, key, target, message, thread)
+        run.saw(target, result.action, "hearing reminder")
+        run.count(f"hearing reminders {result.action}")
+        thread = thread or result.ts
+        reminders.append(decision.reminder.tag)
+    return StateWrite(
+        bill.record_id,
+        bill.bill,
+        decision.fingerprint,
+        dict(decision.values),
+        changes,
+        target,
+        thread or None,
+        reminders,
+        decision.alert,
+    )
+
+
+def _silent_state(decision: BillDecision, known: Known | None) -> StateWrite:
+    """The fingerprint recorded without a message (first sight, under review, or nothing new)."""
+    return StateWrite(
+        decision.bill.record_id,
+        decision.bill.bill,
+        decision.fingerprint,
+        dict(decision.values),
+        known.changes if known else 0,
+        known.channel if known else None,
+        known.thread_ts if known else None,
+        list(known.reminders_sent) if known else [],
+        False,
+    )
+
+
+@task(name="post bill alerts", **TASK_OPTIONS)
+def post_bill_alerts(
+    run: Run, decisions: list[BillDecision], known: dict[str, Known], writes: Writes
+) -> list[StateWrite]:
+    """Alert each changed bill and remind each upcoming hearing, once, in the bill's thread."""
+    quiet = campaign_rules.in_quiet_hours(run.now, run.cfg.alerts.quiet_hours, run.tz)
+    states: list[StateWrite] = []
+    for decision in decisions:
+        bill = decision.bill
+        before = known.get(bill.record_id)
+        updates: dict[str, Any] = {}
+        if decision.error:
+            run.error(_bill_item(bill), decision.error)
+            _set_error(updates, bill.error, decision.error)
+        elif not (decision.alert or decision.reminder):
+            if decision.record:
+                states.append(_silent_state(decision, before))
+                run.count("bills recorded without alert")
+            _set_error(updates, bill.error, None)
+        elif quiet:
+            # Held until morning; the fingerprint stays, so the next run still sees the change.
+            run.count("bill messages held for quiet hours")
+            run.tally["held for quiet hours"]["bill message"] += 1
+            if decision.record and not decision.alert:
+                states.append(_silent_state(decision, before))
+        else:
+            try:
+                states.append(_alert_bill(run, decision, before))
+                _set_error(updates, bill.error, None)
+            except ITEM_ERRORS as exc:
+                run.error(_bill_item(bill), str(exc))
+                _set_error(updates, bill.error, clean_error(str(exc)))
+        if updates:
+            writes.bill(bill.record_id, updates)
+    if not run.dry_run:
+        record_bill_states(run.ledger, states)
+    return states
+
+
+def record_bill_states(ledger: Ledger, states: Sequence[StateWrite]) -> None:
+    """Each bill's new fingerprint, thread and reminders, in one transaction.
+
+    Recording after posting is safe: every key the run posted under was derived from
+    the state before it, so a crash before this point reposts nothing on the rerun.
+    """
+    if not states:
+        return
+    now = utcnow()
+    with ledger.session() as session:
+        for state in states:
+            row = session.get(BillState, state.record_id)
+            if row is None:
+                row = BillState(record_id=state.record_id)
+                session.add(row)
+            row.bill = state.bill[:100]
+            row.fingerprint = state.fingerprint
+            row.fields = state.values
+            row.changes = state.changes
+            row.channel = state.channel
+            row.thread_ts = state.thread_ts
+            row.reminders_sent = state.reminders_sent
+            if state.moved:
+                row.moved_at = now
+
+
+# ---------------------------------------------------------------- write back to Airtable
+def _fields_of(table: TableRead, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Only fields the table has (a base without `Error` still gets its Status and links)."""
+    return {k: v for k, v in fields.items() if k in table.table.fields}
+
+
+def _update(run: Run, table: TableRead, updates: Mapping[str, Mapping[str, Any]], item: str) -> int:
+    """Batch updates; if Airtable refuses a batch, write its records one by one to find the bad one."""
+    from integrations.airtable import AirtableRequestError, update_records
+
+    rows = [{"id": rid, "fields": _fields_of(table, f)} for rid, f in updates.items()]
+    rows = [r for r in rows if r["fields"]]
+    try:
+        return update_records(table.table, rows)
+    except AirtableRequestError:
+        sent = 0
+        for row in rows:
+            try:
+                sent += update_records(table.table, [row])
+            except AirtableRequestError as exc:
+                run.error(f"{item} {row['id']}", f"Airtable refused the update: {exc}")
+        return sent
+
+
+@task(name="write back to Airtable", **TASK_OPTIONS)
+def write_back_to_airtable(
+    run: Run, campaigns: TableRead, bills: TableRead, writes: Writes
+) -> None:
+    """Status, permalinks and errors of campaigns; Open States updates, new matches and errors of bills."""
+    from integrations.airtable import create_records
+
+    run.count("campaign records written", len([f for f in writes.campaigns.values() if f]))
+    run.count("bill records written", len([f for f in writes.bills.values() if f]))
+    run.count("airtable write requests", _update(run, campaigns, writes.campaigns, "campaign"))
+    run.count("airtable write requests", _update(run, bills, writes.bills, "bill"))
+    if writes.new_bills:
+        rows = [_fields_of(bills, f) for f in writes.new_bills]
+        created = create_records(bills.table, rows)
+        run.count("bills added for review", len(created))
+        run.count("airtable write requests", -(-len(rows) // 10))
+
+
+def save_watermarks(ledger: Ledger, marks: Mapping[str, str]) -> None:
+    """Where each Open States target resumes; saved only once its updates are in Airtable."""
+    if not marks:
+        return
+    with ledger.session() as session:
+        for key, value in marks.items():
+            row = session.get(Watermark, key)
+            if row is None:
+                session.add(Watermark(key=key, value=value))
+            else:
+                row.value = value
+
+
+# ---------------------------------------------------------------- tell #ops-alerts
+def errors_key(day: date, errors: Sequence[ItemError]) -> str:
+    """One summary per distinct set of errors a day: the same problems every 5 minutes post once."""
+    listed = "\n".join(sorted(f"{e.item}\t{e.error}" for e in errors))
+    return f"alerts:errors:{day.isoformat()}:{hashlib.sha256(listed.encode()).hexdigest()[:16]}"
+
+
+@task(name="notify ops", **TASK_OPTIONS)
+def notify_ops(run: Run) -> None:
+    """One summary of this run's failed items in #ops-alerts."""
+    errors = run.report.errors
+    if not errors:
+        return
+    items = [{"item": e.item, "error": e.error} for e in errors]
+    shown = min(len(items), OPS_ITEMS_SHOWN)
+    text, blocks = render_message(
+        ERRORS_TEMPLATE, items=items, shown=shown, hidden=len(items) - shown
+    )
+    channel = run.cfg.services.slack.channels.ops_alerts
+    try:
+        result = run.poster.post(errors_key(run.today, errors), channel, text, blocks)
+    except (*ITEM_ERRORS, ChannelNotFound) as exc:
+        log.warning("could not post the alerts error summary to #%s: %s", channel, exc)
+        run.count("ops summary failed")
+        return
+    run.count(f"ops summaries {result.action}")
+
+
+# ---------------------------------------------------------------- the plan (dry runs)
+_WORDS = {
+    "campaign posted": "campaign post",
+    "campaign updated": "campaign edit",
+    "cancellation posted": "cancellation notice",
+    "cancellation updated": "cancellation notice",
+    "bill alert posted": "bill alert",
+    "bill alert updated": "bill alert edit",
+    "hearing reminder posted": "hearing reminder",
+    "hearing reminder updated": "hearing reminder edit",
+    "campaign": "campaign",
+    "bill message": "bill message",
+}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def plan_lines(run: Run, writes: Writes, poll: Poll) -> list[str]:
+    """What the run does, by channel and table, without any campaign text or bill detail."""
+    lines = []
+    for where in sorted(run.tally):
+        counts = run.tally[where]
+        parts = [_plural(n, _WORDS.get(what, what)) for what, n in sorted(counts.items()) if n]
+        if parts:
+            lines.append(f"{where}: {', '.join(parts)}")
+    status_changes = sum(1 for f in writes.campaigns.values() if "Status" in f)
+    if status_changes:
+        lines.append(f"Campaigns: {_plural(status_changes, 'status change')}")
+    errors = sum(1 for f in writes.campaigns.values() if "Error" in f)
+    if errors:
+        lines.append(f"Campaigns: {_plural(errors, 'Error field')} to write")
+    bill_parts = []
+    if poll.plan.updates:
+        bill_parts.append(_plural(len(poll.plan.updates), "update") + " from Open States")
+    if poll.plan.new_records:
+        bill_parts.append(_plural(len(poll.plan.new_records), "new match") + " to review")
+    bill_errors = sum(1 for f in writes.bills.values() if "Error" in f)
+    if bill_errors:
+        bill_parts.append(_plural(bill_errors, "Error field") + " to write")
+    if bill_parts:
+        lines.append(f"Bills: {', '.join(bill_parts)}")
+    if poll.off:
+        lines.append(f"Open States poller: {poll.off}")
+    return lines
+
+
+# ---------------------------------------------------------------- the run
+def _step(step: Any, *args: Any) -> Any:
+    """A step as a Prefect task inside a flow run, as a plain call outside one (`alerts.fn`, tests)."""
+    return step(*args) if FlowRunContext.get() is not None else step.fn(*args)
+
+
+def run_alerts(dry_run: bool = False, publish_report: bool = True) -> RunReport:
+    """The whole job: read, poll, decide, post campaigns, post bill alerts, write back, report."""
+    run = start_run(dry_run)
+    writes = Writes()
+    with measured(run.report):
+        campaigns_read, campaigns = _step(read_campaigns, run)
+        bills_read, tracked = _step(read_bills, run)
+        poll = _step(poll_open_states, run, tracked)
+        for record_id, fields in poll.plan.updates.items():
+            writes.bill(record_id, fields)
+        writes.new_bills = list(poll.plan.new_records)
+        run.count("open states updates", len(poll.plan.updates))
+        run.count("open states new matches", len(poll.plan.new_records))
+        campaign_decisions, bill_decisions, posted, known = _step(
+            decide_alerts, run, campaigns, tracked, poll
+        )
+        sent = _step(post_campaigns, run, campaign_decisions, posted, writes)
+        _step(post_bill_alerts, run, bill_decisions, known, writes)
+        if dry_run:
+            run.report.plan = plan_lines(run, writes, poll)
+        else:
+            _step(recheck_sent_campaigns, run, campaigns_read, sent, writes)
+            _step(write_back_to_airtable, run, campaigns_read, bills_read, writes)
+            save_watermarks(run.ledger, poll.watermarks)
+            _step(notify_ops, run)
+    if publish_report:
+        publish(run.report)
+    return run.report
+
+
+@flow(name=FLOW_NAME, log_prints=False, persist_result=False)
+def alerts(dry_run: bool = False) -> RunReport:
+    """Post due campaigns and bill changes to Slack once each, keep posted campaigns in step, report."""
+    return run_alerts(dry_run=dry_run)
+
+
+__all__ = ["alerts", "current_time", "run_alerts"]

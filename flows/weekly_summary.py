@@ -1,0 +1,675 @@
+"""Weekly summary: one Google Doc per ISO week for leadership (fundraising, intake, membership, advocacy, activities), linked in #leadership.
+
+`coalition run weekly-summary [--week 2026-W48] [--out FILE.html|.md] [--dry-run]`;
+without --week, the last complete ISO week in the org's time zone. A run reads the
+five weeks the figures need from Airtable `Donations` (filterByFormula, 100 a page)
+and looks up, for donors new to those weeks, whether they gave before; reads the
+week's `Activities` and `Bills`, and the ledger's intake, roster and alert rows
+(aggregates only, no person). The figures are computed by coalition/summary (pure),
+rendered from templates/summary/weekly.md.j2, and written into the week's document
+in one batchUpdate: the same document on every rerun (its id is in the ledger, and
+found again in the Drive folder if the ledger is lost), left alone when nothing
+changed. The link goes to #leadership once per week under a stable key, edited on
+a rerun. `--out` renders the same document to a local file and touches no Google
+or Slack API; `--dry-run` reads everything, writes nothing and says what it would do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import func, select
+
+from coalition.ledger import open_ledger
+from coalition.ledger.tables.alerts import PostedMessage
+from coalition.ledger.tables.intake import IntakeRecord, Referral
+from coalition.ledger.tables.roster import MemberState
+from coalition.ledger.tables.summary import SummaryDocument
+from coalition.privacy import PIIError, guard
+from coalition.settings import ConfigError, Settings, settings
+from coalition.summary import community, queries
+from coalition.summary.document import (
+    Document,
+    body_end_index,
+    docs_requests,
+    to_html,
+    to_markdown,
+)
+from coalition.summary.donations import (
+    Candidates,
+    Fields,
+    Gift,
+    RecordProblem,
+    fundraising,
+    history_candidates,
+    matched_candidates,
+    personal_values,
+    read_gifts,
+)
+from coalition.summary.intake_metrics import intake_metrics
+from coalition.summary.render import render_document
+from coalition.summary.report import Summary, data_notes, title_prefix
+from coalition.summary.weeks import IsoWeek, Window, is_complete, resolve_week
+from coalition.templating import render_message
+from flows.reporting import ItemError, RunReport, measured, publish
+from integrations import airtable, docs
+from integrations.clients import airtable_api, docs_service, drive_service
+from integrations.slack import SlackPostError, slack_poster
+
+log = logging.getLogger("flows.weekly_summary")
+
+FLOW_NAME = "weekly-summary"
+WEEK_PROPERTY = "coalitionSummaryWeek"  # Drive file property marking the bot's document for a week
+HISTORY_ROUNDS = 25  # first-gift lookups per run, at most (each one page of 100)
+EXAMPLE_ERRORS = 10  # record ids per run report, so staff can fix them in Airtable
+TRANSIENT_SLACK_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}  # fmt: skip
+
+
+def _transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a step only for failures a later attempt may cure (429, 5xx, a concurrent edit)."""
+    try:
+        state.result()
+    except Exception as exc:
+        if isinstance(exc, SlackPostError):
+            return exc.error in TRANSIENT_SLACK_ERRORS
+        return airtable.is_transient(exc) or docs.is_transient(exc)
+    return False
+
+
+# Donor names pass between these steps in memory only: no result is persisted or cached.
+STEP: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay_seconds": [2, 10],
+    "retry_condition_fn": _transient,
+    "persist_result": False,
+    "cache_policy": NO_CACHE,
+}
+
+
+# ---------------------------------------------------------------- what the steps hand each other
+@dataclass
+class Tables:
+    """The Airtable tables the summary reads; Activities and Bills may be missing (a data note says so)."""
+
+    donations: airtable.AirtableTable
+    activities: airtable.AirtableTable | None = None
+    bills: airtable.AirtableTable | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Giving:
+    """The donations the figures need, and what reading them found."""
+
+    gifts: list[Gift]
+    problems: list[RecordProblem]
+    gave_before: Candidates
+    pages: int = 0  # pages of the five weeks' read
+    in_window: int = 0  # records the five weeks' filter returned
+    lookups: int = 0  # first-gift lookup requests
+    unresolved: int = 0  # donors whose first gift could not be checked
+
+
+@dataclass
+class Reads:
+    """The week's activities and bills from Airtable, with notes on anything missing."""
+
+    activities: list[dict[str, Any]] = field(default_factory=list)
+    bills: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IntakeFact:
+    intake_id: str
+    received_at: datetime | None
+    status: str
+    category: str | None
+    routed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ReferralFact:
+    intake_id: str
+    state: str
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MemberFact:
+    member_id: str
+    membership_status: str | None
+    dues_paid_through: Any
+    first_seen: datetime
+    removed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PostedFact:
+    key: str
+    posted_at: datetime
+
+
+@dataclass
+class LedgerFacts:
+    intakes: list[IntakeFact]
+    referrals: list[ReferralFact]
+    members: list[MemberFact]
+    posted: list[PostedFact]
+    undated_intakes: int = 0
+
+
+@dataclass
+class Placement:
+    """Where the week's document is and what this run did to it."""
+
+    document_id: str | None
+    url: str | None
+    action: str  # created, rewritten, unchanged (and, in a plan: would be created/rewritten)
+    folder_created: bool = False
+    writes: int = 0  # batchUpdate requests this run sent
+
+
+# ---------------------------------------------------------------- the flow
+@flow(name=FLOW_NAME)
+def weekly_summary(
+    week: str | None = None, out: str | None = None, dry_run: bool = False
+) -> RunReport:
+    """Write the week's summary into its Google Doc and link it in #leadership (or preview it, or plan it)."""
+    cfg = settings()
+    tz = ZoneInfo(cfg.services.timezone)
+    now = datetime.now(UTC)
+    target = resolve_week(week, now, tz)
+    preview = _preview_path(out)
+    window = Window.ending(target)
+    report = RunReport(flow=FLOW_NAME, dry_run=dry_run or preview is not None)
+    with measured(report):
+        tables = open_tables()
+        giving = read_donations(tables, window)
+        with guard.batch(personal_values(giving.gifts)):
+            reads = read_week_activity(tables, target)
+            facts = read_ledger_facts(window)
+            summary = summarize(cfg, target, window, now, giving, reads, facts)
+            document = render_checked(summary)
+            if preview is not None:
+                write_preview(document, preview)
+                report.plan.append(f"Weekly summary {target}: preview written to {preview.name}")
+            elif dry_run:
+                report.plan.append(plan_run(document, summary))
+            else:
+                placement = write_document(document, target)
+                post_link(summary, placement)
+                report.counts["document " + placement.action] = 1
+                report.counts["docs batchUpdates"] = placement.writes
+                report.counts["folder created"] = int(placement.folder_created)
+    report.counts.update(_counts(summary, giving, document))
+    report.errors.extend(_examples(giving.problems))
+    publish(report)
+    return report
+
+
+def _preview_path(out: str | None) -> Path | None:
+    if not out:
+        return None
+    path = Path(out)
+    if path.suffix.lower() not in {".html", ".htm", ".md"}:
+        raise ConfigError(f"--out: {out!r} must end with .html or .md (the preview's format)")
+    return path
+
+
+# ---------------------------------------------------------------- reading
+@task(**STEP)
+def open_tables() -> Tables:
+    """Find the base and its tables once (two schema requests); Donations must have Amount and Date."""
+    names = settings().services.airtable
+    base = airtable.open_base(airtable_api(), names.base)
+    donations = airtable.open_table(base, names.tables.donations)
+    donations.require(Fields.required, "the weekly summary counts gifts by amount and date")
+    tables = Tables(donations)
+    tables.activities = _optional_table(
+        base, names.tables.activities, community.ActivityFields, tables.notes
+    )
+    tables.bills = _optional_table(base, names.tables.bills, community.BillFields, tables.notes)
+    return tables
+
+
+def _optional_table(
+    base: Any, name: str, spec: Any, notes: list[str]
+) -> airtable.AirtableTable | None:
+    """A table the summary can do without: missing, or missing a field it needs, becomes a data note."""
+    try:
+        table = airtable.open_table(base, name)
+    except airtable.AirtableNotFound:
+        notes.append(f"Airtable has no {name} table, so this summary has nothing from it.")
+        return None
+    missing = table.missing(spec.required)
+    if missing:
+        notes.append(
+            f"The {name} table has no field {', '.join(missing)}, so this summary has nothing from it."
+        )
+        return None
+    return table
+
+
+def _fields(table: airtable.AirtableTable, spec: Any) -> list[str]:
+    return [f for f in (*spec.required, *spec.optional) if f in table.fields]
+
+
+@task(**STEP)
+def read_donations(tables: Tables, window: Window) -> Giving:
+    """The five weeks' gifts (one filtered listing, 100 a page), undated records, and first-gift lookups."""
+    tz = ZoneInfo(settings().services.timezone)
+    table = tables.donations
+    start, end = window.utc_bounds(tz)
+    formula = queries.between(Fields.date, start, end)
+    pages = list(airtable.list_records(table, _fields(table, Fields), formula))
+    undated = airtable.all_records(
+        table, [Fields.amount, Fields.date], queries.undated(Fields.date)
+    )
+    records = [r for page in pages for r in page]
+    gifts, problems = read_gifts([*records, *undated], tz, table.name)
+    giving = Giving(gifts, problems, Candidates(), pages=len(pages), in_window=len(records))
+    look_up_first_gifts(table, giving, window, start)
+    return giving
+
+
+def look_up_first_gifts(
+    table: airtable.AirtableTable, giving: Giving, window: Window, before: datetime
+) -> None:
+    """Which of the window's donors gave before it: one page per round, found donors dropped each round.
+
+    A page with fewer than 100 records holds every earlier gift of the donors still
+    asked about, so the rounds end there; donors not found have their first gift in
+    the window. Any earlier record counts (a refund means a gift before it).
+    """
+    remaining = history_candidates(giving.gifts, window)
+    email_field = Fields.email if Fields.email in table.fields else None
+    name_field = Fields.donor if Fields.donor in table.fields else None
+    fields = [f for f in (email_field, name_field) if f]
+    found = Candidates()
+    while remaining and giving.lookups < HISTORY_ROUNDS:
+        formula = queries.earlier_gifts(Fields.date, before, remaining, email_field, name_field)
+        if formula is None:
+            break
+        page = next(iter(airtable.list_records(table, fields, formula)), [])
+        giving.lookups += 1
+        matched = matched_candidates(remaining, page)
+        found = Candidates(found.emails | matched.emails, found.names | matched.names)
+        remaining = remaining.without(matched)
+        if len(page) < airtable.PAGE_SIZE:
+            remaining = Candidates()  # every earlier gift of the rest was on this page: none
+        elif not matched:
+            break  # a formula and a local key that disagree: stop rather than loop
+    giving.gave_before = found
+    giving.unresolved = len(remaining)
+
+
+@task(**STEP)
+def read_week_activity(tables: Tables, target: IsoWeek) -> Reads:
+    """The week's Activities and the Bills that moved in it or have a hearing the week after."""
+    tz = ZoneInfo(settings().services.timezone)
+    reads = Reads(notes=list(tables.notes))
+    if tables.activities is not None:
+        spec = community.ActivityFields
+        start, end = Window(target, (target,)).utc_bounds(tz)
+        reads.activities = airtable.all_records(
+            tables.activities,
+            _fields(tables.activities, spec),
+            queries.between(spec.date, start, end),
+        )
+    if tables.bills is not None:
+        reads.bills = _bills(tables.bills, target, tz, reads)
+    return reads
+
+
+def _bills(
+    table: airtable.AirtableTable, target: IsoWeek, tz: ZoneInfo, reads: Reads
+) -> list[dict[str, Any]]:
+    spec = community.BillFields
+    windows = []
+    if spec.last_action_date in table.fields:
+        windows.append(
+            queries.between(spec.last_action_date, *Window(target, (target,)).utc_bounds(tz))
+        )
+    if spec.next_hearing in table.fields:
+        after = target.shift(1)
+        windows.append(queries.between(spec.next_hearing, *Window(after, (after,)).utc_bounds(tz)))
+    if not windows:
+        reads.notes.append(f"The {table.name} table has no date fields the summary can use.")
+        return []
+    return airtable.all_records(table, _fields(table, spec), queries.either(*windows))
+
+
+@task(**STEP)
+def read_ledger_facts(window: Window) -> LedgerFacts:
+    """Intake rows received around the week (ids, statuses, categories, times), the roster index, alert keys."""
+    tz = ZoneInfo(settings().services.timezone)
+    # A day of margin each side; each row's time is checked again in the org's zone.
+    start = window.target.start(tz) - timedelta(days=1)
+    end = window.target.end(tz) + timedelta(days=1)
+    with open_ledger().session() as session:
+        intakes = [
+            IntakeFact(r.intake_id, r.received_at, r.status, r.category, r.routed_at)
+            for r in session.scalars(
+                select(IntakeRecord).where(
+                    IntakeRecord.received_at >= start, IntakeRecord.received_at < end
+                )
+            )
+        ]
+        ids = [i.intake_id for i in intakes]
+        referrals = [
+            ReferralFact(r.intake_id, r.state, r.decided_at)
+            for chunk in _chunks(ids, 500)
+            for r in session.scalars(select(Referral).where(Referral.intake_id.in_(chunk)))
+        ]
+        members = [
+            MemberFact(
+                m.member_id, m.membership_status, m.dues_paid_through, m.first_seen, m.removed_at
+            )
+            for m in session.scalars(select(MemberState))
+        ]
+        posted = [
+            PostedFact(p.key, p.posted_at)
+            for p in session.scalars(
+                select(PostedMessage).where(
+                    PostedMessage.posted_at >= start, PostedMessage.posted_at < end
+                )
+            )
+        ]
+        undated = session.scalar(
+            select(func.count()).select_from(IntakeRecord).where(IntakeRecord.received_at.is_(None))
+        )
+    return LedgerFacts(intakes, referrals, members, posted, int(undated or 0))
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+# ---------------------------------------------------------------- deciding (pure)
+def summarize(
+    cfg: Settings,
+    target: IsoWeek,
+    window: Window,
+    now: datetime,
+    giving: Giving,
+    reads: Reads,
+    facts: LedgerFacts,
+) -> Summary:
+    """Every section's figures from what was read."""
+    tz = ZoneInfo(cfg.services.timezone)
+    options = cfg.summary
+    money = fundraising(
+        giving.gifts,
+        window,
+        giving.gave_before,
+        top=options.top_donors if options.show_top_donors else None,
+    )
+    intake = intake_metrics(
+        facts.intakes, facts.referrals, target, tz, options.small_count_threshold
+    )
+    members = community.membership(facts.members, target, tz)
+    advocacy = community.advocacy(reads.bills, facts.posted, target, tz)
+    activities, activity_problems = community.activities(reads.activities, target, tz)
+    return Summary(
+        week=target,
+        timezone=cfg.services.timezone,
+        generated=now.astimezone(tz),
+        complete=is_complete(target, now, tz),
+        fundraising=money,
+        intake=intake,
+        membership=members,
+        advocacy=advocacy,
+        activities=activities,
+        notes=data_notes(
+            [*giving.problems, *activity_problems], _notes(money, giving, reads, facts)
+        ),
+        threshold=options.small_count_threshold,
+    )
+
+
+def _notes(money: Any, giving: Giving, reads: Reads, facts: LedgerFacts) -> list[str]:
+    notes = list(reads.notes)
+    this = money.this
+    if this.refunds:
+        notes.append(
+            f"{this.refunds:,} negative {'amount was' if this.refunds == 1 else 'amounts were'} "
+            "read as refunds and shown apart from gifts."
+        )
+    if this.unidentified_gifts:
+        notes.append(
+            f"{this.unidentified_gifts:,} of this week's gifts name no donor (no name, no e-mail): "
+            "they count in every total, not as new or returning donors."
+        )
+    if giving.unresolved:
+        notes.append(
+            f"Whether {giving.unresolved:,} donors gave before {money.this.week.shift(-4)} could not "
+            "be checked in this run; they are counted as new."
+        )
+    if facts.undated_intakes:
+        notes.append(
+            f"{facts.undated_intakes:,} intake requests in the ledger have no received time "
+            "and are in no week's intake figures."
+        )
+    return notes
+
+
+def render_checked(summary: Summary) -> Document:
+    """The document, after the privacy guard read all of it but the optional top-donors list."""
+    document = render_document(summary)
+    public = document
+    if summary.fundraising.top is not None:
+        public = render_document(
+            replace(summary, fundraising=replace(summary.fundraising, top=None))
+        )
+    try:
+        guard.check_text(public.plain_text(), "the weekly summary document")
+    except PIIError:
+        log.error("the weekly summary was not written: the privacy guard found personal data in it")
+        raise
+    return document
+
+
+def content_hash(document: Document) -> str:
+    payload = json.dumps(
+        [document.title, to_markdown(document)], ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- writing
+def write_preview(document: Document, path: Path) -> None:
+    """The document as a local HTML or Markdown file: nothing is sent to Google or Slack."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".md":
+        text = to_markdown(document)
+    else:
+        text = to_html(document, note="Preview of the weekly summary: not written to Google Docs.")
+    path.write_text(text, encoding="utf-8")
+
+
+def _folder(drive: Any, create: bool) -> tuple[str | None, bool]:
+    name = settings().services.drive.summary_folder
+    folder = docs.find_folder(drive, name)
+    if folder is None and create:
+        return docs.create_folder(drive, name), True
+    return folder, False
+
+
+def _known_document(
+    docs_api: Any, week: IsoWeek
+) -> tuple[SummaryDocument | None, dict[str, Any] | None]:
+    """The ledger's row for the week and the document it names (None if it was deleted)."""
+    with open_ledger().session() as session:
+        row = session.get(SummaryDocument, week.label)
+        if row is not None:
+            session.expunge(row)
+    if row is None:
+        return None, None
+    try:
+        return row, docs.get_document(docs_api, row.document_id)
+    except docs.DocumentNotFound:
+        log.warning("the summary document of %s is gone; looking in the folder", week)
+        return row, None
+
+
+def _find_in_folder(drive: Any, folder: str | None, week: IsoWeek) -> str | None:
+    """The bot's document for the week in the folder, if a run wrote one but the ledger lost it."""
+    if folder is None:
+        return None
+    found = docs.find_documents(drive, folder, title_prefix(week))
+    mine = [f for f in found if f.properties.get(WEEK_PROPERTY) == week.label] or found
+    if len(mine) > 1:
+        log.warning("%d documents for %s in the folder; using the oldest", len(mine), week)
+    return mine[0].id if mine else None
+
+
+@task(**STEP)
+def write_document(document: Document, week: IsoWeek) -> Placement:
+    """Put the document into the week's Doc (created once, in the folder), in one batchUpdate; skip if unchanged."""
+    drive, docs_api = drive_service(), docs_service()
+    row, current = _known_document(docs_api, week)
+    folder_created = False
+    document_id = row.document_id if row is not None and current is not None else None
+    if document_id is None:
+        folder, folder_created = _folder(drive, create=True)
+        document_id = _find_in_folder(drive, folder, week)
+        created = document_id is None
+        if created:
+            document_id = docs.create_document(
+                drive, folder, document.title, {WEEK_PROPERTY: week.label}
+            )
+        # Recorded before any content is written: a crash now still finds this document next time.
+        _save(week, document_id=document_id, content_hash=None, revision_id=None)
+        current = docs.get_document(docs_api, document_id)
+    else:
+        created = False
+    digest = content_hash(document)
+    unchanged = (
+        row is not None
+        and row.document_id == document_id
+        and row.content_hash == digest
+        and row.revision_id == current.get("revisionId")
+    )
+    if unchanged:
+        return Placement(document_id, docs.document_url(document_id), "unchanged")
+    revision = _replace_content(docs_api, document_id, document, current)
+    if current.get("title") != document.title:
+        docs.rename(drive, document_id, document.title)
+    _save(week, document_id=document_id, content_hash=digest, revision_id=revision)
+    action = "created" if created else "rewritten"
+    return Placement(document_id, docs.document_url(document_id), action, folder_created, 1)
+
+
+def _replace_content(
+    docs_api: Any, document_id: str, document: Document, current: dict[str, Any]
+) -> str | None:
+    """One batchUpdate computed from the revision just read: all of it lands, or none (then a retry reads again)."""
+    requests_ = docs_requests(document, body_end_index(current))
+    reply = docs.batch_update(docs_api, document_id, requests_, current.get("revisionId"))
+    return docs.new_revision(reply)
+
+
+def _save(week: IsoWeek, **values: Any) -> None:
+    with open_ledger().session() as session:
+        row = session.get(SummaryDocument, week.label)
+        if row is None:
+            row = SummaryDocument(week=week.label, url="", document_id="")
+            session.add(row)
+        for name, value in values.items():
+            setattr(row, name, value)
+        if "document_id" in values:
+            row.url = docs.document_url(values["document_id"])
+
+
+def _message(summary: Summary, url: str | None) -> tuple[str, list[dict[str, Any]]]:
+    return render_message(
+        "slack/summary_link.json.j2",
+        title=summary.title,
+        url=url,
+        headline=summary.headline(),
+        partial=not summary.complete,
+    )
+
+
+@task(**STEP)
+def post_link(summary: Summary, placement: Placement) -> str:
+    """The document's link in #leadership: posted once per week, edited when the figures change."""
+    channel = settings().services.slack.channels.leadership
+    text, blocks = _message(summary, placement.url)
+    result = slack_poster().post(f"{FLOW_NAME}:{summary.week}", channel, text, blocks)
+    _save(summary.week, slack_channel=result.channel_id or None, slack_ts=result.ts or None)
+    return result.action
+
+
+def plan_run(document: Document, summary: Summary) -> str:
+    """What a real run would do, from reads alone (no folder, Doc, message or ledger row is made)."""
+    placement = plan_document(document, summary.week)
+    text, blocks = _message(summary, placement.url)
+    planned = slack_poster(dry_run=True).post(
+        f"{FLOW_NAME}:{summary.week}", settings().services.slack.channels.leadership, text, blocks
+    )
+    message = {"posted": "message would be posted", "updated": "message would be edited"}.get(
+        planned.action, "message is up to date"
+    )
+    channel = settings().services.slack.channels.leadership
+    return (
+        f"Weekly summary {summary.week}: {placement.action} ({document.sections} sections); "
+        f"#{channel}: {message}"
+    )
+
+
+def plan_document(document: Document, week: IsoWeek) -> Placement:
+    drive, docs_api = drive_service(), docs_service()
+    row, current = _known_document(docs_api, week)
+    if row is not None and current is not None:
+        same = row.content_hash == content_hash(document) and row.revision_id == current.get(
+            "revisionId"
+        )
+        action = "document is up to date" if same else "document would be rewritten"
+        return Placement(row.document_id, docs.document_url(row.document_id), action)
+    folder, _ = _folder(drive, create=False)
+    found = _find_in_folder(drive, folder, week)
+    if found is not None:
+        return Placement(found, docs.document_url(found), "document would be rewritten")
+    where = settings().services.drive.summary_folder
+    suffix = "" if folder else ", which would be created too"
+    return Placement(None, None, f"document would be created in folder '{where}'{suffix}")
+
+
+# ---------------------------------------------------------------- the run's report
+def _counts(summary: Summary, giving: Giving, document: Document) -> dict[str, int]:
+    this = summary.fundraising.this
+    return {
+        "gifts this week": this.gifts,
+        "donations read": len(giving.gifts) + len(giving.problems),
+        "donation pages read": giving.pages,
+        # The floor for five weeks of donations: one page per 100 records dated in them.
+        "donation pages needed": max(1, math.ceil(giving.in_window / airtable.PAGE_SIZE)),
+        "first-gift lookups": giving.lookups,
+        "intake requests this week": summary.intake.received,
+        "events this week": summary.activities.events,
+        "data notes": len(summary.notes),
+        "sections": document.sections,
+    }
+
+
+def _examples(problems: list[RecordProblem]) -> list[ItemError]:
+    """A few record ids per run (ids only), so ops can find and fix them in Airtable."""
+    return [
+        ItemError(item=f"{p.table}:{p.record_id}", error=p.problem.replace("_", " "))
+        for p in problems[:EXAMPLE_ERRORS]
+    ]
+
+
+__all__ = ["weekly_summary"]
