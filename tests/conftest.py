@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +16,9 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 from coalition.prefect_env import configure_prefect
 
 # Before any test module imports prefect: a patient ephemeral server without its
-# background services, as the CLI runs it (a loaded machine starts it slowly).
-configure_prefect()
+# background services, as the CLI runs it (a loaded machine starts it slowly), with
+# its database private to this test session.
+configure_prefect(Path(tempfile.mkdtemp(prefix="coalition-prefect-")))
 
 from coalition.settings import reload_settings
 from sandbox.app import Sandbox
@@ -90,6 +92,9 @@ def sandbox(
     handle = SandboxHandle(sandbox_server)
     handle.reset("empty")
     monkeypatch.setenv("COALITION_SANDBOX_URL", sandbox_server.url)
+    # The sandbox enforces no limits unless a test turns them on, so the bot's own
+    # budgets need not pace requests at real-time rates (60 Sheets requests a minute).
+    monkeypatch.setenv("COALITION_TIME_SCALE", os.environ.get("COALITION_TEST_TIME_SCALE", "1000"))
     reload_settings()
     yield handle
     handle.reset("empty")
