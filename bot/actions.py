@@ -279,17 +279,32 @@ def on_intake_approve(rt: BotRuntime, body: Mapping[str, Any]) -> None:
 
 def _after_approval(rt: BotRuntime, channel: str, ts: str, actor: Actor, result: Any) -> None:
     """Settle each answered case in the approval request, saying who approved it and where it went."""
+    if not channel or not ts:
+        return
     when = _now(rt)
-    lines: dict[str, str] = {}
+    acted: dict[str, str] = {}
     for intake_id in result.approved:
         went = escape_mrkdwn(result.outcome.get(intake_id, "sent to routing"))
-        lines[intake_id] = (
+        acted[intake_id] = (
             f":white_check_mark: *Approved* by {mention(actor.user_id)} · {when} → {went}"
         )
-    for intake_id, why in result.refused.items():
-        lines[intake_id] = f":information_source: Not approved: {escape_mrkdwn(why)}"
-    if lines and channel and ts:
-        rt.edit_message(channel, ts, lambda blocks: edits.settle_suggestions(blocks, lines))
+    # A refused case is shown as it stands, unless its line is there already: a click that
+    # acted at the same moment knows more (where the case went) and writes it itself.
+    states = IntakeStore(rt.ledger).intakes(list(result.refused))
+    stale = {i: _standing(states.get(i), why, rt) for i, why in result.refused.items()}
+    if acted:
+        rt.edit_message(channel, ts, lambda blocks: edits.settle_suggestions(blocks, acted))
+    if stale:
+        rt.edit_message(
+            channel, ts, lambda blocks: edits.settle_suggestions(blocks, stale, replace=False)
+        )
+
+
+def _standing(state: Any, why: str, rt: BotRuntime) -> str:
+    if state is not None and state.approved_by:
+        who = mention(state.approved_by)
+        return f":white_check_mark: *Approved* by {who} · {local_time(state.approved_at, rt.tz)}"
+    return f":information_source: Not approved: {escape_mrkdwn(why)}"
 
 
 def _approval_lines(result: Any) -> list[str]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,12 +29,13 @@ from bot.flowruns import FlowRunner
 from coalition.ledger import Ledger
 from coalition.ledger.intake_store import IntakeStore
 from coalition.ledger.tables.alerts import PostedMessage
-from coalition.privacy import PIIError, guard, iter_strings
+from coalition.privacy import PIIError, guard
 from coalition.settings import ConfigError, Settings
 from integrations.slack import MentionError, SlackPoster, check_mentions
 
 log = logging.getLogger("bot.runtime")
 
+_PERSON = re.compile(r"<@[UW][A-Z0-9]{2,20}>")
 SANDBOX_SIGNING_SECRET = "sandbox-signing-secret"  # sandbox/slack/models.py DEFAULT_SIGNING_SECRET
 DIRECTORY_TTL = 30.0  # seconds the partner directory is reused for role checks
 WORKERS = 8
@@ -87,14 +89,28 @@ def _without(value: Any, allowed: Sequence[str]) -> Any:
     return value
 
 
-def check_outgoing(
-    text: str, blocks: list | None, allow: Sequence[str] = (), allow_mentions: bool = False
-) -> None:
-    """The privacy guard and mention guard on a message (values in `allow` are shown deliberately)."""
+def _without_people(value: Any) -> Any:
+    """A copy with the bot's own `<@U123>` references (who acted) blanked."""
+    if isinstance(value, str):
+        return _PERSON.sub("", value)
+    if isinstance(value, dict):
+        return {k: _without_people(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_people(v) for v in value]
+    return value
+
+
+def check_outgoing(text: str, blocks: list | None, allow: Sequence[str] = ()) -> None:
+    """The privacy guard and the mention guard on a message, before it leaves.
+
+    Values in `allow` are shown deliberately (a member contact's phone, for staff). A
+    well-formed `<@U123>` is allowed: user text is always escaped, so one can only come
+    from `bot.commands.mention` saying who acted; `<!channel>`, `<!here>`,
+    `<!everyone>` and group pings are always refused.
+    """
     allowed = [a for a in allow if a]
     guard.check_slack_message(_without(text, allowed), _without(blocks, allowed))
-    if not allow_mentions:
-        check_mentions(text, blocks)
+    check_mentions(_without_people(text), _without_people(blocks))
 
 
 @dataclass
@@ -285,10 +301,11 @@ class BotRuntime:
             blocks = transform(copy.deepcopy(current.get("blocks") or []))
             key = self._key_of(channel, ts)
             try:
+                check_outgoing(text, blocks)
                 if key is not None:
+                    # Checked just above; the poster's own guard would refuse the `<@U...>` of who acted.
                     self.poster.update(key, text, blocks, allow_mentions=True)
                 else:
-                    check_outgoing(text, blocks, allow_mentions=True)
                     self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
             except Exception as exc:
                 log.error("could not edit the message: %s", type(exc).__name__)
@@ -317,10 +334,6 @@ class BotRuntime:
 
 def _name(fn: Callable[..., Any]) -> str:
     return getattr(fn, "__name__", type(fn).__name__)
-
-
-def strings_in(value: Any) -> Iterable[str]:
-    return (s for _, s in iter_strings(value))
 
 
 __all__ = [

@@ -98,21 +98,31 @@ class LeakScanner:
         values: Iterable[str],
         min_length: int = MIN_LENGTH,
         dates: bool = True,
+        public: Iterable[str] = (),
     ) -> None:
         self._by_form: dict[str, str] = {}
         self._how: dict[str, str] = {}
         self._phones: dict[str, str] = {}
+        # Values that are also public organization data (a bill's hearing date, a city in a
+        # member's name) prove nothing when found; they are counted, not searched.
+        self._public = {normalize(p) for p in public if str(p or "").strip()}
+        self._public |= {normalize(v) for p in public for v in date_variants(str(p or ""))}
+        self.skipped_public: set[str] = set()
         for raw in values:
             value = str(raw or "").strip()
-            if len(value) < min_length or value.isdigit() and len(value) < 7:
+            if len(value) < min_length or (value.isdigit() and len(value) < 7):
                 continue
-            self._add(normalize(value), value, "text")
+            forms = [(normalize(value), "text")]
+            if dates:
+                forms += [(normalize(v), "date variant") for v in date_variants(value)]
+            if any(form in self._public for form, _ in forms):
+                self.skipped_public.add(value)
+                continue
+            for form, how in forms:
+                self._add(form, value, how)
             digits = phone_digits(value)
             if digits:
                 self._phones[digits] = value
-            if dates:
-                for variant in date_variants(value):
-                    self._add(normalize(variant), value, "date variant")
         self._pattern = self._compile(self._by_form)
 
     def _add(self, form: str, value: str, how: str) -> None:
@@ -169,4 +179,13 @@ def report(leaks: Iterable[Leak], limit: int = 40) -> str:
     return f"{len(leaks)} personal value(s) found:\n" + "\n".join(lines)
 
 
-__all__ = ["Leak", "LeakScanner", "date_variants", "mask", "normalize", "phone_digits", "report", "scan"]
+__all__ = [
+    "Leak",
+    "LeakScanner",
+    "date_variants",
+    "mask",
+    "normalize",
+    "phone_digits",
+    "report",
+    "scan",
+]

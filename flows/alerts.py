@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -62,6 +63,8 @@ REMINDER_TEMPLATE = "slack/hearing_reminder.json.j2"
 ERRORS_TEMPLATE = "slack/alerts_errors.json.j2"
 OPENSTATES_PAGES_PER_TARGET = 5  # 100 bills a target a run; the watermark resumes the rest
 OPS_ITEMS_SHOWN = 15
+LEASE_KEY = "alerts:run-lease"
+LEASE_MINUTES = 10.0  # far longer than a run; a crashed run blocks the next ones at most this long
 ERROR_LIMIT = 300
 # Failures of one item that must not stop the others: Slack refusing, a guard refusing,
 # a template over a limit. Outages (no connection) and bugs still fail the run.
@@ -89,6 +92,7 @@ class Run:
     tally: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     channel_names: dict[str, str] = field(default_factory=dict)
     base: Any = None  # the Airtable base, opened once
+    refreshed_channels: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -108,7 +112,14 @@ class Run:
     def channel(self, name: str) -> str:
         """A channel's id by name; ChannelNotFound when the bot cannot see it."""
         assert self.poster.client is not None
-        found = channel_id(self.poster.client, name)
+        try:
+            found = channel_id(self.poster.client, name)
+        except ChannelNotFound:
+            if self.refreshed_channels:
+                raise
+            # The directory is cached per process: a channel created since may be missing.
+            self.refreshed_channels = True
+            found = channel_id(self.poster.client, name, refresh=True)
         self.channel_names.setdefault(found, name.lstrip("#"))
         return found
 
@@ -256,6 +267,7 @@ def poll_open_states(run: Run, tracked: list[Bill]) -> Poll:
 
     off = poller_off_reason(run.cfg)
     if off:
+        log.info("Open States poller not run: %s", off)
         return Poll(off=off)
     client = openstates_client(run.cfg)
     assert client is not None  # poller_off_reason checked the key
@@ -440,28 +452,40 @@ def post_campaigns(
     for decision in decisions:
         campaign = decision.campaign
         updates: dict[str, Any] = {}
-        try:
-            if decision.kind == "post":
-                updates.update(_post_campaign(run, decision))
-                sent.append((campaign, updates))
-                run.count("campaigns sent")
-            elif decision.kind in ("sync", "cancel"):
-                _name_channels(run, campaign)
-                _edit_campaign(run, campaign, posted[campaign.record_id], decision.kind == "cancel")
-            elif decision.kind == "hold":
-                run.count("campaigns held for quiet hours")
-                run.tally["held for quiet hours"]["campaign"] += 1
-            elif decision.kind == "error":
-                raise ValueError(decision.reason)
-        except (*ITEM_ERRORS, ValueError) as exc:
-            run.error(_campaign_item(campaign), str(exc))
-            _set_error(updates, campaign.error, clean_error(str(exc)))
-        else:
-            if decision.kind != "skip" or campaign.status == campaign_rules.READY:
-                _set_error(updates, campaign.error, None)
+        problem = decision.reason if decision.kind == "error" else ""
+        if not problem:
+            try:
+                _act_on_campaign(run, decision, posted, updates, sent)
+            except ITEM_ERRORS as exc:
+                problem = str(exc)
+        if problem:
+            run.error(_campaign_item(campaign), problem)
+            _set_error(updates, campaign.error, clean_error(problem))
+        elif decision.kind != "skip" or campaign.status == campaign_rules.READY:
+            _set_error(updates, campaign.error, None)  # fixed since the last run
         if updates:
             writes.campaign(campaign.record_id, updates)
     return sent
+
+
+def _act_on_campaign(
+    run: Run,
+    decision: CampaignDecision,
+    posted: dict[str, list[tuple[str, str]]],
+    updates: dict[str, Any],
+    sent: list[tuple[Campaign, dict[str, Any]]],
+) -> None:
+    campaign = decision.campaign
+    if decision.kind == "post":
+        updates.update(_post_campaign(run, decision))
+        sent.append((campaign, updates))
+        run.count("campaigns sent")
+    elif decision.kind in ("sync", "cancel"):
+        _name_channels(run, campaign)
+        _edit_campaign(run, campaign, posted[campaign.record_id], decision.kind == "cancel")
+    elif decision.kind == "hold":
+        run.count("campaigns held for quiet hours")
+        run.tally["held for quiet hours"]["campaign"] += 1
 
 
 @task(name="recheck sent campaigns", **TASK_OPTIONS)
@@ -819,34 +843,81 @@ def _step(step: Any, *args: Any) -> Any:
     return step(*args) if FlowRunContext.get() is not None else step.fn(*args)
 
 
+def claim_run(ledger: Ledger, minutes: float = LEASE_MINUTES) -> str | None:
+    """Take the alerts lease (so an overlapping run cannot post the same key twice); its token, or None.
+
+    A crashed run's lease lapses after `minutes`. SQLite serialises this transaction
+    (BEGIN IMMEDIATE); PostgreSQL locks the row, and a race to insert it fails one side.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    now = utcnow()
+    token = f"{(now + timedelta(minutes=minutes)).isoformat()} {uuid.uuid4().hex[:12]}"
+    try:
+        with ledger.session() as session:
+            query = select(Watermark).where(Watermark.key == LEASE_KEY).with_for_update()
+            row = session.scalars(query).one_or_none()
+            if row is not None and row.value.split(" ")[0] > now.isoformat():
+                return None
+            if row is None:
+                session.add(Watermark(key=LEASE_KEY, value=token))
+            else:
+                row.value = token
+    except IntegrityError:
+        return None
+    return token
+
+
+def release_run(ledger: Ledger, token: str) -> None:
+    with ledger.session() as session:
+        row = session.get(Watermark, LEASE_KEY)
+        if row is not None and row.value == token:
+            session.delete(row)
+
+
 def run_alerts(dry_run: bool = False, publish_report: bool = True) -> RunReport:
     """The whole job: read, poll, decide, post campaigns, post bill alerts, write back, report."""
     run = start_run(dry_run)
-    writes = Writes()
-    with measured(run.report):
-        campaigns_read, campaigns = _step(read_campaigns, run)
-        bills_read, tracked = _step(read_bills, run)
-        poll = _step(poll_open_states, run, tracked)
-        for record_id, fields in poll.plan.updates.items():
-            writes.bill(record_id, fields)
-        writes.new_bills = list(poll.plan.new_records)
-        run.count("open states updates", len(poll.plan.updates))
-        run.count("open states new matches", len(poll.plan.new_records))
-        campaign_decisions, bill_decisions, posted, known = _step(
-            decide_alerts, run, campaigns, tracked, poll
-        )
-        sent = _step(post_campaigns, run, campaign_decisions, posted, writes)
-        _step(post_bill_alerts, run, bill_decisions, known, writes)
-        if dry_run:
-            run.report.plan = plan_lines(run, writes, poll)
-        else:
-            _step(recheck_sent_campaigns, run, campaigns_read, sent, writes)
-            _step(write_back_to_airtable, run, campaigns_read, bills_read, writes)
-            save_watermarks(run.ledger, poll.watermarks)
-            _step(notify_ops, run)
+    lease = None if dry_run else claim_run(run.ledger)
+    if not dry_run and lease is None:
+        log.warning("another alerts run is in progress; this one does nothing")
+        run.count("skipped: another run in progress")
+        if publish_report:
+            publish(run.report)
+        return run.report
+    try:
+        with measured(run.report):
+            _do_alerts(run)
+    finally:
+        if lease is not None:
+            release_run(run.ledger, lease)
     if publish_report:
         publish(run.report)
     return run.report
+
+
+def _do_alerts(run: Run) -> None:
+    writes = Writes()
+    campaigns_read, campaigns = _step(read_campaigns, run)
+    bills_read, tracked = _step(read_bills, run)
+    poll = _step(poll_open_states, run, tracked)
+    for record_id, fields in poll.plan.updates.items():
+        writes.bill(record_id, fields)
+    writes.new_bills = list(poll.plan.new_records)
+    run.count("open states updates", len(poll.plan.updates))
+    run.count("open states new matches", len(poll.plan.new_records))
+    campaign_decisions, bill_decisions, posted, known = _step(
+        decide_alerts, run, campaigns, tracked, poll
+    )
+    sent = _step(post_campaigns, run, campaign_decisions, posted, writes)
+    _step(post_bill_alerts, run, bill_decisions, known, writes)
+    if run.dry_run:
+        run.report.plan = plan_lines(run, writes, poll)
+        return
+    _step(recheck_sent_campaigns, run, campaigns_read, sent, writes)
+    _step(write_back_to_airtable, run, campaigns_read, bills_read, writes)
+    save_watermarks(run.ledger, poll.watermarks)
+    _step(notify_ops, run)
 
 
 @flow(name=FLOW_NAME, log_prints=False, persist_result=False)

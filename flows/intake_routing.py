@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -251,6 +251,8 @@ def load_partner_directory(run: Run) -> list[PartnerProfile]:
         hour=0, minute=0, second=0, microsecond=0
     )
     used = run.store.used_since(week_start.astimezone(UTC))
+    for partner_id, waiting in run.store.pending_suggestions().items():
+        used[partner_id] = used.get(partner_id, 0) + waiting
     aliases = language_aliases(run.cfg.roster.language_aliases, run.cfg.roster.canonical_languages)
     partners = [
         matching.profile(row, used.get(str(row["member_id"]), 0), aliases)
@@ -309,8 +311,6 @@ def parse_rows(rows: Sequence[SheetRow], run: Run) -> dict[str, ParsedRow]:
 
 
 def _with_received(case: IntakeCase, received: datetime) -> IntakeCase:
-    from dataclasses import replace
-
     return replace(case, received_at=received)
 
 
@@ -338,12 +338,31 @@ def decide_routing(read: IntakeRead, partners: list[PartnerProfile], run: Run) -
         approved=frozenset(approved),
     )
     ordered = [parsed[row.intake_id] for row in rows]
-    decisions = decide(ordered, partners, run.rules, now=run.now, history=history)
+    decisions = decide(
+        ordered, _release_holds(partners, rows, states), run.rules, now=run.now, history=history
+    )
     work = Work(rows=rows, parsed=parsed, decisions=decisions, history=history)
     if sheet_approved and not run.dry_run:
         for intake_id in sheet_approved:
             run.store.approve(intake_id, "sheet", None, run.now, ["suggested"])
     return work
+
+
+def _release_holds(
+    partners: list[PartnerProfile], rows: Sequence[SheetRow], states: Mapping[str, IntakeState]
+) -> list[PartnerProfile]:
+    """A suggestion being decided again gives back the slot it was holding."""
+    holds: dict[str, int] = {}
+    for row in rows:
+        state = states.get(row.intake_id)
+        if state and state.status in {"suggested", "approved"} and state.suggested_partner:
+            holds[state.suggested_partner] = holds.get(state.suggested_partner, 0) + 1
+    if not holds:
+        return partners
+    return [
+        replace(p, used_this_week=max(p.used_this_week - holds.get(p.member_id, 0), 0))
+        for p in partners
+    ]
 
 
 def plan_lines(work: Work, read: IntakeRead, partners: Sequence[PartnerProfile]) -> list[str]:
@@ -631,9 +650,8 @@ def _partner_sheet_failed(
 @task(name="write intake status", **TASK_OPTIONS)
 def write_intake_status(read: IntakeRead, partners: list[PartnerProfile], run: Run) -> int:
     """The bot's columns of every row, from the ledger, in one values:batchUpdate (RAW), rows found by ID."""
-    from integrations.sheets import read_tab_as_shown, write_ranges
-
     from integrations.clients import sheets_client
+    from integrations.sheets import read_tab_as_shown, write_ranges
 
     client = sheets_client(run.cfg)
     # Read again just before writing: staff may have sorted or inserted rows meanwhile.

@@ -32,7 +32,7 @@ from flows.reporting import measured, publish
 FLOW_NAME = "referral-follow-up"
 
 
-def _hours(run: Run, since) -> float:  # noqa: ANN001 - datetime | None
+def _hours(run: Run, since) -> float:
     return (run.now - since).total_seconds() / 3600 if since else 0.0
 
 
@@ -162,7 +162,7 @@ def plan(run: Run, remind: Sequence[ReferralState], expire: Sequence[ReferralSta
 
 
 @flow(name=FLOW_NAME, log_prints=False, persist_result=False)
-def referral_follow_up(dry_run: bool = False):  # noqa: ANN201 - RunReport
+def referral_follow_up(dry_run: bool = False):
     """Remind partners who have not answered, re-route what they let expire, and remind staff of suggestions."""
     run = start_run(dry_run)
     run.report.flow = FLOW_NAME

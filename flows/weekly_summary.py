@@ -35,7 +35,7 @@ from coalition.ledger.tables.alerts import PostedMessage
 from coalition.ledger.tables.intake import IntakeRecord, Referral
 from coalition.ledger.tables.roster import MemberState
 from coalition.ledger.tables.summary import SummaryDocument
-from coalition.privacy import PIIError, guard
+from coalition.privacy import PIIError, find_pii, guard
 from coalition.settings import ConfigError, Settings, settings
 from coalition.summary import community, queries
 from coalition.summary.document import (
@@ -50,6 +50,7 @@ from coalition.summary.donations import (
     Fields,
     Gift,
     RecordProblem,
+    distinctive,
     fundraising,
     history_candidates,
     matched_candidates,
@@ -58,7 +59,7 @@ from coalition.summary.donations import (
 )
 from coalition.summary.intake_metrics import intake_metrics
 from coalition.summary.render import render_document
-from coalition.summary.report import Summary, data_notes, title_prefix
+from coalition.summary.report import Summary, data_notes, run_notes, title_prefix
 from coalition.summary.weeks import IsoWeek, Window, is_complete, resolve_week
 from coalition.templating import render_message
 from flows.reporting import ItemError, RunReport, measured, publish
@@ -196,11 +197,12 @@ def weekly_summary(
     with measured(report):
         tables = open_tables()
         giving = read_donations(tables, window)
-        with guard.batch(personal_values(giving.gifts)):
+        donors = personal_values(giving.gifts)
+        with guard.batch(donors):
             reads = read_week_activity(tables, target)
             facts = read_ledger_facts(window)
             summary = summarize(cfg, target, window, now, giving, reads, facts)
-            document = render_checked(summary)
+            document = render_checked(summary, donors)
             if preview is not None:
                 write_preview(document, preview)
                 report.plan.append(f"Weekly summary {target}: preview written to {preview.name}")
@@ -432,51 +434,30 @@ def summarize(
         advocacy=advocacy,
         activities=activities,
         notes=data_notes(
-            [*giving.problems, *activity_problems], _notes(money, giving, reads, facts)
+            [*giving.problems, *activity_problems],
+            run_notes(money, giving.unresolved, facts.undated_intakes, reads.notes),
         ),
         threshold=options.small_count_threshold,
     )
 
 
-def _notes(money: Any, giving: Giving, reads: Reads, facts: LedgerFacts) -> list[str]:
-    notes = list(reads.notes)
-    this = money.this
-    if this.refunds:
-        notes.append(
-            f"{this.refunds:,} negative {'amount was' if this.refunds == 1 else 'amounts were'} "
-            "read as refunds and shown apart from gifts."
-        )
-    if this.unidentified_gifts:
-        notes.append(
-            f"{this.unidentified_gifts:,} of this week's gifts name no donor (no name, no e-mail): "
-            "they count in every total, not as new or returning donors."
-        )
-    if giving.unresolved:
-        notes.append(
-            f"Whether {giving.unresolved:,} donors gave before {money.this.week.shift(-4)} could not "
-            "be checked in this run; they are counted as new."
-        )
-    if facts.undated_intakes:
-        notes.append(
-            f"{facts.undated_intakes:,} intake requests in the ledger have no received time "
-            "and are in no week's intake figures."
-        )
-    return notes
+def render_checked(summary: Summary, donors: list[str]) -> Document:
+    """The document, once the privacy checks read all of it but the optional top-donors list.
 
-
-def render_checked(summary: Summary) -> Document:
-    """The document, after the privacy guard read all of it but the optional top-donors list."""
+    The checks are the guard's patterns (e-mails, phone numbers, ids) and the donors'
+    e-mails and full names; a one-word name ("Grace") would stop the document on an
+    ordinary word, so only names of two words or more are searched for.
+    """
     document = render_document(summary)
     public = document
     if summary.fundraising.top is not None:
         public = render_document(
             replace(summary, fundraising=replace(summary.fundraising, top=None))
         )
-    try:
-        guard.check_text(public.plain_text(), "the weekly summary document")
-    except PIIError:
-        log.error("the weekly summary was not written: the privacy guard found personal data in it")
-        raise
+    findings = find_pii(public.plain_text(), distinctive(donors))
+    if findings:
+        log.error("the weekly summary was not written: the privacy check found personal data in it")
+        raise PIIError({f.kind for f in findings}, ["the weekly summary document"])
     return document
 
 

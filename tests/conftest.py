@@ -24,6 +24,26 @@ from coalition.settings import reload_settings
 from sandbox.app import Sandbox
 from sandbox.runner import RunningSandbox, start_in_thread
 
+# Slack Web API methods that only read (slack_sdk POSTs them like any other method).
+SLACK_READS = frozenset(
+    {
+        "auth.test",
+        "bots.info",
+        "chat.getPermalink",
+        "conversations.history",
+        "conversations.info",
+        "conversations.list",
+        "conversations.members",
+        "conversations.replies",
+        "team.info",
+        "usergroups.list",
+        "usergroups.users.list",
+        "users.info",
+        "users.list",
+        "users.lookupByEmail",
+    }
+)
+
 
 class SandboxHandle:
     """A running sandbox plus conveniences for tests: reset, seed, faults, limits, journal."""
@@ -53,13 +73,18 @@ class SandboxHandle:
         return self.sandbox.journal.as_dicts(since, service)
 
     def writes(self, since: int = 0) -> list[dict]:
-        """Journal entries that changed something (any method but GET), control API excluded."""
+        """Journal entries that changed something (any method but GET), control API excluded.
+
+        Reads sent as POST do not count: Airtable's listRecords, Sheets' batchGet, and
+        Slack's read methods (slack_sdk sends every Web API call as a POST).
+        """
         return [
             e
             for e in self.journal(since=since)
             if e["method"] not in {"GET", "HEAD"}
             and e["service"] not in {"control", "viewer"}
             and not e["path"].endswith(("listRecords", ":batchGet", "/values:batchGetByDataFilter"))
+            and e["path"].removeprefix("/api/") not in SLACK_READS
         ]
 
 

@@ -18,6 +18,7 @@ skip later changes the same day. The watermark is therefore kept in that very fo
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -42,7 +43,12 @@ class Target:
 
     @property
     def watermark_key(self) -> str:
-        return f"alerts:openstates:{self.jurisdiction or '*'}:{self.q or '*'}"
+        key = f"alerts:openstates:{self.jurisdiction or '*'}:{self.q or '*'}"
+        if len(key) <= 120:
+            return key
+        # A long search query still needs a key that fits the ledger's column.
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        return f"alerts:openstates:{digest}"
 
     @property
     def adds_matches(self) -> bool:

@@ -25,8 +25,16 @@ STATUS_WORDS = {
     "referred": "was referred",
     "accepted": "was accepted",
 }
-LANGUAGE_FIT = {3: "speaks their language", 2: "speaks another of their languages", 1: "through an interpreter"}
-GEO_FIT = {3: "serves their county", 2: "serves their whole state", 1: "serves their state remotely"}
+LANGUAGE_FIT = {
+    3: "speaks their language",
+    2: "speaks another of their languages",
+    1: "through an interpreter",
+}
+GEO_FIT = {
+    3: "serves their county",
+    2: "serves their whole state",
+    1: "serves their state remotely",
+}
 
 
 @dataclass(frozen=True)
@@ -95,7 +103,9 @@ def _rank(record: Mapping[str, Any]) -> tuple[int, int, int, str]:
     )
 
 
-def why_winner(chosen: Mapping[str, Any], others: Sequence[Mapping[str, Any]], reason_code: str | None) -> str:
+def why_winner(
+    chosen: Mapping[str, Any], others: Sequence[Mapping[str, Any]], reason_code: str | None
+) -> str:
     """Why the chosen partner beat the runner-up, in the ranking's own terms."""
     if reason_code == "staff_choice":
         return "chosen by staff"

@@ -267,6 +267,19 @@ class IntakeStore:
         with self.ledger.session() as session:
             return {partner: int(n) for partner, n in session.execute(query)}
 
+    def pending_suggestions(self) -> dict[str, int]:
+        """Suggestions waiting for staff, per suggested partner: they hold a slot until decided."""
+        query = (
+            select(IntakeRecord.suggested_partner, func.count())
+            .where(
+                IntakeRecord.status.in_(["suggested", "approved"]),
+                IntakeRecord.suggested_partner.is_not(None),
+            )
+            .group_by(IntakeRecord.suggested_partner)
+        )
+        with self.ledger.session() as session:
+            return {partner: int(n) for partner, n in session.execute(query)}
+
     def partners(self) -> list[dict[str, Any]]:
         """The partner directory as roster sync wrote it (organisation data only)."""
         columns = [c.name for c in Partner.__table__.columns]
@@ -501,7 +514,13 @@ class IntakeStore:
         return moved
 
     def _mark_notified(
-        self, session: Session, referral_ids: Sequence[str], now: datetime, channel: str, ts: str, key: str
+        self,
+        session: Session,
+        referral_ids: Sequence[str],
+        now: datetime,
+        channel: str,
+        ts: str,
+        key: str,
     ) -> None:
         for ref_id in referral_ids:
             result = session.execute(

@@ -265,6 +265,11 @@ def personal_values(gifts: Iterable[Gift]) -> list[str]:
     return sorted(values)
 
 
+def distinctive(values: Iterable[str]) -> list[str]:
+    """E-mails and names of two words or more: what can be searched for without matching plain words."""
+    return [v for v in values if "@" in v or len(re.findall(r"\w{2,}", v)) >= 2]
+
+
 # ---------------------------------------------------------------- first gifts
 @dataclass(frozen=True)
 class Candidates:
@@ -558,6 +563,7 @@ __all__ = [
     "Gift",
     "RecordProblem",
     "WeekFigures",
+    "distinctive",
     "first_gifts",
     "fundraising",
     "gift_from_record",

@@ -93,4 +93,34 @@ def data_notes(problems: Iterable[RecordProblem], notes: Sequence[str] = ()) -> 
     return sentences + list(notes)
 
 
-__all__ = ["Summary", "data_notes", "title_for", "title_prefix"]
+def run_notes(
+    money: Fundraising, unresolved: int = 0, undated_intakes: int = 0, notes: Sequence[str] = ()
+) -> list[str]:
+    """Notes on how this week's figures were made: refunds, gifts naming nobody, checks not made."""
+    out = list(notes)
+    this = money.this
+    if this.refunds:
+        plural = this.refunds != 1
+        out.append(
+            f"{this.refunds:,} negative {'amounts were' if plural else 'amount was'} read as "
+            f"{'refunds' if plural else 'a refund'} and shown apart from gifts."
+        )
+    if this.unidentified_gifts:
+        out.append(
+            f"{this.unidentified_gifts:,} of this week's gifts name no donor (no name, no e-mail): "
+            "they count in every total, not as new or returning donors."
+        )
+    if unresolved:
+        out.append(
+            f"Whether {unresolved:,} donors gave before {this.week.shift(-4)} could not be checked "
+            "in this run; they are counted as new."
+        )
+    if undated_intakes:
+        out.append(
+            f"{undated_intakes:,} intake requests in the ledger have no received time and are in "
+            "no week's intake figures."
+        )
+    return out
+
+
+__all__ = ["Summary", "data_notes", "run_notes", "title_for", "title_prefix"]

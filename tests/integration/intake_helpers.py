@@ -58,10 +58,14 @@ def intake_values(handle: Any) -> list[list[str]]:
 def intake_records(handle: Any) -> list[dict[str, str]]:
     values = intake_values(handle)
     header = values[0]
-    return [{h: (row[i] if i < len(row) else "") for i, h in enumerate(header)} for row in values[1:]]
+    return [
+        {h: (row[i] if i < len(row) else "") for i, h in enumerate(header)} for row in values[1:]
+    ]
 
 
 def referral_rows(handle: Any, spreadsheet_id: str) -> list[dict[str, str]]:
     values = handle.services["sheets"].get_values(spreadsheet_id, roster.REFERRAL_TAB)
     header = values[0]
-    return [{h: (row[i] if i < len(row) else "") for i, h in enumerate(header)} for row in values[1:]]
+    return [
+        {h: (row[i] if i < len(row) else "") for i, h in enumerate(header)} for row in values[1:]
+    ]

@@ -315,6 +315,20 @@ def test_slack_429s_mid_run_post_nothing_twice(ws: Workspace, clock: Clock) -> N
     assert len(ws.messages("organizing")) == 2
 
 
+def test_a_run_overlapping_another_does_nothing(ws: Workspace, clock: Clock) -> None:
+    ledger = open_ledger()
+    other = alerts_module.claim_run(ledger)  # a scheduled run is mid-way
+    assert other is not None
+    since = ws.seq
+    report = run()
+    assert report.counts == {"skipped: another run in progress": 1}
+    assert ws.box.journal(since=since) == []
+    alerts_module.release_run(ledger, other)
+    run()
+    assert len(ws.messages("organizing")) == 2
+    assert alerts_module.claim_run(ledger) is not None  # released at the end of the run
+
+
 # ---------------------------------------------------------------- errors per item
 def test_bad_records_are_marked_the_rest_goes_out_and_ops_hear_once(
     ws: Workspace, clock: Clock

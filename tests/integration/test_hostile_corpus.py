@@ -10,8 +10,8 @@ stay text in partner sheets and no Slack message can ping.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,12 @@ from coalition.intake.decide import decide
 from coalition.intake.models import Action, ParsedRow, PartnerProfile
 from coalition.intake.normalize import language_aliases
 from coalition.roster.models import RosterIndex
-from coalition.roster.normalize import canonical_lookup, contact_from_record, is_blank, member_from_record
+from coalition.roster.normalize import (
+    canonical_lookup,
+    contact_from_record,
+    is_blank,
+    member_from_record,
+)
 from coalition.roster.quality import assess
 from coalition.settings import RoutingConfig, settings
 
@@ -41,7 +46,9 @@ STATUS = {
 
 
 def load(name: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").split("\n") if line]
+    return [
+        json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").split("\n") if line
+    ]
 
 
 INTAKE = load("hostile_intake.jsonl")
@@ -99,7 +106,9 @@ def decided() -> dict[str, tuple[str, str, ParsedRow | None]]:
             received = case.received_at.replace(tzinfo=ZoneInfo(settings().services.timezone))
             case = replace(case, received_at=received.astimezone(UTC))
         parsed.append(ParsedRow(row["id"], case, tuple(problems)))
-    for decision, row in zip(decide(parsed, corpus_partners(), RoutingConfig(), now=NOW), parsed, strict=True):
+    for decision, row in zip(
+        decide(parsed, corpus_partners(), RoutingConfig(), now=NOW), parsed, strict=True
+    ):
         if decision.action is Action.REVIEW:
             codes = ",".join(p.code for p in row.problems)
             out[row.intake_id] = ("review", codes, row)
@@ -186,7 +195,9 @@ def test_the_intake_flow_keeps_and_explains_every_corpus_row(demo, monkeypatch) 
     model = demo.services["sheets"]
     sheet_id = model.find_by_title(names.intake)
     header = model.get_values(sheet_id, names.intake_tab)[0]
-    marker = "Staff notes"  # a staff column the bot must never write: it carries each row's corpus id
+    marker = (
+        "Staff notes"  # a staff column the bot must never write: it carries each row's corpus id
+    )
     model.set_values(sheet_id, names.intake_tab, [header] + [
         [row["id"] if h == marker else row["row"].get(h, "") for h in header] for row in INTAKE
     ])  # fmt: skip

@@ -7,6 +7,7 @@ through the real Prefect flow.
 from __future__ import annotations
 
 import json
+import os
 import random
 import threading
 from collections import Counter
@@ -20,11 +21,12 @@ from intake_helpers import (
     referral_rows,
     seed_partner_directory,
 )
-from sqlalchemy import select, text, update
+from sqlalchemy import create_engine, select, text, update
 
 from coalition.intake import ids
-from coalition.ledger import open_ledger
 from coalition.ledger import intake_store as store_module
+from coalition.ledger import open_ledger
+from coalition.ledger.db import forget_ledgers
 from coalition.ledger.tables.intake import IntakeNotice, IntakeRecord, Referral
 from coalition.settings import reload_settings, settings
 from flows import intake_routing as routing
@@ -57,7 +59,9 @@ def intake_sheet_id(handle) -> str:
 
 
 def set_intake_values(handle, rows: list[list[str]]) -> None:
-    sheet_model(handle).set_values(intake_sheet_id(handle), settings().services.sheets.intake_tab, rows)
+    sheet_model(handle).set_values(
+        intake_sheet_id(handle), settings().services.sheets.intake_tab, rows
+    )
 
 
 def header(handle) -> list[str]:
@@ -90,9 +94,14 @@ def ledger_dump() -> str:
     ledger = open_ledger()
     out = []
     with ledger.engine.connect() as conn:
-        tables = [r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))]
+        tables = [
+            r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
+        ]
         for table in tables:
-            out += [json.dumps([str(v) for v in row], ensure_ascii=False) for row in conn.execute(text(f"SELECT * FROM {table}"))]
+            out += [
+                json.dumps([str(v) for v in row], ensure_ascii=False)
+                for row in conn.execute(text(f"SELECT * FROM {table}"))
+            ]
     return "\n".join(out)
 
 
@@ -109,14 +118,26 @@ def referrals_by_state() -> Counter:
 # ---------------------------------------------------------------- the whole demo
 def test_every_row_ends_with_a_status_and_partners_get_only_their_own_cases(demo_routing) -> None:
     report = run_routing(publish_report=False)
-    records = [r for r in intake_records(demo_routing) if any(r.get(h) for h in ("Full name", "Phone", "Help needed", "Preferred language"))]
+    records = [
+        r
+        for r in intake_records(demo_routing)
+        if any(r.get(h) for h in ("Full name", "Phone", "Help needed", "Preferred language"))
+    ]
     assert len(records) == 150
     for record in records:
         assert ids.INTAKE_ID_PATTERN.match(record["Intake ID"]), record["Intake ID"]
-        assert record["Status"] in {"Referred", "Waitlist", "Staff triage", "Needs review", "Duplicate"}
+        assert record["Status"] in {
+            "Referred",
+            "Waitlist",
+            "Staff triage",
+            "Needs review",
+            "Duplicate",
+        }
         assert record["Routing reason"]
     statuses = Counter(r["Status"] for r in records)
-    assert statuses["Referred"] > 20 and statuses["Duplicate"] == 3 and statuses["Needs review"] >= 4
+    assert (
+        statuses["Referred"] > 20 and statuses["Duplicate"] == 3 and statuses["Needs review"] >= 4
+    )
     # Each partner sheet holds exactly the referrals the ledger gave that partner.
     with open_ledger().session() as session:
         given = {(r.referral_id, r.partner_id) for r in session.scalars(select(Referral))}
@@ -127,7 +148,9 @@ def test_every_row_ends_with_a_status_and_partners_get_only_their_own_cases(demo
         assert {r["Referral ID"] for r in rows} == mine
         for row in rows:
             assert referred[row["Referral ID"]]["Partner"] == partner["name"]
-            assert row["Name"] == referred[row["Referral ID"]]["Full name"]  # consent: contact details go
+            assert (
+                row["Name"] == referred[row["Referral ID"]]["Full name"]
+            )  # consent: contact details go
     assert report.counts["delivered"] == statuses["Referred"]
     assert not report.errors
 
@@ -138,7 +161,10 @@ def test_nothing_personal_in_slack_ledger_or_report(demo_routing) -> None:
     assert posts
     assert leaks(demo_routing, json.dumps(posts, ensure_ascii=False)) == []
     assert leaks(demo_routing, ledger_dump()) == []
-    assert leaks(demo_routing, json.dumps(report.model_dump(), ensure_ascii=False) + report.markdown()) == []
+    assert (
+        leaks(demo_routing, json.dumps(report.model_dump(), ensure_ascii=False) + report.markdown())
+        == []
+    )
     blob = json.dumps(posts, ensure_ascii=False)
     for survivor in ("VAWA", "U visa", "T visa", "U-visa", "T-visa"):
         assert survivor not in blob
@@ -163,10 +189,16 @@ def test_request_budget_three_sheets_requests_plus_one_per_partner(demo_routing)
     journal = demo_routing.journal(since=demo_routing.journal_start)
     sheets = [e for e in journal if e["service"] == "sheets"]
     appends = [e for e in sheets if e["path"].endswith(":append")]
-    partners_with_cases = sum(1 for p in demo_routing.partners.values() if referral_rows(demo_routing, p["referral_sheet"]))
+    partners_with_cases = sum(
+        1
+        for p in demo_routing.partners.values()
+        if referral_rows(demo_routing, p["referral_sheet"])
+    )
     assert len(appends) == partners_with_cases
     assert len(sheets) <= 3 + partners_with_cases
-    posts = [e for e in journal if e["service"] == "slack" and e["path"].endswith("chat.postMessage")]
+    posts = [
+        e for e in journal if e["service"] == "slack" and e["path"].endswith("chat.postMessage")
+    ]
     notices = report.counts["slack messages"]
     assert len(posts) == notices
     # A partner with more than five new cases gets one digest; staff one alert for the urgent unrouted.
@@ -185,7 +217,10 @@ def test_hostile_text_stays_text_and_never_pings(demo_routing) -> None:
         for r, row in enumerate(values[1:], start=2):
             for c, value in enumerate(row, start=1):
                 if str(value).startswith("="):
-                    assert model.cell(partner["referral_sheet"], roster.REFERRAL_TAB, r, c).formula is None
+                    assert (
+                        model.cell(partner["referral_sheet"], roster.REFERRAL_TAB, r, c).formula
+                        is None
+                    )
     for post in slack_posts(demo_routing):
         assert "<!" not in json.dumps(post.get("blocks", []))
 
@@ -203,12 +238,26 @@ def test_bad_rows_are_kept_and_explained(demo_routing) -> None:
         {},  # empty: not an intake
         {"Full name": "Only Aname Here"},
         {**base, "Phone": "(713) 555-0101", "Notes": "x" * 50_000},
-        {**base, "Phone": "(713) 555-0102", "Help needed": "Necesito asilo 🙏🙏 \u202eurgente\u202e"},
+        {
+            **base,
+            "Phone": "(713) 555-0102",
+            "Help needed": "Necesito asilo 🙏🙏 \u202eurgente\u202e",
+        },
         {**base, "Phone": "(713) 555-0103", "Next court date": "2/30/2027"},
         {**base, "Phone": "(713) 555-0104", "Household size": "0"},
         {**base, "Phone": "(713) 555-0105", "Household size": "999"},
-        {**base, "Phone": "(713) 555-0106", "Full name": '=IMPORTXML("http://x", "//a")', "County": "<!channel>"},
-        {**base, "Phone": "(713) 555-0107", "Help needed": "<!channel> asilo por favor", "Notes": "<@U0DEMOSTF01>"},
+        {
+            **base,
+            "Phone": "(713) 555-0106",
+            "Full name": '=IMPORTXML("http://x", "//a")',
+            "County": "<!channel>",
+        },
+        {
+            **base,
+            "Phone": "(713) 555-0107",
+            "Help needed": "<!channel> asilo por favor",
+            "Notes": "<@U0DEMOSTF01>",
+        },
     ]
     add_rows(demo_routing, rows)
     report = run_routing(publish_report=False)
@@ -217,13 +266,21 @@ def test_bad_rows_are_kept_and_explained(demo_routing) -> None:
     assert len([r for r in records if r["Intake ID"]]) == 8  # the empty row is left alone
     only_name = next(r for r in records if r["Full name"] == "Only Aname Here")
     assert only_name["Status"] == "Needs review"
-    assert "phone or email" in only_name["Routing reason"] and "State" in only_name["Routing reason"]
+    assert (
+        "phone or email" in only_name["Routing reason"] and "State" in only_name["Routing reason"]
+    )
     assert by_phone["(713) 555-0101"]["Status"] == "Referred"
     assert by_phone["(713) 555-0102"]["Status"] == "Referred"
     assert by_phone["(713) 555-0103"]["Status"] == "Needs review"
     assert "Next court date" in by_phone["(713) 555-0103"]["Routing reason"]
-    assert by_phone["(713) 555-0104"]["Status"] == by_phone["(713) 555-0105"]["Status"] == "Needs review"
-    assert by_phone["(713) 555-0106"]["Status"] == "Referred"  # a county it cannot read: the whole state
+    assert (
+        by_phone["(713) 555-0104"]["Status"]
+        == by_phone["(713) 555-0105"]["Status"]
+        == "Needs review"
+    )
+    assert (
+        by_phone["(713) 555-0106"]["Status"] == "Referred"
+    )  # a county it cannot read: the whole state
     assert by_phone["(713) 555-0107"]["Status"] == "Referred"
     sheet = referral_rows(demo_routing, partner_sheet(demo_routing, "riverbend"))
     long_note = next(r for r in sheet if r["Phone"] == "+17135550101")
@@ -244,7 +301,11 @@ def test_the_same_person_twice_in_a_week_is_flagged_and_routed_once(demo_routing
     latest = intake_records(demo_routing)[-1]
     assert latest["Status"] == "Duplicate"
     assert first["Intake ID"] in latest["Routing reason"]
-    refs = [r for r in referral_rows(demo_routing, _sheet_of(demo_routing, first["Partner"])) if r["Phone"]]
+    refs = [
+        r
+        for r in referral_rows(demo_routing, _sheet_of(demo_routing, first["Partner"]))
+        if r["Phone"]
+    ]
     assert sum(1 for r in refs if r["Intake ID"] == latest["Intake ID"]) == 0
 
 
@@ -268,11 +329,17 @@ def test_rows_sorted_deleted_and_columns_added_between_runs(demo_routing) -> Non
         return [cells.get(h, "") for h in order]
 
     set_intake_values(demo_routing, [order] + [reshape(r) for r in kept])
-    before_state = {r["Intake ID"]: (r["Status"], r["Referral ID"], r["Full name"]) for r in intake_records(demo_routing)}
+    before_state = {
+        r["Intake ID"]: (r["Status"], r["Referral ID"], r["Full name"])
+        for r in intake_records(demo_routing)
+    }
     since = demo_routing.sandbox.journal.last_seq
     report = run_routing(publish_report=False)
     assert demo_routing.writes(since=since) == []
-    after = {r["Intake ID"]: (r["Status"], r["Referral ID"], r["Full name"]) for r in intake_records(demo_routing)}
+    after = {
+        r["Intake ID"]: (r["Status"], r["Referral ID"], r["Full name"])
+        for r in intake_records(demo_routing)
+    }
     assert after == before_state
     assert all(r["Follow-up"] == "call" for r in intake_records(demo_routing))
     assert not report.errors
@@ -282,7 +349,11 @@ def test_staff_cells_are_never_touched_and_a_cleared_id_comes_back(demo_routing)
     run_routing(publish_report=False)
     values = intake_values(demo_routing)
     head = values[0]
-    notes_col, id_col, status_col = head.index("Staff notes"), head.index("Intake ID"), head.index("Status")
+    notes_col, id_col, status_col = (
+        head.index("Staff notes"),
+        head.index("Intake ID"),
+        head.index("Status"),
+    )
     row = values[5] + [""] * (len(head) - len(values[5]))
     original_id = row[id_col]
     row[notes_col] = "called, left message"
@@ -301,11 +372,15 @@ def test_a_copied_row_gets_its_own_id(demo_routing) -> None:
     run_routing(publish_report=False)
     values = intake_values(demo_routing)
     head = values[0]
-    referred = next(i for i, r in enumerate(values) if len(r) > head.index("Status") and r[head.index("Status")] == "Referred")
+    referred = next(
+        i
+        for i, r in enumerate(values)
+        if len(r) > head.index("Status") and r[head.index("Status")] == "Referred"
+    )
     copy = list(values[referred])
     copy[head.index("Phone")] = "(713) 555-0177"
     copy[head.index("Full name")] = "Another Person Entirely"
-    set_intake_values(demo_routing, values + [copy])
+    set_intake_values(demo_routing, [*values, copy])
     run_routing(publish_report=False)
     records = intake_records(demo_routing)
     assert records[-1]["Intake ID"] != records[referred - 1]["Intake ID"]
@@ -353,13 +428,19 @@ def _assert_exactly_once(handle) -> None:
     """Each referral appears once in its partner sheet; each Slack notice was posted once."""
     with open_ledger().session() as session:
         referrals = list(session.scalars(select(Referral)))
-        pending = session.scalar(select(IntakeNotice).where(IntakeNotice.posted_at.is_(None)).limit(1))
+        pending = session.scalar(
+            select(IntakeNotice).where(IntakeNotice.posted_at.is_(None)).limit(1)
+        )
     assert referrals and pending is None
     for partner in handle.partners.values():
         rows = referral_rows(handle, partner["referral_sheet"])
         counted = Counter(r["Referral ID"] for r in rows)
         assert all(n == 1 for n in counted.values()), counted.most_common(3)
-        assert set(counted) == {r.referral_id for r in referrals if r.partner_id == partner["member_id"] and r.state != "failed"}
+        assert set(counted) == {
+            r.referral_id
+            for r in referrals
+            if r.partner_id == partner["member_id"] and r.state != "failed"
+        }
     keys = Counter(
         json.dumps(m.get("metadata", {}).get("event_payload", {}).get("key"))
         for m in handle.services["slack"].all_messages()
@@ -382,7 +463,9 @@ def _assert_exactly_once(handle) -> None:
     ],
     ids=["before-deliver", "after-append", "before-intake-write", "after-post", "before-notify"],
 )
-def test_a_crash_between_steps_never_routes_or_posts_twice(demo_routing, monkeypatch, no_lease, target, name) -> None:
+def test_a_crash_between_steps_never_routes_or_posts_twice(
+    demo_routing, monkeypatch, no_lease, target, name
+) -> None:
     _crash_once(monkeypatch, target, name)
     with pytest.raises(RuntimeError, match="simulated crash"):
         run_routing(publish_report=False)
@@ -394,13 +477,32 @@ def test_a_crash_between_steps_never_routes_or_posts_twice(demo_routing, monkeyp
     assert demo_routing.writes(since=before) == []
 
 
-def test_two_runs_at_the_same_time_route_each_row_once(demo_routing) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_kind(request, demo_routing, monkeypatch):
+    """The ledger on SQLite, and on PostgreSQL when COALITION_TEST_DATABASE_URL is set."""
+    if request.param == "postgresql":
+        url = os.environ.get("COALITION_TEST_DATABASE_URL")
+        if not url:
+            pytest.skip("PostgreSQL needs COALITION_TEST_DATABASE_URL (CI sets it)")
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        monkeypatch.setenv("COALITION_DATABASE_URL", url)
+        forget_ledgers()
+        reload_settings()
+        demo_routing.partners = seed_partner_directory(demo_routing)
+    return request.param
+
+
+def test_two_runs_at_the_same_time_route_each_row_once(demo_routing, ledger_kind) -> None:
     errors: list[BaseException] = []
 
     def worker() -> None:
         try:
             run_routing(publish_report=False)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
@@ -418,7 +520,9 @@ def test_a_deleted_partner_sheet_affects_only_that_partner(demo_routing) -> None
     broken = partner_sheet(demo_routing, "pacific-lantern")
     demo_routing.services["drive"].delete_file(broken)
     report = run_routing(publish_report=False)
-    partner = demo_routing.partners[member_id(next(s for s in roster.LEGAL_AID_MEMBERS if s.slug == "pacific-lantern"))]
+    partner = demo_routing.partners[
+        member_id(next(s for s in roster.LEGAL_AID_MEMBERS if s.slug == "pacific-lantern"))
+    ]
     assert any(e.item == partner["member_id"] and "not found" in e.error for e in report.errors)
     ops = channel_posts(demo_routing, "ops-alerts")
     assert len(ops) == 1 and "Pacific Lantern" in ops[0]["text"]
@@ -457,7 +561,9 @@ def _artifacts(key: str) -> list[str]:
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     with get_client(sync_client=True) as client:
-        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+        )
     return [str(a.data) for a in found]
 
 
@@ -468,6 +574,61 @@ def test_it_is_in_the_registry_for_the_cli() -> None:
     assert Path(routing.__file__).name == "intake_routing.py"
 
 
-def _set_referrals(**values) -> None:  # noqa: ANN003
+def _set_referrals(**values) -> None:
     with open_ledger().session() as session:
         session.execute(update(Referral).values(**values))
+
+
+# ---------------------------------------------------------------- scale
+COUNTIES = [
+    "Alder", "Birch", "Cedar", "Dogwood", "Elm", "Fir", "Ginkgo", "Hazel", "Ironwood", "Juniper",
+    "Kapok", "Larch", "Maple", "Nutmeg", "Oak", "Pine", "Quince", "Rowan", "Spruce", "Tupelo",
+]  # fmt: skip
+
+
+def test_a_thousand_rows_across_twenty_partners_within_the_request_budget(sandbox, monkeypatch) -> None:
+    """1,000 new rows, 20 partners, rate limits on: 3 + 20 Sheets requests, one Slack message per partner."""
+    monkeypatch.setenv("COALITION_TIME_SCALE", "50")
+    reload_settings()
+    forget_channels()
+    sandbox.sandbox.clock.scale = 50
+    names = settings().services.sheets
+    sheets, slack = sandbox.services["sheets"], sandbox.services["slack"]
+    head = [
+        "Timestamp", "Full name", "Preferred language", "Phone", "Email", "City", "County", "State",
+        "Help needed", "Detained", "Next court date", "Date of last entry", "Household size",
+        "Monthly income", "Consent to share", "Notes", *BOT_HEADERS, "Staff notes",
+    ]  # fmt: skip
+    rows = [head]
+    for i in range(1000):
+        rows.append([
+            f"11/{1 + i % 20}/2026 {8 + i % 10}:{i % 60:02d}:00", f"Person Number{i}", "Español",
+            f"(713) {200 + i // 10000:03d}-{i % 10000:04d}", "", "Town", COUNTIES[i % 20], "TX",
+            "Necesito asilo", "No", "", "", "3", "$1,500/mo", "Sí", "",
+        ])  # fmt: skip
+    sheets.create_spreadsheet(names.intake, {names.intake_tab: rows})
+    for channel in ("intake-triage", "ops-alerts"):
+        slack.create_channel(channel, is_private=False, members=(slack.bot_user_id,))
+    with open_ledger().session() as session:
+        from coalition.ledger.tables.roster import Partner
+
+        for n, county in enumerate(COUNTIES):
+            sheet = sheets.create_spreadsheet(f"Referrals {county}", {"Referrals": [list(roster.REFERRAL_HEADER)]})
+            slack.create_channel(f"ref-{county.lower()}", is_private=False, members=(slack.bot_user_id,))
+            session.add(
+                Partner(
+                    member_id=f"recPARTNER{n:05d}", name=f"{county} Legal Aid", services=["asylum"],
+                    counties=[county], states=["TX"], languages=["Spanish", "English"], accepting=True,
+                    weekly_capacity=100, accreditation="attorney", referral_channel=f"ref-{county.lower()}",
+                    referral_sheet=sheet, active=True,
+                )  # fmt: skip
+            )
+    sandbox.sandbox.limiter.enabled = True
+    since = sandbox.sandbox.journal.last_seq
+    report = run_routing(publish_report=False)
+    journal = sandbox.journal(since=since)
+    assert report.counts["delivered"] == 1000 and not report.errors
+    assert len([e for e in journal if e["service"] == "sheets"]) <= 3 + 20
+    posts = [e for e in journal if e["service"] == "slack" and e["path"].endswith("chat.postMessage")]
+    assert len(posts) == 20
+    assert all(e["status"] < 400 for e in journal)

@@ -8,6 +8,7 @@ ephemerals, response_url answers), on the ledger and on the Intake sheet.
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,17 +22,16 @@ from sqlalchemy import select
 from bot.app import create_runtime
 from bot.data import audit_entries
 from bot.flowruns import FlowRunner
-from bot.latency import measure_ack_latency
 from bot.runtime import BotRuntime
 from bot.server import RunningBot, start_in_thread
+from coalition.intake.sheet_rows import STATUS_TEXT
 from coalition.ledger import open_ledger
-from coalition.ledger.tables.intake import Referral, ReferralEvent
+from coalition.ledger.tables.intake import IntakeRecord, Referral, ReferralEvent
 from coalition.ledger.tables.summary import SummaryDocument
 from coalition.settings import reload_settings, settings
 from flows.intake_routing import run_routing
 from integrations.slack import forget_channels
 from sandbox.seed import roster
-from sandbox.seed.apply import personal_values
 
 STAFF = roster.STAFF[0].user_id  # intake coordinator
 POLICY_STAFF = roster.STAFF[1].user_id
@@ -184,7 +184,7 @@ def message_text(message: dict[str, Any]) -> str:
             if isinstance(value.get("text"), str):
                 parts.append(value["text"])
             for key, item in value.items():
-                if key != "text":
+                if not (key == "text" and isinstance(item, str)):
                     walk(item)
         elif isinstance(value, list):
             for item in value:
@@ -283,3 +283,369 @@ def test_forged_and_replayed_requests_get_401_and_do_nothing(bot: Bot) -> None:
     # A signed, fresh request still works.
     assert bot.slash("intake week")["status"] == 200
     assert "Intake this week" in bot.last_answer(STAFF, "intake-triage")
+
+
+
+# ------------------------------------------------------------------ referrals: accept, decline, re-route
+def route(bot: Bot) -> list[Referral]:
+    """One intake routing run over the demo's intake sheet; the referrals it made."""
+    run_routing(publish_report=False)
+    return referrals()
+
+
+def referrals() -> list[Referral]:
+    with open_ledger().session() as session:
+        return list(session.scalars(select(Referral).order_by(Referral.referral_id)))
+
+
+def referral(referral_id: str) -> Referral:
+    with open_ledger().session() as session:
+        return session.get(Referral, referral_id)
+
+
+def events(referral_id: str) -> list[tuple[str, str | None]]:
+    with open_ledger().session() as session:
+        rows = session.execute(
+            select(ReferralEvent.event, ReferralEvent.actor)
+            .where(ReferralEvent.referral_id == referral_id)
+            .order_by(ReferralEvent.id)
+        )
+        return [tuple(r) for r in rows]
+
+
+def slug_of(bot: Bot, partner_id: str) -> str:
+    channel = bot.partners[partner_id]["referral_channel"]
+    return channel.removeprefix("ref-")
+
+
+def single_notice(bot: Bot, refs: list[Referral], skip: set[str] = frozenset()) -> Referral:
+    """A referral announced by its own notice (not a digest), whose partner has Slack users."""
+    for ref in refs:
+        slug = slug_of(bot, ref.partner_id)
+        if ref.notice_key == f"referral:{ref.referral_id}" and bot.partner_users[slug] and slug not in skip:
+            return ref
+    raise AssertionError("the demo routed no single referral notice")
+
+
+def intake_row(bot: Bot, intake_id: str) -> dict[str, str]:
+    return next(r for r in intake_records(bot.handle) if r["Intake ID"] == intake_id)
+
+
+def notice(bot: Bot, ref: Referral) -> dict[str, Any]:
+    return next(m for m in bot.slack.messages(ref.slack_channel) if m["ts"] == ref.slack_ts)
+
+
+def buttons_of(message: dict[str, Any]) -> list[str]:
+    found = []
+    for block in message.get("blocks") or []:
+        for element in [*(block.get("elements") or []), block.get("accessory") or {}]:
+            if isinstance(element, dict) and element.get("action_id"):
+                found.append(element["action_id"])
+    return found
+
+
+def test_accept_closes_the_loop_in_slack_the_ledger_and_the_intake_sheet(bot: Bot) -> None:
+    ref = single_notice(bot, route(bot))
+    slug = slug_of(bot, ref.partner_id)
+    user = bot.partner_users[slug][0]
+    assert intake_row(bot, ref.intake_id)["Status"] == STATUS_TEXT["referred"]
+    result = bot.click(user, ref.slack_channel, ref.slack_ts, "referral_accept")
+    assert result["status"] == 200 and result["elapsed_ms"] < 3000
+    assert referral(ref.referral_id).state == "accepted"
+    assert referral(ref.referral_id).decided_by == user
+    assert events(ref.referral_id)[-1] == ("accepted", user)
+    assert intake_row(bot, ref.intake_id)["Status"] == STATUS_TEXT["accepted"]
+    shown = notice(bot, ref)
+    assert buttons_of(shown) == []
+    assert f"Accepted* by <@{user}>" in message_text(shown)
+    assert "You accepted" in bot.last_answer(user, f"ref-{slug}")
+    [entry] = [e for e in audit_entries(bot.runtime.ledger) if e.action == "click:referral_accept"]
+    assert (entry.actor, entry.role, entry.target, entry.allowed) == (user, "partner", ref.referral_id, True)
+
+
+def test_a_double_click_on_accept_acts_once(bot: Bot) -> None:
+    ref = single_notice(bot, route(bot))
+    user = bot.partner_users[slug_of(bot, ref.partner_id)][0]
+    body = {
+        "app_url": bot.url,
+        "user": user,
+        "channel": ref.slack_channel,
+        "message_ts": ref.slack_ts,
+        "action_id": "referral_accept",
+    }
+    threads = [
+        threading.Thread(target=bot.control, args=("action", body)) for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    bot.settle()
+    assert [e for e in events(ref.referral_id) if e[0] == "accepted"] == [("accepted", user)]
+    answers = bot.answers_to(user, ref.slack_channel)
+    assert sum("You accepted" in a for a in answers) == 1
+    assert sum("already accepted" in a for a in answers) == 1
+    assert message_text(notice(bot, ref)).count("Accepted* by") == 1
+
+
+def test_decline_asks_for_a_reason_then_reroutes_the_case(bot: Bot) -> None:
+    ref = single_notice(bot, route(bot))
+    slug = slug_of(bot, ref.partner_id)
+    user = bot.partner_users[slug][0]
+    bot.click(user, ref.slack_channel, ref.slack_ts, "referral_decline")
+    assert referral(ref.referral_id).state == "notified"  # nothing decided before the reason
+    view = bot.slack.top_view(user)
+    assert view is not None and view["callback_id"] == "referral_decline_reason"
+    result = bot.submit(view["id"], user, {"reason": {"value": "no_capacity"}})
+    assert result["outcome"] == "closed"
+    declined = referral(ref.referral_id)
+    assert (declined.state, declined.decline_reason, declined.decided_by) == ("declined", "no_capacity", user)
+    with open_ledger().session() as session:
+        attempts = list(session.scalars(select(Referral).where(Referral.intake_id == ref.intake_id)))
+    row = intake_row(bot, ref.intake_id)
+    assert row["Referral ID"] != ref.referral_id
+    assert row["Status"] != STATUS_TEXT["referred"] or len(attempts) == 2
+    shown = message_text(notice(bot, ref))
+    assert "Declined* by" in shown and "No capacity right now" in shown
+    assert buttons_of(notice(bot, ref)) == []
+    assert "You declined" in bot.last_answer(user, f"ref-{slug}")
+
+
+def test_a_partner_clicking_another_partners_button_is_refused(bot: Bot) -> None:
+    refs = route(bot)
+    ref = single_notice(bot, refs)
+    owner = slug_of(bot, ref.partner_id)
+    other = next(s for s, users in bot.partner_users.items() if users and s != owner)
+    intruder = bot.partner_users[other][0]
+    bot.slack.add_member(ref.slack_channel, intruder)  # e.g. both invited to a shared channel
+    bot.click(intruder, ref.slack_channel, ref.slack_ts, "referral_accept")
+    assert referral(ref.referral_id).state == "notified"
+    assert "belongs to another organization" in bot.last_answer(intruder, ref.slack_channel)
+    assert "referral_accept" in buttons_of(notice(bot, ref))
+    [entry] = [e for e in audit_entries(bot.runtime.ledger) if e.actor == intruder]
+    assert (entry.action, entry.allowed, entry.detail) == ("click:referral_accept", False, {"reason": "not_yours"})
+
+
+def test_a_click_after_the_referral_was_rerouted_changes_nothing(bot: Bot) -> None:
+    from coalition.ledger import utcnow
+    from coalition.ledger.intake_store import IntakeStore
+
+    ref = single_notice(bot, route(bot))
+    user = bot.partner_users[slug_of(bot, ref.partner_id)][0]
+    assert IntakeStore(open_ledger()).expire(ref.referral_id, utcnow())  # the follow-up flow's doing
+    bot.click(user, ref.slack_channel, ref.slack_ts, "referral_accept")
+    assert referral(ref.referral_id).state == "expired"
+    assert "expired without an answer" in bot.last_answer(user, ref.slack_channel)
+    assert "re-routed" in bot.last_answer(user, ref.slack_channel)
+    assert buttons_of(notice(bot, ref)) == []
+
+
+def test_a_digest_line_is_answered_from_its_menu(bot: Bot) -> None:
+    refs = route(bot)
+    first_digest = next(r for r in refs if (r.notice_key or "").startswith("referral-digest:"))
+    listed = [
+        str(b["block_id"]).removeprefix("referral:")
+        for b in notice(bot, first_digest)["blocks"]
+        if str(b.get("block_id", "")).startswith("referral:")
+    ]
+    # The sandbox clicks the first menu with this action_id: the digest's first line.
+    first, rest = listed[0], listed[1:]
+    user = bot.partner_users[slug_of(bot, first_digest.partner_id)][0]
+    bot.click(user, first_digest.slack_channel, first_digest.slack_ts, "referral_decide", f"accept:{first}")
+    assert referral(first).state == "accepted"
+    assert {referral(r).state for r in rest} == {"notified"}
+    lines = {b.get("block_id"): b for b in notice(bot, first_digest)["blocks"]}
+    assert f"referral:{first}" not in lines and "accessory" not in lines[f"referral:{first}:done"]
+    assert "Accepted* by" in message_text({"blocks": [lines[f"referral:{first}:done"]]})
+    assert all("accessory" in lines[f"referral:{r}"] for r in rest)
+
+
+def test_referral_command_shows_a_partner_only_its_own(bot: Bot) -> None:
+    refs = route(bot)
+    ref = single_notice(bot, refs)
+    slug = slug_of(bot, ref.partner_id)
+    user = bot.partner_users[slug][0]
+    other = next(r for r in refs if r.partner_id != ref.partner_id)
+    bot.slash(f"referral {ref.referral_id.lower()}", user=user, channel=f"ref-{slug}")
+    answer = bot.last_answer(user, f"ref-{slug}")
+    assert f"Referral {ref.referral_id}" in answer and "waiting for the partner's answer" in answer
+    bot.slash(f"referral {other.referral_id}", user=user, channel=f"ref-{slug}")
+    refused = bot.last_answer(user, f"ref-{slug}")
+    bot.slash("referral REF-0000000000-1", user=user, channel=f"ref-{slug}")
+    unknown = bot.last_answer(user, f"ref-{slug}")
+    assert "among your organization's referrals" in refused and "among your organization's referrals" in unknown
+    assert other.referral_id in refused and bot.partners[other.partner_id]["name"] not in refused
+    bot.slash(f"referral {other.referral_id}")
+    assert f"Referral {other.referral_id}" in bot.last_answer(STAFF, "intake-triage")
+    reasons = [(e.target, e.allowed, (e.detail or {}).get("reason")) for e in audit_entries(bot.runtime.ledger)]
+    assert (other.referral_id, False, "not_yours") in reasons
+    assert ("REF-0000000000-1", True, "unknown_referral") in reasons
+
+
+
+# ------------------------------------------------------------------ approvals (routing.mode: approve)
+@pytest.fixture
+def approvals(bot: Bot, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Bot:
+    """Routing in approve mode: the demo's cases wait in #intake-triage for staff."""
+    folder = tmp_path / "config"
+    shutil.copytree(settings().config_dir, folder)
+    routing = folder / "routing.yaml"
+    routing.write_text(routing.read_text().replace("mode: auto", "mode: approve"))
+    monkeypatch.setenv("COALITION_CONFIG_DIR", str(folder))
+    reload_settings()
+    run_routing(publish_report=False)
+    return bot
+
+
+def approval_request(bot: Bot) -> dict[str, Any]:
+    return next(
+        m
+        for m in bot.bot_messages("intake-triage")
+        if any(b.get("block_id") == "suggestions" for b in m.get("blocks") or [])
+    )
+
+
+def suggestions(message: dict[str, Any], open_only: bool = True) -> list[str]:
+    return [
+        str(b["block_id"]).removeprefix("suggestion:")
+        for b in message["blocks"]
+        if str(b.get("block_id", "")).startswith("suggestion:") and (b.get("accessory") or not open_only)
+    ]
+
+
+def intake(intake_id: str) -> IntakeRecord:
+    with open_ledger().session() as session:
+        return session.get(IntakeRecord, intake_id)
+
+
+def referrals_of(intake_id: str) -> list[Referral]:
+    return [r for r in referrals() if r.intake_id == intake_id]
+
+
+def test_staff_approve_sends_the_case_once_and_marks_the_request(approvals: Bot) -> None:
+    bot = approvals
+    request = approval_request(bot)
+    first = suggestions(request)[0]
+    assert intake(first).status == "suggested" and referrals_of(first) == []
+    body = {
+        "app_url": bot.url,
+        "user": STAFF,
+        "channel": "intake-triage",
+        "message_ts": request["ts"],
+        "action_id": "intake_approve",
+    }
+    threads = [threading.Thread(target=bot.control, args=("action", body)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    bot.settle()
+    [sent] = referrals_of(first)
+    assert intake(first).approved_by == STAFF and intake(first).status == "referred"
+    partner_channel = bot.partners[sent.partner_id]["referral_channel"]
+    assert any(sent.referral_id in message_text(m) for m in bot.bot_messages(partner_channel))
+    assert intake_row(bot, first)["Status"] == STATUS_TEXT["referred"]
+    updated = approval_request(bot)
+    assert first not in suggestions(updated) and suggestions(updated) == suggestions(request)[1:]
+    done = next(b for b in updated["blocks"] if b.get("block_id") == f"suggestion:{first}:done")
+    settled = message_text({"blocks": [done]})
+    assert f"Approved* by <@{STAFF}>" in settled and sent.referral_id in settled
+    answers = bot.answers_to(STAFF, "intake-triage")
+    assert sum(f"*{first}* approved" in a for a in answers) == 1
+    assert sum(f"*{first}* not approved" in a for a in answers) == 1
+
+
+def test_a_partner_cannot_approve_and_nothing_is_sent(approvals: Bot) -> None:
+    bot = approvals
+    request = approval_request(bot)
+    first = suggestions(request)[0]
+    partner = bot.partner_users["riverbend"][0]
+    bot.slack.add_member(bot.channel_id("intake-triage"), partner)
+    bot.click(partner, "intake-triage", request["ts"], "intake_approve")
+    assert intake(first).status == "suggested" and referrals_of(first) == []
+    assert "Only coalition staff" in bot.last_answer(partner, "intake-triage")
+    assert suggestions(approval_request(bot)) == suggestions(request)
+    [entry] = [e for e in audit_entries(bot.runtime.ledger) if e.actor == partner]
+    assert (entry.action, entry.role, entry.allowed) == ("click:intake_approve", "partner", False)
+
+
+def test_approving_after_the_row_was_deleted_is_told_and_sends_nothing(approvals: Bot) -> None:
+    bot = approvals
+    request = approval_request(bot)
+    first = suggestions(request)[0]
+    sheets = bot.handle.services["sheets"]
+    names = settings().services.sheets
+    sheet_id = sheets.find_by_title(names.intake)
+    values = sheets.get_values(sheet_id, names.intake_tab)
+    sheets.set_values(sheet_id, names.intake_tab, [r for r in values if first not in r])
+    partner_posts = {c: len(bot.bot_messages(c)) for c in {p["referral_channel"] for p in bot.partners.values()}}
+    bot.click(STAFF, "intake-triage", request["ts"], "intake_approve")
+    answer = bot.last_answer(STAFF, "intake-triage")
+    assert first in answer
+    assert {c: len(bot.bot_messages(c)) for c in partner_posts} == partner_posts
+    assert all(r.state not in {"written", "notified"} for r in referrals_of(first))
+
+
+def test_approve_all_sends_every_open_suggestion(approvals: Bot) -> None:
+    bot = approvals
+    request = approval_request(bot)
+    listed = suggestions(request)
+    bot.click(STAFF, "intake-triage", request["ts"], "intake_approve")  # the first one, alone
+    bot.click(STAFF, "intake-triage", request["ts"], "intake_approve_all")
+    assert {intake(i).approved_by for i in listed} == {STAFF}
+    assert all(len(referrals_of(i)) <= 1 for i in listed)
+    updated = approval_request(bot)
+    assert suggestions(updated) == []
+    assert "Every suggestion here has been answered" in message_text(updated)
+    answer = bot.last_answer(STAFF, "intake-triage")
+    assert listed[0] not in answer  # already approved: not offered again
+
+
+def test_choose_another_partner_lists_the_other_fits_and_sends_it_there(approvals: Bot) -> None:
+    bot = approvals
+    request = approval_request(bot)
+    bot.click(STAFF, "intake-triage", request["ts"], "intake_choose_partner")
+    view = bot.slack.top_view(STAFF)
+    assert view is not None and view["callback_id"] == "intake_choose_partner"
+    shown = json.dumps(view["blocks"])
+    assert "Other fits" in shown or "No other partner fits" in shown
+    partner_input = next(b for b in view["blocks"] if b.get("block_id") == "partner")
+    options = [o["value"] for o in partner_input["element"]["options"]]
+    case_input = next((b for b in view["blocks"] if b.get("block_id") == "case"), None)
+    cases = [o["value"] for o in case_input["element"]["options"]] if case_input else suggestions(request)[:1]
+    chosen_case = chosen_partner = None
+    for case in cases:
+        suggested = intake(case).suggested_partner
+        explanation = __import__("flows.referral_actions", fromlist=["explain_intake"]).explain_intake(case)
+        fits = [c.partner_id for c in explanation.considered if c.fits and c.partner_id != suggested]
+        if fits and fits[0] in options:
+            chosen_case, chosen_partner = case, fits[0]
+            break
+    assert chosen_case is not None, "no case with another fitting partner in the demo"
+    values = {"partner": {"value": chosen_partner}}
+    if case_input:
+        values["case"] = {"value": chosen_case}
+    # A partner that does not fit this case is refused with the reason, in the modal.
+    misfit = next((o for o in options if o not in fits), None)
+    if misfit is not None:
+        refused = bot.submit(view["id"], STAFF, {**values, "partner": {"value": misfit}})
+        assert refused["outcome"] == "errors" and "does not fit" in json.dumps(refused["view_errors"])
+        assert intake(chosen_case).status == "suggested"
+    result = bot.submit(view["id"], STAFF, values)
+    assert result["outcome"] == "closed"
+    [sent] = referrals_of(chosen_case)
+    assert sent.partner_id == chosen_partner and intake(chosen_case).chosen_partner == chosen_partner
+    assert chosen_case not in suggestions(approval_request(bot))
+
+
+def test_why_explains_a_decision_to_staff_only(approvals: Bot) -> None:
+    bot = approvals
+    case = suggestions(approval_request(bot))[0]
+    bot.slash(f"why {case.lower()}")
+    answer = bot.last_answer(STAFF, "intake-triage")
+    assert case in answer and "Partners considered" in answer and "Why this partner" in answer
+    partner = bot.partner_users["riverbend"][0]
+    bot.slash(f"why {case}", user=partner, channel="ref-riverbend")
+    assert "Only coalition staff" in bot.last_answer(partner, "ref-riverbend")
+    bot.slash("why INT-0000000000")
+    assert "No intake *INT-0000000000*" in bot.last_answer(STAFF, "intake-triage")

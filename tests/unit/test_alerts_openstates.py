@@ -76,6 +76,9 @@ def test_targets_cross_jurisdictions_with_queries_or_use_either_alone() -> None:
     assert targets([], []) == []
     assert Target("tx").adds_matches is False and Target(q="x").adds_matches is True
     assert Target("tx", "a").watermark_key != Target("tx", "b").watermark_key
+    long = [Target(q="asylum " * 100), Target(q="asylum " * 101)]
+    assert all(len(t.watermark_key) <= 200 for t in long)  # the ledger's column
+    assert long[0].watermark_key != long[1].watermark_key
 
 
 def test_parse_result_reads_the_api_shape() -> None:

@@ -170,7 +170,7 @@ def test_urgency_words_carry_no_dates() -> None:
         (None, 3, "TX", None),
     ],
 )
-def test_percent_of_poverty_guideline(monthly, size, state, percent) -> None:  # noqa: ANN001
+def test_percent_of_poverty_guideline(monthly, size, state, percent) -> None:
     assert income.percent_of_guideline(monthly, size, state, RULES.poverty_guidelines) == percent
 
 

@@ -38,7 +38,7 @@ GOOD = {
 }
 
 
-def parse(**changes: str):  # noqa: ANN201
+def parse(**changes: str):
     return fields.parse_row("INT-0000000001", {**GOOD, **changes}, CTX)
 
 
@@ -142,7 +142,7 @@ def test_any_row_either_parses_or_names_its_problems(changes: dict) -> None:
 
 
 # ---------------------------------------------------------------- decide
-def rows(*cases) -> list[ParsedRow]:  # noqa: ANN002
+def rows(*cases) -> list[ParsedRow]:
     return [ParsedRow(c.intake_id, c) for c in cases]
 
 

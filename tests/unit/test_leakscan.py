@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coalition.leakscan import LeakScanner, date_variants, mask, normalize, phone_digits, report, scan
+from coalition.leakscan import (
+    LeakScanner,
+    date_variants,
+    mask,
+    normalize,
+    phone_digits,
+    report,
+    scan,
+)
 
 VALUES = [
     "Quennell Ashbury-Voss",
@@ -36,7 +44,10 @@ def scanner() -> LeakScanner:
         ("call 713-555-0142 today", "(713) 555-0142"),
         ("phone=+17135550142", "(713) 555-0142"),
         ("tel 713.555.0142", "(713) 555-0142"),
-        ("<mailto:maria.calderuz@example.org|maria.calderuz@example.org>", "maria.calderuz@example.org"),
+        (
+            "<mailto:maria.calderuz@example.org|maria.calderuz@example.org>",
+            "maria.calderuz@example.org",
+        ),
         ('{"name": "L\\u1eef Quang Du\\u1ec7"}', "Lữ Quang Duệ"),  # JSON ensure_ascii
         ("Lu\u031b\u0303 Quang Duệ", "Lữ Quang Duệ"),  # decomposed accents (NFD)
         ("notes: أحتاج تصريح عمل لأعيل أسرتي", "أحتاج تصريح عمل لأعيل أسرتي"),
@@ -46,7 +57,9 @@ def scanner() -> LeakScanner:
         ("Tom &amp; Quennell Ashbury-Voss", "Quennell Ashbury-Voss"),  # HTML entities
     ],
 )
-def test_a_planted_value_is_found_in_any_spelling(scanner: LeakScanner, text: str, expected: str) -> None:
+def test_a_planted_value_is_found_in_any_spelling(
+    scanner: LeakScanner, text: str, expected: str
+) -> None:
     leaks = scanner.scan("slack:C1/1", text)
     assert [leak.value for leak in leaks] == [expected]
     assert leaks[0].source == "slack:C1/1"
@@ -106,7 +119,22 @@ def test_a_value_between_any_separators_is_found(prefix: str, suffix: str) -> No
     assert values == {"maria.calderuz@example.org"}
 
 
-@given(name=st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Lo")), min_size=4, max_size=20))
+@given(
+    name=st.text(
+        alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Lo")), min_size=4, max_size=20
+    )
+)
 def test_any_name_in_any_script_is_found_inside_json(name: str) -> None:
     blob = json.dumps({"blocks": [{"text": f"case of {name}."}]}, ensure_ascii=True)
     assert [leak.value for leak in scan([("artifact", blob)], [name])] == [name]
+
+
+def test_values_that_are_also_public_data_are_skipped_and_counted() -> None:
+    scanner = LeakScanner(
+        ["8/5/2026", "Quennell Ashbury-Voss"], public=["2026-08-05", "Harris County"]
+    )
+    assert scanner.scan("ledger bills", "hearing 2026-08-05 and 8/5/2026") == []
+    assert scanner.skipped_public == {"8/5/2026"}
+    assert [leak.value for leak in scanner.scan("x", "Quennell Ashbury-Voss")] == [
+        "Quennell Ashbury-Voss"
+    ]

@@ -1,0 +1,168 @@
+"""Measuring one run: requests per service from the sandbox's journal, wall time, peak memory, task runs, Slack posts per channel.
+
+The journal is the API's own view (what reached the sandbox, 429s included), so a
+client that hides retries cannot flatter itself. Memory is the growth of this
+process's resident set during the run, sampled every 20 ms: the datasets are built
+before the baseline, so what is counted is the flow's working memory (plus the
+in-process sandbox's per-request work).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+READ_SUFFIXES = ("listRecords", ":batchGet")
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process, from /proc (0 where there is none)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * PAGE
+    except OSError:
+        return 0
+
+
+class PeakMemory:
+    """Samples RSS in a thread; `growth_mb` is the peak above the level at start."""
+
+    def __init__(self, every: float = 0.02) -> None:
+        self.every = every
+        self.start = 0
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, rss_bytes())
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> PeakMemory:
+        self.start = self.peak = rss_bytes()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_bytes())
+
+    @property
+    def growth_mb(self) -> float:
+        return round((self.peak - self.start) / 2**20, 1)
+
+
+def is_write(entry: dict[str, Any]) -> bool:
+    return entry["method"] not in {"GET", "HEAD"} and not entry["path"].endswith(READ_SUFFIXES)
+
+
+def is_airtable_list(entry: dict[str, Any]) -> bool:
+    if entry["service"] != "airtable" or "/meta/" in entry["path"]:
+        return False
+    path = entry["path"].rstrip("/")
+    return (entry["method"] == "GET" and path.count("/") == 3) or path.endswith("/listRecords")
+
+
+@dataclass
+class Measurement:
+    """What one run cost."""
+
+    wall_seconds: float = 0.0
+    peak_memory_mb: float = 0.0
+    entries: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    slack_posts_per_channel: dict[str, int] = field(default_factory=dict)
+    task_runs: int | None = None
+    result: Any = field(default=None, repr=False)
+    error: str | None = None
+
+    def _count(self, keep: Callable[[dict[str, Any]], bool]) -> dict[str, int]:
+        return dict(Counter(e["service"] for e in self.entries if keep(e)))
+
+    @property
+    def requests(self) -> dict[str, int]:
+        return self._count(lambda e: e["service"] not in {"control", "viewer"})
+
+    @property
+    def writes(self) -> dict[str, int]:
+        return self._count(lambda e: e["service"] not in {"control", "viewer"} and is_write(e))
+
+    @property
+    def rate_limited(self) -> dict[str, int]:
+        return self._count(lambda e: e["status"] == 429)
+
+    @property
+    def airtable_lists(self) -> int:
+        return sum(1 for e in self.entries if is_airtable_list(e))
+
+    def count(self, service: str, path_end: str = "", method: str | None = None) -> int:
+        return sum(
+            1
+            for e in self.entries
+            if e["service"] == service
+            and e["path"].endswith(path_end)
+            and (method is None or e["method"] == method)
+        )
+
+    @property
+    def slack_posts(self) -> int:
+        return sum(self.slack_posts_per_channel.values())
+
+
+@contextmanager
+def measuring(sandbox: Any):
+    """Measure the block: yields a Measurement filled on exit."""
+    measurement = Measurement()
+    slack = sandbox.services["slack"]
+    seq = sandbox.journal.last_seq
+    shown = len(slack.all_messages())
+    started = time.perf_counter()
+    with PeakMemory() as memory:
+        try:
+            yield measurement
+        finally:
+            measurement.wall_seconds = round(time.perf_counter() - started, 3)
+    measurement.peak_memory_mb = memory.growth_mb
+    measurement.entries = sandbox.journal.as_dicts(since=seq)
+    posts = [m for m in slack.all_messages()[shown:] if m["kind"] == "message"]
+    measurement.slack_posts_per_channel = dict(Counter(m["channel"] for m in posts))
+
+
+def run_flow(flow: Any, **parameters: Any) -> tuple[Any, int | None, str | None]:
+    """Call a Prefect flow; (its result, how many task runs it made, error text or None)."""
+    state = flow(return_state=True, **parameters)
+    run_id = state.state_details.flow_run_id
+    error = None if state.is_completed() else f"{state.type.value}: {state.message}"
+    result = state.result(raise_on_failure=False) if error is None else None
+    return result, task_runs_of(run_id), error
+
+
+def task_runs_of(flow_run_id: Any) -> int | None:
+    """Task runs the Prefect API recorded for a flow run (None without an API)."""
+    try:
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+        with get_client(sync_client=True) as client:
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])), limit=10_000
+            )
+        return len(runs)
+    except Exception:  # the figure is a report, not a reason to fail the bench
+        return None
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2

@@ -1,0 +1,342 @@
+"""`make soak`: the flows under faults, killed at random points, then a clean rerun; nothing lost, nothing twice.
+
+The parent serves the demo coalition from an in-process sandbox (no state file)
+that answers 20% of requests with 429, 5% with a 5xx, delays some and lets some
+time out. The flows run in a child process (`python -m bench.soak --child`, the
+same flows `coalition run` runs, through Prefect), which the parent kills with
+SIGKILL at a random moment, several times. Then faults go off and a clean child
+runs every flow to the end. The parent checks, by reading the sandbox's state and
+the ledger directly:
+
+- intake rows lost: a non-empty Intake row without Intake ID, Status or reason,
+  or a row missing or added;
+- referrals duplicated: an Intake ID in a partner sheet more than its referrals
+  allow, or a referral id written twice;
+- Slack messages duplicated: the same message twice in one channel;
+- documents duplicated: two weekly documents for one week;
+- sheet cells the bot does not own overwritten: any form or staff cell of the
+  Intake sheet that changed.
+
+Every count must be 0; the command exits non-zero otherwise. Bounded: at most
+`--kills` kills, each child has a deadline, and the whole soak stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SEQUENCE = ("roster-sync", "intake-routing", "alerts", "weekly-summary", "referral-follow-up")
+FAULTS = [
+    {"kind": "429", "p": 0.20},
+    {"kind": "5xx", "p": 0.05, "status": 503},
+    {"kind": "latency", "p": 0.20, "seconds": 0.05},
+    {"kind": "timeout", "p": 0.01, "seconds": 1.5},
+]
+BOT_COLUMNS = ("Intake ID", "Status", "Partner", "Referral ID", "Routed at", "Routing reason")
+STAFF_MARK = "Staff notes"
+
+
+# ---------------------------------------------------------------- the child: run the flows
+def child() -> int:
+    """Run every built flow once, in order, saying when each starts and how it ended."""
+    from coalition.prefect_env import configure_prefect
+
+    configure_prefect(Path(os.environ["COALITION_VAR_DIR"]) / "prefect")
+    from flows.registry import FLOWS
+
+    failed = 0
+    for name in SEQUENCE:
+        entry = FLOWS[name]
+        if not entry.available:
+            print(f"SKIP {name} not built", flush=True)
+            continue
+        print(f"START {name}", flush=True)
+        state = entry.load()(return_state=True)
+        print(f"DONE {name} {state.type.value} {state.message or ''}"[:300], flush=True)
+        failed += 0 if state.is_completed() else 1
+    return 1 if failed else 0
+
+
+# ---------------------------------------------------------------- the parent
+class ChildRun:
+    """One child process in its own process group, its output lines collected by a thread."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.lines: list[str] = []
+        self.started = threading.Event()
+        self.log = log.open("a", encoding="utf-8")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.soak", "--child"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            start_new_session=True,  # so a kill takes Prefect's server subprocess with it
+        )
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            line = line.rstrip()
+            self.lines.append(line)
+            self.log.write(line + "\n")
+            if line.startswith("START "):
+                self.started.set()
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def wait(self, timeout: float) -> int | None:
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+        finally:
+            self.reader.join(timeout=5)
+
+    def close(self) -> None:
+        self.log.close()
+
+
+def soak_env(url: str, var: Path, scale: float) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "COALITION_SANDBOX_URL": url,
+            "COALITION_VAR_DIR": str(var),
+            "COALITION_DATABASE_URL": f"sqlite:///{var / 'ledger.sqlite3'}",
+            "COALITION_TIME_SCALE": str(scale),
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    return env
+
+
+def set_faults(sandbox: Any, on: bool, seed: int) -> None:
+    sandbox.faults.clear()
+    sandbox.faults.reseed(seed)
+    if on:
+        for rule in FAULTS:
+            sandbox.faults.add(**rule)
+
+
+# ---------------------------------------------------------------- reading what people see
+def intake_table(sandbox: Any) -> tuple[list[str], list[list[str]]]:
+    from coalition.settings import settings
+
+    names = settings().services.sheets
+    sheets = sandbox.services["sheets"]
+    header, *rows = sheets.get_values(sheets.find_by_title(names.intake), names.intake_tab)
+    return header, [row + [""] * (len(header) - len(row)) for row in rows]
+
+
+def mark_staff_cells(sandbox: Any) -> dict[str, list[str]]:
+    """Give every Intake row a unique staff note (to find it again) and return its non-bot cells."""
+    from coalition.settings import settings
+
+    names = settings().services.sheets
+    sheets = sandbox.services["sheets"]
+    header, rows = intake_table(sandbox)
+    mark = header.index(STAFF_MARK)
+    for i, row in enumerate(rows):
+        row[mark] = f"soak-row-{i:04d}"
+    sheets.set_values(sheets.find_by_title(names.intake), names.intake_tab, [header, *rows])
+    return {row[mark]: _not_bot(header, row) for row in rows}
+
+
+def _not_bot(header: list[str], row: list[str]) -> list[str]:
+    return [cell for name, cell in zip(header, row, strict=True) if name not in BOT_COLUMNS]
+
+
+def check_invariants(sandbox: Any, before: dict[str, list[str]]) -> dict[str, int]:
+    header, rows = intake_table(sandbox)
+    mark = header.index(STAFF_MARK)
+    col = {name: header.index(name) for name in BOT_COLUMNS}
+    seen = {row[mark]: row for row in rows if row[mark]}
+    lost = len(set(before) ^ set(seen)) + (len(rows) - len(seen))
+    overwritten = 0
+    for key, cells in before.items():
+        row = seen.get(key)
+        if row is None:
+            continue
+        overwritten += sum(1 for a, b in zip(cells, _not_bot(header, row), strict=True) if a != b)
+        answered = any(
+            cell.strip()
+            for name, cell in zip(header, row, strict=True)
+            if name not in (*BOT_COLUMNS, STAFF_MARK, "Timestamp")
+        )
+        if answered and not (
+            row[col["Intake ID"]] and row[col["Status"]] and row[col["Routing reason"]]
+        ):
+            lost += 1
+    return {
+        "intake rows lost": lost,
+        "referrals duplicated": referral_duplicates(sandbox),
+        "Slack messages duplicated": slack_duplicates(sandbox),
+        "documents duplicated": document_duplicates(sandbox),
+        "sheet cells overwritten that the bot does not own": overwritten,
+    }
+
+
+def referral_duplicates(sandbox: Any) -> int:
+    """Partner-sheet rows beyond one per referral (by referral id and by intake per partner)."""
+    from sqlalchemy import select
+
+    from coalition.ledger import open_ledger
+    from coalition.ledger.tables.intake import Referral
+    from coalition.ledger.tables.roster import Partner
+
+    sheets = sandbox.services["sheets"]
+    with open_ledger().session() as session:
+        partner_sheets = {
+            p.member_id: p.referral_sheet
+            for p in session.scalars(select(Partner))
+            if p.referral_sheet
+        }
+        attempts = Counter((r.partner_id, r.intake_id) for r in session.scalars(select(Referral)))
+    extra = 0
+    for partner_id, sheet_id in partner_sheets.items():
+        if not sheets.exists(sheet_id):
+            continue
+        header, *rows = sheets.get_values(sheet_id, sheets.tabs(sheet_id)[0]) or [[]]
+        if "Intake ID" not in header:
+            continue
+        ids = Counter(row[header.index("Referral ID")] for row in rows if row)
+        extra += sum(n - 1 for n in ids.values() if n > 1)
+        intakes = Counter(row[header.index("Intake ID")] for row in rows if len(row) > 1)
+        extra += sum(
+            max(n - attempts.get((partner_id, i), 0), 0) for i, n in intakes.items() if n > 1
+        )
+    return extra
+
+
+def slack_duplicates(sandbox: Any) -> int:
+    """The same content posted more than once in one channel (edits in place do not count)."""
+    posts = Counter()
+    for message in sandbox.services["slack"].all_messages():
+        if message["kind"] != "message":
+            continue
+        body = json.dumps(
+            [message.get("text"), message.get("blocks"), message.get("attachments")], sort_keys=True
+        )
+        posts[(message["channel"], body)] += 1
+    return sum(n - 1 for n in posts.values() if n > 1)
+
+
+def document_duplicates(sandbox: Any) -> int:
+    titles = Counter(d.get("title") for d in sandbox.services["docs"].list_documents())
+    return sum(n - 1 for n in titles.values() if n > 1)
+
+
+# ---------------------------------------------------------------- the soak
+def soak(kills: int, seed: int, scale: float, budget_seconds: float) -> int:
+    from coalition.settings import reload_settings
+    from sandbox.app import Sandbox
+    from sandbox.runner import start_in_thread
+
+    rng = random.Random(seed)
+    var = ROOT / "var" / "soak"
+    var.mkdir(parents=True, exist_ok=True)
+    (var / "ledger.sqlite3").unlink(missing_ok=True)
+    log = var / "children.log"
+    log.unlink(missing_ok=True)
+    deadline = time.monotonic() + budget_seconds
+    running = start_in_thread(Sandbox(seed="demo", time_scale=scale, rate_limits=True))
+    sandbox = running.sandbox
+    env = soak_env(running.url, var, scale)
+    os.environ.update(
+        {
+            k: env[k]
+            for k in ("COALITION_SANDBOX_URL", "COALITION_DATABASE_URL", "COALITION_VAR_DIR")
+        }
+    )
+    reload_settings()
+    print(
+        f"Soak: demo coalition at {running.url}; faults {FAULTS}; {kills} kills; time scale {scale}"
+    )
+    try:
+        before = mark_staff_cells(sandbox)
+        for n in range(1, kills + 1):
+            set_faults(sandbox, True, seed + n)
+            run = ChildRun(env, log)
+            if not run.started.wait(timeout=max(deadline - time.monotonic(), 1)):
+                run.kill()
+                print(f"  kill {n}: the child never started a flow; stopped")
+                continue
+            delay = rng.uniform(0.5, 12.0)
+            finished = run.wait(timeout=delay) is not None
+            if not finished:
+                run.kill()
+            stage = next(
+                (line for line in reversed(run.lines) if line.startswith("START ")), "START ?"
+            )[6:]
+            print(
+                f"  run {n}: {'finished before the kill' if finished else f'SIGKILL after {delay:.1f} s, during {stage}'}"
+            )
+            run.close()
+        set_faults(sandbox, False, seed)
+        print("  clean rerun, faults off ...")
+        clean = ChildRun(env, log)
+        code = clean.wait(timeout=max(deadline - time.monotonic(), 60))
+        clean.close()
+        for line in clean.lines:
+            if line.startswith(("DONE", "SKIP")):
+                print(f"    {line}")
+        counts = check_invariants(sandbox, before)
+    finally:
+        running.stop()
+    width = max(len(k) for k in counts)
+    for name, value in counts.items():
+        print(f"  {name:<{width}}  {value}")
+    ok = code == 0 and not any(counts.values())
+    print(
+        "Soak passed: nothing lost, nothing twice."
+        if ok
+        else f"Soak FAILED (clean rerun exit {code}); see {log}"
+    )
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Fault soak: faults, random kills, a clean rerun, zero losses."
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--kills", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--time-scale", type=float, default=20.0)
+    parser.add_argument(
+        "--budget", type=float, default=540.0, help="seconds the whole soak may take"
+    )
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    if args.child:
+        return child()
+    from coalition.prefect_env import configure_prefect
+
+    configure_prefect(ROOT / "var" / "soak" / "prefect")
+    return soak(args.kills, args.seed, args.time_scale, args.budget)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,402 @@
+"""Weekly summary against the demo sandbox over HTTP: the Doc in its folder, the link in #leadership, the journal.
+
+What a person would check: one document per week in "Weekly summaries", titled for the
+week, reading as the figures of the seed data recounted here independently; one message
+in #leadership, edited when a rerun changes the figures; no personal value anywhere;
+a 429 in the middle of the write still leaves a whole document; a preview and a dry
+run that write nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import delete, select
+
+from coalition.ledger import open_ledger
+from coalition.ledger.tables.intake import IntakeRecord, Referral
+from coalition.ledger.tables.summary import SummaryDocument
+from coalition.privacy import PIIError
+from coalition.settings import ConfigError, reload_settings, settings
+from coalition.summary.document import parse_markup
+from coalition.summary.weeks import IsoWeek, last_complete_week
+from flows.weekly_summary import weekly_summary
+from sandbox.seed import demo_data, personal_values
+
+# A loaded CI box can take longer than Prefect's default 20 s to start its temporary server.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+
+pytestmark = pytest.mark.timeout(600)
+
+DOC_MIME = "application/vnd.google-apps.document"
+FOLDER_MIME = "application/vnd.google-apps.folder"
+
+
+@pytest.fixture(autouse=True)
+def quick_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Budgets pace at 50x real time (the sandbox's limiter is off unless a test turns it on)."""
+    monkeypatch.setenv("COALITION_TIME_SCALE", "50")
+    reload_settings()
+
+
+# ---------------------------------------------------------------- what a person sees
+class Workspace:
+    def __init__(self, box: Any) -> None:
+        self.box = box
+        self.docs = box.services["docs"]
+        self.drive = box.services["drive"]
+        self.slack = box.services["slack"]
+        self.airtable = box.services["airtable"]
+        self.base = self.airtable.find_base(settings().services.airtable.base)
+        self.tz = ZoneInfo(settings().services.timezone)
+        self.week = last_complete_week(datetime.now(UTC), self.tz)
+
+    def folders(self) -> list[dict]:
+        name = settings().services.drive.summary_folder
+        return [
+            f
+            for f in self.drive.list_files()
+            if f["mimeType"] == FOLDER_MIME and f["name"] == name and not f["trashed"]
+        ]
+
+    def documents(self) -> list[dict]:
+        """Every Google Doc in the summary folder."""
+        (folder,) = self.folders()
+        return [
+            f
+            for f in self.drive.list_files()
+            if f["mimeType"] == DOC_MIME and folder["id"] in f["parents"] and not f["trashed"]
+        ]
+
+    def text(self, document_id: str) -> str:
+        return self.docs.plain_text(document_id)
+
+    def leadership(self) -> list[dict]:
+        channel = self.slack.channel_by_name(settings().services.slack.channels.leadership)
+        return self.slack.messages(channel["id"])
+
+    def add_donation(self, **fields: Any) -> None:
+        self.airtable.create_records(self.base, "Donations", [fields], typecast=True)
+
+    def journal(self, service: str, since: int = 0) -> list[dict]:
+        return self.box.journal(service, since)
+
+    @property
+    def seq(self) -> int:
+        return self.box.sandbox.journal.last_seq
+
+
+@pytest.fixture
+def ws(demo: Any) -> Workspace:
+    return Workspace(demo)
+
+
+def batch_updates(ws: Workspace, since: int = 0) -> list[dict]:
+    return [
+        e
+        for e in ws.journal("docs", since)
+        if e["path"].endswith(":batchUpdate") and e["status"] == 200
+    ]
+
+
+def message_text(message: dict) -> str:
+    import json
+
+    return message.get("text", "") + json.dumps(message.get("blocks", []), ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- an independent recount of the seed
+def _amount(text: str) -> Decimal:
+    return Decimal(text.replace("$", "").replace(",", ""))
+
+
+def recount(records: list[dict], week: IsoWeek) -> dict[str, Any]:
+    """The week's figures straight from the seed's rows (dates are the org's calendar dates)."""
+    first: dict[str, date] = {}
+    for r in sorted(records, key=lambda r: r["Date"]):
+        who = (r.get("Email") or r.get("Donor") or "").strip().lower()
+        if who and _amount(str(r["Amount"])) > 0:
+            first.setdefault(who, date.fromisoformat(r["Date"]))
+    raised, gifts, refunds = Decimal(0), 0, 0
+    donors: dict[str, bool] = {}
+    campaigns: dict[str, Decimal] = defaultdict(Decimal)
+    for r in records:
+        day = date.fromisoformat(r["Date"])
+        if not week.monday <= day <= week.sunday:
+            continue
+        amount = _amount(str(r["Amount"]))
+        if amount < 0:
+            refunds += 1
+            continue
+        raised += amount
+        gifts += 1
+        campaigns[r.get("Campaign") or "(no campaign)"] += amount
+        who = (r.get("Email") or r.get("Donor") or "").strip().lower()
+        if who:
+            donors[who] = first[who] >= week.monday
+    new = sum(donors.values())
+    return {
+        "raised": raised,
+        "gifts": gifts,
+        "refunds": refunds,
+        "new": new,
+        "returning": len(donors) - new,
+        "campaigns": dict(campaigns),
+    }
+
+
+def _row(text: str, label: str) -> list[str]:
+    """The cells after a table row's label in the emulator's text (one cell per line)."""
+    lines = text.splitlines()
+    for at, line in enumerate(lines[:-1]):
+        if line == label and re.match(r"^[$\d—-]", lines[at + 1]):
+            return lines[at + 1 : at + 4]
+    raise AssertionError(f"no table row {label!r} in the document")
+
+
+# ---------------------------------------------------------------- tests
+def test_first_run_writes_the_weeks_document_in_the_folder_and_links_it(ws: Workspace) -> None:
+    report = weekly_summary()
+    (doc,) = ws.documents()
+    assert doc["name"] == f"Weekly summary {ws.week.label} ({ws.week.range_label()})"
+    text = ws.text(doc["id"])
+    assert text.splitlines()[0] == doc["name"]
+    for heading in ("At a glance", "Fundraising", "Intake and referrals", "Membership", "Advocacy", "Activities", "Data notes"):  # fmt: skip
+        assert text.splitlines().count(heading) == 1
+    assert len(batch_updates(ws)) == 1  # the whole document in one request
+    (message,) = ws.leadership()
+    assert doc["id"] in message_text(message) and doc["name"] in message_text(message)
+    assert report.counts["document created"] == 1 and report.counts["docs batchUpdates"] == 1
+    with open_ledger().session() as session:
+        row = session.get(SummaryDocument, ws.week.label)
+        assert row is not None and row.document_id == doc["id"] and row.slack_ts == message["ts"]
+
+
+def test_figures_match_an_independent_recount_of_the_seed(ws: Workspace) -> None:
+    report = weekly_summary()
+    expected = recount(demo_data(ws.box.sandbox).records["donations"], ws.week)
+    (doc,) = ws.documents()
+    text = ws.text(doc["id"])
+    assert _row(text, "Total raised")[0] == f"${expected['raised']:,.2f}"
+    assert _row(text, "Gifts")[0] == f"{expected['gifts']:,}"
+    assert _row(text, "New donors")[0] == f"{expected['new']:,}"
+    assert _row(text, "Returning donors")[0] == f"{expected['returning']:,}"
+    assert _row(text, "Refunds")[0] == f"{expected['refunds']:,}"
+    for campaign, amount in expected["campaigns"].items():
+        assert _row(text, campaign)[0] == f"${amount:,.2f}"
+    assert report.counts["gifts this week"] == expected["gifts"]
+    # Reads: the five weeks in pages of 100, never the whole table.
+    total = len(ws.airtable.records(ws.base, "Donations"))
+    assert report.counts["donation pages read"] == report.counts["donation pages needed"]
+    assert report.counts["donations read"] < total
+    listings = [e for e in ws.journal("airtable") if e["path"].endswith("/Donations")]
+    assert listings and all("pageSize=100" in e["query"] for e in listings)
+
+
+def test_a_rerun_rewrites_the_same_document_and_edits_the_message(ws: Workspace) -> None:
+    weekly_summary()
+    (doc,) = ws.documents()
+    (first,) = ws.leadership()
+    # Unchanged figures: the rerun reads, and writes nothing at all.
+    before = ws.seq
+    again = weekly_summary()
+    assert ws.box.writes(before) == []
+    assert again.counts["document unchanged"] == 1
+    # A gift arrives for the week: same document rewritten, same message edited.
+    ws.add_donation(
+        Donor="Late Giver", Amount="$4,321.00", Date=str(ws.week.monday + timedelta(days=2))
+    )
+    before = ws.seq
+    third = weekly_summary()
+    assert [d["id"] for d in ws.documents()] == [doc["id"]]
+    assert third.counts["document rewritten"] == 1 and len(batch_updates(ws, before)) == 1
+    (message,) = ws.leadership()
+    assert message["ts"] == first["ts"] and message_text(message) != message_text(first)
+    assert [e["path"] for e in ws.journal("slack", before) if "chat." in e["path"]] == [
+        "/api/chat.update"
+    ]
+    text = ws.text(doc["id"])
+    assert text.count(doc["name"]) == 1 and "Late Giver" not in text
+
+
+def test_the_document_is_found_in_the_folder_when_the_ledger_forgets_it(ws: Workspace) -> None:
+    weekly_summary()
+    (doc,) = ws.documents()
+    with open_ledger().session() as session:
+        session.execute(delete(SummaryDocument))
+    weekly_summary()
+    assert [d["id"] for d in ws.documents()] == [doc["id"]]
+    assert len(ws.leadership()) == 1
+
+
+def test_a_docs_429_in_the_middle_of_the_write_still_leaves_a_whole_document(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    ws.box.sandbox.faults.add(kind="429", service="docs", path=r":batchUpdate$", count=1)
+    weekly_summary()
+    (doc,) = ws.documents()
+    refused = [
+        e for e in ws.journal("docs") if e["path"].endswith(":batchUpdate") and e["status"] == 429
+    ]
+    assert len(refused) == 1 and len(batch_updates(ws)) == 1
+    preview = tmp_path / "same.md"
+    weekly_summary(out=str(preview))
+    expected = parse_markup(preview.read_text(encoding="utf-8")).plain_text()
+    assert ws.text(doc["id"]) == expected + "\n"
+
+
+def test_a_docs_429_on_any_request_is_waited_out(ws: Workspace) -> None:
+    ws.box.sandbox.faults.add(kind="429", service="docs", count=1)
+    ws.box.sandbox.faults.add(kind="5xx", service="docs", path=r":batchUpdate$", count=1)
+    weekly_summary()
+    (doc,) = ws.documents()
+    assert ws.text(doc["id"]).splitlines()[-1].strip() != ""
+    assert len(ws.leadership()) == 1
+
+
+def test_preview_renders_locally_without_any_google_or_slack_request(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    html, md = tmp_path / "week.html", tmp_path / "week.md"
+    report = weekly_summary(out=str(html))
+    weekly_summary(out=str(md))
+    title = f"Weekly summary {ws.week.label} ({ws.week.range_label()})"
+    page = html.read_text(encoding="utf-8")
+    assert f"<title>{title}</title>" in page and "<table>" in page and "Data notes" in page
+    assert md.read_text(encoding="utf-8").startswith(f"# Weekly summary {ws.week.label}")
+    for service in ("docs", "drive", "slack"):
+        assert ws.journal(service) == []
+    assert ws.box.writes() == [] and report.dry_run
+    with open_ledger().session() as session:
+        assert session.scalars(select(SummaryDocument)).all() == []
+    with pytest.raises(ConfigError, match=r"must end with \.html or \.md"):
+        weekly_summary(out=str(tmp_path / "week.pdf"))
+
+
+def test_dry_run_plans_and_sends_no_write(ws: Workspace) -> None:
+    report = weekly_summary(dry_run=True)
+    assert ws.box.writes() == []
+    (plan,) = report.plan
+    assert plan.startswith(
+        f"Weekly summary {ws.week}: document would be created in folder 'Weekly summaries'"
+    )
+    assert plan.endswith("#leadership: message would be posted")
+    assert (
+        ws.leadership() == []
+        and [
+            f for f in ws.drive.list_files() if f["mimeType"] == DOC_MIME and "Weekly" in f["name"]
+        ]
+        == []
+    )
+    with open_ledger().session() as session:
+        assert session.scalars(select(SummaryDocument)).all() == []
+    weekly_summary()
+    ws.add_donation(Donor="Another", Amount="10", Date=str(ws.week.monday))
+    before = ws.seq
+    (plan,) = weekly_summary(dry_run=True).plan
+    assert ws.box.writes(before) == []
+    assert "document would be rewritten (7 sections)" in plan and plan.endswith(
+        "message would be edited"
+    )
+
+
+def test_no_personal_value_reaches_the_document_or_the_message(ws: Workspace) -> None:
+    monday = ws.week.start(ws.tz)
+    with open_ledger().session() as session:
+        for n, category in enumerate(["protected", "asylum", "asylum", "protected", "removal defense", "asylum"] * 2):  # fmt: skip
+            intake_id = f"INT-TEST-{n:03d}"
+            session.add(
+                IntakeRecord(
+                    intake_id=intake_id,
+                    status="referred",
+                    category=category,
+                    received_at=monday + timedelta(hours=10 + n),
+                    routed_at=monday + timedelta(hours=20 + n),
+                )
+            )
+            session.flush()
+            session.add(
+                Referral(
+                    referral_id=f"R-TEST-{n:03d}",
+                    intake_id=intake_id,
+                    partner_id="recP",
+                    state="accepted" if n % 2 else "notified",
+                    decided_at=monday + timedelta(hours=30 + n),
+                )
+            )
+    report = weekly_summary()
+    (doc,) = ws.documents()
+    text = ws.text(doc["id"]).lower()
+    leaked = [v for v in personal_values(ws.box.sandbox) if v.lower() in text]
+    assert leaked == []
+    message = message_text(ws.leadership()[0]).lower()
+    assert [v for v in personal_values(ws.box.sandbox) if v.lower() in message] == []
+    assert "protected categories" in text and "vawa" not in text.replace("(vawa, u, t)", "")
+    assert _row(ws.text(doc["id"]), "Received")[0] == "12"
+    assert _row(ws.text(doc["id"]), "Accepted by a partner")[0] == "6"
+    assert not any(v.lower() in report.markdown().lower() for v in personal_values(ws.box.sandbox))
+
+
+def test_bad_records_are_counted_in_the_data_notes(ws: Workspace) -> None:
+    day = str(ws.week.monday + timedelta(days=1))
+    ws.add_donation(Donor="Ines Typo", Amount="1.200", Date=day)
+    ws.add_donation(Donor="Omar Typo", Amount="fifty", Date=day)
+    ws.add_donation(Donor="Lena Undated", Amount="40.00")
+    ws.add_donation(Donor="Euro Style", Amount="1.200,50", Date=day)
+    ws.add_donation(Donor="Rita Refund", Amount="-25.00", Date=day)
+    ws.airtable.create_records(
+        ws.base, "Activities", [{"Date": day, "Type": "Rally", "Attendees": -4}]
+    )
+    report = weekly_summary()
+    (doc,) = ws.documents()
+    text = ws.text(doc["id"])
+    notes = text[text.index("Data notes") :]
+    assert "1 Donations record has an ambiguous amount" in notes
+    assert "1 Donations record has an amount that is not a number" in notes
+    assert "1 Donations record has no date" in notes
+    assert "1 Activities record has an attendance that is not a whole number" in notes
+    assert "negative" in notes
+    assert "Typo" not in text and "Euro Style" not in text
+    assert {e.error for e in report.errors} >= {
+        "amount ambiguous",
+        "amount unreadable",
+        "date missing",
+    }
+
+
+def test_an_empty_week_says_so(ws: Workspace) -> None:
+    week = IsoWeek(2019, 10)
+    report = weekly_summary(week=week.label)
+    (doc,) = ws.documents()
+    assert doc["name"] == "Weekly summary 2019-W10 (Mar 4 - Mar 10)"
+    assert "Nothing was recorded for this week" in ws.text(doc["id"])
+    assert report.counts["gifts this week"] == 0
+
+
+def test_a_bad_week_is_refused_before_anything_is_read(ws: Workspace) -> None:
+    with pytest.raises(ConfigError, match="2025 has 52 ISO weeks"):
+        weekly_summary(week="2025-W53")
+    future = last_complete_week(datetime.now(UTC), ws.tz).shift(3)
+    with pytest.raises(ConfigError, match="has not begun"):
+        weekly_summary(week=future.label)
+    assert ws.box.journal() == []
+
+
+def test_a_donor_name_planted_in_the_document_stops_the_write(ws: Workspace) -> None:
+    """The privacy check reads the whole document: a campaign named after a donor never reaches Docs."""
+    day = str(ws.week.monday + timedelta(days=1))
+    ws.add_donation(Donor="Zora Planted", Email="zora@example.org", Amount="10", Date=day)
+    ws.add_donation(
+        Donor="Someone Else", Amount="10", Date=day, Campaign="In memory of Zora Planted"
+    )
+    with pytest.raises(PIIError):
+        weekly_summary()
+    assert ws.box.writes() == [] and ws.leadership() == []
