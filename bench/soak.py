@@ -77,6 +77,7 @@ class ChildRun:
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.lines: list[str] = []
         self.started = threading.Event()
+        self.flow_started = {name: threading.Event() for name in SEQUENCE}
         self.log = log.open("a", encoding="utf-8")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.soak", "--child"],
@@ -98,6 +99,17 @@ class ChildRun:
             self.log.write(line + "\n")
             if line.startswith("START "):
                 self.started.set()
+                self.flow_started.get(line[6:].strip(), threading.Event()).set()
+
+    def wait_for_flow(self, name: str, timeout: float) -> bool:
+        """True once the child starts `name`; False if it ends (or time runs out) first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.flow_started[name].wait(0.2):
+                return True
+            if self.proc.poll() is not None:
+                return False
+        return False
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -279,20 +291,19 @@ def soak(kills: int, seed: int, scale: float, budget_seconds: float) -> int:
         for n in range(1, kills + 1):
             set_faults(sandbox, True, seed + n)
             run = ChildRun(env, log)
-            if not run.started.wait(timeout=max(deadline - time.monotonic(), 1)):
-                run.kill()
-                print(f"  kill {n}: the child never started a flow; stopped")
-                continue
-            delay = rng.uniform(0.5, 12.0)
-            finished = run.wait(timeout=delay) is not None
+            target = SEQUENCE[(n - 1) % len(SEQUENCE)]  # each kill lands in a different flow
+            delay = rng.uniform(0.3, 6.0)
+            reached = run.wait_for_flow(target, max(deadline - time.monotonic() - 120, 10))
+            finished = (
+                run.wait(timeout=delay) is not None if reached else run.proc.poll() is not None
+            )
             if not finished:
                 run.kill()
             stage = next(
                 (line for line in reversed(run.lines) if line.startswith("START ")), "START ?"
             )[6:]
-            print(
-                f"  run {n}: {'finished before the kill' if finished else f'SIGKILL after {delay:.1f} s, during {stage}'}"
-            )
+            what = "finished before the kill" if finished else f"SIGKILL {delay:.1f} s into {stage}"
+            print(f"  run {n}: {what}", flush=True)
             run.close()
         set_faults(sandbox, False, seed)
         print("  clean rerun, faults off ...")
@@ -322,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Fault soak: faults, random kills, a clean rerun, zero losses."
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--kills", type=int, default=4)
+    parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--time-scale", type=float, default=20.0)
     parser.add_argument(

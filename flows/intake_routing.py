@@ -30,12 +30,14 @@ from coalition.intake.decide import History, decide, plan_summary
 from coalition.intake.models import Action, Decision, IntakeCase, Notice, ParsedRow, PartnerProfile
 from coalition.intake.normalize import clean_text, language_aliases
 from coalition.intake.sheet_rows import (
+    PARTNER_STATUS,
     REFERRAL_COLUMNS,
     REFERRAL_TAB,
     STATUS_TEXT,
     intake_cells,
     is_approval,
     local_time,
+    partner_answer,
     referral_row,
 )
 from coalition.ledger import open_ledger
@@ -48,8 +50,20 @@ from coalition.ledger.intake_store import (
 )
 from coalition.privacy import guard
 from coalition.settings import Settings, settings
-from coalition.sheet_table import SheetTable, cell_text, ranges_for
+from coalition.sheet_table import SheetTable, SheetTableError, cell_text, ranges_for
 from flows.reporting import ItemError, RunReport, measured, publish
+from integrations.clients import sheets_client
+from integrations.sheets import (
+    SheetsError,
+    Tab,
+    append_rows,
+    read_tab,
+    read_tab_as_shown,
+    tab_by_name,
+    tab_of,
+    write_ranges,
+)
+from integrations.slack import slack_poster
 
 log = logging.getLogger("flows.intake_routing")
 
@@ -63,6 +77,7 @@ WHY_CLOSED = {
     "expired": "got no answer in time",
     "failed": "could not be written to the partner sheet",
 }
+PARTNER_STATUS_HEADER = REFERRAL_COLUMNS[-1]
 TASK_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False, "retries": 0}
 
 
@@ -128,7 +143,7 @@ class SheetRow:
 class IntakeRead:
     """One read of the Intake sheet: where it is, its columns, its rows with their Intake IDs."""
 
-    tab: Any  # integrations.sheets.Tab
+    tab: Tab
     values: list[list[str]] = field(repr=False)
     columns: dict[str, str]
     rows: list[SheetRow] = field(repr=False)
@@ -160,8 +175,6 @@ def _rows(values: list[list[str]], columns: Mapping[str, str], salt: str) -> lis
 
 
 def _open_intake(run: Run):
-    from integrations.clients import sheets_client
-    from integrations.sheets import tab_by_name
 
     client = sheets_client(run.cfg)
     names = run.cfg.services.sheets
@@ -171,7 +184,6 @@ def _open_intake(run: Run):
 @task(name="read intake sheet", **TASK_OPTIONS)
 def read_intake_sheet(run: Run) -> IntakeRead:
     """The whole Intake tab in one values.get; columns by header; every row named by its Intake ID."""
-    from integrations.sheets import read_tab_as_shown
 
     client, tab = _open_intake(run)
     values = read_tab_as_shown(client, tab)
@@ -527,7 +539,6 @@ def deliver_to_partners(
     claimed: Claimed, read: IntakeRead, work: Work, partners: list[PartnerProfile], run: Run
 ) -> None:
     """Each partner's new cases in its own sheet: one append per partner; a broken sheet affects only its partner."""
-    from integrations.clients import sheets_client
 
     if not claimed.to_deliver:
         return
@@ -563,7 +574,6 @@ def _deliver_one(
     claimed: Claimed,
     run: Run,
 ) -> None:
-    from integrations.sheets import SheetsError, append_rows, read_tab, tab_of
 
     ready = [r for r in referrals if r.intake_id in cases]
     for r in referrals:
@@ -646,12 +656,78 @@ def _partner_sheet_failed(
     run.store.add_notices([alert], run.now)
 
 
+# ---------------------------------------------------------------- partners' own sheets after delivery
+def _partner_tab(partner: PartnerProfile) -> Tab:
+
+    return tab_of(str(partner.referral_sheet), REFERRAL_TAB, f"referral sheet of {partner.name}")
+
+
+def read_partner_answers(
+    run: Run, partner: PartnerProfile, referral_ids: Iterable[str]
+) -> dict[str, bool]:
+    """Answers a partner typed in its sheet's Partner status column (one values.get)."""
+
+    wanted = set(referral_ids)
+    try:
+        values = read_tab(sheets_client(run.cfg), _partner_tab(partner))
+        table = SheetTable.from_values(
+            REFERRAL_TAB, values, [PARTNER_STATUS_HEADER], REFERRAL_COLUMNS[0]
+        )
+    except (SheetsError, SheetTableError) as exc:
+        run.error(
+            partner.member_id, f"{partner.name}: could not read its referral sheet ({_safe(exc)})"
+        )
+        return {}
+    answers: dict[str, bool] = {}
+    for referral_id, rows in table.rows_by_id.items():
+        if referral_id in wanted:
+            answer = partner_answer(table.cell(rows[0], PARTNER_STATUS_HEADER))
+            if answer is not None:
+                answers[referral_id] = answer
+    return answers
+
+
+def write_partner_status(run: Run, partner: PartnerProfile, statuses: Mapping[str, str]) -> None:
+    """The Partner status cell of closed referrals in the partner's own sheet (one read, one write)."""
+
+    if not statuses or not partner.referral_sheet:
+        return
+    client = sheets_client(run.cfg)
+    tab = _partner_tab(partner)
+    try:
+        values = read_tab(client, tab)
+        table = SheetTable.from_values(
+            REFERRAL_TAB, values, [PARTNER_STATUS_HEADER], REFERRAL_COLUMNS[0]
+        )
+        changes: dict[tuple[int, int], Any] = {}
+        for referral_id, status in statuses.items():
+            for number in table.rows_by_id.get(referral_id, []):
+                changes.update(table.changed_cells(number, {PARTNER_STATUS_HEADER: status}))
+        write_ranges(client, tab, ranges_for(REFERRAL_TAB, changes))
+    except (SheetsError, SheetTableError) as exc:
+        run.error(partner.member_id, f"{partner.name}: Partner status not updated ({_safe(exc)})")
+
+
+def close_in_partner_sheets(
+    run: Run, partners: Sequence[PartnerProfile], closed: Sequence[ReferralState]
+) -> None:
+    """Accepted, declined and expired referrals say so in each partner's own sheet."""
+    directory = {p.member_id: p for p in partners}
+    by_partner: dict[str, dict[str, str]] = {}
+    for referral in closed:
+        if referral.state in PARTNER_STATUS:
+            by_partner.setdefault(referral.partner_id, {})[referral.referral_id] = PARTNER_STATUS[
+                referral.state
+            ]
+    for partner_id, statuses in sorted(by_partner.items()):
+        if partner_id in directory:
+            write_partner_status(run, directory[partner_id], statuses)
+
+
 # ---------------------------------------------------------------- write the Intake sheet
 @task(name="write intake status", **TASK_OPTIONS)
 def write_intake_status(read: IntakeRead, partners: list[PartnerProfile], run: Run) -> int:
     """The bot's columns of every row, from the ledger, in one values:batchUpdate (RAW), rows found by ID."""
-    from integrations.clients import sheets_client
-    from integrations.sheets import read_tab_as_shown, write_ranges
 
     client = sheets_client(run.cfg)
     # Read again just before writing: staff may have sorted or inserted rows meanwhile.
@@ -780,7 +856,6 @@ def _reroute_item(
 @task(name="notify", **TASK_OPTIONS)
 def notify(run: Run, partners: list[PartnerProfile], cases: Iterable[IntakeCase] = ()) -> int:
     """Send every Slack message the ledger says is owed, each exactly once by its key."""
-    from integrations.slack import slack_poster
 
     names = {p.member_id: p.name for p in partners}
     pending = run.store.intakes_pending_notice()
@@ -791,29 +866,37 @@ def notify(run: Run, partners: list[PartnerProfile], cases: Iterable[IntakeCase]
         return 0
     poster = slack_poster()
     sent = 0
-    values = [v for case in cases for v in guard_values(case)]
-    with guard.batch(values):
-        for notice in owed:
-            try:
+    values = {case.intake_id: guard_values(case) for case in cases}
+    for notice in owed:
+        # The guard knows the personal values of the cases this message is about (a message
+        # never names more), which keeps a 1,000-case run's checks fast.
+        scoped = [v for intake_id in _intake_ids(notice) for v in values.get(intake_id, ())]
+        try:
+            with guard.batch(scoped):
                 text, blocks = notices.render(notice)
                 result = poster.post(notice.key, notice.channel, text, blocks)
-            except Exception as exc:
-                run.store.notice_failed(notice.key, type(exc).__name__)
-                run.error(
-                    notice.key,
-                    f"Slack message not sent ({type(exc).__name__}: {_safe(exc)}); retried next run",
-                )
-                continue
-            run.store.notice_posted(
-                notice.key, run.now, result.ts, result.channel_id, _referral_ids(notice)
+        except Exception as exc:
+            run.store.notice_failed(notice.key, type(exc).__name__)
+            run.error(
+                notice.key,
+                f"Slack message not sent ({type(exc).__name__}: {_safe(exc)}); retried next run",
             )
-            sent += 1
+            continue
+        run.store.notice_posted(
+            notice.key, run.now, result.ts, result.channel_id, _referral_ids(notice)
+        )
+        sent += 1
     run.count("slack messages", sent)
     return sent
 
 
 def _safe(exc: Exception) -> str:
     return guard.redact(str(exc))[:200]
+
+
+def _intake_ids(notice: Notice) -> list[str]:
+    items = notice.payload.get("items") or [notice.payload.get("item") or {}]
+    return [str(i["intake_id"]) for i in items if i.get("intake_id")]
 
 
 def _referral_ids(notice: Notice) -> list[str]:
@@ -870,6 +953,7 @@ def run_routing(
                 _step(notify, run, partners, cases)
             finally:
                 run.store.release()
+    log.info("%s", run.report.summary_lines()[0])
     if publish_report:
         publish(run.report)
     return run.report

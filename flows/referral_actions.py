@@ -20,7 +20,12 @@ from coalition.intake.explain import Explanation, explain
 from coalition.intake.sheet_rows import STATUS_TEXT
 from coalition.ledger import open_ledger, utcnow
 from coalition.ledger.intake_store import IntakeStore
-from flows.intake_routing import run_routing
+from flows.intake_routing import (
+    close_in_partner_sheets,
+    load_partner_directory,
+    run_routing,
+    start_run,
+)
 from flows.reporting import RunReport
 
 APPROVABLE = ("suggested",)
@@ -111,6 +116,10 @@ def decide_referral(
         return decision
     # One small run for this intake: writes the Intake row and, after a decline, re-routes it.
     decision.report = run_routing(only=[referral.intake_id], publish_report=False)
+    if current is not None:
+        run = start_run(dry_run=False, only=[referral.intake_id])
+        close_in_partner_sheets(run, load_partner_directory.fn(run), [current])
+        decision.report.errors += run.report.errors
     state = store.intakes([referral.intake_id]).get(referral.intake_id)
     if state is not None:
         decision.outcome = _outcome(state.status, state.current_referral, state.reason)

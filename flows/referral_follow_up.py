@@ -17,13 +17,15 @@ from prefect import flow, task
 
 from coalition.intake import notices
 from coalition.intake.models import Notice, PartnerProfile
-from coalition.ledger.intake_store import NOTIFIED, IntakeState, ReferralState
+from coalition.ledger.intake_store import NOTIFIED, WRITTEN, IntakeState, ReferralState
 from flows.intake_routing import (
     TASK_OPTIONS,
     Run,
     _step,
+    close_in_partner_sheets,
     load_partner_directory,
     notify,
+    read_partner_answers,
     run_routing,
     start_run,
 )
@@ -107,6 +109,30 @@ def remind_partners(
     return reminded
 
 
+@task(name="read partner answers", **TASK_OPTIONS)
+def read_partner_sheets(
+    run: Run, partners: list[PartnerProfile], pending: list[ReferralState]
+) -> list[ReferralState]:
+    """Accept or Decline typed in a partner's own sheet counts like the Slack buttons (one read per partner)."""
+    directory = {p.member_id: p for p in partners}
+    by_partner: dict[str, list[ReferralState]] = {}
+    for r in pending:
+        by_partner.setdefault(r.partner_id, []).append(r)
+    answered: list[ReferralState] = []
+    for partner_id, group in sorted(by_partner.items()):
+        partner = directory.get(partner_id)
+        if partner is None or not partner.referral_sheet:
+            continue
+        answers = read_partner_answers(run, partner, [r.referral_id for r in group])
+        for r in group:
+            if r.referral_id in answers and run.store.decide(
+                r.referral_id, answers[r.referral_id], "partner-sheet", None, run.now
+            ):
+                answered.append(r)
+    run.count("answered in partner sheets", len(answered))
+    return answered
+
+
 @task(name="expire and re-route", **TASK_OPTIONS)
 def expire_referrals(run: Run, referrals: list[ReferralState]) -> list[str]:
     """notified -> expired for referrals past the deadline; their intakes go back to routing."""
@@ -173,14 +199,22 @@ def referral_follow_up(dry_run: bool = False):
             run.report.plan = plan(run, remind, expire)
         else:
             try:
+                waiting = run.store.referrals_in([WRITTEN, NOTIFIED])
+                answered = _step(read_partner_sheets, run, partners, waiting)
+                done = {r.referral_id for r in answered}
+                remind = [r for r in remind if r.referral_id not in done]
+                expire = [r for r in expire if r.referral_id not in done]
                 _step(remind_partners, run, partners, remind)
                 expired = _step(expire_referrals, run, expire)
                 _step(remind_approvals, run, partners)
                 _step(notify, run, partners)
             finally:
                 run.store.release()
-            if expired:
-                rerouted = run_routing(only=expired, publish_report=False)
+            closed = [run.store.referral(r.referral_id) for r in expire]
+            close_in_partner_sheets(run, partners, [r for r in closed if r is not None])
+            again = sorted({*expired, *(r.intake_id for r in answered)})
+            if again:
+                rerouted = run_routing(only=again, publish_report=False)
                 run.count("re-routed", rerouted.counts.get("routing", 0))
                 run.report.errors += rerouted.errors
     publish(run.report)

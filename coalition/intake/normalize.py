@@ -6,6 +6,7 @@ Every parser is total: it returns a value or None, never raises, whatever the in
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -277,14 +278,18 @@ _NO = {
 }
 
 
+_YES_FOLDED = frozenset(fold(y) for y in _YES)
+_NO_FOLDED = frozenset(fold(n) for n in _NO)
+
+
 def parse_yes_no(value: str) -> bool | None:
     """Yes/no in the languages of the form ("Sí", "Wi", "نعم", "x"); None when blank or unclear."""
     text = fold(value)[:60].strip(" .!")
     if not text:
         return None
-    if text in {fold(y) for y in _YES} or re.match(r"^(?:yes|si|oui|wi|sim|نعم)\b", text):
+    if text in _YES_FOLDED or re.match(r"^(?:yes|si|oui|wi|sim|نعم)\b", text):
         return True
-    if text in {fold(n) for n in _NO} or re.match(r"^(?:no|non|nao|لا)\b", text):
+    if text in _NO_FOLDED or re.match(r"^(?:no|non|nao|لا)\b", text):
         return False
     return None
 
@@ -330,6 +335,7 @@ _COUNTY_SUFFIX = re.compile(r"\s*\b(county|co|cnty|parish|borough|condado|comte)
 _COUNTY_PREFIX = re.compile(r"^(?:condado de|county of|comte de)\s+")
 
 
+@functools.lru_cache(maxsize=4096)
 def county_key(value: str) -> str:
     """A county's matching key: "Harris County" == "harris co." == "Condado de Harris" -> "harris"."""
     text = re.sub(r"[^\w\s'-]", " ", fold(value)[:100])

@@ -49,6 +49,14 @@ REFERRAL_COLUMNS = (
     "Partner status",
 )
 NEW_REFERRAL = "New"
+# What the bot writes in a partner's "Partner status" cell when a referral closes.
+PARTNER_STATUS = {
+    "accepted": "Accepted",
+    "declined": "Declined",
+    "expired": "Expired: no answer, re-routed",
+}
+_ACCEPT_WORDS = {"accepted", "accept", "aceptado", "aceptada", "taken", "yes"}
+_DECLINE_WORDS = {"declined", "decline", "rechazado", "rechazada", "conflict", "no"}
 
 
 def local_time(moment: datetime | None, tz: tzinfo) -> str:
@@ -59,6 +67,16 @@ def local_time(moment: datetime | None, tz: tzinfo) -> str:
 def is_approval(status_cell: object) -> bool:
     """Staff typed Approved in the Status cell (any case, spacing, or a trailing mark)."""
     return fold(str(status_cell or "")).strip(" .!✓✔") in {"approved", "approve", "aprobado"}
+
+
+def partner_answer(cell: object) -> bool | None:
+    """A partner's answer typed in its sheet's Partner status cell: True accepted, False declined, None none."""
+    text = fold(str(cell or "")).strip(" .!✓✔")
+    if text in _ACCEPT_WORDS:
+        return True
+    if text in _DECLINE_WORDS or text.startswith("declined"):
+        return False
+    return None
 
 
 def intake_cells(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -319,10 +319,8 @@ class IntakeStore:
                         )
                     )
                 )
-            for write in fresh:
-                if write.intake_id in mine:
-                    self._after_claim(session, write, now)
-                    won.add(write.intake_id)
+            self._after_claim(session, [w for w in fresh if w.intake_id in mine], now)
+            won.update(mine)
         for write in known:
             if self._claim_known(write, now):
                 won.add(write.intake_id)
@@ -372,33 +370,38 @@ class IntakeStore:
                 )
                 if result.rowcount != 1:
                     return False
-                self._after_claim(session, w, now)
+                self._after_claim(session, [w], now)
         except IntegrityError:
             # Another run inserted the same referral attempt first: it owns this step.
             return False
         return True
 
-    def _after_claim(self, session: Session, w: IntakeWrite, now: datetime) -> None:
-        if w.referral_id and w.partner_id:
-            session.add(
-                Referral(
-                    referral_id=w.referral_id,
-                    intake_id=w.intake_id,
-                    attempt=w.attempt,
-                    partner_id=w.partner_id,
-                    state=CLAIMED,
-                    category=w.category,
-                    urgent=w.urgent,
-                    reason=w.reason,
-                    claim_token=self.token,
-                    lease_until=now + LEASE,
-                    created_at=now,
-                    updated_at=now,
-                )
+    def _after_claim(self, session: Session, writes: Sequence[IntakeWrite], now: datetime) -> None:
+        """The referrals (claimed, leased to this run) and notices of intakes just claimed."""
+        routed = [w for w in writes if w.referral_id and w.partner_id]
+        if routed:
+            session.execute(
+                insert(Referral),
+                [
+                    {
+                        "referral_id": w.referral_id,
+                        "intake_id": w.intake_id,
+                        "attempt": w.attempt,
+                        "partner_id": w.partner_id,
+                        "state": CLAIMED,
+                        "category": w.category,
+                        "urgent": w.urgent,
+                        "reason": w.reason,
+                        "claim_token": self.token,
+                        "lease_until": now + LEASE,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for w in routed
+                ],
             )
-            session.flush()
-            session.add(ReferralEvent(referral_id=w.referral_id, at=now, event=CLAIMED))
-        self._add_notices(session, w.notices, now)
+            self._events(session, [str(w.referral_id) for w in routed], now, CLAIMED)
+        self._add_notices(session, [n for w in writes for n in w.notices], now)
 
     def _add_notices(self, session: Session, notices: Iterable[NoticeState], now: datetime) -> None:
         _insert_ignoring_conflicts(
@@ -457,33 +460,44 @@ class IntakeStore:
         """claimed -> written (ours only) and the intakes -> referred, with the partner notice, atomically."""
         moved: list[str] = []
         with self.ledger.session() as session:
-            for ref_id in referral_ids:
-                result = session.execute(
-                    update(Referral)
-                    .where(
-                        Referral.referral_id == ref_id,
-                        Referral.state == CLAIMED,
-                        Referral.claim_token == self.token,
-                    )
-                    .values(state=WRITTEN, written_at=now, updated_at=now)
+            for chunk in _chunks(list(referral_ids)):
+                # Claimed by this run: no other run may move them, so a set-wise update is safe.
+                mine = and_(
+                    Referral.referral_id.in_(chunk),
+                    Referral.state == CLAIMED,
+                    Referral.claim_token == self.token,
                 )
-                if result.rowcount != 1:
+                ids = list(session.scalars(select(Referral.referral_id).where(mine)))
+                if not ids:
                     continue
-                moved.append(ref_id)
-                session.add(ReferralEvent(referral_id=ref_id, at=now, event=WRITTEN))
-                intake_id = session.scalar(
-                    select(Referral.intake_id).where(Referral.referral_id == ref_id)
+                session.execute(
+                    update(Referral)
+                    .where(Referral.referral_id.in_(ids))
+                    .values(state=WRITTEN, written_at=now, updated_at=now)
                 )
                 session.execute(
                     update(IntakeRecord)
-                    .where(
-                        IntakeRecord.intake_id == intake_id, IntakeRecord.current_referral == ref_id
-                    )
+                    .where(IntakeRecord.current_referral.in_(ids))
                     .values(status="referred", routed_at=now, updated_at=now)
                 )
+                self._events(session, ids, now, WRITTEN)
+                moved += ids
             if moved:
                 self._add_notices(session, notices, now)
         return moved
+
+    def _events(
+        self,
+        session: Session,
+        referral_ids: Sequence[str],
+        now: datetime,
+        event: str,
+        actor: str | None = None,
+    ) -> None:
+        session.execute(
+            insert(ReferralEvent),
+            [{"referral_id": r, "at": now, "event": event, "actor": actor} for r in referral_ids],
+        )
 
     def mark_failed(self, referral_ids: Sequence[str], now: datetime, code: str) -> list[str]:
         """claimed -> failed (the partner sheet refused the write); the intake goes back to re-routing."""
@@ -522,10 +536,19 @@ class IntakeStore:
         ts: str,
         key: str,
     ) -> None:
-        for ref_id in referral_ids:
-            result = session.execute(
+        for chunk in _chunks(list(referral_ids)):
+            ids = list(
+                session.scalars(
+                    select(Referral.referral_id).where(
+                        Referral.referral_id.in_(chunk), Referral.state == WRITTEN
+                    )
+                )
+            )
+            if not ids:
+                continue
+            session.execute(
                 update(Referral)
-                .where(Referral.referral_id == ref_id, Referral.state == WRITTEN)
+                .where(Referral.referral_id.in_(ids), Referral.state == WRITTEN)
                 .values(
                     state=NOTIFIED,
                     notified_at=now,
@@ -535,8 +558,7 @@ class IntakeStore:
                     updated_at=now,
                 )
             )
-            if result.rowcount == 1:
-                session.add(ReferralEvent(referral_id=ref_id, at=now, event=NOTIFIED))
+            self._events(session, ids, now, NOTIFIED)
 
     def decide(
         self, referral_id: str, accepted: bool, actor: str, reason: str | None, now: datetime

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from coalition.ledger.tables.common import Watermark
@@ -119,44 +119,61 @@ def _set(session: Session, key: str, value: str) -> None:
 
 def save_index(session: Session, before: RosterIndex, after: RosterIndex, now: datetime) -> int:
     """Write the entries of `after` that differ from `before`; drop contacts no longer there. Rows written."""
-    written = 0
-    changed_members = {k: v for k, v in after.members.items() if before.members.get(k) != v}
-    existing = _rows(session, MemberState, MemberState.member_id, changed_members)
-    for member_id, entry in changed_members.items():
+    members = {k: v for k, v in after.members.items() if before.members.get(k) != v}
+    existing = _rows(session, MemberState, MemberState.member_id, members)
+    fresh: list[dict[str, Any]] = []
+    for member_id, entry in members.items():
+        values = _member_values(entry, now)
         row = existing.get(member_id)
         if row is None:
-            row = MemberState(member_id=member_id, first_seen=now)
-            session.add(row)
-        row.name = entry.name[:300]
-        row.content_hash = entry.row_hash or ""
-        row.row_hash = entry.row_hash
-        row.membership_status = (entry.status or None) and entry.status[:40]
-        row.dues_paid_through = entry.dues_paid_through
-        row.last_verified = entry.last_verified
-        row.finding_keys = list(entry.finding_keys)
-        if entry.removed and row.removed_at is None:
-            row.removed_at = now
-        elif not entry.removed:
-            row.removed_at = None
-        written += 1
-    changed_contacts = {k: v for k, v in after.contacts.items() if before.contacts.get(k) != v}
-    existing_contacts = _rows(session, ContactState, ContactState.contact_id, changed_contacts)
-    for contact_id, entry in changed_contacts.items():
-        row = existing_contacts.get(contact_id)
+            fresh.append({"member_id": member_id, "first_seen": now, "updated_at": now, **values})
+            continue
+        if row.removed_at is not None and entry.removed:
+            values["removed_at"] = row.removed_at  # keep when it left, not when we last looked
+        for column, value in values.items():
+            setattr(row, column, value)
+    _insert(session, MemberState, fresh)
+    contacts = {k: v for k, v in after.contacts.items() if before.contacts.get(k) != v}
+    existing = _rows(session, ContactState, ContactState.contact_id, contacts)
+    fresh = []
+    for contact_id, entry in contacts.items():
+        values = {
+            "member_ids": list(entry.member_ids),
+            "email_key": entry.email_key,
+            "phone_key": entry.phone_key,
+            "finding_keys": list(entry.finding_keys),
+        }
+        row = existing.get(contact_id)
         if row is None:
-            row = ContactState(contact_id=contact_id)
-            session.add(row)
-        row.member_ids = list(entry.member_ids)
-        row.email_key = entry.email_key
-        row.phone_key = entry.phone_key
-        row.finding_keys = list(entry.finding_keys)
-        written += 1
+            fresh.append({"contact_id": contact_id, "updated_at": now, **values})
+            continue
+        for column, value in values.items():
+            setattr(row, column, value)
+    _insert(session, ContactState, fresh)
     gone = sorted(set(before.contacts) - set(after.contacts))
     for start in range(0, len(gone), 500):
-        session.execute(
-            delete(ContactState).where(ContactState.contact_id.in_(gone[start : start + 500]))
-        )
-    return written + len(gone)
+        chunk = gone[start : start + 500]
+        session.execute(delete(ContactState).where(ContactState.contact_id.in_(chunk)))
+    return len(members) + len(contacts) + len(gone)
+
+
+def _member_values(entry: MemberIndex, now: datetime) -> dict[str, Any]:
+    return {
+        "name": entry.name[:300],
+        "content_hash": entry.row_hash or "",
+        "row_hash": entry.row_hash,
+        "membership_status": entry.status[:40] if entry.status else None,
+        "dues_paid_through": entry.dues_paid_through,
+        "last_verified": entry.last_verified,
+        "finding_keys": list(entry.finding_keys),
+        "removed_at": now if entry.removed else None,
+    }
+
+
+def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    # One executemany per 1,000 rows: a first sync of 10,000 contacts is a second, not a minute.
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(table), rows[start : start + 1000])
 
 
 def _rows(session: Session, table: Any, key: Any, wanted: Mapping[str, Any]) -> dict[str, Any]:
@@ -172,16 +189,19 @@ def _rows(session: Session, table: Any, key: Any, wanted: Mapping[str, Any]) -> 
 
 def save_partners(session: Session, changes: PartnerChanges) -> int:
     """Upsert changed partner entries and mark departed ones inactive. Rows written."""
+    wanted = {r.member_id: r for r in changes.upserts} | dict.fromkeys(changes.deactivate)
+    existing = _rows(session, Partner, Partner.member_id, wanted)
+    fresh: list[dict[str, Any]] = []
     for record in changes.upserts:
-        row = session.get(Partner, record.member_id)
+        row = existing.get(record.member_id)
         if row is None:
-            row = Partner(member_id=record.member_id)
-            session.add(row)
+            fresh.append(record.as_row())
+            continue
         for column, value in record.as_row().items():
-            if column != "member_id":
-                setattr(row, column, value)
+            setattr(row, column, value)
+    _insert(session, Partner, fresh)
     for member_id in changes.deactivate:
-        row = session.get(Partner, member_id)
+        row = existing.get(member_id)
         if row is not None:
             row.active = False
     return changes.count

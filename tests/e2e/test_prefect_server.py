@@ -225,13 +225,20 @@ def max_concurrent(runs: list[Any]) -> int:
 
 # ---------------------------------------------------------------- the test
 def test_two_workers_on_postgres_share_the_airtable_budget(
-    prefect_server: str, processes: Processes, demo: Any, tmp_path: Path
+    prefect_server: str,
+    processes: Processes,
+    demo: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from prefect.client.orchestration import get_client
 
     from flows.serve import DeploymentSpec, deploy_all, ensure_work_pool, runner_deployment
     from integrations.shared_budget import airtable_limit, forget_ensured
 
+    # Real time on both sides: the sandbox's 1 s windows are what Airtable enforces.
+    monkeypatch.setenv("COALITION_TIME_SCALE", "1")
+    demo.sandbox.clock.scale = 1.0
     forget_ensured()
     reload_settings()
     base_id = next(iter(demo.services["airtable"].bases))
@@ -252,6 +259,7 @@ def test_two_workers_on_postgres_share_the_airtable_budget(
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "DO_NOT_TRACK": "1",
             "COALITION_SANDBOX_URL": demo.url,
+            "COALITION_TIME_SCALE": "1",
             "COALITION_DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.sqlite3'}",
             "COALITION_VAR_DIR": str(tmp_path / "var"),
         }

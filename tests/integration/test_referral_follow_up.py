@@ -90,6 +90,30 @@ def row_of(handle, intake_id: str) -> dict[str, str]:
     return next(r for r in intake_records(handle) if r["Intake ID"] == intake_id)
 
 
+def partner_sheet_id(handle, partner_id: str) -> str:
+    return handle.partners[partner_id]["referral_sheet"]
+
+
+def partner_status(handle, referral) -> dict[str, str]:  # noqa: ANN001
+    """Referral ID -> Partner status, in the sheet of the referral's partner."""
+    values = handle.services["sheets"].get_values(partner_sheet_id(handle, referral.partner_id), "Referrals")
+    head = values[0]
+    ref, status = head.index("Referral ID"), head.index("Partner status")
+    return {row[ref]: (row[status] if status < len(row) else "") for row in values[1:]}
+
+
+def type_partner_status(handle, referral, text: str) -> None:  # noqa: ANN001
+    sheets = handle.services["sheets"]
+    sheet = partner_sheet_id(handle, referral.partner_id)
+    values = sheets.get_values(sheet, "Referrals")
+    head = values[0]
+    for row in values[1:]:
+        if row[head.index("Referral ID")] == referral.referral_id:
+            row += [""] * (len(head) - len(row))
+            row[head.index("Partner status")] = text
+    sheets.set_values(sheet, "Referrals", values)
+
+
 def leaks(handle, blob: str) -> list[str]:
     return sorted(v for v in personal_values(handle.sandbox) if len(v) >= 6 and v in blob)
 
@@ -101,6 +125,7 @@ def test_accept_updates_ledger_and_sheet_and_a_double_click_changes_nothing(rout
     assert result.recorded and result.state == "accepted"
     row = row_of(routed, referral.intake_id)
     assert row["Status"] == "Accepted" and row["Referral ID"] == referral.referral_id
+    assert partner_status(routed, referral)[referral.referral_id] == "Accepted"
     again = decide_referral(referral.referral_id, False, "U0PARTNER1")
     assert not again.recorded and again.state == "accepted"
     assert row_of(routed, referral.intake_id)["Status"] == "Accepted"
@@ -151,6 +176,22 @@ def test_a_silent_partner_is_reminded_once_then_passed_over(routed) -> None:
     statuses = Counter(r["Status"] for r in intake_records(routed) if r["Intake ID"])
     assert statuses["Routing"] == 0
     assert leaks(routed, json.dumps(all_posts(routed), ensure_ascii=False)) == []
+    silent = waiting[0]
+    assert partner_status(routed, silent)[silent.referral_id].startswith("Expired")
+
+
+def test_an_answer_typed_in_the_partner_sheet_counts_like_the_buttons(routed) -> None:
+    first, second = referrals()[:2]
+    type_partner_status(routed, first, "accepted ")
+    type_partner_status(routed, second, "Declined - conflict")
+    report = follow_up()
+    assert report.counts["answered in partner sheets"] == 2
+    states = {r.referral_id: r.state for r in referrals()}
+    assert states[first.referral_id] == "accepted" and states[second.referral_id] == "declined"
+    assert row_of(routed, first.intake_id)["Status"] == "Accepted"
+    moved = row_of(routed, second.intake_id)
+    assert moved["Referral ID"] != second.referral_id or moved["Status"] != "Referred"
+    assert follow_up().counts.get("answered in partner sheets", 0) == 0
 
 
 def test_follow_up_dry_run_plans_without_writing(routed) -> None:

@@ -8,6 +8,7 @@ ephemerals, response_url answers), on the ledger and on the Intake sheet.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import threading
 import time
@@ -22,6 +23,7 @@ from sqlalchemy import select
 from bot.app import create_runtime
 from bot.data import audit_entries
 from bot.flowruns import FlowRunner
+from bot.latency import measure_ack_latency
 from bot.runtime import BotRuntime
 from bot.server import RunningBot, start_in_thread
 from coalition.intake.sheet_rows import STATUS_TEXT
@@ -32,6 +34,7 @@ from coalition.settings import reload_settings, settings
 from flows.intake_routing import run_routing
 from integrations.slack import forget_channels
 from sandbox.seed import roster
+from sandbox.seed.apply import personal_values
 
 STAFF = roster.STAFF[0].user_id  # intake coordinator
 POLICY_STAFF = roster.STAFF[1].user_id
@@ -501,7 +504,7 @@ def approval_request(bot: Bot) -> dict[str, Any]:
     return next(
         m
         for m in bot.bot_messages("intake-triage")
-        if any(b.get("block_id") == "suggestions" for b in m.get("blocks") or [])
+        if any(b.get("block_id") in {"suggestions", "suggestions:done"} for b in m.get("blocks") or [])
     )
 
 
@@ -649,3 +652,247 @@ def test_why_explains_a_decision_to_staff_only(approvals: Bot) -> None:
     assert "Only coalition staff" in bot.last_answer(partner, "ref-riverbend")
     bot.slash("why INT-0000000000")
     assert "No intake *INT-0000000000*" in bot.last_answer(STAFF, "intake-triage")
+
+
+# ------------------------------------------------------------------ members, bills, intake counts
+def demo_contact(bot: Bot, organization: str) -> dict[str, Any]:
+    from sandbox.seed.apply import demo_data
+
+    contacts = demo_data(bot.handle.sandbox).records["contacts"]
+    return next(c for c in contacts if c["Organization"] == [organization] and c["Primary contact"])
+
+
+def test_member_card_shows_a_contacts_phone_to_staff_only(bot: Bot) -> None:
+    contact = demo_contact(bot, "Riverbend Immigrant Legal Aid")
+    bot.slash("member riverbend")
+    staff_card = bot.last_answer(STAFF, "intake-triage")
+    assert "Riverbend Immigrant Legal Aid" in staff_card and "Harris" in staff_card
+    assert "Intake coordinator" in staff_card and contact["Phone"] in staff_card
+    partner = bot.partner_users["mesquite-hollow"][0]
+    bot.slash("member Riverbend Immigrant Legal Aid", user=partner, channel="ref-mesquite-hollow")
+    partner_card = bot.last_answer(partner, "ref-mesquite-hollow")
+    assert "Riverbend Immigrant Legal Aid" in partner_card and "Intake coordinator" in partner_card
+    assert contact["Phone"] not in partner_card and "555" not in partner_card
+    for card in (staff_card, partner_card):
+        assert contact["Name"] not in card and contact["Email"] not in card
+    bot.slash("member Legal")  # many members match: a list to pick from
+    assert "Several members match" in bot.last_answer(STAFF, "intake-triage")
+    bot.slash("member Nowhere Collective of Nobody")
+    assert "No member organization matches" in bot.last_answer(STAFF, "intake-triage")
+
+
+def test_bills_and_one_bill(bot: Bot) -> None:
+    bot.slash("bills", user=POLICY_STAFF, channel="policy")
+    listing = bot.last_answer(POLICY_STAFF, "policy")
+    assert "15 tracked bills" in listing and "HB 2417" in listing and "H.R. 6120" in listing
+    bot.slash("bill hb2417", user=POLICY_STAFF, channel="policy")
+    one = bot.last_answer(POLICY_STAFF, "policy")
+    assert "Bill HB 2417" in one and "Texas" in one and "SB 412" not in one
+    bot.slash("bill XYZ 1", user=POLICY_STAFF, channel="policy")
+    assert "No tracked bill" in bot.last_answer(POLICY_STAFF, "policy")
+
+
+def test_intake_counts_have_no_personal_data(bot: Bot) -> None:
+    route(bot)
+    bot.slash("intake week")
+    answer = bot.last_answer(STAFF, "intake-triage")
+    assert "Intake this week" in answer and "By status" in answer and "By category" in answer
+    assert "INT-" not in answer and "REF-" not in answer
+    assert leaks(bot, answer) == []
+    partner = bot.partner_users["riverbend"][0]
+    bot.slash("intake", user=partner, channel="ref-riverbend")
+    assert "Only coalition staff" in bot.last_answer(partner, "ref-riverbend")
+
+
+def leaks(bot: Bot, blob: str) -> list[str]:
+    """Personal values of the demo (names, phones, emails, notes...) found in `blob`."""
+    return [v for v in personal_values(bot.handle.sandbox) if v in blob]
+
+
+# ------------------------------------------------------------------ campaign drafts
+def test_alert_drafts_a_campaign_that_only_staff_approve_once(bot: Bot) -> None:
+    organizer = next(
+        u for u in bot.slack.channels[bot.channel_id("organizing")]["members"]
+        if u.startswith("U") and u not in {STAFF, POLICY_STAFF, ADMIN, roster.STAFF[2].user_id, bot.slack.bot_user_id}
+    )
+    # An organizer of a member group is a partner when acting in its shared channel; not here.
+    bot.slash("alert", user=organizer, channel="organizing")
+    assert "Only coalition staff and member organizations" in bot.last_answer(organizer, "organizing")
+    bot.slash("alert", user=POLICY_STAFF, channel="organizing")
+    view = bot.slack.top_view(POLICY_STAFF)
+    assert view is not None and view["callback_id"] == "campaign_draft"
+    bad = bot.submit(
+        view["id"],
+        POLICY_STAFF,
+        {"title": {"value": "Rally"}, "message": {"value": "Join us"}, "link": {"value": "javascript:alert(1)"}},
+    )
+    assert bad["outcome"] == "errors" and "link" in bad["view_errors"]
+    title = "Rally for <!channel> fair hearings"
+    bot.submit(
+        view["id"],
+        POLICY_STAFF,
+        {
+            "title": {"value": title},
+            "message": {"value": "Meet at the courthouse steps & bring signs <@U0DEMOADM01>."},
+            "call_to_action": {"value": "RSVP"},
+            "link": {"value": "https://example.org/rally"},
+            "regions": {"value": ["Southwest"]},
+        },
+    )
+    drafts = [
+        r for r in airtable_records(bot, "Campaigns") if r["fields"].get("Title") == title
+    ]
+    assert len(drafts) == 1 and drafts[0]["fields"]["Status"] == "Draft"
+    record_id = drafts[0]["id"]
+    [request] = [m for m in bot.bot_messages("organizing") if record_id in json.dumps(m.get("blocks"))]
+    shown = message_text(request)
+    assert "&lt;!channel&gt;" in shown and "<!channel>" not in shown and "<@U0DEMOADM01>" not in shown
+    assert "Saved *Rally for &lt;!channel&gt; fair hearings* as a Draft" in bot.last_answer(POLICY_STAFF, "organizing")
+    # A partner-side organizer may not approve; staff may, once.
+    bot.click(organizer, "organizing", request["ts"], "campaign_approve")
+    assert "Only coalition staff" in bot.last_answer(organizer, "organizing")
+    assert airtable_status(bot, record_id) == "Draft"
+    body = {
+        "app_url": bot.url,
+        "user": STAFF,
+        "channel": "organizing",
+        "message_ts": request["ts"],
+        "action_id": "campaign_approve",
+    }
+    threads = [threading.Thread(target=bot.control, args=("action", body)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    bot.settle()
+    assert airtable_status(bot, record_id) == "Ready"
+    answers = bot.answers_to(STAFF, "organizing")
+    assert sum("Approved: the campaign is Ready" in a for a in answers) == 1
+    assert sum("already approved" in a for a in answers) == 1
+    after = next(m for m in bot.bot_messages("organizing") if m["ts"] == request["ts"])
+    assert buttons_of(after) == [] and f"Approved* by <@{STAFF}>" in message_text(after)
+
+
+def airtable_records(bot: Bot, table: str) -> list[dict[str, Any]]:
+    """A table as Airtable holds it (read from the emulator's state, not through the app)."""
+    model = bot.handle.services["airtable"]
+    return model.records(model.find_base(settings().services.airtable.base), table)
+
+
+def airtable_status(bot: Bot, record_id: str) -> str:
+    return next(r for r in airtable_records(bot, "Campaigns") if r["id"] == record_id)["fields"].get("Status", "")
+
+
+def test_approving_a_draft_that_is_no_longer_a_draft_changes_nothing(bot: Bot) -> None:
+    bot.slash("alert", user=POLICY_STAFF, channel="organizing")
+    view = bot.slack.top_view(POLICY_STAFF)
+    bot.submit(view["id"], POLICY_STAFF, {"title": {"value": "Vigil"}, "message": {"value": "Tonight at 7"}})
+    record = next(r for r in airtable_records(bot, "Campaigns") if r["fields"].get("Title") == "Vigil")
+    model = bot.handle.services["airtable"]
+    base_id = model.find_base(settings().services.airtable.base)
+    model.update(base_id, "Campaigns", [(record["id"], {"Status": "Cancelled"})], typecast=True)
+    [request] = [m for m in bot.bot_messages("organizing") if record["id"] in json.dumps(m.get("blocks"))]
+    bot.click(STAFF, "organizing", request["ts"], "campaign_approve")
+    assert "it is Cancelled in Airtable now" in bot.last_answer(STAFF, "organizing")
+    assert airtable_status(bot, record["id"]) == "Cancelled"
+
+
+# ------------------------------------------------------------------ flows: run, summary, status
+def test_run_is_for_admins_and_reports_back(bot: Bot) -> None:
+    bot.slash("run roster-sync", user=STAFF)
+    assert "Only coalition admins" in bot.last_answer(STAFF, "intake-triage")
+    assert bot.flows.calls == []
+    bot.slash("run roster-sync", user=ADMIN)
+    bot.runtime.runner.executor.submit(lambda: None).result(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any("finished" in a for a in bot.answers_to(ADMIN, "intake-triage")):
+        time.sleep(0.1)
+    answers = bot.answers_to(ADMIN, "intake-triage")
+    assert any("Started *roster-sync*" in a for a in answers)
+    assert any("*roster-sync* finished: Completed" in a and "members 40" in a for a in answers)
+    assert bot.flows.calls == [("roster-sync", {})]
+    bot.slash("run alerts", user=ADMIN)
+    wait_for(lambda: any("*alerts* finished" in a for a in bot.answers_to(ADMIN, "intake-triage")))
+    failed = next(a for a in bot.answers_to(ADMIN, "intake-triage") if "*alerts* finished" in a)
+    assert "Failed (RuntimeError)" in failed and "Airtable said no" not in failed
+    bot.slash("status", user=STAFF)
+    status = bot.last_answer(STAFF, "intake-triage")
+    assert "roster-sync*: Completed" in status and "alerts*: Failed" in status
+    assert "no Prefect API configured" in status
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_summary_answers_with_the_link_when_done(bot: Bot) -> None:
+    partner = bot.partner_users["riverbend"][0]
+    bot.slash("summary", user=partner, channel="ref-riverbend")
+    assert "Only coalition staff" in bot.last_answer(partner, "ref-riverbend")
+    bot.slash("summary 2026-w9", user=roster.STAFF[2].user_id, channel="leadership")
+    user = roster.STAFF[2].user_id
+    assert "Started the weekly summary for *2026-W09*" in bot.last_answer(user, "leadership")
+    bot.flows.release.set()
+    wait_for(lambda: "is ready" in bot.last_answer(user, "leadership"))
+    assert "https://docs.google.com/document/d/doc-2026-W09" in bot.last_answer(user, "leadership")
+    assert bot.flows.calls == [("weekly-summary", {"week": "2026-W09"})]
+
+
+# ------------------------------------------------------------------ the audit trail, leaks, latency, logs
+def test_every_command_and_click_is_audited_without_personal_data(bot: Bot) -> None:
+    refs = route(bot)
+    ref = single_notice(bot, refs)
+    user = bot.partner_users[slug_of(bot, ref.partner_id)][0]
+    typed = "member Urbelina Berrocante (214) 555-0199"
+    bot.slash(typed)
+    bot.slash("frobnicate my secret notes")
+    bot.click(user, ref.slack_channel, ref.slack_ts, "referral_accept")
+    entries = audit_entries(bot.runtime.ledger)
+    assert [e.action for e in entries] == ["command:member", "command:help", "click:referral_accept"]
+    assert [e.allowed for e in entries] == [True, True, True]
+    stored = json.dumps([[e.actor, e.role, e.action, e.target, e.detail] for e in entries])
+    assert "Urbelina" not in stored and "555-0199" not in stored and "secret notes" not in stored
+    assert leaks(bot, stored) == []
+
+
+def test_nothing_personal_reaches_slack_through_the_app(bot: Bot) -> None:
+    refs = route(bot)
+    ref = single_notice(bot, refs)
+    user = bot.partner_users[slug_of(bot, ref.partner_id)][0]
+    bot.slash(f"referral {ref.referral_id}")
+    bot.slash("intake today")
+    bot.click(user, ref.slack_channel, ref.slack_ts, "referral_accept")
+    bot.slash(f"why {ref.intake_id}")
+    log = bot.handle.http.get("/_sandbox/slack/log").json()["messages"]
+    from_app = [m for m in log if m.get("source") in {"response_url", "command_reply"} or m.get("kind") == "edit"]
+    assert from_app, "the app showed nothing"
+    assert leaks(bot, json.dumps(log, ensure_ascii=False)) == []
+
+
+def test_twenty_concurrent_commands_are_all_acknowledged(bot: Bot) -> None:
+    stats = measure_ack_latency(bot.handle.url, bot.url, 20, text="help")
+    bot.settle()
+    assert stats.count == 20 and stats.failures == 0
+    assert 0 < stats.p50_ms <= stats.p99_ms <= stats.max_ms
+    # Each was answered after its ack (through chat.postEphemeral: a direct command's
+    # response_url is unknown to the sandbox).
+    assert sum("Commands you can use" in a for a in bot.answers_to(STAFF, "intake-triage")) == 20
+    print(stats.line())
+
+
+def test_tokens_and_the_signing_secret_never_reach_the_logs(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name in ("slack_bolt", "slack_sdk", "bot", "uvicorn"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    bot.slash("help")
+    bot.slash("intake", bad_signature=True)
+    bot.slash("bills")
+    ours = [r for r in caplog.records if r.name.split(".")[0].split(":")[0] in {"slack_bolt", "slack_sdk", "bot", "uvicorn"}]
+    assert ours, "nothing was logged at DEBUG"
+    text = "\n".join(r.getMessage() + (r.exc_text or "") for r in ours)
+    secret = "sandbox-signing-secret"
+    assert secret not in text and "sandbox-token" not in text
+    assert "hooks/commands/" not in text and "sandbox-verification-token" not in text
