@@ -72,9 +72,7 @@ def settle(blocks: Blocks, block_id: str, line: str, replace: bool = False) -> t
     return out, found
 
 
-def settle_referral(
-    blocks: Blocks, referral_id: str, line: str, replace: bool = True
-) -> Blocks:
+def settle_referral(blocks: Blocks, referral_id: str, line: str, replace: bool = True) -> Blocks:
     """A referral notice or digest after the partner answered `referral_id`."""
     settled, found = settle(blocks, f"referral:{referral_id}", line, replace)
     if not found and replace and len(settled) < MESSAGE_BLOCKS:

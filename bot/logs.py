@@ -24,7 +24,10 @@ _PATTERNS = (
     re.compile(r"(?i)(\"?token\"?\s*[:=]\s*\"?)[^\s\"&,}]+"),
     re.compile(r"(?i)(authorization\"?\s*[:=]\s*\"?(?:bearer\s+)?)[^\s\"&,}]+"),
     re.compile(r"https?://[^\s\"'<>]*/(?:hooks/commands|actions|commands)/[^\s\"'<>&]+"),
-    re.compile(r"https?%3A%2F%2F[^\s\"&]*hooks%2Fcommands%2F[^\s\"&]+", re.IGNORECASE),
+    re.compile(
+        r"https?%3A%2F%2F[^\s\"&]*?%2F(?:hooks%2Fcommands|actions|commands)%2F[^\s\"&]+",
+        re.IGNORECASE,
+    ),
 )
 _MIN_SECRET = 6  # shorter "secrets" would blank ordinary words
 

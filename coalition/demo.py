@@ -68,6 +68,8 @@ def run_demo(console: Console, keep_serving: bool = False, port: int = 0) -> int
                     )
                 )
         _print_results(console, results)
+        if not _slack_app_conversation(console, running):
+            failed = True
         _print_workspace(console, running.sandbox)
         if keep_serving:
             console.print(f"Sandbox still serving at {running.url}; Ctrl-C to stop.")
@@ -79,6 +81,15 @@ def run_demo(console: Console, keep_serving: bool = False, port: int = 0) -> int
     finally:
         running.stop()
     return 1 if failed else 0
+
+
+def _slack_app_conversation(console: Console, running: Any) -> bool:
+    """The Slack app's part, once it is built: people using /coalition and the buttons."""
+    try:
+        from bot.demo import rehearse
+    except ImportError:
+        return True
+    return rehearse(running.sandbox, running.url, console)
 
 
 def _writes_since(sandbox: Any, seq: int) -> int:

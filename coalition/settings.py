@@ -43,6 +43,8 @@ class SheetNames(_Strict):
     intake_tab: str = "Form Responses"
     member_directory: str = "Member Directory"
     member_directory_tab: str = "Directory"
+    # Staff e-mails `coalition setup sheets` gives edit access to every sheet it creates.
+    share_with: list[str] = []
 
 
 class DriveNames(_Strict):

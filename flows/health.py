@@ -15,7 +15,7 @@ import inspect
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,7 @@ log = logging.getLogger("flows.health")
 FAILING = "failing"
 HEALTHY = "ok"
 CRASHED = "Crashed"
+RETRY_OWED_AFTER = timedelta(minutes=1)
 _EXCEPTION_IN_MESSAGE = re.compile(r"exception: ([A-Za-z_][\w.]*)")
 
 # Advice by error class (exact names first, then by how the name ends).
@@ -166,8 +167,10 @@ def _mark_failing(ledger: Ledger, flow: str, now: datetime) -> Streak | None:
             session.flush()
             return Streak(now)
         if row.state == FAILING:
-            owed = row.alert_ts is None and row.failing_since is not None
-            return Streak(row.failing_since) if owed else None
+            since = row.failing_since
+            # Unannounced (Slack failed too): a later failure tries again, a simultaneous one not.
+            owed = row.alert_ts is None and since is not None and now - since >= RETRY_OWED_AFTER
+            return Streak(since) if owed else None
         # Conditional: of two runs failing at once, only one starts the streak.
         won = session.execute(
             update(FlowHealth)

@@ -1,9 +1,9 @@
 """Intake routing: every new row of the Intake sheet goes to the partner that can serve it, or to staff with a reason.
 
 A run reads the Intake sheet once, decides (pure, coalition/intake), claims its
-decisions in the ledger (exactly-once starts here), writes each partner's new cases
-into that partner's own sheet (one append per partner), writes the bot's columns of
-the Intake sheet (one values:batchUpdate), and sends the Slack messages the ledger
+decisions in the ledger (exactly-once starts here), writes the bot's columns of the
+Intake sheet (one values:batchUpdate), writes each partner's new cases into that
+partner's own sheet (one append per partner), and sends the Slack messages the ledger
 says are owed (partner notices, urgent-case alerts, approval requests). Any step
 can crash: the next run finds the ledger's half-done work and finishes it, and
 nothing is routed or posted twice.
@@ -727,15 +727,19 @@ def close_in_partner_sheets(
 # ---------------------------------------------------------------- write the Intake sheet
 @task(name="write intake status", **TASK_OPTIONS)
 def write_intake_status(read: IntakeRead, partners: list[PartnerProfile], run: Run) -> int:
-    """The bot's columns of every row, from the ledger, in one values:batchUpdate (RAW), rows found by ID."""
+    """The bot's columns of every row, from the ledger, in one values:batchUpdate (RAW), rows found by ID.
 
-    client = sheets_client(run.cfg)
-    # Read again just before writing: staff may have sorted or inserted rows meanwhile.
-    values = read_tab_as_shown(client, read.tab)
+    Rows are where this run's single read found them; staff sorting between runs
+    moves nothing, since each run finds its rows by Intake ID afresh.
+    """
     headers = list(fields.BOT_COLUMNS.values())
-    table = SheetTable.from_values(read.tab.title, values, headers, fields.BOT_COLUMNS["intake_id"])
-    columns = fields.resolve_columns(values[0] if values else [])
-    located = _locate(values, columns, read, run)
+    table = SheetTable.from_values(
+        read.tab.title, read.values, headers, fields.BOT_COLUMNS["intake_id"]
+    )
+    located: dict[str, list[int]] = {}
+    for row in read.rows:
+        if row.intake_id:
+            located.setdefault(row.intake_id, []).append(row.number)
     states = run.store.intakes(located)
     names = {p.member_id: p.name for p in partners}
     changes: dict[tuple[int, int], Any] = {}
@@ -755,36 +759,9 @@ def write_intake_status(read: IntakeRead, partners: list[PartnerProfile], run: R
         )
         for number in numbers:
             changes.update(table.changed_cells(number, desired))
-    ranges = ranges_for(read.tab.title, changes)
-    write_ranges(client, read.tab, ranges)
+    write_ranges(sheets_client(run.cfg), read.tab, ranges_for(read.tab.title, changes))
     run.count("intake cells written", len(changes))
     return len(changes)
-
-
-def _locate(
-    values: list[list[str]], columns: Mapping[str, str], read: IntakeRead, run: Run
-) -> dict[str, list[int]]:
-    """Intake ID -> row numbers in a fresh read: rows are matched to the first read by (ID cell, answers)."""
-    earlier: dict[tuple[str, str], list[str]] = {}
-    from_cells: set[str] = set()
-    for row in read.rows:
-        cell = ids.normalize_intake_id(row.id_cell) or ""
-        earlier.setdefault((cell, row.fingerprint), []).append(row.intake_id)
-        if cell == row.intake_id:
-            from_cells.add(cell)
-    located: dict[str, list[int]] = {}
-    unmatched: list[tuple[int, str]] = []
-    for row in _rows(values, columns, run.salt):
-        cell = ids.normalize_intake_id(row.id_cell) or ""
-        queue = earlier.get((cell, row.fingerprint))
-        if queue:
-            located.setdefault(queue.pop(0), []).append(row.number)
-        elif cell in from_cells:
-            unmatched.append((row.number, cell))  # answers edited since the first read
-    for number, cell in unmatched:
-        if cell not in located:
-            located[cell] = [number]
-    return located
 
 
 # ---------------------------------------------------------------- notify
@@ -947,8 +924,8 @@ def run_routing(
         else:
             try:
                 claimed = _step(claim_in_ledger, work, read, run)
-                _step(deliver_to_partners, claimed, read, work, partners, run)
                 _step(write_intake_status, read, partners, run)
+                _step(deliver_to_partners, claimed, read, work, partners, run)
                 cases = [p.case for p in work.parsed.values() if p.case is not None]
                 _step(notify, run, partners, cases)
             finally:

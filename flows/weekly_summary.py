@@ -58,7 +58,7 @@ from coalition.summary.donations import (
     read_gifts,
 )
 from coalition.summary.intake_metrics import intake_metrics
-from coalition.summary.render import render_document
+from coalition.summary.render import render_document, render_markup
 from coalition.summary.report import Summary, data_notes, run_notes, title_prefix
 from coalition.summary.weeks import IsoWeek, Window, is_complete, resolve_week
 from coalition.templating import render_message
@@ -73,6 +73,7 @@ FLOW_NAME = "weekly-summary"
 WEEK_PROPERTY = "coalitionSummaryWeek"  # Drive file property marking the bot's document for a week
 HISTORY_ROUNDS = 25  # first-gift lookups per run, at most (each one page of 100)
 EXAMPLE_ERRORS = 10  # record ids per run report, so staff can fix them in Airtable
+STABLE_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # stands in for the preparation time in hashes
 TRANSIENT_SLACK_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}  # fmt: skip
 
 
@@ -207,14 +208,13 @@ def weekly_summary(
                 write_preview(document, preview)
                 report.plan.append(f"Weekly summary {target}: preview written to {preview.name}")
             elif dry_run:
-                report.plan.append(plan_run(document, summary))
+                report.plan.append(plan_run(document, summary, content_hash(summary)))
             else:
-                placement = write_document(document, target)
+                placement = write_document(document, target, content_hash(summary))
                 post_link(summary, placement)
-                report.counts["document " + placement.action] = 1
-                report.counts["docs batchUpdates"] = placement.writes
-                report.counts["folder created"] = int(placement.folder_created)
+                report.counts.update(_written(placement))
     report.counts.update(_counts(summary, giving, document))
+    report.counts["airtable requests needed"] = _airtable_floor(tables, giving, reads)
     report.errors.extend(_examples(giving.problems))
     publish(report)
     return report
@@ -461,10 +461,10 @@ def render_checked(summary: Summary, donors: list[str]) -> Document:
     return document
 
 
-def content_hash(document: Document) -> str:
-    payload = json.dumps(
-        [document.title, to_markdown(document)], ensure_ascii=False, separators=(",", ":")
-    )
+def content_hash(summary: Summary) -> str:
+    """What the document says, apart from when it was prepared: a rerun with the same figures writes nothing."""
+    stable = replace(summary, generated=STABLE_TIME)
+    payload = json.dumps([summary.title, render_markup(stable)], ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -487,20 +487,29 @@ def _folder(drive: Any, create: bool) -> tuple[str | None, bool]:
     return folder, False
 
 
-def _known_document(
-    docs_api: Any, week: IsoWeek
-) -> tuple[SummaryDocument | None, dict[str, Any] | None]:
-    """The ledger's row for the week and the document it names (None if it was deleted)."""
+def _ledger_row(week: IsoWeek) -> SummaryDocument | None:
     with open_ledger().session() as session:
         row = session.get(SummaryDocument, week.label)
         if row is not None:
             session.expunge(row)
+        return row
+
+
+def _known_document(
+    drive: Any, docs_api: Any, week: IsoWeek
+) -> tuple[SummaryDocument | None, dict[str, Any] | None]:
+    """The ledger's row for the week and the document it names (None if deleted or in the trash)."""
+    row = _ledger_row(week)
     if row is None:
         return None, None
+    if docs.is_trashed(drive, row.document_id):
+        log.warning(
+            "the summary document of %s is gone or in the trash; looking in the folder", week
+        )
+        return row, None
     try:
         return row, docs.get_document(docs_api, row.document_id)
     except docs.DocumentNotFound:
-        log.warning("the summary document of %s is gone; looking in the folder", week)
         return row, None
 
 
@@ -515,35 +524,33 @@ def _find_in_folder(drive: Any, folder: str | None, week: IsoWeek) -> str | None
     return mine[0].id if mine else None
 
 
+def _place(
+    drive: Any, docs_api: Any, document: Document, week: IsoWeek
+) -> tuple[str, dict[str, Any], bool, bool]:
+    """(id, resource, created, folder created) of the week's document, created in the folder if it has none."""
+    folder, folder_created = _folder(drive, create=True)
+    document_id = _find_in_folder(drive, folder, week)
+    created = document_id is None
+    if document_id is None:
+        document_id = docs.create_document(
+            drive, folder, document.title, {WEEK_PROPERTY: week.label}
+        )
+    # Recorded before any content is written: a crash now still finds this document next time.
+    _save(week, document_id=document_id, content_hash=None, revision_id=None)
+    return document_id, docs.get_document(docs_api, document_id), created, folder_created
+
+
 @task(**STEP)
-def write_document(document: Document, week: IsoWeek) -> Placement:
+def write_document(document: Document, week: IsoWeek, digest: str) -> Placement:
     """Put the document into the week's Doc (created once, in the folder), in one batchUpdate; skip if unchanged."""
     drive, docs_api = drive_service(), docs_service()
-    row, current = _known_document(docs_api, week)
-    folder_created = False
-    document_id = row.document_id if row is not None and current is not None else None
-    if document_id is None:
-        folder, folder_created = _folder(drive, create=True)
-        document_id = _find_in_folder(drive, folder, week)
-        created = document_id is None
-        if created:
-            document_id = docs.create_document(
-                drive, folder, document.title, {WEEK_PROPERTY: week.label}
-            )
-        # Recorded before any content is written: a crash now still finds this document next time.
-        _save(week, document_id=document_id, content_hash=None, revision_id=None)
-        current = docs.get_document(docs_api, document_id)
+    row, current = _known_document(drive, docs_api, week)
+    if row is not None and current is not None:
+        document_id, created, folder_created = row.document_id, False, False
+        if row.content_hash == digest and row.revision_id == current.get("revisionId"):
+            return Placement(document_id, docs.document_url(document_id), "unchanged")
     else:
-        created = False
-    digest = content_hash(document)
-    unchanged = (
-        row is not None
-        and row.document_id == document_id
-        and row.content_hash == digest
-        and row.revision_id == current.get("revisionId")
-    )
-    if unchanged:
-        return Placement(document_id, docs.document_url(document_id), "unchanged")
+        document_id, current, created, folder_created = _place(drive, docs_api, document, week)
     revision = _replace_content(docs_api, document_id, document, current)
     if current.get("title") != document.title:
         docs.rename(drive, document_id, document.title)
@@ -593,9 +600,9 @@ def post_link(summary: Summary, placement: Placement) -> str:
     return result.action
 
 
-def plan_run(document: Document, summary: Summary) -> str:
+def plan_run(document: Document, summary: Summary, digest: str) -> str:
     """What a real run would do, from reads alone (no folder, Doc, message or ledger row is made)."""
-    placement = plan_document(document, summary.week)
+    placement = plan_document(summary.week, digest)
     text, blocks = _message(summary, placement.url)
     planned = slack_poster(dry_run=True).post(
         f"{FLOW_NAME}:{summary.week}", settings().services.slack.channels.leadership, text, blocks
@@ -610,13 +617,11 @@ def plan_run(document: Document, summary: Summary) -> str:
     )
 
 
-def plan_document(document: Document, week: IsoWeek) -> Placement:
+def plan_document(week: IsoWeek, digest: str) -> Placement:
     drive, docs_api = drive_service(), docs_service()
-    row, current = _known_document(docs_api, week)
+    row, current = _known_document(drive, docs_api, week)
     if row is not None and current is not None:
-        same = row.content_hash == content_hash(document) and row.revision_id == current.get(
-            "revisionId"
-        )
+        same = row.content_hash == digest and row.revision_id == current.get("revisionId")
         action = "document is up to date" if same else "document would be rewritten"
         return Placement(row.document_id, docs.document_url(row.document_id), action)
     folder, _ = _folder(drive, create=False)
@@ -629,6 +634,37 @@ def plan_document(document: Document, week: IsoWeek) -> Placement:
 
 
 # ---------------------------------------------------------------- the run's report
+def _pages(records: int) -> int:
+    return max(1, math.ceil(records / airtable.PAGE_SIZE))
+
+
+def _airtable_floor(tables: Tables, giving: Giving, reads: Reads) -> int:
+    """The fewest Airtable requests that could read what this run read, beside the requests it made.
+
+    The base and its schema; one page per 100 donations in the five weeks; the undated
+    check; a page per 100 earlier gifts that prove donors returning (and one page when
+    none does); the week's activities and bills.
+    """
+    floor = 2 + _pages(giving.in_window) + 1
+    if giving.lookups:
+        floor += _pages(len(giving.gave_before))
+    if tables.activities is not None:
+        floor += _pages(len(reads.activities))
+    if tables.bills is not None:
+        floor += _pages(len(reads.bills))
+    return floor
+
+
+def _written(placement: Placement) -> dict[str, int]:
+    return {
+        f"document {placement.action}": 1,
+        "docs batchUpdates": placement.writes,
+        # Read the document, then replace its content in one batchUpdate (or leave it).
+        "docs requests needed": 1 + placement.writes,
+        "folder created": int(placement.folder_created),
+    }
+
+
 def _counts(summary: Summary, giving: Giving, document: Document) -> dict[str, int]:
     this = summary.fundraising.this
     return {
@@ -636,7 +672,7 @@ def _counts(summary: Summary, giving: Giving, document: Document) -> dict[str, i
         "donations read": len(giving.gifts) + len(giving.problems),
         "donation pages read": giving.pages,
         # The floor for five weeks of donations: one page per 100 records dated in them.
-        "donation pages needed": max(1, math.ceil(giving.in_window / airtable.PAGE_SIZE)),
+        "donation pages needed": _pages(giving.in_window),
         "first-gift lookups": giving.lookups,
         "intake requests this week": summary.intake.received,
         "events this week": summary.activities.events,

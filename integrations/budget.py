@@ -46,6 +46,7 @@ class RateBudget:
     _sent: deque[float] = field(default_factory=deque)
     _blocked_until: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _mine: threading.local = field(default_factory=threading.local)
     waited_seconds: float = 0.0
     acquired: int = 0
 
@@ -65,6 +66,7 @@ class RateBudget:
                 wait = max(self._blocked_until - now, 0.0)
                 if not wait and len(self._sent) < self.limit.requests:
                     self._sent.append(now)
+                    self._mine.sent = now
                     self.acquired += 1
                     self.waited_seconds += waited
                     return waited
@@ -72,6 +74,24 @@ class RateBudget:
                     wait = self._sent[0] + self.window - now
             self.sleep(max(wait, 0.001))
             waited += max(wait, 0.001)
+
+    def replied(self) -> None:
+        """This thread's request got its reply: count it in the window from now, not from when it left.
+
+        The server saw it somewhere between the two. Counting from the reply means no
+        window of the server's holds more than `limit.requests` of ours, however late
+        one request arrived and however early the next; a 429 costs Airtable's 30 s
+        lockout, a reply's latency costs far less.
+        """
+        sent = getattr(self._mine, "sent", None)
+        if sent is None:
+            return
+        self._mine.sent = None
+        with self._lock:
+            if sent in self._sent:
+                self._sent.remove(sent)
+            # Every entry is a past clock reading, so appending now keeps the deque in order.
+            self._sent.append(self.clock())
 
     def penalize(self, documented_seconds: float | None = None) -> float:
         """After a 429: hold every caller back for the lockout (or Retry-After), in real seconds."""

@@ -154,6 +154,17 @@ def create_document(drive: Any, folder_id: str, title: str, properties: dict[str
     return _run(drive.files().create(body=body, fields="id"), "creating the document")["id"]
 
 
+def is_trashed(drive: Any, file_id: str) -> bool:
+    """True when the file is in the trash or gone (a document staff threw away is not written to)."""
+    try:
+        reply = _run(
+            drive.files().get(fileId=file_id, fields="id, trashed"), "checking the document"
+        )
+    except DocumentNotFound:
+        return True
+    return bool(reply.get("trashed"))
+
+
 def rename(drive: Any, file_id: str, name: str) -> None:
     _run(
         drive.files().update(fileId=file_id, body={"name": name}, fields="id"),
@@ -196,6 +207,7 @@ __all__ = [
     "find_folder",
     "get_document",
     "is_transient",
+    "is_trashed",
     "new_revision",
     "rename",
 ]

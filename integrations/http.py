@@ -147,7 +147,10 @@ class BudgetedAdapter(HTTPAdapter):
             request_counter.add(service)
             # A read timeout on a POST is not retried: the write may have landed, and the
             # flow's own reconciliation (find by id before writing) decides on a rerun.
-            response = super(BudgetedAdapter, self).send(request, **kwargs)
+            try:
+                response = super(BudgetedAdapter, self).send(request, **kwargs)
+            finally:
+                budget.replied()
             if response.status_code == 429:
                 retry_after = response.headers.get("Retry-After")
                 budget.penalize(float(retry_after) if retry_after else None)

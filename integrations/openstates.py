@@ -125,12 +125,14 @@ class OpenStatesClient:
             try:
                 response = self.http.get(url, params=params, headers={"X-API-KEY": self.key})
             except httpx.TransportError as exc:
+                budget.replied()
                 if attempt == RETRIES:
                     raise OpenStatesError(
                         f"Open States unreachable: {type(exc).__name__}"
                     ) from None
                 self.sleep(2**attempt / budgets.time_scale)
                 continue
+            budget.replied()  # the window counts from the reply: the server saw it before
             if response.status_code == 429:
                 detail = _detail(response)
                 if "/day" in str(detail) or attempt == RETRIES:

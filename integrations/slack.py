@@ -17,7 +17,8 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -267,10 +268,11 @@ class SlackPoster:
             self.planned.append(PlannedPost(key, known.channel, "deleted"))
             return result
         try:
-            self._paced(known.channel)
-            self._call(
-                "chat.delete", lambda: self._client.chat_delete(channel=known.channel, ts=known.ts)
-            )
+            with self._paced(known.channel):
+                self._call(
+                    "chat.delete",
+                    lambda: self._client.chat_delete(channel=known.channel, ts=known.ts),
+                )
         except SlackPostError as exc:
             if exc.error != "message_not_found":
                 raise
@@ -370,18 +372,18 @@ class SlackPoster:
             edited = self._edit(key, known, text, blocks, digest)
             if edited is not None:
                 return edited
-        self._paced(target)
-        reply = self._in_channel(
-            "chat.postMessage",
-            target,
-            lambda: self._client.chat_postMessage(
-                channel=target,
-                text=text,
-                blocks=blocks,
-                thread_ts=thread_ts,
-                metadata=metadata_for(key, digest),
-            ),
-        )
+        with self._paced(target):
+            reply = self._in_channel(
+                "chat.postMessage",
+                target,
+                lambda: self._client.chat_postMessage(
+                    channel=target,
+                    text=text,
+                    blocks=blocks,
+                    thread_ts=thread_ts,
+                    metadata=metadata_for(key, digest),
+                ),
+            )
         ts = str(reply["ts"])
         self._record(key, target, ts, thread_ts, digest, "posted")
         return PostResult(ts, target, "posted")
@@ -390,20 +392,20 @@ class SlackPoster:
         self, key: str, known: _Known, text: str, blocks: list | None, digest: str
     ) -> PostResult | None:
         """chat.update in place; None if the message is gone from Slack."""
-        self._paced(known.channel)
         try:
-            self._in_channel(
-                "chat.update",
-                known.channel,
-                lambda: self._client.chat_update(
-                    channel=known.channel,
-                    ts=known.ts,
-                    text=text,
-                    # [] clears blocks an earlier version had; None would keep them.
-                    blocks=blocks if blocks else [],
-                    metadata=metadata_for(key, digest),
-                ),
-            )
+            with self._paced(known.channel):
+                self._in_channel(
+                    "chat.update",
+                    known.channel,
+                    lambda: self._client.chat_update(
+                        channel=known.channel,
+                        ts=known.ts,
+                        text=text,
+                        # [] clears blocks an earlier version had; None would keep them.
+                        blocks=blocks if blocks else [],
+                        metadata=metadata_for(key, digest),
+                    ),
+                )
         except SlackPostError as exc:
             if exc.error == "message_not_found":
                 return None
@@ -466,8 +468,15 @@ class SlackPoster:
     def _channel(self, channel: str) -> str:
         return channel_id(self._client, channel)
 
-    def _paced(self, target: str) -> None:
-        budgets.get(f"slack:{target}", SLACK_MESSAGES_PER_CHANNEL).acquire()
+    @contextmanager
+    def _paced(self, target: str) -> Iterator[None]:
+        """One message in the channel's window, counted from Slack's reply (arrival times jitter)."""
+        budget = budgets.get(f"slack:{target}", SLACK_MESSAGES_PER_CHANNEL)
+        budget.acquire()
+        try:
+            yield
+        finally:
+            budget.replied()
 
     def _call(self, method: str, call: Callable[[], Any]) -> Any:
         return _counted(method, call)

@@ -23,7 +23,7 @@ STATUS_TEXT: dict[str, str] = {
     "waitlist": Status.WAITLIST,
     "suggested": Status.SUGGESTED,
     "approved": Status.APPROVED,
-    "routing": Status.ROUTING,
+    "routing": Status.REFERRED,  # claimed: the partner sheet gets it in this run (or the next, after a crash)
     "reroute": Status.ROUTING,
     "referred": Status.REFERRED,
     "accepted": Status.ACCEPTED,
@@ -104,9 +104,7 @@ def intake_cells(
         BOT_COLUMNS["status"]: str(STATUS_TEXT.get(status, status)),
         BOT_COLUMNS["partner"]: partner,
         BOT_COLUMNS["referral_id"]: (referral_id or "") if status in WITH_REFERRAL else "",
-        BOT_COLUMNS["routed_at"]: local_time(routed_at, tz)
-        if status in {"referred", "accepted"}
-        else "",
+        BOT_COLUMNS["routed_at"]: local_time(routed_at, tz) if status in WITH_REFERRAL else "",
         BOT_COLUMNS["reason"]: clean_text(text, 300),
     }
 

@@ -345,6 +345,7 @@ class IntakeStore:
             "suggested_partner": w.suggested_partner,
             "current_referral": w.referral_id,
             "current_partner": w.partner_id,
+            "routed_at": now if w.referral_id else None,
             "pending_notice": w.pending_notice,
             "evaluation": w.evaluation,
             "claim_token": self.token,
@@ -356,8 +357,6 @@ class IntakeStore:
         values = self._record_row(w, now)
         for key in ("intake_id", "created_at"):
             values.pop(key)
-        if w.referral_id:
-            values["routed_at"] = None
         try:
             with self.ledger.session() as session:
                 result = session.execute(
@@ -478,7 +477,7 @@ class IntakeStore:
                 session.execute(
                     update(IntakeRecord)
                     .where(IntakeRecord.current_referral.in_(ids))
-                    .values(status="referred", routed_at=now, updated_at=now)
+                    .values(status="referred", updated_at=now)
                 )
                 self._events(session, ids, now, WRITTEN)
                 moved += ids

@@ -7,6 +7,7 @@ alert messages the bot recorded; activities from Airtable `Activities`.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,9 +40,10 @@ class BillFields:
     last_action = "Last action"
     last_action_date = "Last action date"
     next_hearing = "Next hearing"
+    source_url = "Source URL"
 
     required = (bill,)
-    optional = (jurisdiction, title, last_action, last_action_date, next_hearing)
+    optional = (jurisdiction, title, last_action, last_action_date, next_hearing, source_url)
 
 
 # ---------------------------------------------------------------- membership
@@ -99,6 +101,7 @@ class BillLine:
     jurisdiction: str
     text: str  # the last action, or the bill's title for a hearing
     day: date
+    url: str | None = None  # the bill's public page, when it is a web address
 
 
 @dataclass
@@ -113,6 +116,14 @@ def _text(value: Any) -> str:
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
     return " ".join(str(value or "").split())
+
+
+def _web_address(value: Any) -> str | None:
+    """A link the document may carry: http(s) only, no spaces (anything else stays unlinked)."""
+    text = _text(value)
+    if re.fullmatch(r"https?://[^\s]+", text):
+        return text
+    return None
 
 
 def _day(value: Any, tz: tzinfo) -> date | None:
@@ -138,14 +149,15 @@ def advocacy(
         if not name:
             continue
         where = _text(fields.get(BillFields.jurisdiction))
+        url = _web_address(fields.get(BillFields.source_url))
         moved = _day(fields.get(BillFields.last_action_date), tz)
         if moved and week.contains(moved):
             action = _text(fields.get(BillFields.last_action)) or "action recorded"
-            result.moved.append(BillLine(name, where, action, moved))
+            result.moved.append(BillLine(name, where, action, moved, url))
         hearing = _day(fields.get(BillFields.next_hearing), tz)
         if hearing and after.contains(hearing):
             title = _text(fields.get(BillFields.title))
-            result.hearings.append(BillLine(name, where, title, hearing))
+            result.hearings.append(BillLine(name, where, title, hearing, url))
     result.moved.sort(key=lambda b: (b.day, b.bill))
     result.hearings.sort(key=lambda b: (b.day, b.bill))
     return result

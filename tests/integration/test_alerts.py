@@ -329,6 +329,21 @@ def test_a_run_overlapping_another_does_nothing(ws: Workspace, clock: Clock) -> 
     assert alerts_module.claim_run(ledger) is not None  # released at the end of the run
 
 
+def test_a_field_renamed_between_runs_is_noticed_and_the_schema_read_again(
+    ws: Workspace, clock: Clock
+) -> None:
+    run()  # the base's schema is now cached in this process
+    ws.airtable.update_field(ws.base, "Bills", "Error", {"name": "Bot notes"})
+    ws.set("Bills", ws.bill("HB 777"), Status="In committee")
+    since = ws.seq
+    report = run()
+    assert report.errors == []
+    assert len(ws.titled("policy", "Florida HB 777 moved: a bill we oppose")) == 1
+    answers = [(e["status"], e["path"]) for e in ws.box.journal("airtable", since=since)]
+    assert (422, f"/v0/{ws.base}/Bills") in answers  # the cached schema's field list, refused
+    assert any(path.startswith("/v0/meta/bases") for _, path in answers)  # read again
+
+
 # ---------------------------------------------------------------- errors per item
 def test_bad_records_are_marked_the_rest_goes_out_and_ops_hear_once(
     ws: Workspace, clock: Clock
@@ -491,6 +506,21 @@ def test_open_states_updates_bills_alerts_on_a_new_action_only_and_adds_matches_
     with open_ledger().session() as session:
         marks = session.scalars(select(Watermark.value)).all()
     assert marks and all(m.endswith("+00") for m in marks)
+
+
+def test_a_refused_open_states_key_is_reported_and_the_rest_of_the_run_goes_on(
+    ws: Workspace, clock: Clock
+) -> None:
+    ws.openstates.set_api_keys({"the-real-key"})  # ours is not it: 401
+    report = run()
+    [error] = report.errors
+    assert error.item == "openstates immigration" and "HTTP 401" in error.error
+    assert len(ws.messages("organizing")) == 2  # campaigns and bills still go out
+    assert ws.bill("S 3318")["fields"]["Last action"] == "Referred to Judiciary"
+    [summary] = ws.messages("ops-alerts")
+    assert "OPENSTATES_API_KEY" in shown(summary)
+    with open_ledger().session() as session:  # nothing polled: the next run asks again
+        assert session.scalars(select(Watermark)).all() == []
 
 
 # ---------------------------------------------------------------- plan mode

@@ -78,7 +78,9 @@ def fake_registry(calls: FlowCalls) -> dict[str, FakeEntry]:
         with open_ledger().session() as session:
             session.merge(
                 SummaryDocument(
-                    week=week, document_id="doc1", url=f"https://docs.google.com/document/d/doc-{week}"
+                    week=week,
+                    document_id="doc1",
+                    url=f"https://docs.google.com/document/d/doc-{week}",
                 )
             )
         return FakeReport([f"weekly-summary: week {week}"])
@@ -123,14 +125,22 @@ class Bot:
         assert reply.status_code == 200, reply.text
         return reply.json()
 
-    def slash(self, text: str, user: str = STAFF, channel: str = "intake-triage", **extra: Any) -> dict:
+    def slash(
+        self, text: str, user: str = STAFF, channel: str = "intake-triage", **extra: Any
+    ) -> dict:
         body = {"app_url": self.url, "text": text, "user": user, "channel": channel, **extra}
         result = self.control("command", body)
         self.settle()
         return result
 
     def click(
-        self, user: str, channel: str, ts: str, action_id: str, value: str | None = None, **extra: Any
+        self,
+        user: str,
+        channel: str,
+        ts: str,
+        action_id: str,
+        value: str | None = None,
+        **extra: Any,
     ) -> dict:
         body = {
             "app_url": self.url,
@@ -241,7 +251,9 @@ def test_help_lists_what_each_role_may_do(bot: Bot) -> None:
     partner_help = bot.last_answer(partner, "ref-riverbend")
     assert "/coalition referral" in partner_help and "/coalition intake" not in partner_help
     # Nobody else sees any of these answers.
-    assert all(m.get("visible_to") in {STAFF, ADMIN, None} for m in bot.seen_by(STAFF, "intake-triage"))
+    assert all(
+        m.get("visible_to") in {STAFF, ADMIN, None} for m in bot.seen_by(STAFF, "intake-triage")
+    )
     assert bot.bot_messages("intake-triage") == []
 
 
@@ -288,7 +300,6 @@ def test_forged_and_replayed_requests_get_401_and_do_nothing(bot: Bot) -> None:
     assert "Intake this week" in bot.last_answer(STAFF, "intake-triage")
 
 
-
 # ------------------------------------------------------------------ referrals: accept, decline, re-route
 def route(bot: Bot) -> list[Referral]:
     """One intake routing run over the demo's intake sheet; the referrals it made."""
@@ -325,7 +336,11 @@ def single_notice(bot: Bot, refs: list[Referral], skip: set[str] = frozenset()) 
     """A referral announced by its own notice (not a digest), whose partner has Slack users."""
     for ref in refs:
         slug = slug_of(bot, ref.partner_id)
-        if ref.notice_key == f"referral:{ref.referral_id}" and bot.partner_users[slug] and slug not in skip:
+        if (
+            ref.notice_key == f"referral:{ref.referral_id}"
+            and bot.partner_users[slug]
+            and slug not in skip
+        ):
             return ref
     raise AssertionError("the demo routed no single referral notice")
 
@@ -363,7 +378,12 @@ def test_accept_closes_the_loop_in_slack_the_ledger_and_the_intake_sheet(bot: Bo
     assert f"Accepted* by <@{user}>" in message_text(shown)
     assert "You accepted" in bot.last_answer(user, f"ref-{slug}")
     [entry] = [e for e in audit_entries(bot.runtime.ledger) if e.action == "click:referral_accept"]
-    assert (entry.actor, entry.role, entry.target, entry.allowed) == (user, "partner", ref.referral_id, True)
+    assert (entry.actor, entry.role, entry.target, entry.allowed) == (
+        user,
+        "partner",
+        ref.referral_id,
+        True,
+    )
 
 
 def test_a_double_click_on_accept_acts_once(bot: Bot) -> None:
@@ -376,9 +396,7 @@ def test_a_double_click_on_accept_acts_once(bot: Bot) -> None:
         "message_ts": ref.slack_ts,
         "action_id": "referral_accept",
     }
-    threads = [
-        threading.Thread(target=bot.control, args=("action", body)) for _ in range(2)
-    ]
+    threads = [threading.Thread(target=bot.control, args=("action", body)) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -402,9 +420,15 @@ def test_decline_asks_for_a_reason_then_reroutes_the_case(bot: Bot) -> None:
     result = bot.submit(view["id"], user, {"reason": {"value": "no_capacity"}})
     assert result["outcome"] == "closed"
     declined = referral(ref.referral_id)
-    assert (declined.state, declined.decline_reason, declined.decided_by) == ("declined", "no_capacity", user)
+    assert (declined.state, declined.decline_reason, declined.decided_by) == (
+        "declined",
+        "no_capacity",
+        user,
+    )
     with open_ledger().session() as session:
-        attempts = list(session.scalars(select(Referral).where(Referral.intake_id == ref.intake_id)))
+        attempts = list(
+            session.scalars(select(Referral).where(Referral.intake_id == ref.intake_id))
+        )
     row = intake_row(bot, ref.intake_id)
     assert row["Referral ID"] != ref.referral_id
     assert row["Status"] != STATUS_TEXT["referred"] or len(attempts) == 2
@@ -426,7 +450,11 @@ def test_a_partner_clicking_another_partners_button_is_refused(bot: Bot) -> None
     assert "belongs to another organization" in bot.last_answer(intruder, ref.slack_channel)
     assert "referral_accept" in buttons_of(notice(bot, ref))
     [entry] = [e for e in audit_entries(bot.runtime.ledger) if e.actor == intruder]
-    assert (entry.action, entry.allowed, entry.detail) == ("click:referral_accept", False, {"reason": "not_yours"})
+    assert (entry.action, entry.allowed, entry.detail) == (
+        "click:referral_accept",
+        False,
+        {"reason": "not_yours"},
+    )
 
 
 def test_a_click_after_the_referral_was_rerouted_changes_nothing(bot: Bot) -> None:
@@ -435,7 +463,9 @@ def test_a_click_after_the_referral_was_rerouted_changes_nothing(bot: Bot) -> No
 
     ref = single_notice(bot, route(bot))
     user = bot.partner_users[slug_of(bot, ref.partner_id)][0]
-    assert IntakeStore(open_ledger()).expire(ref.referral_id, utcnow())  # the follow-up flow's doing
+    assert IntakeStore(open_ledger()).expire(
+        ref.referral_id, utcnow()
+    )  # the follow-up flow's doing
     bot.click(user, ref.slack_channel, ref.slack_ts, "referral_accept")
     assert referral(ref.referral_id).state == "expired"
     assert "expired without an answer" in bot.last_answer(user, ref.slack_channel)
@@ -454,7 +484,13 @@ def test_a_digest_line_is_answered_from_its_menu(bot: Bot) -> None:
     # The sandbox clicks the first menu with this action_id: the digest's first line.
     first, rest = listed[0], listed[1:]
     user = bot.partner_users[slug_of(bot, first_digest.partner_id)][0]
-    bot.click(user, first_digest.slack_channel, first_digest.slack_ts, "referral_decide", f"accept:{first}")
+    bot.click(
+        user,
+        first_digest.slack_channel,
+        first_digest.slack_ts,
+        "referral_decide",
+        f"accept:{first}",
+    )
     assert referral(first).state == "accepted"
     assert {referral(r).state for r in rest} == {"notified"}
     lines = {b.get("block_id"): b for b in notice(bot, first_digest)["blocks"]}
@@ -476,14 +512,19 @@ def test_referral_command_shows_a_partner_only_its_own(bot: Bot) -> None:
     refused = bot.last_answer(user, f"ref-{slug}")
     bot.slash("referral REF-0000000000-1", user=user, channel=f"ref-{slug}")
     unknown = bot.last_answer(user, f"ref-{slug}")
-    assert "among your organization's referrals" in refused and "among your organization's referrals" in unknown
+    assert (
+        "among your organization's referrals" in refused
+        and "among your organization's referrals" in unknown
+    )
     assert other.referral_id in refused and bot.partners[other.partner_id]["name"] not in refused
     bot.slash(f"referral {other.referral_id}")
     assert f"Referral {other.referral_id}" in bot.last_answer(STAFF, "intake-triage")
-    reasons = [(e.target, e.allowed, (e.detail or {}).get("reason")) for e in audit_entries(bot.runtime.ledger)]
+    reasons = [
+        (e.target, e.allowed, (e.detail or {}).get("reason"))
+        for e in audit_entries(bot.runtime.ledger)
+    ]
     assert (other.referral_id, False, "not_yours") in reasons
     assert ("REF-0000000000-1", True, "unknown_referral") in reasons
-
 
 
 # ------------------------------------------------------------------ approvals (routing.mode: approve)
@@ -504,7 +545,9 @@ def approval_request(bot: Bot) -> dict[str, Any]:
     return next(
         m
         for m in bot.bot_messages("intake-triage")
-        if any(b.get("block_id") in {"suggestions", "suggestions:done"} for b in m.get("blocks") or [])
+        if any(
+            b.get("block_id") in {"suggestions", "suggestions:done"} for b in m.get("blocks") or []
+        )
     )
 
 
@@ -512,7 +555,8 @@ def suggestions(message: dict[str, Any], open_only: bool = True) -> list[str]:
     return [
         str(b["block_id"]).removeprefix("suggestion:")
         for b in message["blocks"]
-        if str(b.get("block_id", "")).startswith("suggestion:") and (b.get("accessory") or not open_only)
+        if str(b.get("block_id", "")).startswith("suggestion:")
+        and (b.get("accessory") or not open_only)
     ]
 
 
@@ -581,7 +625,9 @@ def test_approving_after_the_row_was_deleted_is_told_and_sends_nothing(approvals
     sheet_id = sheets.find_by_title(names.intake)
     values = sheets.get_values(sheet_id, names.intake_tab)
     sheets.set_values(sheet_id, names.intake_tab, [r for r in values if first not in r])
-    partner_posts = {c: len(bot.bot_messages(c)) for c in {p["referral_channel"] for p in bot.partners.values()}}
+    partner_posts = {
+        c: len(bot.bot_messages(c)) for c in {p["referral_channel"] for p in bot.partners.values()}
+    }
     bot.click(STAFF, "intake-triage", request["ts"], "intake_approve")
     answer = bot.last_answer(STAFF, "intake-triage")
     assert first in answer
@@ -615,12 +661,20 @@ def test_choose_another_partner_lists_the_other_fits_and_sends_it_there(approval
     partner_input = next(b for b in view["blocks"] if b.get("block_id") == "partner")
     options = [o["value"] for o in partner_input["element"]["options"]]
     case_input = next((b for b in view["blocks"] if b.get("block_id") == "case"), None)
-    cases = [o["value"] for o in case_input["element"]["options"]] if case_input else suggestions(request)[:1]
+    cases = (
+        [o["value"] for o in case_input["element"]["options"]]
+        if case_input
+        else suggestions(request)[:1]
+    )
     chosen_case = chosen_partner = None
     for case in cases:
         suggested = intake(case).suggested_partner
-        explanation = __import__("flows.referral_actions", fromlist=["explain_intake"]).explain_intake(case)
-        fits = [c.partner_id for c in explanation.considered if c.fits and c.partner_id != suggested]
+        explanation = __import__(
+            "flows.referral_actions", fromlist=["explain_intake"]
+        ).explain_intake(case)
+        fits = [
+            c.partner_id for c in explanation.considered if c.fits and c.partner_id != suggested
+        ]
         if fits and fits[0] in options:
             chosen_case, chosen_partner = case, fits[0]
             break
@@ -632,12 +686,16 @@ def test_choose_another_partner_lists_the_other_fits_and_sends_it_there(approval
     misfit = next((o for o in options if o not in fits), None)
     if misfit is not None:
         refused = bot.submit(view["id"], STAFF, {**values, "partner": {"value": misfit}})
-        assert refused["outcome"] == "errors" and "does not fit" in json.dumps(refused["view_errors"])
+        assert refused["outcome"] == "errors" and "does not fit" in json.dumps(
+            refused["view_errors"]
+        )
         assert intake(chosen_case).status == "suggested"
     result = bot.submit(view["id"], STAFF, values)
     assert result["outcome"] == "closed"
     [sent] = referrals_of(chosen_case)
-    assert sent.partner_id == chosen_partner and intake(chosen_case).chosen_partner == chosen_partner
+    assert (
+        sent.partner_id == chosen_partner and intake(chosen_case).chosen_partner == chosen_partner
+    )
     assert chosen_case not in suggestions(approval_request(bot))
 
 
@@ -712,19 +770,27 @@ def leaks(bot: Bot, blob: str) -> list[str]:
 # ------------------------------------------------------------------ campaign drafts
 def test_alert_drafts_a_campaign_that_only_staff_approve_once(bot: Bot) -> None:
     organizer = next(
-        u for u in bot.slack.channels[bot.channel_id("organizing")]["members"]
-        if u.startswith("U") and u not in {STAFF, POLICY_STAFF, ADMIN, roster.STAFF[2].user_id, bot.slack.bot_user_id}
+        u
+        for u in bot.slack.channels[bot.channel_id("organizing")]["members"]
+        if u.startswith("U")
+        and u not in {STAFF, POLICY_STAFF, ADMIN, roster.STAFF[2].user_id, bot.slack.bot_user_id}
     )
     # An organizer of a member group is a partner when acting in its shared channel; not here.
     bot.slash("alert", user=organizer, channel="organizing")
-    assert "Only coalition staff and member organizations" in bot.last_answer(organizer, "organizing")
+    assert "Only coalition staff and member organizations" in bot.last_answer(
+        organizer, "organizing"
+    )
     bot.slash("alert", user=POLICY_STAFF, channel="organizing")
     view = bot.slack.top_view(POLICY_STAFF)
     assert view is not None and view["callback_id"] == "campaign_draft"
     bad = bot.submit(
         view["id"],
         POLICY_STAFF,
-        {"title": {"value": "Rally"}, "message": {"value": "Join us"}, "link": {"value": "javascript:alert(1)"}},
+        {
+            "title": {"value": "Rally"},
+            "message": {"value": "Join us"},
+            "link": {"value": "javascript:alert(1)"},
+        },
     )
     assert bad["outcome"] == "errors" and "link" in bad["view_errors"]
     title = "Rally for <!channel> fair hearings"
@@ -739,15 +805,19 @@ def test_alert_drafts_a_campaign_that_only_staff_approve_once(bot: Bot) -> None:
             "regions": {"value": ["Southwest"]},
         },
     )
-    drafts = [
-        r for r in airtable_records(bot, "Campaigns") if r["fields"].get("Title") == title
-    ]
+    drafts = [r for r in airtable_records(bot, "Campaigns") if r["fields"].get("Title") == title]
     assert len(drafts) == 1 and drafts[0]["fields"]["Status"] == "Draft"
     record_id = drafts[0]["id"]
-    [request] = [m for m in bot.bot_messages("organizing") if record_id in json.dumps(m.get("blocks"))]
+    [request] = [
+        m for m in bot.bot_messages("organizing") if record_id in json.dumps(m.get("blocks"))
+    ]
     shown = message_text(request)
-    assert "&lt;!channel&gt;" in shown and "<!channel>" not in shown and "<@U0DEMOADM01>" not in shown
-    assert "Saved *Rally for &lt;!channel&gt; fair hearings* as a Draft" in bot.last_answer(POLICY_STAFF, "organizing")
+    assert (
+        "&lt;!channel&gt;" in shown and "<!channel>" not in shown and "<@U0DEMOADM01>" not in shown
+    )
+    assert "Saved *Rally for &lt;!channel&gt; fair hearings* as a Draft" in bot.last_answer(
+        POLICY_STAFF, "organizing"
+    )
     # A partner-side organizer may not approve; staff may, once.
     bot.click(organizer, "organizing", request["ts"], "campaign_approve")
     assert "Only coalition staff" in bot.last_answer(organizer, "organizing")
@@ -780,18 +850,28 @@ def airtable_records(bot: Bot, table: str) -> list[dict[str, Any]]:
 
 
 def airtable_status(bot: Bot, record_id: str) -> str:
-    return next(r for r in airtable_records(bot, "Campaigns") if r["id"] == record_id)["fields"].get("Status", "")
+    return next(r for r in airtable_records(bot, "Campaigns") if r["id"] == record_id)[
+        "fields"
+    ].get("Status", "")
 
 
 def test_approving_a_draft_that_is_no_longer_a_draft_changes_nothing(bot: Bot) -> None:
     bot.slash("alert", user=POLICY_STAFF, channel="organizing")
     view = bot.slack.top_view(POLICY_STAFF)
-    bot.submit(view["id"], POLICY_STAFF, {"title": {"value": "Vigil"}, "message": {"value": "Tonight at 7"}})
-    record = next(r for r in airtable_records(bot, "Campaigns") if r["fields"].get("Title") == "Vigil")
+    bot.submit(
+        view["id"],
+        POLICY_STAFF,
+        {"title": {"value": "Vigil"}, "message": {"value": "Tonight at 7"}},
+    )
+    record = next(
+        r for r in airtable_records(bot, "Campaigns") if r["fields"].get("Title") == "Vigil"
+    )
     model = bot.handle.services["airtable"]
     base_id = model.find_base(settings().services.airtable.base)
     model.update(base_id, "Campaigns", [(record["id"], {"Status": "Cancelled"})], typecast=True)
-    [request] = [m for m in bot.bot_messages("organizing") if record["id"] in json.dumps(m.get("blocks"))]
+    [request] = [
+        m for m in bot.bot_messages("organizing") if record["id"] in json.dumps(m.get("blocks"))
+    ]
     bot.click(STAFF, "organizing", request["ts"], "campaign_approve")
     assert "it is Cancelled in Airtable now" in bot.last_answer(STAFF, "organizing")
     assert airtable_status(bot, record["id"]) == "Cancelled"
@@ -805,7 +885,9 @@ def test_run_is_for_admins_and_reports_back(bot: Bot) -> None:
     bot.slash("run roster-sync", user=ADMIN)
     bot.runtime.runner.executor.submit(lambda: None).result(timeout=30)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not any("finished" in a for a in bot.answers_to(ADMIN, "intake-triage")):
+    while time.monotonic() < deadline and not any(
+        "finished" in a for a in bot.answers_to(ADMIN, "intake-triage")
+    ):
         time.sleep(0.1)
     answers = bot.answers_to(ADMIN, "intake-triage")
     assert any("Started *roster-sync*" in a for a in answers)
@@ -851,7 +933,11 @@ def test_every_command_and_click_is_audited_without_personal_data(bot: Bot) -> N
     bot.slash("frobnicate my secret notes")
     bot.click(user, ref.slack_channel, ref.slack_ts, "referral_accept")
     entries = audit_entries(bot.runtime.ledger)
-    assert [e.action for e in entries] == ["command:member", "command:help", "click:referral_accept"]
+    assert [e.action for e in entries] == [
+        "command:member",
+        "command:help",
+        "click:referral_accept",
+    ]
     assert [e.allowed for e in entries] == [True, True, True]
     stored = json.dumps([[e.actor, e.role, e.action, e.target, e.detail] for e in entries])
     assert "Urbelina" not in stored and "555-0199" not in stored and "secret notes" not in stored
@@ -867,7 +953,11 @@ def test_nothing_personal_reaches_slack_through_the_app(bot: Bot) -> None:
     bot.click(user, ref.slack_channel, ref.slack_ts, "referral_accept")
     bot.slash(f"why {ref.intake_id}")
     log = bot.handle.http.get("/_sandbox/slack/log").json()["messages"]
-    from_app = [m for m in log if m.get("source") in {"response_url", "command_reply"} or m.get("kind") == "edit"]
+    from_app = [
+        m
+        for m in log
+        if m.get("source") in {"response_url", "command_reply"} or m.get("kind") == "edit"
+    ]
     assert from_app, "the app showed nothing"
     assert leaks(bot, json.dumps(log, ensure_ascii=False)) == []
 
@@ -883,16 +973,62 @@ def test_twenty_concurrent_commands_are_all_acknowledged(bot: Bot) -> None:
     print(stats.line())
 
 
-def test_tokens_and_the_signing_secret_never_reach_the_logs(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+def test_tokens_and_the_signing_secret_never_reach_the_logs(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     for name in ("slack_bolt", "slack_sdk", "bot", "uvicorn"):
         logging.getLogger(name).setLevel(logging.DEBUG)
     bot.slash("help")
     bot.slash("intake", bad_signature=True)
     bot.slash("bills")
-    ours = [r for r in caplog.records if r.name.split(".")[0].split(":")[0] in {"slack_bolt", "slack_sdk", "bot", "uvicorn"}]
+    ours = [
+        r
+        for r in caplog.records
+        if r.name.split(".")[0].split(":")[0] in {"slack_bolt", "slack_sdk", "bot", "uvicorn"}
+    ]
     assert ours, "nothing was logged at DEBUG"
     text = "\n".join(r.getMessage() + (r.exc_text or "") for r in ours)
     secret = "sandbox-signing-secret"
     assert secret not in text and "sandbox-token" not in text
     assert "hooks/commands/" not in text and "sandbox-verification-token" not in text
+
+
+def test_the_demo_conversation_shows_in_the_sandbox(bot: Bot) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from bot.demo import rehearse
+
+    route(bot)
+    out = StringIO()
+    assert rehearse(bot.handle.sandbox, bot.handle.url, Console(file=out, width=200))
+    table = out.getvalue()
+    print(table)
+    assert "You accepted" in table and "You declined" in table and "HTTP 401" in table
+    assert {r.state for r in referrals()} >= {"accepted", "declined"}
+    assert leaks(bot, table) == []
+
+
+# ------------------------------------------------------------------ a real Prefect run and status from Prefect
+def test_a_local_prefect_run_is_reported_and_status_reads_prefect(tmp_path: Any) -> None:
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+
+    @flow(name="slack-app-probe", persist_result=False)
+    def probe(rows: int = 1) -> FakeReport:
+        return FakeReport([f"slack-app-probe: rows {rows}"])
+
+    registry = {"slack-app-probe": FakeEntry("slack-app-probe", probe)}
+    local = FlowRunner(registry=registry, api_url="")
+    done = threading.Event()
+    outcomes: list[Any] = []
+    local.start("slack-app-probe", {"rows": 3}, lambda o: (outcomes.append(o), done.set()))
+    assert done.wait(240), "the local Prefect run did not end"
+    assert (outcomes[0].ok, outcomes[0].state, outcomes[0].lines) == (True, "Completed", ("slack-app-probe: rows 3",))
+    with get_client(sync_client=True) as client:
+        api_url = str(client.api_url)
+    rows, source = FlowRunner(registry=registry, api_url=api_url).last_runs()
+    [row] = rows
+    assert source == "Prefect" and row.state == "Completed" and "/runs/flow-run/" in row.url

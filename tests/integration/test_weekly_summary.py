@@ -400,3 +400,25 @@ def test_a_donor_name_planted_in_the_document_stops_the_write(ws: Workspace) -> 
     with pytest.raises(PIIError):
         weekly_summary()
     assert ws.box.writes() == [] and ws.leadership() == []
+
+
+def test_a_document_thrown_in_the_trash_is_replaced_not_written_to(ws: Workspace) -> None:
+    weekly_summary()
+    (old,) = ws.documents()
+    ws.drive.update(old["id"], {"trashed": True})
+    report = weekly_summary()
+    (new,) = ws.documents()
+    assert new["id"] != old["id"] and report.counts["document created"] == 1
+    (message,) = ws.leadership()
+    assert new["id"] in message_text(message)
+
+
+def test_requests_stay_at_the_floor(ws: Workspace) -> None:
+    report = weekly_summary()
+    # Above the floor only by lookup rounds whose page held several gifts of one donor.
+    excess = report.requests["airtable"] - report.counts["airtable requests needed"]
+    assert 0 <= excess < report.counts["first-gift lookups"]
+    assert report.counts["donation pages read"] == report.counts["donation pages needed"]
+    assert report.requests["docs"] == report.counts["docs requests needed"] == 2
+    again = weekly_summary()
+    assert again.requests["docs"] == again.counts["docs requests needed"] == 1

@@ -1,0 +1,109 @@
+"""Serving the app: Bolt behind Starlette refuses unsigned or stale requests; Socket Mode when an app token is set."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+
+from bot import server
+from bot.latency import command_body
+from sandbox.slack import app_side
+
+SECRET = "unit-test-signing-secret"
+
+
+def bolt_app(seen: list[str]) -> App:
+    def authorize(**_: Any) -> AuthorizeResult:
+        # No network in unit tests: who the bot is, without auth.test.
+        return AuthorizeResult(
+            enterprise_id=None,
+            team_id="T1",
+            bot_token="xoxb-unit-test",
+            bot_id="B1",
+            bot_user_id="U0BOT",
+        )
+
+    app = App(client=WebClient(), signing_secret=SECRET, authorize=authorize)
+
+    @app.command("/coalition")
+    def command(ack: Any, body: dict) -> None:
+        seen.append(body["text"])
+        ack()
+
+    return app
+
+
+async def exchange(app: Any, body: bytes) -> list[int]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+
+        async def post(**signing: Any) -> int:
+            headers = app_side.signed_headers(SECRET, body, **signing)
+            reply = await client.post(server.EVENTS_PATH, content=body, headers=headers)
+            return reply.status_code
+
+        unsigned = await client.post(server.EVENTS_PATH, content=body)
+        health = await client.get("/healthz")
+        return [
+            await post(),
+            await post(bad_signature=True),
+            await post(timestamp=int(time.time()) - 6 * 60),
+            unsigned.status_code,
+            health.status_code,
+        ]
+
+
+def test_signed_requests_are_dispatched_and_others_refused() -> None:
+    seen: list[str] = []
+    body = command_body("help", "U1", "C1", "general", "http://x/hooks/commands/t", 1)
+    statuses = asyncio.run(exchange(server.asgi_app(bolt_app(seen)), body))
+    assert statuses == [200, 401, 401, 401, 200]
+    assert seen == ["help"]
+
+
+def fake_runtime(token: str | None) -> Any:
+    secret = SimpleNamespace(get_secret_value=lambda: token) if token else None
+    return SimpleNamespace(
+        settings=SimpleNamespace(secrets=SimpleNamespace(slack_app_token=secret)),
+        shutdown=lambda: None,
+    )
+
+
+def test_serve_uses_socket_mode_when_an_app_token_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[str] = []
+
+    class Handler:
+        def __init__(self, app: Any, token: str) -> None:
+            started.append(token)
+
+        def start(self) -> None:
+            started.append("started")
+
+    import slack_bolt.adapter.socket_mode as socket_mode
+    import uvicorn
+
+    monkeypatch.setattr(server, "create_runtime", lambda: fake_runtime("xapp-1-A0-1-abc"))
+    monkeypatch.setattr(server, "create_app", lambda runtime: object())
+    monkeypatch.setattr(socket_mode, "SocketModeHandler", Handler)
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: started.append("http"))
+    server.serve(port=3999)
+    assert started == ["xapp-1-A0-1-abc", "started"]
+
+
+def test_serve_listens_over_http_without_an_app_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    calls: list[dict] = []
+    monkeypatch.setattr(server, "create_runtime", lambda: fake_runtime(None))
+    monkeypatch.setattr(server, "create_app", lambda runtime: bolt_app([]))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
+    server.serve(host="127.0.0.1", port=3999)
+    assert calls and (calls[0]["host"], calls[0]["port"]) == ("127.0.0.1", 3999)
