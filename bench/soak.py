@@ -39,6 +39,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SEQUENCE = ("roster-sync", "intake-routing", "alerts", "weekly-summary", "referral-follow-up")
+KILL_ORDER = ("intake-routing", "alerts", "weekly-summary", "referral-follow-up", "roster-sync")
 FAULTS = [
     {"kind": "429", "p": 0.20},
     {"kind": "5xx", "p": 0.05, "status": 503},
@@ -50,15 +51,15 @@ STAFF_MARK = "Staff notes"
 
 
 # ---------------------------------------------------------------- the child: run the flows
-def child() -> int:
-    """Run every built flow once, in order, saying when each starts and how it ended."""
+def child(start: str | None = None) -> int:
+    """Run every built flow once, in order (from `start`), saying when each starts and how it ended."""
     from coalition.prefect_env import configure_prefect
 
     configure_prefect(Path(os.environ["COALITION_VAR_DIR"]) / "prefect")
     from flows.registry import FLOWS
 
     failed = 0
-    for name in SEQUENCE:
+    for name in SEQUENCE[SEQUENCE.index(start) if start else 0 :]:
         entry = FLOWS[name]
         if not entry.available:
             print(f"SKIP {name} not built", flush=True)
@@ -74,13 +75,13 @@ def child() -> int:
 class ChildRun:
     """One child process in its own process group, its output lines collected by a thread."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, start: str | None = None) -> None:
         self.lines: list[str] = []
         self.started = threading.Event()
         self.flow_started = {name: threading.Event() for name in SEQUENCE}
         self.log = log.open("a", encoding="utf-8")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.soak", "--child"],
+            [sys.executable, "-m", "bench.soak", "--child", *(["--start", start] if start else [])],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -290,8 +291,11 @@ def soak(kills: int, seed: int, scale: float, budget_seconds: float) -> int:
         before = mark_staff_cells(sandbox)
         for n in range(1, kills + 1):
             set_faults(sandbox, True, seed + n)
-            run = ChildRun(env, log)
-            target = SEQUENCE[(n - 1) % len(SEQUENCE)]  # each kill lands in a different flow
+            # Each kill lands in a different flow; a killed run starts at its target, as the
+            # next scheduled run of that flow would, and the clean rerun then runs them all.
+            # The first run starts at the beginning, so partners exist before intake routing dies.
+            target = KILL_ORDER[(n - 1) % len(KILL_ORDER)]
+            run = ChildRun(env, log, start=None if n == 1 else target)
             delay = rng.uniform(0.3, 6.0)
             reached = run.wait_for_flow(target, max(deadline - time.monotonic() - 120, 10))
             finished = (
@@ -333,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Fault soak: faults, random kills, a clean rerun, zero losses."
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--start", choices=SEQUENCE, help=argparse.SUPPRESS)
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--time-scale", type=float, default=20.0)
@@ -342,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if args.child:
-        return child()
+        return child(args.start)
     from coalition.prefect_env import configure_prefect
 
     configure_prefect(ROOT / "var" / "soak" / "prefect")

@@ -35,6 +35,10 @@ log = logging.getLogger("bot.actions")
 OPEN_STATES = (WRITTEN, NOTIFIED)
 CHOOSABLE = ("suggested", "waitlist", "triage")  # flows/referral_actions.py CHOOSABLE
 CAMPAIGN_APPROVE = "campaign_approve"
+SENT_STATUSES = ("routing", "referred", "accepted")
+NOT_SENT = (
+    "nothing was sent: its row is gone from the Intake sheet or was changed since the suggestion"
+)
 
 
 @dataclass(frozen=True)
@@ -271,23 +275,37 @@ def on_intake_approve(rt: BotRuntime, body: Mapping[str, Any]) -> None:
         reply.note("Every suggestion in this message has been answered already. Nothing changed.")
         return
     result = approve(ids, actor.user_id)
-    _after_approval(rt, click.channel, click.ts, actor, result)
+    sent = _sent(rt, result)
+    _after_approval(rt, click.channel, click.ts, actor, result, sent)
     reason = "approved" if result.approved else "nothing_approved"
     rt.audit(actor, f"click:{click.action_id}", target, True, reason)
-    reply.note(*_approval_lines(result))
+    reply.note(*_approval_lines(result, sent))
 
 
-def _after_approval(rt: BotRuntime, channel: str, ts: str, actor: Actor, result: Any) -> None:
+def _went(result: Any, intake_id: str, sent: set[str]) -> str:
+    """Where an approved case went, or why nothing was sent (its row vanished or changed)."""
+    if intake_id in sent:
+        return escape_mrkdwn(result.outcome.get(intake_id, "sent to routing"))
+    return NOT_SENT
+
+
+def _sent(rt: BotRuntime, result: Any) -> set[str]:
+    """The approved cases routing actually sent out (a referral exists for them now)."""
+    states = IntakeStore(rt.ledger).intakes(list(result.approved))
+    return {i for i, s in states.items() if s.status in SENT_STATUSES and s.current_referral}
+
+
+def _after_approval(
+    rt: BotRuntime, channel: str, ts: str, actor: Actor, result: Any, sent: set[str]
+) -> None:
     """Settle each answered case in the approval request, saying who approved it and where it went."""
     if not channel or not ts:
         return
     when = _now(rt)
-    acted: dict[str, str] = {}
-    for intake_id in result.approved:
-        went = escape_mrkdwn(result.outcome.get(intake_id, "sent to routing"))
-        acted[intake_id] = (
-            f":white_check_mark: *Approved* by {mention(actor.user_id)} · {when} → {went}"
-        )
+    acted = {
+        i: f":white_check_mark: *Approved* by {mention(actor.user_id)} · {when} → {_went(result, i, sent)}"
+        for i in result.approved
+    }
     # A refused case is shown as it stands, unless its line is there already: a click that
     # acted at the same moment knows more (where the case went) and writes it itself.
     states = IntakeStore(rt.ledger).intakes(list(result.refused))
@@ -307,12 +325,12 @@ def _standing(state: Any, why: str, rt: BotRuntime) -> str:
     return f":information_source: Not approved: {escape_mrkdwn(why)}"
 
 
-def _approval_lines(result: Any) -> list[str]:
+def _approval_lines(result: Any, sent: set[str]) -> list[str]:
     out = []
     for intake_id in result.approved:
-        went = result.outcome.get(intake_id, "sent to routing")
+        mark = ":white_check_mark:" if intake_id in sent else ":warning:"
         out.append(
-            f":white_check_mark: *{escape_mrkdwn(intake_id)}* approved → {escape_mrkdwn(went)}"
+            f"{mark} *{escape_mrkdwn(intake_id)}* approved → {_went(result, intake_id, sent)}"
         )
     for intake_id, why in result.refused.items():
         out.append(
@@ -403,7 +421,8 @@ def on_choose_submit(
         rt.tell(channel, user, render_note([f":no_entry: {decision.words} Nothing changed."]))
         return
     result = approve([intake_id], actor.user_id, partner_id=partner_id)
-    _after_approval(rt, channel, ts, actor, result)
+    sent = _sent(rt, result)
+    _after_approval(rt, channel, ts, actor, result, sent)
     rt.audit(
         actor,
         "submit:intake_choose_partner",
@@ -411,7 +430,7 @@ def on_choose_submit(
         True,
         "approved" if result.approved else "nothing_approved",
     )
-    rt.tell(channel, user, render_note(_approval_lines(result)))
+    rt.tell(channel, user, render_note(_approval_lines(result, sent)))
 
 
 # ---------------------------------------------------------------- campaign drafts

@@ -52,6 +52,9 @@ def handle_command(rt: BotRuntime, form: Mapping[str, Any]) -> None:
         found = HANDLERS[command.name](rt, command, actor, reply, form)
         if found is not None:
             outcome = found
+    except Exception as exc:
+        outcome = Outcome(outcome.allowed, f"error:{type(exc).__name__}", outcome.target)
+        raise
     finally:
         rt.audit(actor, f"command:{command.name}", outcome.target, outcome.allowed, outcome.reason)
 
@@ -69,8 +72,7 @@ def _referral(
 ) -> Outcome:
     referral_id = command.arg or ""
     view = data.referral_view(rt.ledger, referral_id, rt.partner_names())
-    partner_id = _partner_of(rt, referral_id) if view else None
-    mine = view is not None and may_act_for(actor, "referral", partner_id).allowed
+    mine = view is not None and may_act_for(actor, "referral", view.partner_id).allowed
     if not mine:
         # The same words whether it does not exist or belongs to someone else: no probing.
         whose = "in the ledger" if actor.is_staff else "among your organization's referrals"
@@ -80,13 +82,6 @@ def _referral(
         return Outcome(False, "not_yours", referral_id)
     reply.send(commands.render_referral(view, rt.tz))
     return Outcome(target=referral_id)
-
-
-def _partner_of(rt: BotRuntime, referral_id: str) -> str | None:
-    from coalition.ledger.intake_store import IntakeStore
-
-    referral = IntakeStore(rt.ledger).referral(referral_id)
-    return referral.partner_id if referral else None
 
 
 def _intake(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping) -> None:
@@ -154,7 +149,11 @@ def campaign_choices(rt: BotRuntime) -> tuple[list[str], list[str]]:
 def _summary(
     rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping
 ) -> Outcome:
-    week = command.arg or commands.previous_week(data.today_in(rt.tz))
+    today = data.today_in(rt.tz)
+    week = command.arg or commands.previous_week(today)
+    if commands.week_monday(week) > today:
+        reply.note(f"Week *{week}* has not begun yet; the summary reports on past weeks.")
+        return Outcome(True, "future_week", week)
 
     def done(outcome: RunOutcome) -> None:
         url = _summary_url(rt, week) if outcome.ok else None

@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from bot import actions, answers, modals
 from bot.flowruns import FlowRunner
 from bot.logs import install_secret_scrubbing
-from bot.runtime import BotRuntime, app_token, signing_secret
+from bot.runtime import BotRuntime, Reply, app_token, signing_secret
 from coalition.intake.actions import (
     INTAKE_APPROVE,
     INTAKE_APPROVE_ALL,
@@ -96,10 +96,41 @@ def _handing_over(
 ) -> Callable[..., None]:
     def listener(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        runtime.submit(work, runtime, body)
+        runtime.submit(_apologising(work), runtime, body)
 
     listener.__name__ = f"ack_then_{getattr(work, '__name__', 'work')}"
     return listener
+
+
+def _apologising(work: Callable[..., None]) -> Callable[..., None]:
+    """`work`, telling the person when it fails instead of leaving them with silence."""
+
+    def run(runtime: BotRuntime, body: Mapping[str, Any], *args: Any) -> None:
+        try:
+            work(runtime, body, *args)
+        except Exception as exc:
+            log.exception("%s failed: %s", getattr(work, "__name__", "work"), type(exc).__name__)
+            apologise(runtime, body, exc)
+
+    run.__name__ = getattr(work, "__name__", "work")
+    return run
+
+
+def apologise(runtime: BotRuntime, body: Mapping[str, Any], exc: Exception) -> None:
+    """One short answer to the person whose command or click failed (the error's class only)."""
+    from bot.commands import render_note
+
+    user = str(body.get("user_id") or (body.get("user") or {}).get("id") or "")
+    channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+    if channel is None and isinstance(body.get("view"), dict):
+        channel = modals.metadata(body["view"]).get("c")
+    words = render_note(
+        [
+            f":warning: Something went wrong ({type(exc).__name__}); nothing more was done. "
+            "Try again in a minute; if it keeps failing, tell the ops admins."
+        ]
+    )
+    Reply(runtime, body.get("response_url"), channel, user).send(words)
 
 
 def _other_click(runtime: BotRuntime, body: Mapping[str, Any]) -> None:
@@ -115,7 +146,7 @@ def _decline_submitted(runtime: BotRuntime) -> Callable[..., None]:
             ack(response_action="errors", errors=errors)
             return
         ack()
-        runtime.submit(actions.on_decline_submit, runtime, body, reason)
+        runtime.submit(_apologising(actions.on_decline_submit), runtime, body, reason)
 
     return listener
 
@@ -128,7 +159,7 @@ def _draft_submitted(runtime: BotRuntime) -> Callable[..., None]:
             ack(response_action="errors", errors=errors)
             return
         ack()
-        runtime.submit(actions.on_campaign_draft, runtime, body, draft)
+        runtime.submit(_apologising(actions.on_campaign_draft), runtime, body, draft)
 
     return listener
 
@@ -142,7 +173,7 @@ def _choice_submitted(runtime: BotRuntime) -> Callable[..., None]:
             ack(response_action="errors", errors=errors)
             return
         ack()
-        runtime.submit(actions.on_choose_submit, runtime, body, *choice)
+        runtime.submit(_apologising(actions.on_choose_submit), runtime, body, *choice)
 
     return listener
 

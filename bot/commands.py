@@ -103,6 +103,12 @@ def normalize_week(text: str) -> str | None:
     return f"{year}-W{week:02d}"
 
 
+def week_monday(week: str) -> date:
+    """The Monday of a week named like 2026-W48 (as `normalize_week` returns it)."""
+    year, number = week.split("-W")
+    return date.fromisocalendar(int(year), int(number), 1)
+
+
 def previous_week(today: date) -> str:
     """The last complete ISO week before `today` (what the Monday summary covers)."""
     year, week, _ = (today - timedelta(days=7)).isocalendar()
@@ -246,6 +252,7 @@ class ReferralView:
     intake_status: str | None = None
     current_referral: str | None = None
     events: tuple[tuple[datetime, str, str | None], ...] = ()
+    partner_id: str = ""
 
 
 STATE_WORDS = {
@@ -490,4 +497,5 @@ __all__ = [
     "render_referral",
     "render_status",
     "render_why",
+    "week_monday",
 ]

@@ -68,6 +68,7 @@ def referral_view(
         intake_id=referral.intake_id,
         partner_name=names.get(referral.partner_id, referral.partner_id),
         state=referral.state,
+        partner_id=referral.partner_id,
         category=referral.category,
         urgent=referral.urgent,
         created_at=referral.created_at,

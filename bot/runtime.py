@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from bot import data
 from bot.access import Actor, PartnerRef, partner_refs, resolve
+from bot.commands import render_help, render_note
 from bot.flowruns import FlowRunner
 from coalition.ledger import Ledger
 from coalition.ledger.intake_store import IntakeStore
@@ -141,8 +142,6 @@ class Reply:
         return self.runtime.ephemeral(self.channel, self.user, text, blocks)
 
     def note(self, *lines: str) -> bool:
-        from bot.commands import render_note
-
         return self.send(render_note(list(lines)))
 
     def _via_response_url(self, text: str, blocks: list, replace_original: bool) -> bool:
@@ -222,6 +221,16 @@ class BotRuntime:
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.runner.shutdown()
+
+    def warm_up(self) -> None:
+        """Compile the templates and load the guard's phone metadata before the first request.
+
+        Otherwise the first command's background work does it while Slack waits for the
+        ack, and the interpreter lock makes that ack take a second.
+        """
+        text, blocks = render_help(Actor("U0WARMUP", "admin"), flows=self.runner.names)
+        check_outgoing(text + " (214) 555-0100", blocks, allow=["(214) 555-0100"])
+        self.directory()
 
     # ------------------------------------------------------------ who is who
     def directory(self) -> tuple[list[PartnerRef], dict[str, str]]:

@@ -87,6 +87,7 @@ def start_in_thread(
     from sandbox.runner import free_port
 
     port = port or free_port(host)
+    runtime.warm_up()
     config = uvicorn.Config(
         asgi_app(app or create_app(runtime)),
         host=host,
@@ -110,6 +111,7 @@ def serve(host: str = "0.0.0.0", port: int = 3000) -> None:
     """Run the Slack app until stopped: Socket Mode if SLACK_APP_TOKEN is set, else HTTP."""
     runtime = create_runtime()
     app = create_app(runtime)
+    runtime.warm_up()
     token = app_token(runtime.settings)
     if token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -68,6 +68,7 @@ def run_checks() -> list[Check]:
             "check SLACK_BOT_TOKEN, invite the bot to each channel in config/services.yaml",
         )
     )
+    checks.extend(_sharing_checks(cfg))
     if os.environ.get("PREFECT_API_URL"):
         checks.append(
             _attempt(
@@ -176,3 +177,163 @@ def _prefect() -> str:
     with get_client(sync_client=True) as client:
         client.api_healthcheck()
     return os.environ["PREFECT_API_URL"]
+
+
+# ---------------------------------------------------------------- scopes and sharing (issue 9)
+AIRTABLE_SCOPES = ("data.records:read", "data.records:write", "schema.bases:read")
+SETUP_SCOPE = "schema.bases:write"
+SLACK_SCOPES = (
+    "chat:write", "channels:read", "groups:read", "channels:history", "groups:history",
+    "channels:join", "commands",
+)  # fmt: skip
+
+
+def _sharing_checks(cfg: Settings) -> list[Check]:
+    return [
+        _attempt(
+            "airtable token scopes",
+            lambda: _airtable_scopes(cfg),
+            "give the token the scopes named (Airtable > Builder hub > Personal access tokens)",
+        ),
+        _attempt(
+            "google sheets editable",
+            lambda: _sheets_editable(cfg),
+            "share each sheet named with the service account's e-mail as Editor; "
+            "`coalition setup sheets` creates missing ones",
+        ),
+        _attempt(
+            "slack scopes and channels",
+            lambda: _slack_reach(cfg),
+            "reinstall the app from config/slack-manifest.yaml for missing scopes; "
+            "/invite the bot to each channel named",
+        ),
+    ]
+
+
+def scope_problems(granted: list[str] | None, required: tuple[str, ...]) -> list[str]:
+    """Required scopes a token lacks (none when the service does not report scopes)."""
+    if granted is None:
+        return []
+    have = {s.strip() for s in granted}
+    return [s for s in required if s not in have]
+
+
+def _airtable_scopes(cfg: Settings) -> str:
+    from integrations.clients import airtable_api
+
+    reply = airtable_api(cfg).whoami()
+    scopes = reply.get("scopes")
+    missing = scope_problems(scopes, AIRTABLE_SCOPES)
+    if missing:
+        raise LookupError(f"the token lacks {', '.join(missing)}")
+    if scopes is None:
+        return "scopes not reported for this token; reading the base worked"
+    setup = (
+        ""
+        if SETUP_SCOPE in scopes
+        else f"; without {SETUP_SCOPE} `coalition setup airtable` cannot add fields"
+    )
+    return f"{len(scopes)} scopes, all the flows need{setup}"
+
+
+def _partners(cfg: Settings) -> list[tuple[str, str | None, str | None]]:
+    """Active partners the ledger knows (name, referral sheet, referral channel)."""
+    from sqlalchemy import select
+
+    from coalition.ledger import open_ledger
+    from coalition.ledger.tables import Partner
+
+    with open_ledger(cfg.database_url).session() as session:
+        rows = session.scalars(select(Partner).where(Partner.active)).all()
+        return [(p.name, p.referral_sheet, p.referral_channel) for p in rows]
+
+
+def sheet_problems(found: dict[str, dict | None]) -> list[str]:
+    """Sheets (label -> Drive file with capabilities, or None) the service account cannot edit."""
+    problems = []
+    for label, item in found.items():
+        if item is None:
+            problems.append(f"{label}: not found or not shared")
+        elif not (item.get("capabilities") or {}).get("canEdit"):
+            problems.append(f"{label}: shared read-only")
+    return problems
+
+
+def _sheets_editable(cfg: Settings) -> str:
+    from integrations.clients import drive_service
+
+    drive = drive_service(cfg)
+    wanted: dict[str, str] = {
+        f"'{cfg.services.sheets.intake}'": cfg.services.sheets.intake,
+        f"'{cfg.services.sheets.member_directory}'": cfg.services.sheets.member_directory,
+    }
+    for name, sheet, _channel in _partners(cfg):
+        if sheet:
+            wanted[f"referral sheet of {name}"] = sheet
+    found = {label: _drive_file(drive, ref) for label, ref in wanted.items()}
+    problems = sheet_problems(found)
+    if problems:
+        raise LookupError("; ".join(problems))
+    return f"the service account can edit all {len(found)} sheets"
+
+
+def _drive_file(drive, ref: str) -> dict | None:
+    """A spreadsheet by id or by exact name, with its canEdit capability; None if the bot cannot see it."""
+    from coalition.setup_tasks import SPREADSHEET_ID, SPREADSHEET_MIME, drive_quoted
+
+    fields = "id,name,capabilities(canEdit)"
+    if SPREADSHEET_ID.match(ref):
+        try:
+            return drive.files().get(fileId=ref, fields=fields).execute()
+        except Exception:  # 404 or 403: not visible to the bot
+            return None
+    query = f"name = '{drive_quoted(ref)}' and mimeType = '{SPREADSHEET_MIME}' and trashed = false"
+    files = drive.files().list(q=query, fields=f"files({fields})").execute().get("files", [])
+    return next((f for f in files if f.get("name") == ref), None)
+
+
+def channel_problems(wanted: list[str], visible: dict[str, bool]) -> list[str]:
+    """Channels (by name) that do not exist for the bot, or that it is not a member of."""
+    missing = sorted({c for c in wanted if c not in visible})
+    outside = sorted({c for c in wanted if c in visible and not visible[c]})
+    problems = []
+    if missing:
+        problems.append(f"not found (or private without the bot): {', '.join(missing)}")
+    if outside:
+        problems.append(f"bot not in: {', '.join(outside)}")
+    return problems
+
+
+def _slack_reach(cfg: Settings) -> str:
+    from integrations.clients import slack_client
+
+    client = slack_client(cfg)
+    auth = client.auth_test()
+    header = (auth.headers or {}).get("x-oauth-scopes") or (auth.headers or {}).get(
+        "X-OAuth-Scopes"
+    )
+    granted = header.split(",") if header else None
+    lacking = scope_problems(granted, SLACK_SCOPES)
+    problems = [f"missing scopes: {', '.join(lacking)}"] if lacking else []
+    visible: dict[str, bool] = {}
+    cursor = None
+    while True:
+        reply = client.conversations_list(
+            limit=200, cursor=cursor, types="public_channel,private_channel"
+        )
+        for channel in reply["channels"]:
+            # Partners' channels may be recorded by id as well as by name.
+            visible[channel["name"]] = visible[channel["id"]] = bool(channel.get("is_member"))
+        cursor = (reply.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    wanted = [
+        *cfg.services.slack.channels.model_dump().values(),
+        *cfg.alerts.region_channels.values(),
+        *[channel.lstrip("#") for _name, _sheet, channel in _partners(cfg) if channel],
+    ]
+    problems += channel_problems(wanted, visible)
+    if problems:
+        raise LookupError("; ".join(problems))
+    scopes = "scopes ok" if granted else "scopes not reported"
+    return f"{scopes}; bot in all {len(set(wanted))} channels (config, regions, partners)"

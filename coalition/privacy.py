@@ -487,9 +487,15 @@ class PrivacyGuard:
         """Raise PIIError if the text or any string anywhere in the blocks carries personal data."""
         kinds: set[str] = set()
         places: set[str] = set()
-        candidates = iter_strings({"text": text or "", "blocks": blocks or []})
+        candidates = list(iter_strings({"text": text or "", "blocks": blocks or []}))
+        known = self.known_values
+        # Known values are looked for once in all the strings joined (a hit in one string
+        # is a hit in the join), and string by string only after a hit, to name the places:
+        # a digest of hundreds of strings against a batch of thousands of values stays fast.
+        if known and not any(_known_values("\n".join(v for _, v in candidates), known)):
+            known = frozenset()
         for path, value in candidates:
-            found = self.find(value)
+            found = find_pii(value, known)
             if found:
                 kinds.update(f.kind for f in found)
                 places.add(path)

@@ -25,6 +25,7 @@ SERVICES = (
 ACCREDITATIONS = ("attorney", "fully accredited", "partially accredited", "none")
 CAMPAIGN_STATUSES = ("Draft", "Ready", "Sent", "Cancelled")
 BILL_POSITIONS = ("Support", "Oppose", "Watch")
+MEMBERSHIP_STATUSES = ("Active", "Pending", "Lapsed", "Inactive")
 # The Intake columns a form writes (DESIGN.md), then the bot's own.
 INTAKE_FORM_COLUMNS = (
     "Timestamp", "Full name", "Preferred language", "Phone", "Email", "City", "County", "State",
@@ -93,7 +94,7 @@ AIRTABLE_DESIGN: dict[str, tuple[FieldSpec, ...]] = {
         _check(_M.accepting), FieldSpec(_M.capacity, "number", _WHOLE),
         FieldSpec(_M.income_limit, "number", _WHOLE), _check(_M.lsc_funded),
         _select(_M.accreditation, ACCREDITATIONS), _text(_M.referral_channel),
-        _text(_M.referral_sheet), _select(_M.status), _date(_M.dues), _date(_M.verified),
+        _text(_M.referral_sheet), _select(_M.status, MEMBERSHIP_STATUSES), _date(_M.dues), _date(_M.verified),
         _check(_M.remote), _check(_M.interpreter), _long(_M.data_issues),
     ),
     "contacts": (
@@ -239,15 +240,6 @@ def missing_headers(row: Sequence[Any], wanted: Sequence[str]) -> list[str]:
     return [name for name in wanted if _key(name) not in present]
 
 
-def column_letter(index: int) -> str:
-    """1 -> A, 27 -> AA."""
-    letters = ""
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 __all__ = [
     "AIRTABLE_DESIGN",
     "AirtablePlan",
@@ -255,7 +247,6 @@ __all__ = [
     "FieldSpec",
     "SheetSpec",
     "coalition_sheets",
-    "column_letter",
     "missing_headers",
     "plan_airtable",
     "referral_sheet",

@@ -26,7 +26,6 @@ from coalition.setup_plan import (
     AirtablePlan,
     SheetSpec,
     coalition_sheets,
-    column_letter,
     missing_headers,
     plan_airtable,
     referral_sheet,
@@ -35,7 +34,7 @@ from coalition.setup_plan import (
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 FOLDER_MIME = "application/vnd.google-apps.folder"
 WRITERS = {"writer", "owner", "organizer", "fileOrganizer"}
-_SPREADSHEET_ID = re.compile(r"^[A-Za-z0-9_-]{30,}$")
+SPREADSHEET_ID = re.compile(r"^[A-Za-z0-9_-]{30,}$")
 
 
 # ---------------------------------------------------------------- Airtable
@@ -171,7 +170,7 @@ def _partner_sheet(
     google: _Google, cfg: Settings, partner: Partner, staff: tuple[str, ...]
 ) -> SheetOutcome:
     people = staff + partner.emails
-    if _SPREADSHEET_ID.match(partner.sheet):
+    if SPREADSHEET_ID.match(partner.sheet):
         spec = referral_sheet(cfg, partner.name, title=f"Referral sheet of {partner.name}")
         if not google.exists(partner.sheet):
             return SheetOutcome(
@@ -275,7 +274,7 @@ class _Google:
 
     # ------------------------------------------------------------ Drive
     def _find(self, name: str, mime: str, parent: str | None = None) -> str | None:
-        clauses = [f"name = '{_quoted(name)}'", f"mimeType = '{mime}'", "trashed = false"]
+        clauses = [f"name = '{drive_quoted(name)}'", f"mimeType = '{mime}'", "trashed = false"]
         if parent:
             clauses.append(f"'{parent}' in parents")
         reply = self.drive.files().list(q=" and ".join(clauses), fields="files(id,name)").execute()
@@ -349,7 +348,7 @@ class _Google:
     def _write_header(
         self, sheet_id: str, tab_title: str, tab: dict[str, Any], used: int, missing: list[str]
     ) -> None:
-        from coalition.sheet_table import quote_tab
+        from coalition.sheet_table import a1_range
 
         http = self.sheets.http_client
         needed = used + len(missing)
@@ -369,10 +368,9 @@ class _Google:
                     ]
                 },
             )
-        start, end = column_letter(used + 1), column_letter(needed)
         http.values_update(
             sheet_id,
-            f"{quote_tab(tab_title)}!{start}1:{end}1",
+            a1_range(tab_title, 1, used, needed - 1),
             params={"valueInputOption": "RAW"},
             body={"values": [missing]},
         )
@@ -430,7 +428,7 @@ def _explained(hint: str) -> Iterator[None]:
         raise ConfigError(f"a request was refused (HTTP {status}); {hint}") from None
 
 
-def _quoted(text: str) -> str:
+def drive_quoted(text: str) -> str:
     """A value inside a Drive query's single quotes."""
     return text.replace("\\", "\\\\").replace("'", "\\'")
 

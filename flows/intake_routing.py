@@ -48,7 +48,7 @@ from coalition.ledger.intake_store import (
     IntakeWrite,
     ReferralState,
 )
-from coalition.privacy import guard
+from coalition.privacy import PIIError, guard
 from coalition.settings import Settings, settings
 from coalition.sheet_table import SheetTable, SheetTableError, cell_text, ranges_for
 from flows.reporting import ItemError, RunReport, measured, publish
@@ -93,6 +93,7 @@ class Run:
     salt: str
     report: RunReport
     only: frozenset[str] | None = None  # restrict to these intakes (approvals, decisions)
+    guarded: list[str] = field(default_factory=list, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -108,6 +109,16 @@ class Run:
 
     def error(self, item: str, error: str) -> None:
         self.report.errors.append(ItemError(item=item, error=clean_text(error, 300)))
+
+    def protect(self, cases: Iterable[IntakeCase]) -> None:
+        """Tell the privacy guard (Slack checks, log redaction) the personal values of these cases."""
+        values = [v for case in cases for v in guard_values(case)]
+        guard.add_values(values)
+        self.guarded += values
+
+    def unprotect(self) -> None:
+        guard.remove_values(self.guarded)
+        self.guarded = []
 
 
 def start_run(dry_run: bool, only: Iterable[str] | None = None, now: datetime | None = None) -> Run:
@@ -319,6 +330,7 @@ def parse_rows(rows: Sequence[SheetRow], run: Run) -> dict[str, ParsedRow]:
             received = case.received_at.replace(tzinfo=run.tz).astimezone(UTC)
             case = _with_received(case, received)
         parsed[row.intake_id] = ParsedRow(row.intake_id, case, tuple(problems))
+    run.protect(p.case for p in parsed.values() if p.case is not None)
     return parsed
 
 
@@ -616,15 +628,21 @@ def _deliver_one(
         _partner_sheet_failed(partner, ready, exc, run)
         return
     items = [partner_item(r, cases[r.intake_id]) for r in ready]
-    channel = partner.referral_channel or ""
-    owed = notices.partner_notices(
-        partner.member_id,
-        partner.name,
-        channel,
-        partner.referral_sheet,
-        items,
-        run.rules.digest_threshold,
-    )
+    try:
+        owed = notices.partner_notices(
+            partner.member_id,
+            partner.name,
+            partner.referral_channel or "",
+            partner.referral_sheet,
+            items,
+            run.rules.digest_threshold,
+        )
+    except PIIError as exc:
+        # Fail closed: the cases are in the partner's sheet; the message is not sent or kept.
+        owed = []
+        run.error(
+            partner.member_id, f"{partner.name}: Slack notice refused by the privacy guard ({exc})"
+        )
     written = run.store.mark_written([r.referral_id for r in ready], run.now, owed)
     run.count("delivered", len(written))
     run.count("partner sheets written", 1 if fresh else 0)
@@ -783,6 +801,13 @@ def staff_notice_builder(
         )
 
     def build(kind: str, states: list[IntakeState]) -> list[Notice]:
+        try:
+            return build_kind(kind, states)
+        except PIIError as exc:
+            run.error(kind, f"staff message refused by the privacy guard ({exc})")
+            return []
+
+    def build_kind(kind: str, states: list[IntakeState]) -> list[Notice]:
         if kind == notices.TRIAGE_ALERT:
             items = [
                 item(s, status=STATUS_TEXT[s.status], reason=s.reason or "")
@@ -831,7 +856,7 @@ def _reroute_item(
 
 
 @task(name="notify", **TASK_OPTIONS)
-def notify(run: Run, partners: list[PartnerProfile], cases: Iterable[IntakeCase] = ()) -> int:
+def notify(run: Run, partners: list[PartnerProfile]) -> int:
     """Send every Slack message the ledger says is owed, each exactly once by its key."""
 
     names = {p.member_id: p.name for p in partners}
@@ -843,15 +868,12 @@ def notify(run: Run, partners: list[PartnerProfile], cases: Iterable[IntakeCase]
         return 0
     poster = slack_poster()
     sent = 0
-    values = {case.intake_id: guard_values(case) for case in cases}
     for notice in owed:
-        # The guard knows the personal values of the cases this message is about (a message
-        # never names more), which keeps a 1,000-case run's checks fast.
-        scoped = [v for intake_id in _intake_ids(notice) for v in values.get(intake_id, ())]
+        # The guard already knows this run's personal values (Run.protect): any that
+        # slipped into a message would refuse it here.
         try:
-            with guard.batch(scoped):
-                text, blocks = notices.render(notice)
-                result = poster.post(notice.key, notice.channel, text, blocks)
+            text, blocks = notices.render(notice)
+            result = poster.post(notice.key, notice.channel, text, blocks)
         except Exception as exc:
             run.store.notice_failed(notice.key, type(exc).__name__)
             run.error(
@@ -869,11 +891,6 @@ def notify(run: Run, partners: list[PartnerProfile], cases: Iterable[IntakeCase]
 
 def _safe(exc: Exception) -> str:
     return guard.redact(str(exc))[:200]
-
-
-def _intake_ids(notice: Notice) -> list[str]:
-    items = notice.payload.get("items") or [notice.payload.get("item") or {}]
-    return [str(i["intake_id"]) for i in items if i.get("intake_id")]
 
 
 def _referral_ids(notice: Notice) -> list[str]:
@@ -912,27 +929,29 @@ def _step(step: Any, *args: Any) -> Any:
 def run_routing(
     dry_run: bool = False, only: Iterable[str] | None = None, publish_report: bool = True
 ) -> RunReport:
-    """The whole job: read, decide, claim, deliver, write status, notify, report."""
+    """The whole job: read, decide, claim, write the Intake sheet, deliver, notify, report."""
     run = start_run(dry_run, only)
-    with measured(run.report):
-        read = _step(read_intake_sheet, run)
-        partners = _step(load_partner_directory, run)
-        work = _step(decide_routing, read, partners, run)
-        if dry_run:
-            run.report.plan = plan_lines(work, read, partners)
-            run.count("decided", len(work.decisions))
-        else:
-            try:
-                claimed = _step(claim_in_ledger, work, read, run)
-                _step(write_intake_status, read, partners, run)
-                _step(deliver_to_partners, claimed, read, work, partners, run)
-                cases = [p.case for p in work.parsed.values() if p.case is not None]
-                _step(notify, run, partners, cases)
-            finally:
-                run.store.release()
-    log.info("%s", run.report.summary_lines()[0])
-    if publish_report:
-        publish(run.report)
+    try:
+        with measured(run.report):
+            read = _step(read_intake_sheet, run)
+            partners = _step(load_partner_directory, run)
+            work = _step(decide_routing, read, partners, run)
+            if dry_run:
+                run.report.plan = plan_lines(work, read, partners)
+                run.count("decided", len(work.decisions))
+            else:
+                try:
+                    claimed = _step(claim_in_ledger, work, read, run)
+                    _step(write_intake_status, read, partners, run)
+                    _step(deliver_to_partners, claimed, read, work, partners, run)
+                    _step(notify, run, partners)
+                finally:
+                    run.store.release()
+        log.info("%s", run.report.summary_lines()[0])
+        if publish_report:
+            publish(run.report)  # checked by the guard while it still knows this run's values
+    finally:
+        run.unprotect()
     return run.report
 
 

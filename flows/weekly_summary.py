@@ -71,7 +71,8 @@ log = logging.getLogger("flows.weekly_summary")
 
 FLOW_NAME = "weekly-summary"
 WEEK_PROPERTY = "coalitionSummaryWeek"  # Drive file property marking the bot's document for a week
-HISTORY_ROUNDS = 25  # first-gift lookups per run, at most (each one page of 100)
+HISTORY_ROUNDS = 500  # first-gift lookups per run at most: 50,000 returning donors
+LOOKUP_KEYS = 1000  # donors per lookup formula (about 25 kB, sent as a POST body)
 EXAMPLE_ERRORS = 10  # record ids per run report, so staff can fix them in Airtable
 STABLE_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # stands in for the preparation time in hashes
 TRANSIENT_SLACK_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}  # fmt: skip
@@ -288,32 +289,36 @@ def read_donations(tables: Tables, window: Window) -> Giving:
 def look_up_first_gifts(
     table: airtable.AirtableTable, giving: Giving, window: Window, before: datetime
 ) -> None:
-    """Which of the window's donors gave before it: one page per round, found donors dropped each round.
+    """Which of the window's donors gave before it, asking about up to LOOKUP_KEYS donors a request.
 
-    A page with fewer than 100 records holds every earlier gift of the donors still
-    asked about, so the rounds end there; donors not found have their first gift in
-    the window. Any earlier record counts (a refund means a gift before it).
+    Each round asks for one page of earlier gifts by the donors in question, drops
+    those it proves returning and tops the question up from the rest. A page with
+    fewer than 100 records holds every earlier gift of the donors asked about, so the
+    ones it does not show are new. Any earlier record counts (a refund means a gift
+    before it). Proving a donor returning takes one of their records, so the rounds
+    cost about one request per 100 returning donors, the least Airtable allows.
     """
-    remaining = history_candidates(giving.gifts, window)
+    pool = history_candidates(giving.gifts, window).chunks(1)
     email_field = Fields.email if Fields.email in table.fields else None
     name_field = Fields.donor if Fields.donor in table.fields else None
     fields = [f for f in (email_field, name_field) if f]
-    found = Candidates()
-    while remaining and giving.lookups < HISTORY_ROUNDS:
-        formula = queries.earlier_gifts(Fields.date, before, remaining, email_field, name_field)
+    found, asked = Candidates(), Candidates()
+    while (asked or pool) and giving.lookups < HISTORY_ROUNDS:
+        while pool and len(asked) < LOOKUP_KEYS:
+            asked = asked.union(pool.pop())
+        formula = queries.earlier_gifts(Fields.date, before, asked, email_field, name_field)
         if formula is None:
             break
         page = next(iter(airtable.list_records(table, fields, formula)), [])
         giving.lookups += 1
-        matched = matched_candidates(remaining, page)
-        found = Candidates(found.emails | matched.emails, found.names | matched.names)
-        remaining = remaining.without(matched)
+        matched = matched_candidates(asked, page)
+        found, asked = found.union(matched), asked.without(matched)
         if len(page) < airtable.PAGE_SIZE:
-            remaining = Candidates()  # every earlier gift of the rest was on this page: none
+            asked = Candidates()  # every earlier gift of those asked about was on this page
         elif not matched:
             break  # a formula and a local key that disagree: stop rather than loop
     giving.gave_before = found
-    giving.unresolved = len(remaining)
+    giving.unresolved = len(asked) + sum(len(p) for p in pool)
 
 
 @task(**STEP)
@@ -532,12 +537,21 @@ def _place(
     document_id = _find_in_folder(drive, folder, week)
     created = document_id is None
     if document_id is None:
-        document_id = docs.create_document(
-            drive, folder, document.title, {WEEK_PROPERTY: week.label}
-        )
+        document_id = _create(drive, folder, document, week)
     # Recorded before any content is written: a crash now still finds this document next time.
     _save(week, document_id=document_id, content_hash=None, revision_id=None)
     return document_id, docs.get_document(docs_api, document_id), created, folder_created
+
+
+def _create(drive: Any, folder: str | None, document: Document, week: IsoWeek) -> str:
+    """A new document for the week; if another run made one at the same moment, the oldest is kept."""
+    made = docs.create_document(drive, folder, document.title, {WEEK_PROPERTY: week.label})
+    oldest = _find_in_folder(drive, folder, week)
+    if oldest is not None and oldest != made:
+        log.warning("another run created the document of %s too; keeping the older one", week)
+        docs.trash(drive, made)
+        return oldest
+    return made
 
 
 @task(**STEP)

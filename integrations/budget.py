@@ -10,9 +10,9 @@ several hosts together stay under the same limit.
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -36,14 +36,20 @@ OPENSTATES = Limit(10, 60.0)
 
 @dataclass
 class RateBudget:
-    """A thread-safe sliding window; `acquire` blocks until a request may go."""
+    """A thread-safe sliding window; `acquire` blocks until a request may go.
+
+    Each request holds a slot until its window has passed. The window is counted
+    from when the request left, with a margin, because the server counts arrivals;
+    once the caller reports the reply (`replied`), it is counted from the reply
+    instead, which needs no margin: the server saw the request before we saw its reply.
+    """
 
     name: str
     limit: Limit
     time_scale: float = 1.0
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
-    _sent: deque[float] = field(default_factory=deque)
+    _slots: list[float] = field(default_factory=list)  # when each slot in use frees, sorted
     _blocked_until: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _mine: threading.local = field(default_factory=threading.local)
@@ -55,43 +61,45 @@ class RateBudget:
         # A small margin: the server counts arrival times, which trail our send times.
         return self.limit.seconds / self.time_scale * 1.03 + 0.002
 
+    @property
+    def reply_window(self) -> float:
+        return self.limit.seconds / self.time_scale + 0.002
+
     def acquire(self) -> float:
         """Take one slot, waiting as long as needed; returns the seconds waited."""
         waited = 0.0
         while True:
             with self._lock:
                 now = self.clock()
-                while self._sent and self._sent[0] <= now - self.window:
-                    self._sent.popleft()
+                while self._slots and self._slots[0] <= now:
+                    self._slots.pop(0)
                 wait = max(self._blocked_until - now, 0.0)
-                if not wait and len(self._sent) < self.limit.requests:
-                    self._sent.append(now)
-                    self._mine.sent = now
+                if not wait and len(self._slots) < self.limit.requests:
+                    bisect.insort(self._slots, now + self.window)
+                    self._mine.slot = now + self.window
                     self.acquired += 1
                     self.waited_seconds += waited
                     return waited
                 if not wait:
-                    wait = self._sent[0] + self.window - now
+                    wait = self._slots[0] - now
             self.sleep(max(wait, 0.001))
             waited += max(wait, 0.001)
 
     def replied(self) -> None:
-        """This thread's request got its reply: count it in the window from now, not from when it left.
+        """This thread's last request got its reply: its slot frees one window after now.
 
-        The server saw it somewhere between the two. Counting from the reply means no
-        window of the server's holds more than `limit.requests` of ours, however late
-        one request arrived and however early the next; a 429 costs Airtable's 30 s
-        lockout, a reply's latency costs far less.
+        Counting from the reply means no window of the server's holds more than
+        `limit.requests` of ours, however late one request arrived and however early
+        the next; a 429 costs Airtable's 30 s lockout, a reply's latency far less.
         """
-        sent = getattr(self._mine, "sent", None)
-        if sent is None:
+        slot = getattr(self._mine, "slot", None)
+        if slot is None:
             return
-        self._mine.sent = None
+        self._mine.slot = None
         with self._lock:
-            if sent in self._sent:
-                self._sent.remove(sent)
-            # Every entry is a past clock reading, so appending now keeps the deque in order.
-            self._sent.append(self.clock())
+            if slot in self._slots:
+                self._slots.remove(slot)
+            bisect.insort(self._slots, self.clock() + self.reply_window)
 
     def penalize(self, documented_seconds: float | None = None) -> float:
         """After a 429: hold every caller back for the lockout (or Retry-After), in real seconds."""

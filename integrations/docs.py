@@ -165,6 +165,13 @@ def is_trashed(drive: Any, file_id: str) -> bool:
     return bool(reply.get("trashed"))
 
 
+def trash(drive: Any, file_id: str) -> None:
+    _run(
+        drive.files().update(fileId=file_id, body={"trashed": True}, fields="id"),
+        "moving a document to the trash",
+    )
+
+
 def rename(drive: Any, file_id: str, name: str) -> None:
     _run(
         drive.files().update(fileId=file_id, body={"name": name}, fields="id"),
@@ -210,4 +217,5 @@ __all__ = [
     "is_trashed",
     "new_revision",
     "rename",
+    "trash",
 ]

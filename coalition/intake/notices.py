@@ -8,11 +8,13 @@ Keys are stable, so a notice recorded twice is one row and posted once.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from coalition.intake import classify, urgency
 from coalition.intake.models import Notice as NoticeState
+from coalition.privacy import guard
 from coalition.templating import Templates, fallback_text
 
 REFERRAL_NOTICE = "referral_notice"
@@ -35,6 +37,15 @@ TEMPLATES = {
     REROUTE_NOTICE: "slack/reroute_notice.json.j2",
     PARTNER_SHEET_ERROR: "slack/partner_sheet_error.json.j2",
 }
+
+
+def checked(notice: NoticeState) -> NoticeState:
+    """The notice, after the privacy guard found nothing personal in its payload (PIIError otherwise).
+
+    Payloads are kept in the ledger until sent, so they are checked before they are kept.
+    """
+    guard.check_text(json.dumps(notice.payload, ensure_ascii=False), f"notice {notice.kind}")
+    return notice
 
 
 def sheet_url(spreadsheet_id: str) -> str:
@@ -85,15 +96,16 @@ def partner_notices(
     }
     if len(items) > threshold:
         key = group_key(f"referral-digest:{partner_id}", [i["referral_id"] for i in items])
-        return [
-            NoticeState(key, REFERRAL_DIGEST, channel, {**base, "items": [dict(i) for i in items]})
-        ]
+        payload = {**base, "items": [dict(i) for i in items]}
+        return [checked(NoticeState(key, REFERRAL_DIGEST, channel, payload))]
     return [
-        NoticeState(
-            f"referral:{item['referral_id']}",
-            REFERRAL_NOTICE,
-            channel,
-            {**base, "item": dict(item)},
+        checked(
+            NoticeState(
+                f"referral:{item['referral_id']}",
+                REFERRAL_NOTICE,
+                channel,
+                {**base, "item": dict(item)},
+            )
         )
         for item in items
     ]
@@ -113,7 +125,7 @@ def partner_reminder(
         "sheet_url": sheet_url(spreadsheet_id),
         "items": [dict(i) for i in items],
     }
-    return NoticeState(key, REFERRAL_REMINDER, channel, payload)
+    return checked(NoticeState(key, REFERRAL_REMINDER, channel, payload))
 
 
 def staff_notice(
@@ -121,7 +133,81 @@ def staff_notice(
 ) -> NoticeState:
     """A list message to staff (triage alert, approval request or reminder, re-routes)."""
     key = group_key(prefix, [i["intake_id"] + ":" + str(i.get("attempt", "")) for i in items])
-    return NoticeState(key, kind, channel, {"items": [dict(i) for i in items]})
+    return checked(NoticeState(key, kind, channel, {"items": [dict(i) for i in items]}))
+
+
+WHY_CLOSED = {
+    "declined": "declined",
+    "expired": "got no answer in time",
+    "failed": "could not be written to the partner sheet",
+}
+CLOSED = ("declined", "expired", "failed")
+ROUTED = ("routing", "referred", "accepted")
+
+
+def state_item(state: Any, **extra: Any) -> dict[str, Any]:
+    """A case from its ledger record (an IntakeState), as staff messages show it."""
+    return case_item(
+        intake_id=state.intake_id,
+        category=state.category,
+        language=state.language,
+        place=state.place,
+        urgency_codes=tuple(state.urgency.split(",")) if state.urgency else (),
+        urgent=state.urgent,
+        **extra,
+    )
+
+
+def reroute_item(state: Any, partners: Mapping[str, str], history: Sequence[Any]) -> dict[str, Any]:
+    """One re-routed case: the referral that closed, why, and where the case went next."""
+    closed = [r for r in history if r.state in CLOSED]
+    last = closed[-1] if closed else None
+    if state.status in ROUTED:
+        partner = partners.get(state.current_partner or "", state.current_partner)
+        outcome = f"{state.current_referral} to {partner}"
+    else:
+        outcome = f"{STATUS_WORDS.get(state.status, state.status)}: {state.reason or ''}"
+    return {
+        "intake_id": state.intake_id,
+        "attempt": len(history),
+        "old_referral": last.referral_id if last else "previous referral",
+        "old_partner": partners.get(last.partner_id, last.partner_id) if last else "unknown partner",
+        "why": WHY_CLOSED.get(last.state, last.state) if last else "was closed",
+        "outcome": outcome,
+    }
+
+
+STATUS_WORDS = {"waitlist": "Waitlist", "triage": "Staff triage", "review": "Needs review"}
+
+
+def staff_notices(
+    kind: str,
+    states: Sequence[Any],
+    channel: str,
+    partners: Mapping[str, str],
+    referrals: Mapping[str, Sequence[Any]],
+) -> list[NoticeState]:
+    """Pending staff messages of one kind as one grouped notice (IntakeStates in, no personal data out)."""
+    if kind == TRIAGE_ALERT:
+        items = [
+            state_item(s, status=STATUS_WORDS[s.status], reason=s.reason or "")
+            for s in states
+            if s.status in {"waitlist", "triage"}
+        ]
+        prefix = "triage-alert"
+    elif kind == APPROVAL_REQUEST:
+        items = [
+            state_item(s, partner_name=partners.get(s.suggested_partner or "", "?"), reason=s.reason or "")
+            for s in states
+            if s.status == "suggested"
+        ]
+        prefix = "approval-request"
+    elif kind == REROUTE_NOTICE:
+        items = [reroute_item(s, partners, referrals.get(s.intake_id, ())) for s in states]
+        prefix = "reroutes"
+    else:
+        return []
+    return [staff_notice(kind, channel, items, prefix)] if items else []
 
 
 def partner_sheet_error(
@@ -134,8 +220,8 @@ def partner_sheet_error(
         "error": error,
         "count": count,
     }
-    return NoticeState(
-        f"ops:partner-sheet:{partner_id}:{day}", PARTNER_SHEET_ERROR, channel, payload
+    return checked(
+        NoticeState(f"ops:partner-sheet:{partner_id}:{day}", PARTNER_SHEET_ERROR, channel, payload)
     )
 
 

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from dateutil.relativedelta import relativedelta
+from rapidfuzz import fuzz, process
 
 from coalition.roster.directory import (
     DirectoryPlan,
@@ -127,25 +128,25 @@ def _contact_links(found: Affected, changed: Mapping[str, Contact], index: Roste
 
 
 def _member_duplicates(found: Affected, changed: Mapping[str, Member], index: RosterIndex) -> None:
-    keys = {m.id: org_key(m.name) for m in index.members.values() if not m.removed}
+    """Both sides of a duplicate, before and after: remembered pairs, and names now alike."""
+    remembered: dict[str, set[str]] = {}
+    for entry in index.members.values():
+        for other in _refs(entry.finding_keys, Code.DUPLICATE_MEMBER):
+            remembered.setdefault(other, set()).add(entry.id)
+            remembered.setdefault(entry.id, set()).add(other)
+    ids = [m.id for m in index.members.values() if not m.removed]
+    keys = [org_key(index.members[i].name) for i in ids]
     for member in changed.values():
+        found.members.update(remembered.get(member.id, ()))
         mine = org_key(member.name)
-        before = index.members.get(member.id)
-        found.members.update(_refs(before.finding_keys if before else (), Code.DUPLICATE_MEMBER))
-        for other, key in keys.items():
-            if other == member.id:
-                continue
-            if member.id in _refs(index.members[other].finding_keys, Code.DUPLICATE_MEMBER) or (
-                mine and key and _near(mine, key)
+        if not mine:
+            continue
+        # Looser than the check itself: reading one more record is cheap, missing one is not.
+        for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
+            for _, _, position in process.extract(
+                mine, keys, scorer=scorer, score_cutoff=MEMBER_NAME_CUTOFF - 5, limit=None
             ):
-                found.members.add(other)
-
-
-def _near(a: str, b: str) -> bool:
-    """Looser than the duplicate check itself: reading one more record is cheap, missing one is not."""
-    from rapidfuzz import fuzz
-
-    return max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b)) >= MEMBER_NAME_CUTOFF - 5
+                found.members.add(ids[position])
 
 
 def _contact_duplicates(

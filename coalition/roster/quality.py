@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from coalition.roster.normalize import fold
 MEMBER_NAME_CUTOFF = 92
 CONTACT_NAME_CUTOFF = 90
 MIN_FUZZY_LENGTH = 5  # below this, only identical names count as alike
+MAX_DUPLICATES = 5  # a name like many others lists its closest few, not all of them
+_DIGITS = re.compile(r"\d+")
 MAX_LINES = 60  # Airtable long text holds 100,000 characters; staff read far fewer
 
 # Words that say what kind of body an organization is, not which one it is.
@@ -179,10 +182,12 @@ def _member_duplicates(
                 mine, keys, scorer=scorer, score_cutoff=MEMBER_NAME_CUTOFF, limit=None
             ):
                 scores[position] = max(score, scores.get(position, 0))
-        for position, score in sorted(scores.items()):
-            other = ids[position]
-            if other == member_id or not _alike(mine, keys[position], int(score)):
-                continue
+        alike = [
+            (-score, ids[position])
+            for position, score in scores.items()
+            if ids[position] != member_id and _alike(mine, keys[position], int(score))
+        ]
+        for _, other in sorted(alike)[:MAX_DUPLICATES]:
             text = f"Possible duplicate of member {known[other]} ({other})."
             found[member_id].append(Finding(Code.DUPLICATE_MEMBER, text, ref=other))
     return found
@@ -191,7 +196,8 @@ def _member_duplicates(
 def _alike(a: str, b: str, score: int) -> bool:
     if min(len(a), len(b)) < MIN_FUZZY_LENGTH:
         return a == b
-    return score >= MEMBER_NAME_CUTOFF
+    # "Local 32" and "Local 1199", "District 4" and "District 5" are different bodies.
+    return score >= MEMBER_NAME_CUTOFF and _DIGITS.findall(a) == _DIGITS.findall(b)
 
 
 def _primary_contact(people: list[Contact]) -> tuple[Contact | None, list[Finding]]:
@@ -273,10 +279,11 @@ def _contact_duplicates(
         for what, key in own_keys[contact.id].items():
             for other in by_key[key] - {contact.id}:
                 found[contact.id].add(_dup(contact, other, contacts, f"same {what}"))
+    folded = {c.id: fold(c.name) for c in contacts.values()}
     for people in by_member.values():
         for i, a in enumerate(people):
             for b in people[i + 1 :]:
-                if _names_alike(a.name, b.name):
+                if _names_alike(folded[a.id], folded[b.id]):
                     found[a.id].add(_dup(a, b.id, contacts, "similar name"))
                     found[b.id].add(_dup(b, a.id, contacts, "similar name"))
     return {k: sorted(v) for k, v in found.items()}
@@ -289,8 +296,8 @@ def _dup(contact: Contact, other: str, contacts: Mapping[str, Contact], why: str
     )
 
 
-def _names_alike(a: str, b: str) -> bool:
-    fa, fb = fold(a), fold(b)
+def _names_alike(fa: str, fb: str) -> bool:
+    """Two folded names alike: equal when short, else a token-sorted match (given/family swapped)."""
     if not fa or not fb:
         return False
     if min(len(fa), len(fb)) < MIN_FUZZY_LENGTH:

@@ -18,8 +18,9 @@ from typing import Any, Protocol
 from coalition.summary.donations import RecordProblem
 from coalition.summary.weeks import DateProblem, IsoWeek, local_date, local_datetime
 
-# Keys under which the alert flows record their Slack messages (PostedMessage.key).
-ALERT_KEY_PREFIXES = ("campaign:", "bill:", "hearing:")
+# Keys under which the alert flows record their Slack messages (PostedMessage.key):
+# campaign:<record>:<channel>, bill:<record>:change:<n>, bill:<record>:hearing:<tag>.
+ALERT_KEY_PREFIXES = ("campaign:", "bill:")
 ACTIVE, LAPSED = "active", "lapsed"
 NO_TYPE = "(no type)"
 

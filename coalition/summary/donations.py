@@ -287,6 +287,23 @@ class Candidates:
     def without(self, found: Candidates) -> Candidates:
         return Candidates(self.emails - found.emails, self.names - found.names)
 
+    def union(self, other: Candidates) -> Candidates:
+        return Candidates(self.emails | other.emails, self.names | other.names)
+
+    def chunks(self, size: int) -> list[Candidates]:
+        """Pieces of at most `size` donors each (in a stable order), for formulas of bounded length."""
+        keys = [("e", k) for k in sorted(self.emails)] + [("n", k) for k in sorted(self.names)]
+        pieces = []
+        for start in range(0, len(keys), size):
+            part = keys[start : start + size]
+            pieces.append(
+                Candidates(
+                    frozenset(k for kind, k in part if kind == "e"),
+                    frozenset(k for kind, k in part if kind == "n"),
+                )
+            )
+        return pieces
+
 
 def history_candidates(gifts: Iterable[Gift], window: Window) -> Candidates:
     """Donors of the window with no gift before it in the records read (those need a lookup)."""

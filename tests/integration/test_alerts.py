@@ -20,7 +20,7 @@ from coalition.ledger import open_ledger
 from coalition.ledger.tables.alerts import BillState, PostedMessage
 from coalition.ledger.tables.common import Watermark
 from coalition.privacy import unescape_mrkdwn
-from coalition.settings import settings
+from coalition.settings import reload_settings, settings
 from flows.alerts import alerts
 from flows.reporting import RunReport
 from sandbox.seed.alerts import HOSTILE_CAMPAIGN_TEXT
@@ -31,15 +31,6 @@ COURT_WATCH = "Court watch: stand with detained neighbors"
 MONTHLY = "Monthly organizing update"
 CLINIC = "Citizenship day clinic"
 CANCELLED_VIGIL = "Candlelight vigil (moved online)"
-
-
-@pytest.fixture(autouse=True)
-def quick_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Budgets pace at 50x real time (the sandbox's limiter is off unless a test turns it on)."""
-    from coalition.settings import reload_settings
-
-    monkeypatch.setenv("COALITION_TIME_SCALE", "50")
-    reload_settings()
 
 
 class Clock:
@@ -552,7 +543,7 @@ def test_a_dry_run_reads_everything_and_writes_nothing(ws: Workspace, clock: Clo
 
 # ---------------------------------------------------------------- scale
 def test_200_bills_20_changed_cost_two_lists_two_writes_twenty_posts_and_no_429(
-    ws: Workspace, clock: Clock
+    ws: Workspace, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = (clock.day - timedelta(days=60)).isoformat()
     extra = [
@@ -569,8 +560,10 @@ def test_200_bills_20_changed_cost_two_lists_two_writes_twenty_posts_and_no_429(
     ]
     ws.add("Bills", extra)
     box = ws.box.sandbox
-    box.limiter.enabled = True  # the documented limits, 50x faster, as the budgets expect
+    box.limiter.enabled = True  # the documented limits, 50x faster, on both sides
     box.clock.scale = 50.0
+    monkeypatch.setenv("COALITION_TIME_SCALE", "50")
+    reload_settings()
     run()
     for i in range(20):
         ws.openstates.add_bill(

@@ -586,7 +586,9 @@ COUNTIES = [
 ]  # fmt: skip
 
 
-def test_a_thousand_rows_across_twenty_partners_within_the_request_budget(sandbox, monkeypatch) -> None:
+def test_a_thousand_rows_across_twenty_partners_within_the_request_budget(
+    sandbox, monkeypatch
+) -> None:
     """1,000 new rows, 20 partners, rate limits on: 3 + 20 Sheets requests, one Slack message per partner."""
     monkeypatch.setenv("COALITION_TIME_SCALE", "50")
     reload_settings()
@@ -613,15 +615,27 @@ def test_a_thousand_rows_across_twenty_partners_within_the_request_budget(sandbo
         from coalition.ledger.tables.roster import Partner
 
         for n, county in enumerate(COUNTIES):
-            sheet = sheets.create_spreadsheet(f"Referrals {county}", {"Referrals": [list(roster.REFERRAL_HEADER)]})
-            slack.create_channel(f"ref-{county.lower()}", is_private=False, members=(slack.bot_user_id,))
+            sheet = sheets.create_spreadsheet(
+                f"Referrals {county}", {"Referrals": [list(roster.REFERRAL_HEADER)]}
+            )
+            slack.create_channel(
+                f"ref-{county.lower()}", is_private=False, members=(slack.bot_user_id,)
+            )
             session.add(
                 Partner(
-                    member_id=f"recPARTNER{n:05d}", name=f"{county} Legal Aid", services=["asylum"],
-                    counties=[county], states=["TX"], languages=["Spanish", "English"], accepting=True,
-                    weekly_capacity=100, accreditation="attorney", referral_channel=f"ref-{county.lower()}",
-                    referral_sheet=sheet, active=True,
-                )  # fmt: skip
+                    member_id=f"recPARTNER{n:05d}",
+                    name=f"{county} Legal Aid",
+                    services=["asylum"],
+                    counties=[county],
+                    states=["TX"],
+                    languages=["Spanish", "English"],
+                    accepting=True,
+                    weekly_capacity=100,
+                    accreditation="attorney",
+                    referral_channel=f"ref-{county.lower()}",
+                    referral_sheet=sheet,
+                    active=True,
+                )
             )
     sandbox.sandbox.limiter.enabled = True
     since = sandbox.sandbox.journal.last_seq
@@ -629,6 +643,32 @@ def test_a_thousand_rows_across_twenty_partners_within_the_request_budget(sandbo
     journal = sandbox.journal(since=since)
     assert report.counts["delivered"] == 1000 and not report.errors
     assert len([e for e in journal if e["service"] == "sheets"]) == 2 + 20
-    posts = [e for e in journal if e["service"] == "slack" and e["path"].endswith("chat.postMessage")]
+    posts = [
+        e for e in journal if e["service"] == "slack" and e["path"].endswith("chat.postMessage")
+    ]
     assert len(posts) == 20
     assert all(e["status"] < 400 for e in journal)
+
+
+# ---------------------------------------------------------------- the guard catches a planted leak
+def test_a_name_planted_in_a_partner_notice_is_refused_and_retried_later(
+    demo_routing, monkeypatch, caplog
+) -> None:
+    original = routing.partner_item
+
+    def leaky(referral, case):
+        item = original(referral, case)
+        item["place"] = case.name  # a person's name where the county goes
+        return item
+
+    monkeypatch.setattr(routing, "partner_item", leaky)
+    report = run_routing(publish_report=False)
+    refused = [e for e in report.errors if "refused by the privacy guard" in e.error]
+    assert refused and report.counts["delivered"] > 0
+    posted = json.dumps(slack_posts(demo_routing), ensure_ascii=False)
+    assert leaks(demo_routing, posted) == []
+    assert (
+        leaks(demo_routing, caplog.text + json.dumps(report.model_dump(), ensure_ascii=False)) == []
+    )
+    assert leaks(demo_routing, ledger_dump()) == []  # refused before the outbox kept it
+    assert channel_posts(demo_routing, "intake-triage")  # messages without the bug still go

@@ -141,7 +141,7 @@ def _partners(sandbox: Any, base_id: str) -> None:
     legal = members.create({"Name": "Casa Legal", "Services": ["asylum"]})
     members.create({"Name": "Justice Now", "Services": ["DACA", "TPS"]})
     members.create({"Name": "Faith Circle", "Services": ["know your rights"]})
-    members.create({"Name": "Gone Away", "Services": ["asylum"], "Membership status": "inactive"})
+    members.create({"Name": "Gone Away", "Services": ["asylum"], "Membership status": "Inactive"})
     base.table("Contacts").create(
         {"Name": "Partner Lead", "Email": "lead@casalegal.example", "Organization": [legal["id"]],
          "Primary contact": True}

@@ -94,15 +94,17 @@ def partner_sheet_id(handle, partner_id: str) -> str:
     return handle.partners[partner_id]["referral_sheet"]
 
 
-def partner_status(handle, referral) -> dict[str, str]:  # noqa: ANN001
+def partner_status(handle, referral) -> dict[str, str]:
     """Referral ID -> Partner status, in the sheet of the referral's partner."""
-    values = handle.services["sheets"].get_values(partner_sheet_id(handle, referral.partner_id), "Referrals")
+    values = handle.services["sheets"].get_values(
+        partner_sheet_id(handle, referral.partner_id), "Referrals"
+    )
     head = values[0]
     ref, status = head.index("Referral ID"), head.index("Partner status")
     return {row[ref]: (row[status] if status < len(row) else "") for row in values[1:]}
 
 
-def type_partner_status(handle, referral, text: str) -> None:  # noqa: ANN001
+def type_partner_status(handle, referral, text: str) -> None:
     sheets = handle.services["sheets"]
     sheet = partner_sheet_id(handle, referral.partner_id)
     values = sheets.get_values(sheet, "Referrals")

@@ -630,7 +630,7 @@ def test_approving_after_the_row_was_deleted_is_told_and_sends_nothing(approvals
     }
     bot.click(STAFF, "intake-triage", request["ts"], "intake_approve")
     answer = bot.last_answer(STAFF, "intake-triage")
-    assert first in answer
+    assert first in answer and "nothing was sent: its row is gone from the Intake sheet" in answer
     assert {c: len(bot.bot_messages(c)) for c in partner_posts} == partner_posts
     assert all(r.state not in {"written", "notified"} for r in referrals_of(first))
 
@@ -917,6 +917,8 @@ def test_summary_answers_with_the_link_when_done(bot: Bot) -> None:
     bot.slash("summary 2026-w9", user=roster.STAFF[2].user_id, channel="leadership")
     user = roster.STAFF[2].user_id
     assert "Started the weekly summary for *2026-W09*" in bot.last_answer(user, "leadership")
+    bot.slash("summary 2099-W01", user=user, channel="leadership")
+    assert "has not begun yet" in bot.last_answer(user, "leadership")
     bot.flows.release.set()
     wait_for(lambda: "is ready" in bot.last_answer(user, "leadership"))
     assert "https://docs.google.com/document/d/doc-2026-W09" in bot.last_answer(user, "leadership")
@@ -1005,7 +1007,6 @@ def test_the_demo_conversation_shows_in_the_sandbox(bot: Bot) -> None:
     out = StringIO()
     assert rehearse(bot.handle.sandbox, bot.handle.url, Console(file=out, width=200))
     table = out.getvalue()
-    print(table)
     assert "You accepted" in table and "You declined" in table and "HTTP 401" in table
     assert {r.state for r in referrals()} >= {"accepted", "declined"}
     assert leaks(bot, table) == []
@@ -1026,9 +1027,22 @@ def test_a_local_prefect_run_is_reported_and_status_reads_prefect(tmp_path: Any)
     outcomes: list[Any] = []
     local.start("slack-app-probe", {"rows": 3}, lambda o: (outcomes.append(o), done.set()))
     assert done.wait(240), "the local Prefect run did not end"
-    assert (outcomes[0].ok, outcomes[0].state, outcomes[0].lines) == (True, "Completed", ("slack-app-probe: rows 3",))
+    assert (outcomes[0].ok, outcomes[0].state, outcomes[0].lines) == (
+        True,
+        "Completed",
+        ("slack-app-probe: rows 3",),
+    )
     with get_client(sync_client=True) as client:
         api_url = str(client.api_url)
     rows, source = FlowRunner(registry=registry, api_url=api_url).last_runs()
     [row] = rows
     assert source == "Prefect" and row.state == "Completed" and "/runs/flow-run/" in row.url
+
+
+def test_a_service_failure_is_told_to_the_person_and_audited(bot: Bot) -> None:
+    bot.handle.sandbox.faults.add(kind="5xx", service="airtable", status=503)
+    bot.slash("bills", user=POLICY_STAFF, channel="policy")
+    answer = bot.last_answer(POLICY_STAFF, "policy")
+    assert "Something went wrong (Airtable" in answer and "nothing more was done" in answer
+    [entry] = audit_entries(bot.runtime.ledger)
+    assert entry.action == "command:bills" and entry.detail["reason"].startswith("error:Airtable")

@@ -422,3 +422,42 @@ def test_requests_stay_at_the_floor(ws: Workspace) -> None:
     assert report.requests["docs"] == report.counts["docs requests needed"] == 2
     again = weekly_summary()
     assert again.requests["docs"] == again.counts["docs requests needed"] == 1
+
+
+def test_the_folder_is_created_when_missing(ws: Workspace) -> None:
+    for folder in ws.folders():
+        ws.drive.delete_file(folder["id"])
+    report = weekly_summary()
+    (folder,) = ws.folders()
+    (doc,) = ws.documents()
+    assert report.counts["folder created"] == 1 and folder["id"] in doc["parents"]
+
+
+def test_two_runs_creating_the_document_at_once_keep_one(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another run made the week's document between this run's search and its create: the older stays."""
+    import flows.weekly_summary as module
+    from integrations import docs as google_docs
+
+    (folder,) = ws.folders()
+    title = f"Weekly summary {ws.week.label} ({ws.week.range_label()})"
+    other = ws.drive.create(
+        {
+            "name": title,
+            "mimeType": DOC_MIME,
+            "parents": [folder["id"]],
+            "properties": {module.WEEK_PROPERTY: ws.week.label},
+        }
+    )["id"]
+    real = google_docs.find_documents
+    calls = []
+
+    def late_view(*args: Any) -> list:
+        calls.append(1)
+        return [] if len(calls) == 1 else real(*args)  # the first search misses the other run's doc
+
+    monkeypatch.setattr(module.docs, "find_documents", late_view)
+    weekly_summary()
+    assert [d["id"] for d in ws.documents()] == [other]
+    assert "Fundraising" in ws.text(other)

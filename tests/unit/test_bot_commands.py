@@ -251,3 +251,7 @@ def test_mention_only_for_real_user_ids() -> None:
     assert commands.mention("U0ABC123") == "<@U0ABC123>"
     assert commands.mention("bot") == "bot"
     assert commands.mention("<!channel>") == "&lt;!channel&gt;"
+
+
+def test_week_monday() -> None:
+    assert commands.week_monday("2026-W01") == date(2025, 12, 29)

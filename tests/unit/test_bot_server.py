@@ -74,6 +74,7 @@ def fake_runtime(token: str | None) -> Any:
     return SimpleNamespace(
         settings=SimpleNamespace(secrets=SimpleNamespace(slack_app_token=secret)),
         shutdown=lambda: None,
+        warm_up=lambda: None,
     )
 
 

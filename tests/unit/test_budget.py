@@ -80,3 +80,32 @@ def test_registry_shares_one_budget_per_key_and_resets_on_new_scale() -> None:
     assert registry.get("airtable:app2", AIRTABLE_PER_BASE) is not first
     registry.configure(20)
     assert registry.get("airtable:app1", AIRTABLE_PER_BASE) is not first
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.0, 0.6), st.floats(0.0, 1.0)), min_size=1, max_size=60))
+def test_counting_from_the_reply_keeps_every_server_window_under_the_limit(
+    requests: list[tuple[float, float]],
+) -> None:
+    """However the network delays each request, the server never sees more than the limit."""
+    b, clock = budget(Limit(5, 1.0))
+    arrivals = []
+    for latency, where in requests:
+        b.acquire()
+        sent = clock.now
+        arrivals.append(sent + latency * where)  # the server sees it somewhere on the way
+        clock.now = sent + latency
+        b.replied()
+    arrivals.sort()
+    for i, t in enumerate(arrivals):
+        assert len([u for u in arrivals[i:] if u < t + 1.0]) <= 5
+
+
+def test_counting_from_the_reply_costs_only_the_latency() -> None:
+    b, clock = budget(AIRTABLE_PER_BASE)
+    for _ in range(100):
+        b.acquire()
+        clock.now += 0.05
+        b.replied()
+    floor = (100 / 5 - 1) * 1.0
+    assert floor <= clock.now - 1000.0 <= floor * 1.1

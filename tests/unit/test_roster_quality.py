@@ -220,3 +220,24 @@ def test_records_without_names() -> None:
     assert "• No organization name." in result.member_text["m1"]
     assert codes(result.contacts["c1"]) == [Code.MISSING_NAME]
     assert "Contact c1: no name." in result.member_text["m1"]
+
+
+def test_names_that_differ_by_a_number_are_different_bodies() -> None:
+    result = run(
+        [
+            member("m1", "SEIU Local 32BJ"),
+            member("m2", "SEIU Local 1199"),
+            member("m3", "District 4 Council"),
+            member("m4", "District 5 Council"),
+        ],
+        [],
+    )
+    assert all(Code.DUPLICATE_MEMBER not in codes(found) for found in result.members.values())
+
+
+def test_a_name_alike_many_lists_its_closest_few() -> None:
+    many = [member(f"m{i:02}", "Immigrant Justice Network" + "." * (i % 3)) for i in range(12)]
+    result = run(many, [])
+    assert all(
+        len([f for f in result.members[m.id] if f.code == Code.DUPLICATE_MEMBER]) == 5 for m in many
+    )

@@ -63,6 +63,7 @@ def test_advocacy() -> None:
                 "Jurisdiction": "Texas",
                 "Last action": "Passed",
                 "Last action date": "2026-11-24",
+                "Source URL": "https://capitol.example/hb1",
             }
         },
         {
@@ -71,6 +72,7 @@ def test_advocacy() -> None:
                 "Title": "Due process",
                 "Next hearing": "2026-12-01",
                 "Last action date": "2026-11-01",
+                "Source URL": "javascript:alert(1)",
             }
         },
         {"fields": {"Bill": "SB 3", "Next hearing": "2026-11-25"}},  # this week, not next
@@ -86,6 +88,8 @@ def test_advocacy() -> None:
     assert a.alerts_sent == 2
     assert [(b.bill, b.jurisdiction, b.text) for b in a.moved] == [("HB 1", "Texas", "Passed")]
     assert [(b.bill, b.day) for b in a.hearings] == [("SB 2", date(2026, 12, 1))]
+    assert a.moved[0].url == "https://capitol.example/hb1"
+    assert a.hearings[0].url is None  # only web addresses become links
     assert a.next_week == IsoWeek(2026, 49)
 
 

@@ -385,3 +385,14 @@ def test_top_donors_sorted_by_amount() -> None:
         ("Donor without a name", Decimal(99), 1),
         ("B", Decimal(35), 2),
     ]
+
+
+def test_candidates_split_into_bounded_chunks() -> None:
+    candidates = Candidates(frozenset(f"d{n}@x.org" for n in range(7)), frozenset({"ann", "bo"}))
+    pieces = candidates.chunks(4)
+    assert [len(p) for p in pieces] == [4, 4, 1]
+    merged = Candidates()
+    for piece in pieces:
+        merged = merged.union(piece)
+    assert merged == candidates
+    assert Candidates().chunks(4) == []

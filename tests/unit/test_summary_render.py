@@ -44,6 +44,7 @@ def _summary(
                 "Jurisdiction": "Texas",
                 "Last action": "Filed",
                 "Last action date": "2026-11-24",
+                "Source URL": "https://capitol.example/bills/hb-7_(2026)",
             }
         }
     ]
@@ -132,7 +133,8 @@ def test_figures_and_notes_in_the_document() -> None:
 def test_hostile_values_stay_text() -> None:
     doc = render_document(_summary(_records()))
     assert HOSTILE in doc.plain_text()
-    assert doc.links() == []  # the campaign's [click](...) never became a link
+    # The campaign's [click](...) never became a link; the bill's page did.
+    assert doc.links() == ["https://capitol.example/bills/hb-7_(2026)"]
 
 
 def test_no_donor_is_named_unless_the_list_is_on() -> None:
