@@ -125,15 +125,18 @@ def _print_results(console: Console, results: list[tuple[str, str, str, float]])
 
 def _print_workspace(console: Console, sandbox: Any) -> None:
     slack = sandbox.services["slack"]
-    if not hasattr(slack, "all_messages"):
-        return
-    counts: dict[str, int] = {}
-    for message in slack.all_messages():
-        channel = message.get("channel_name") or message.get("channel", "?")
-        counts[channel] = counts.get(channel, 0) + 1
     table = Table(title="What staff would now see in Slack")
     table.add_column("channel")
     table.add_column("messages")
-    for channel, count in sorted(counts.items()):
-        table.add_row(f"#{channel}", str(count))
+    table.add_column("thread replies")
+    for channel in sorted(slack.channels.values(), key=lambda c: c["name"]):
+        messages = slack.messages(channel["id"], include_ephemeral=True)
+        if not messages:
+            continue
+        replies = sum(
+            max(len(slack.replies(channel["id"], m["ts"])) - 1, 0)
+            for m in messages
+            if m.get("reply_count")
+        )
+        table.add_row(f"#{channel['name']}", str(len(messages)), str(replies))
     console.print(table)

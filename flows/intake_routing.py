@@ -25,7 +25,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
-from coalition.intake import fields, ids, matching, notices
+from coalition.intake import fields, ids, matching, notices, records
 from coalition.intake.decide import History, decide, plan_summary
 from coalition.intake.models import Action, Decision, IntakeCase, Notice, ParsedRow, PartnerProfile
 from coalition.intake.normalize import clean_text, language_aliases
@@ -33,7 +33,6 @@ from coalition.intake.sheet_rows import (
     PARTNER_STATUS,
     REFERRAL_COLUMNS,
     REFERRAL_TAB,
-    STATUS_TEXT,
     intake_cells,
     is_approval,
     local_time,
@@ -42,14 +41,13 @@ from coalition.intake.sheet_rows import (
 )
 from coalition.ledger import open_ledger
 from coalition.ledger.intake_store import (
-    CLOSED_STATES,
     IntakeState,
     IntakeStore,
     IntakeWrite,
     ReferralState,
 )
 from coalition.privacy import PIIError, guard
-from coalition.settings import Settings, settings
+from coalition.settings import RoutingConfig, Settings, settings
 from coalition.sheet_table import SheetTable, SheetTableError, cell_text, ranges_for
 from flows.reporting import ItemError, RunReport, measured, publish
 from integrations.clients import sheets_client
@@ -72,11 +70,6 @@ FLOW_NAME = "intake-routing"
 # row (review), given consent (triage), a partner may have room now (waitlist).
 REEVALUATED = ("review", "triage", "waitlist")
 ROUTABLE_AGAIN = ("approved", "reroute")
-WHY_CLOSED = {
-    "declined": "declined",
-    "expired": "got no answer in time",
-    "failed": "could not be written to the partner sheet",
-}
 PARTNER_STATUS_HEADER = REFERRAL_COLUMNS[-1]
 TASK_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False, "retries": 0}
 
@@ -100,7 +93,7 @@ class Run:
         return ZoneInfo(self.cfg.services.timezone)
 
     @property
-    def rules(self):
+    def rules(self) -> RoutingConfig:
         return self.cfg.routing
 
     def count(self, key: str, n: int = 1) -> None:
@@ -112,7 +105,7 @@ class Run:
 
     def protect(self, cases: Iterable[IntakeCase]) -> None:
         """Tell the privacy guard (Slack checks, log redaction) the personal values of these cases."""
-        values = [v for case in cases for v in guard_values(case)]
+        values = [v for case in cases for v in case.personal_values()]
         guard.add_values(values)
         self.guarded += values
 
@@ -392,7 +385,9 @@ def _release_holds(
 def plan_lines(work: Work, read: IntakeRead, partners: Sequence[PartnerProfile]) -> list[str]:
     """The dry run's plan, without personal data."""
     names = {p.member_id: p.name for p in partners}
-    changed = [d for d in work.decisions if _changes_something(d, read.states.get(d.intake_id))]
+    changed = [
+        d for d in work.decisions if records.changes_something(d, read.states.get(d.intake_id))
+    ]
     lines = [f"Intake: {plan_summary(changed, names)}"]
     by_partner: dict[str, int] = {}
     for d in changed:
@@ -404,105 +399,30 @@ def plan_lines(work: Work, read: IntakeRead, partners: Sequence[PartnerProfile])
 
 
 # ---------------------------------------------------------------- claim
-STATUS_OF: dict[Action, str] = {
-    Action.ROUTE: "routing",
-    Action.SUGGEST: "suggested",
-    Action.WAITLIST: "waitlist",
-    Action.TRIAGE: "triage",
-    Action.REVIEW: "review",
-    Action.DUPLICATE: "duplicate",
-}
-
-
-def _changes_something(decision: Decision, state: IntakeState | None) -> bool:
-    """A re-evaluated row whose decision is what the ledger already holds needs no write."""
-    if state is None or state.status in ROUTABLE_AGAIN or state.status == "suggested":
-        return True
-    return (STATUS_OF[decision.action], decision.reason_code, decision.reason) != (
-        state.status,
-        state.reason_code,
-        state.reason,
-    )
-
-
-def _evaluation(decision: Decision, mode: str) -> dict[str, Any]:
-    """What `explain` needs later: partners weighed and rule codes (ids and codes only)."""
-    return {
-        "mode": mode,
-        "action": decision.action.value,
-        "reason_code": decision.reason_code,
-        "chosen": decision.partner_id,
-        "considered": [e.as_record() for e in decision.evaluations],
-        "category": decision.category,
-        "place": decision.place,
-        "language": decision.language,
-        "capacity": list(decision.capacity) if decision.capacity else None,
-    }
-
-
 def build_writes(work: Work, read: IntakeRead, run: Run) -> list[IntakeWrite]:
     """The ledger records of this run's decisions (only those that change something)."""
-    writes: list[IntakeWrite] = []
-    attempts = run.store.referrals_of(
-        [
-            d.intake_id
-            for d in work.decisions
-            if d.action is Action.ROUTE and d.intake_id in read.states
-        ]
-    )
+    again = [
+        d.intake_id
+        for d in work.decisions
+        if d.action is Action.ROUTE and d.intake_id in read.states
+    ]
+    attempts = {
+        i: max(r.attempt for r in refs) for i, refs in run.store.referrals_of(again).items()
+    }
     rows = {r.intake_id: r for r in work.rows}
-    for decision in work.decisions:
-        state = read.states.get(decision.intake_id)
-        if not _changes_something(decision, state):
-            continue
-        case = work.parsed[decision.intake_id].case
-        row = rows[decision.intake_id]
-        keys = case.contact_keys if case else ()
-        phone_key = ids.keyed_hash(run.salt, "phone", case.phone) if case and case.phone else None
-        email_key = (
-            ids.keyed_hash(run.salt, "email", case.email.casefold())
-            if case and case.email
-            else None
+    return [
+        records.intake_write(
+            decision,
+            work.parsed[decision.intake_id].case,
+            fingerprint=rows[decision.intake_id].fingerprint,
+            salt=run.salt,
+            state=read.states.get(decision.intake_id),
+            last_attempt=attempts.get(decision.intake_id, 0),
+            mode=run.rules.mode,
         )
-        write = IntakeWrite(
-            intake_id=decision.intake_id,
-            status=STATUS_OF[decision.action],
-            row_hash=row.fingerprint,
-            phone_key=phone_key if keys else None,
-            email_key=email_key if keys else None,
-            received_at=case.received_at if case else None,
-            category=decision.category,
-            urgent=decision.urgent,
-            urgency=",".join(decision.urgency_reasons) or None,
-            place=decision.place,
-            language=decision.language,
-            reason_code=decision.reason_code,
-            reason=clean_text(decision.reason, 300),
-            duplicate_of=decision.duplicate_of,
-            suggested_partner=decision.partner_id if decision.action is Action.SUGGEST else None,
-            evaluation=_evaluation(decision, run.rules.mode),
-            expected_status=(state.status,) if state else (),
-        )
-        if state and state.status == "suggested":
-            write.expected_status = ("suggested", "approved")
-        if decision.action is Action.ROUTE and decision.partner_id:
-            previous = attempts.get(decision.intake_id, [])
-            write.attempt = max((r.attempt for r in previous), default=0) + 1
-            write.referral_id = ids.referral_id(decision.intake_id, write.attempt)
-            write.partner_id = decision.partner_id
-        write.pending_notice = _staff_notice_for(decision, state)
-        writes.append(write)
-    return writes
-
-
-def _staff_notice_for(decision: Decision, state: IntakeState | None) -> str | None:
-    if state is not None and state.status == "reroute":
-        return notices.REROUTE_NOTICE
-    if decision.action is Action.SUGGEST:
-        return notices.APPROVAL_REQUEST
-    if decision.urgent and decision.action in {Action.WAITLIST, Action.TRIAGE}:
-        return notices.TRIAGE_ALERT
-    return None
+        for decision in work.decisions
+        if records.changes_something(decision, read.states.get(decision.intake_id))
+    ]
 
 
 @dataclass
@@ -789,70 +709,14 @@ def staff_notice_builder(
     """How pending staff messages become grouped notices (one per kind per run)."""
     channel = run.cfg.services.slack.channels.intake_triage
 
-    def item(state: IntakeState, **extra: Any) -> dict[str, Any]:
-        return notices.case_item(
-            intake_id=state.intake_id,
-            category=state.category,
-            language=state.language,
-            place=state.place,
-            urgency_codes=tuple((state.urgency or "").split(",")) if state.urgency else (),
-            urgent=state.urgent,
-            **extra,
-        )
-
     def build(kind: str, states: list[IntakeState]) -> list[Notice]:
         try:
-            return build_kind(kind, states)
+            return notices.staff_notices(kind, states, channel, partners, referrals)
         except PIIError as exc:
             run.error(kind, f"staff message refused by the privacy guard ({exc})")
             return []
 
-    def build_kind(kind: str, states: list[IntakeState]) -> list[Notice]:
-        if kind == notices.TRIAGE_ALERT:
-            items = [
-                item(s, status=STATUS_TEXT[s.status], reason=s.reason or "")
-                for s in states
-                if s.status in {"waitlist", "triage"}
-            ]
-            return [notices.staff_notice(kind, channel, items, "triage-alert")] if items else []
-        if kind == notices.APPROVAL_REQUEST:
-            items = [
-                item(
-                    s,
-                    partner_name=partners.get(s.suggested_partner or "", "?"),
-                    reason=s.reason or "",
-                )
-                for s in states
-                if s.status == "suggested"
-            ]
-            return [notices.staff_notice(kind, channel, items, "approval-request")] if items else []
-        if kind == notices.REROUTE_NOTICE:
-            items = [_reroute_item(s, partners, referrals.get(s.intake_id, [])) for s in states]
-            return [notices.staff_notice(kind, channel, items, "reroutes")] if items else []
-        return []
-
     return build
-
-
-def _reroute_item(
-    state: IntakeState, partners: Mapping[str, str], history: list[ReferralState]
-) -> dict[str, Any]:
-    closed = [r for r in history if r.state in CLOSED_STATES]
-    last = closed[-1] if closed else None
-    if state.status in {"routing", "referred", "accepted"}:
-        outcome = f"{state.current_referral} to {partners.get(state.current_partner or '', state.current_partner)}"
-    else:
-        outcome = f"{STATUS_TEXT.get(state.status, state.status)}: {state.reason or ''}"
-    return {
-        "intake_id": state.intake_id,
-        "attempt": len(history),
-        "old_referral": last.referral_id if last else "previous referral",
-        "old_partner": partners.get(last.partner_id, last.partner_id)
-        if last
-        else "unknown partner",
-        "why": WHY_CLOSED.get(last.state, last.state) if last else "was closed",
-        "outcome": outcome,
-    }
 
 
 @task(name="notify", **TASK_OPTIONS)
@@ -899,25 +763,6 @@ def _referral_ids(notice: Notice) -> list[str]:
     if notice.kind == notices.REFERRAL_DIGEST:
         return [i["referral_id"] for i in notice.payload["items"]]
     return []
-
-
-def guard_values(case: IntakeCase) -> list[str]:
-    """The case's personal values for the privacy guard.
-
-    City and short form choices ("Asylum") are left out: they equal words our own
-    messages use (a county, a category), and no message ever carries them anyway.
-    """
-    values = [case.name, case.phone or "", case.email or ""]
-    if case.phone:
-        values += [case.phone.removeprefix("+1"), case.phone.removeprefix("+")]
-    if len(case.notes) >= 12:
-        values.append(case.notes)
-    if len(case.help_needed) >= 25:
-        values.append(case.help_needed)
-    for day in (case.court_date, case.entry_date, case.birth_date):
-        if day:
-            values += [day.isoformat(), f"{day.month}/{day.day}/{day.year}"]
-    return [v for v in values if v]
 
 
 # ---------------------------------------------------------------- the run

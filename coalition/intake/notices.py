@@ -14,6 +14,7 @@ from typing import Any
 
 from coalition.intake import classify, urgency
 from coalition.intake.models import Notice as NoticeState
+from coalition.intake.sheet_rows import STATUS_TEXT
 from coalition.privacy import guard
 from coalition.templating import Templates, fallback_text
 
@@ -166,18 +167,17 @@ def reroute_item(state: Any, partners: Mapping[str, str], history: Sequence[Any]
         partner = partners.get(state.current_partner or "", state.current_partner)
         outcome = f"{state.current_referral} to {partner}"
     else:
-        outcome = f"{STATUS_WORDS.get(state.status, state.status)}: {state.reason or ''}"
+        outcome = f"{STATUS_TEXT.get(state.status, state.status)}: {state.reason or ''}"
     return {
         "intake_id": state.intake_id,
         "attempt": len(history),
         "old_referral": last.referral_id if last else "previous referral",
-        "old_partner": partners.get(last.partner_id, last.partner_id) if last else "unknown partner",
+        "old_partner": partners.get(last.partner_id, last.partner_id)
+        if last
+        else "unknown partner",
         "why": WHY_CLOSED.get(last.state, last.state) if last else "was closed",
         "outcome": outcome,
     }
-
-
-STATUS_WORDS = {"waitlist": "Waitlist", "triage": "Staff triage", "review": "Needs review"}
 
 
 def staff_notices(
@@ -190,14 +190,16 @@ def staff_notices(
     """Pending staff messages of one kind as one grouped notice (IntakeStates in, no personal data out)."""
     if kind == TRIAGE_ALERT:
         items = [
-            state_item(s, status=STATUS_WORDS[s.status], reason=s.reason or "")
+            state_item(s, status=str(STATUS_TEXT[s.status]), reason=s.reason or "")
             for s in states
             if s.status in {"waitlist", "triage"}
         ]
         prefix = "triage-alert"
     elif kind == APPROVAL_REQUEST:
         items = [
-            state_item(s, partner_name=partners.get(s.suggested_partner or "", "?"), reason=s.reason or "")
+            state_item(
+                s, partner_name=partners.get(s.suggested_partner or "", "?"), reason=s.reason or ""
+            )
             for s in states
             if s.status == "suggested"
         ]

@@ -94,7 +94,9 @@ def intake_write(
     )
     if state is not None:
         # A suggestion may have been approved meanwhile (Slack or the sheet): either is fine.
-        write.expected_status = ("suggested", "approved") if state.status == "suggested" else (state.status,)
+        write.expected_status = (
+            ("suggested", "approved") if state.status == "suggested" else (state.status,)
+        )
     if decision.action is Action.ROUTE and decision.partner_id:
         write.attempt = last_attempt + 1
         write.referral_id = ids.referral_id(decision.intake_id, write.attempt)

@@ -12,10 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from intake_factories import NOW, RULES, case, partner, urgent
 
-from coalition.intake import actions, ids, notices, sheet_rows
+from coalition.intake import actions, ids, notices, records, sheet_rows
 from coalition.intake.decide import decide
 from coalition.intake.explain import explain
 from coalition.intake.models import ParsedRow
+from coalition.ledger.intake_store import IntakeState, ReferralState
 from coalition.privacy import PrivacyGuard, find_pii
 from coalition.templating import MAX_BLOCKS
 
@@ -291,3 +292,105 @@ def test_explain_a_waitlisted_survivor_case_without_naming_the_category() -> Non
     text = result.text()
     assert "rule outside_area" in text and "does not serve Dallas County" in text
     assert "U visa" not in text
+
+
+# ---------------------------------------------------------------- ledger records of decisions
+def _state(**kw) -> IntakeState:
+    base = {
+        "intake_id": "INT-1",
+        "status": "waitlist",
+        "reason_code": "outside_area",
+        "reason": "no partner for Dallas County",
+    }
+    return IntakeState(**{**base, **kw})
+
+
+def test_a_record_holds_codes_and_hashes_never_the_person() -> None:
+    c = case("INT-1", urgency=urgent())
+    [d] = decide([ParsedRow("INT-1", c)], [partner()], RULES, now=NOW)
+    write = records.intake_write(
+        d, c, fingerprint="f", salt="s", state=None, last_attempt=0, mode="auto"
+    )
+    assert (
+        write.status == "routing" and write.referral_id == "REF-1-1" and write.partner_id == "recA"
+    )
+    assert write.phone_key == ids.phone_key("s", c.phone) and write.expected_status == ()
+    blob = json.dumps(vars(write), default=str)
+    assert "Maria" not in blob and "+1713" not in blob and "maria@" not in blob
+    assert (
+        write.evaluation["chosen"] == "recA"
+        and write.evaluation["considered"][0]["partner"] == "recA"
+    )
+
+
+def test_known_intakes_move_only_from_their_status_and_count_attempts() -> None:
+    c = case("INT-1")
+    [d] = decide([ParsedRow("INT-1", c)], [partner()], RULES, now=NOW)
+    rerouted = records.intake_write(
+        d, c, fingerprint="f", salt="s", state=_state(status="reroute"), last_attempt=2, mode="auto"
+    )
+    assert rerouted.expected_status == ("reroute",) and rerouted.referral_id == "REF-1-3"
+    assert rerouted.pending_notice == notices.REROUTE_NOTICE
+    suggested = records.intake_write(
+        d,
+        c,
+        fingerprint="f",
+        salt="s",
+        state=_state(status="suggested"),
+        last_attempt=0,
+        mode="auto",
+    )
+    assert suggested.expected_status == ("suggested", "approved")
+
+
+def test_an_unchanged_decision_writes_nothing() -> None:
+    c = case("INT-1", county="Dallas County")
+    [d] = decide([ParsedRow("INT-1", c)], [partner()], RULES, now=NOW)
+    assert not records.changes_something(d, _state())
+    assert records.changes_something(d, _state(reason="something else"))
+    assert records.changes_something(d, None) and records.changes_something(
+        d, _state(status="reroute")
+    )
+
+
+def test_urgent_cases_without_a_partner_owe_staff_an_alert() -> None:
+    c = case("INT-1", county="Dallas County", urgency=urgent())
+    [d] = decide([ParsedRow("INT-1", c)], [partner()], RULES, now=NOW)
+    assert records.staff_notice_for(d, None) == notices.TRIAGE_ALERT
+    [calm] = decide(
+        [ParsedRow("INT-2", case("INT-2", county="Dallas County"))], [partner()], RULES, now=NOW
+    )
+    assert records.staff_notice_for(calm, None) is None
+
+
+def test_staff_notices_group_each_kind_and_skip_cases_that_moved_on() -> None:
+    states = [
+        _state(
+            intake_id="INT-1",
+            urgent=True,
+            urgency="detained",
+            place="Dallas County",
+            language="Spanish",
+        ),
+        _state(intake_id="INT-2", status="referred"),  # routed meanwhile: no alert
+    ]
+    [alert] = notices.staff_notices(notices.TRIAGE_ALERT, states, "intake-triage", {}, {})
+    assert [i["intake_id"] for i in alert.payload["items"]] == ["INT-1"]
+    assert alert.payload["items"][0]["urgency"] == "detained"
+
+
+def test_a_reroute_says_what_closed_and_where_the_case_went() -> None:
+    state = _state(status="referred", current_referral="REF-1-2", current_partner="recB")
+    history = [
+        ReferralState("REF-1-1", "INT-1", 1, "recA", "declined"),
+        ReferralState("REF-1-2", "INT-1", 2, "recB", "notified"),
+    ]
+    item = notices.reroute_item(state, {"recA": "Partner A", "recB": "Partner B"}, history)
+    assert item == {
+        "intake_id": "INT-1", "attempt": 2, "old_referral": "REF-1-1", "old_partner": "Partner A",
+        "why": "declined", "outcome": "REF-1-2 to Partner B",
+    }  # fmt: skip
+    waiting = notices.reroute_item(
+        _state(), {}, [ReferralState("REF-1-1", "INT-1", 1, "recA", "expired")]
+    )
+    assert waiting["why"] == "got no answer in time" and waiting["outcome"].startswith("Waitlist: ")
