@@ -164,7 +164,7 @@ def intake(sandbox: Any, rows: int = 1000, partners: int = 20) -> IntakeSet:
     """
     data = fresh_demo(sandbox)
     cfg = settings()
-    sheets, slack, drive = (sandbox.services[s] for s in ("sheets", "slack", "drive"))
+    sheets, slack = sandbox.services["sheets"], sandbox.services["slack"]
     folder = data.folders["referral"].file_id
     staff = tuple(data.staff_ids)
     out = IntakeSet(rows=rows)
@@ -199,7 +199,6 @@ def intake(sandbox: Any, rows: int = 1000, partners: int = 20) -> IntakeSet:
                 "active": True,
             }
         )
-    del drive  # the referral sheets are registered in Drive by the sheets model
     tz = ZoneInfo(cfg.services.timezone)
     now = sandbox.clock.utcnow().astimezone(tz)
     header = sheets.get_values(

@@ -23,6 +23,7 @@ import math
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -156,7 +157,7 @@ class Bench:
         self.running.stop()
 
     @contextmanager
-    def limits(self, scale: float, name: str) -> Iterator[None]:
+    def limits(self, scale: float, name: str, keep_ledger: bool = False) -> Iterator[None]:
         """Settings, ledger, budgets and sandbox limits for one flow's runs at `scale`."""
         from coalition.ledger.db import forget_ledgers
         from coalition.settings import reload_settings
@@ -165,7 +166,8 @@ class Bench:
 
         os.environ["COALITION_TIME_SCALE"] = str(scale)
         os.environ["COALITION_DATABASE_URL"] = f"sqlite:///{self.var / (name + '.sqlite3')}"
-        (self.var / f"{name}.sqlite3").unlink(missing_ok=True)
+        if not keep_ledger:
+            (self.var / f"{name}.sqlite3").unlink(missing_ok=True)
         forget_ledgers()
         reload_settings()
         forget_channels()
@@ -355,6 +357,56 @@ def bench_intake(bench: Bench) -> FlowResult:
         "429 answers": run.rate_limited,
     }
     _errors(result, run, rerun)
+    return result
+
+
+# ---------------------------------------------------------------- referral follow-up
+def bench_follow_up(bench: Bench) -> FlowResult:
+    """Right after the intake bench: its referrals made 50 hours old, so every partner is owed a reminder."""
+    from sqlalchemy import select, update
+
+    from bench import baseline as bl
+    from bench.limits import flow_floor
+    from bench.measure import measuring, run_flow
+    from coalition.ledger import open_ledger
+    from coalition.ledger.tables.intake import Referral
+
+    result = FlowResult(
+        "referral-follow-up",
+        "the intake bench's referrals, 50 h silent",
+        time_scale=bench.time_scale,
+    )
+    flow = bench.flow("referral-follow-up")
+    if flow is None:
+        return not_built(result.flow, result.size)
+    with bench.limits(bench.time_scale, "intake", keep_ledger=True):
+        ago = datetime.now(UTC) - timedelta(hours=50)
+        with open_ledger().session() as session:
+            session.execute(
+                update(Referral).values(created_at=ago, written_at=ago, notified_at=ago)
+            )
+            waiting = Counter(r.partner_id for r in session.scalars(select(Referral)))
+        with measuring(bench.sandbox) as run:
+            _, run.task_runs, run.error = run_flow(flow)
+        channels = [
+            c["name"]
+            for c in bench.sandbox.services["slack"].channels.values()
+            if c["name"].startswith("ref-bench-")
+        ]
+        base_line = bl.run_baseline(
+            [bl.Operation("slack", "reminder per referral", sum(waiting.values()), bl.slack_posts(channels), k=4,
+                          channels=len(waiting))],
+            bench.time_scale,
+        )  # fmt: skip
+    _fill(result, run, base_line, {"slack": len(waiting) + SLACK_LOOKUP})
+    result.floor_seconds = flow_floor({}, run.slack_posts_per_channel)
+    result.checks = {
+        "referrals waiting": sum(waiting.values()),
+        "partners waiting": len(waiting),
+        "reminders posted": run.slack_posts,
+        "reminders per channel (target 1)": max(run.slack_posts_per_channel.values(), default=0),
+    }
+    _errors(result, run)
     return result
 
 
@@ -673,6 +725,7 @@ def print_table(
 FLOW_BENCHES: dict[str, Callable[[Bench], FlowResult]] = {
     "roster-sync": bench_roster,
     "intake-routing": bench_intake,
+    "referral-follow-up": bench_follow_up,  # uses the intake bench's ledger and sandbox
     "alerts": bench_alerts,
     "weekly-summary": bench_weekly,
 }

@@ -296,7 +296,7 @@ def soak(kills: int, seed: int, scale: float, budget_seconds: float) -> int:
             # The first run starts at the beginning, so partners exist before intake routing dies.
             target = KILL_ORDER[(n - 1) % len(KILL_ORDER)]
             run = ChildRun(env, log, start=None if n == 1 else target)
-            delay = rng.uniform(0.3, 6.0)
+            delay = rng.uniform(0.5, 12.0)
             reached = run.wait_for_flow(target, max(deadline - time.monotonic() - 120, 10))
             finished = (
                 run.wait(timeout=delay) is not None if reached else run.proc.poll() is not None
@@ -324,11 +324,9 @@ def soak(kills: int, seed: int, scale: float, budget_seconds: float) -> int:
     for name, value in counts.items():
         print(f"  {name:<{width}}  {value}")
     ok = code == 0 and not any(counts.values())
-    print(
-        "Soak passed: nothing lost, nothing twice."
-        if ok
-        else f"Soak FAILED (clean rerun exit {code}); see {log}"
-    )
+    took = budget_seconds - (deadline - time.monotonic())
+    verdict = "Soak passed: nothing lost, nothing twice." if ok else f"Soak FAILED; see {log}"
+    print(f"{verdict} ({took:.0f} s; clean rerun exit code {code})")
     return 0 if ok else 1
 
 

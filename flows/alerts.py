@@ -194,6 +194,12 @@ _bases: dict[str, tuple[float, Any]] = {}
 _bases_lock = threading.Lock()
 
 
+def forget_bases() -> None:
+    """Drop the cached bases and schemas (tests reset the sandbox; admins restructure a base)."""
+    with _bases_lock:
+        _bases.clear()
+
+
 def _base_key(run: Run) -> str:
     return f"{run.cfg.sandbox_url or 'live'}|{run.cfg.services.airtable.base}"
 
@@ -955,4 +961,4 @@ def alerts(dry_run: bool = False) -> RunReport:
     return run_alerts(dry_run=dry_run)
 
 
-__all__ = ["alerts", "current_time", "run_alerts"]
+__all__ = ["alerts", "current_time", "forget_bases", "run_alerts"]

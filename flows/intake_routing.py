@@ -382,8 +382,10 @@ def _release_holds(
     ]
 
 
-def plan_lines(work: Work, read: IntakeRead, partners: Sequence[PartnerProfile]) -> list[str]:
-    """The dry run's plan, without personal data."""
+def plan_lines(
+    work: Work, read: IntakeRead, partners: Sequence[PartnerProfile], threshold: int
+) -> list[str]:
+    """The dry run's plan, without personal data; `threshold` is the digest threshold."""
     names = {p.member_id: p.name for p in partners}
     changed = [
         d for d in work.decisions if records.changes_something(d, read.states.get(d.intake_id))
@@ -393,8 +395,18 @@ def plan_lines(work: Work, read: IntakeRead, partners: Sequence[PartnerProfile])
     for d in changed:
         if d.action is Action.ROUTE and d.partner_id:
             by_partner[d.partner_id] = by_partner.get(d.partner_id, 0) + 1
-    for partner_id, n in sorted(by_partner.items()):
-        lines.append(f"Partner sheet {names.get(partner_id, partner_id)}: append {n} row(s)")
+    for name, n in sorted((names.get(p, p), n) for p, n in by_partner.items()):
+        lines.append(f"Partner sheet {name}: append {n} row(s)")
+    staff = {
+        k
+        for d in changed
+        if (k := records.staff_notice_for(d, read.states.get(d.intake_id))) is not None
+    }
+    partner_messages = sum(1 if n > threshold else n for n in by_partner.values())
+    lines.append(
+        f"Slack: {partner_messages} partner message(s), {len(staff)} staff message(s)"
+        + (f" ({', '.join(sorted(staff))})" if staff else "")
+    )
     return lines
 
 
@@ -782,7 +794,7 @@ def run_routing(
             partners = _step(load_partner_directory, run)
             work = _step(decide_routing, read, partners, run)
             if dry_run:
-                run.report.plan = plan_lines(work, read, partners)
+                run.report.plan = plan_lines(work, read, partners, run.rules.digest_threshold)
                 run.count("decided", len(work.decisions))
             else:
                 try:

@@ -72,7 +72,7 @@ log = logging.getLogger("flows.weekly_summary")
 FLOW_NAME = "weekly-summary"
 WEEK_PROPERTY = "coalitionSummaryWeek"  # Drive file property marking the bot's document for a week
 HISTORY_ROUNDS = 500  # first-gift lookups per run at most: 50,000 returning donors
-LOOKUP_KEYS = 1000  # donors per lookup formula (about 25 kB, sent as a POST body)
+LOOKUP_KEYS = 250  # donors per lookup formula (about 7 kB)
 EXAMPLE_ERRORS = 10  # record ids per run report, so staff can fix them in Airtable
 STABLE_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # stands in for the preparation time in hashes
 TRANSIENT_SLACK_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}  # fmt: skip

@@ -33,6 +33,12 @@ CLINIC = "Citizenship day clinic"
 CANCELLED_VIGIL = "Candlelight vigil (moved online)"
 
 
+@pytest.fixture(autouse=True)
+def fresh_schema_cache() -> None:
+    """Each test's sandbox is reset: the flow's cached Airtable schema must not outlive it."""
+    alerts_module.forget_bases()
+
+
 class Clock:
     """The flow's "now", at a chosen hour of the demo's day in the org's time zone."""
 

@@ -400,6 +400,11 @@ def test_a_dry_run_writes_nothing_anywhere(demo_routing) -> None:
     assert plan.startswith("Intake: 150 rows -> ") and "routed (" in plan and "waitlisted (" in plan
     assert "need review" in plan and leaks(demo_routing, "\n".join(report.plan)) == []
     assert any(line.startswith("Partner sheet ") for line in report.plan)
+    assert report.plan[-1].startswith("Slack: ") and "triage_alert" in report.plan[-1]
+    # What the plan promised is what a real run then does.
+    real = run_routing(publish_report=False)
+    promised = int(report.plan[-1].split()[1])
+    assert real.counts["slack messages"] == promised + 1  # plus the staff alert
 
 
 # ---------------------------------------------------------------- exactly once

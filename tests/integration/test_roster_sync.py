@@ -311,3 +311,71 @@ def test_artifact_and_report_carry_no_personal_data(ws: Workspace) -> None:
             if value:
                 assert value not in text
     assert report.requests["airtable"] >= 2 and report.requests["sheets"] >= 2
+
+
+def test_staff_edits_to_bot_cells_and_deleted_rows_are_restored(ws: Workspace) -> None:
+    roster_sync()
+    header, *body = ws.rows()
+    org = header.index("Organization")
+    edited_id, deleted_id = body[0][0], body[1][0]
+    body[0][org] = "Typed over by a person"
+    del body[1]
+    ws.sheets.set_values(ws.sheet_id, TAB, [header, *body])
+    report = roster_sync()
+    assert report.mode == "incremental"
+    names = {m["id"]: m["fields"]["Name"] for m in ws.members()}
+    rows = ws.by_id()
+    assert rows[edited_id]["Organization"] == names[edited_id]
+    assert rows[deleted_id]["Organization"] == names[deleted_id]
+    assert len(ws.rows()) == len(names) + 1
+
+
+def test_a_sheet_write_that_keeps_failing_is_retried_without_duplicating_rows(
+    ws: Workspace,
+) -> None:
+    # The transport gives up after 12 failed attempts; the task then retries, reads the tab
+    # again and plans again, so the rows are appended once.
+    ws.box.sandbox.faults.add(kind="5xx", service="sheets", path=r":append$", count=12)
+    report = roster_sync()
+    appends = [e for e in ws.box.journal("sheets") if e["path"].endswith(":append")]
+    assert [e["status"] for e in appends] == [503] * 12 + [200]  # the task's retry did it
+    assert report.directory_rows_appended == len(ws.members())
+    assert len(ws.rows()) == len(ws.members()) + 1
+    assert len(ws.by_id()) == len(ws.members())
+
+
+def test_artifacts_are_published_with_stable_keys(ws: Workspace) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    report = roster_sync()
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["roster-sync-report", "roster-sync-counts"]))
+        )
+    keys = {a.key for a in found}
+    assert keys == {"roster-sync-report", "roster-sync-counts"}
+    latest = max((a for a in found if a.key == "roster-sync-report"), key=lambda a: a.created)
+    assert report.plan_text() in (latest.description or "")
+
+
+def test_helpers_raise_typed_errors(ws: Workspace) -> None:
+    from integrations import airtable
+    from integrations.clients import airtable_api, sheets_client
+    from integrations.sheets import SheetNotFound, open_tab
+
+    base = airtable.open_base(airtable_api(), "Coalition")
+    with pytest.raises(airtable.AirtableNotFound, match="no table 'Membrs'"):
+        airtable.open_table(base, "Membrs")
+    with pytest.raises(airtable.AirtableNotFound, match="base 'Nope'"):
+        airtable.open_base(airtable_api(), "Nope")
+    members = airtable.open_table(base, "Members")
+    with pytest.raises(airtable.AirtableFieldError, match="'Shoe size'"):
+        members.require(["Name", "Shoe size"])
+    record = ws.members()[0]
+    with pytest.raises(airtable.AirtableFieldError):
+        airtable.update_records(members, [{"id": record["id"], "fields": {"Shoe size": "9"}}])
+    with pytest.raises(SheetNotFound, match="no tab 'Directorie'"):
+        open_tab(sheets_client(), "Member Directory", "Directorie")
+    with pytest.raises(SheetNotFound, match="no spreadsheet named"):
+        open_tab(sheets_client(), "Member Directry", "Directory")
