@@ -398,7 +398,8 @@ def bench_follow_up(bench: Bench) -> FlowResult:
                           channels=len(waiting))],
             bench.time_scale,
         )  # fmt: skip
-    _fill(result, run, base_line, {"slack": len(waiting) + SLACK_LOOKUP})
+    # One read of each waiting partner's sheet (their answers), one reminder in each channel.
+    _fill(result, run, base_line, {"sheets": len(waiting), "slack": len(waiting) + SLACK_LOOKUP})
     result.floor_seconds = flow_floor({}, run.slack_posts_per_channel)
     result.checks = {
         "referrals waiting": sum(waiting.values()),

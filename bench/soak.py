@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--time-scale", type=float, default=20.0)
     parser.add_argument(
-        "--budget", type=float, default=540.0, help="seconds the whole soak may take"
+        "--budget", type=float, default=570.0, help="seconds the whole soak may take"
     )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))

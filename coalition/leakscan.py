@@ -105,8 +105,9 @@ class LeakScanner:
         self._phones: dict[str, str] = {}
         # Values that are also public organization data (a bill's hearing date, a city in a
         # member's name) prove nothing when found; they are counted, not searched.
-        self._public = {normalize(p) for p in public if str(p or "").strip()}
-        self._public |= {normalize(v) for p in public for v in date_variants(str(p or ""))}
+        shown = [str(p or "") for p in public]
+        self._public = {normalize(p) for p in shown if p.strip()}
+        self._public |= {normalize(v) for p in shown for v in date_variants(p)}
         self.skipped_public: set[str] = set()
         for raw in values:
             value = str(raw or "").strip()

@@ -23,6 +23,7 @@ from coalition.roster.models import INACTIVE_STATUSES, NON_LEGAL_SERVICES
 from coalition.roster.models import MEMBER_FIELDS as M
 from coalition.settings import ConfigError, Settings, settings
 from coalition.setup_plan import (
+    AIRTABLE_DESIGN,
     AirtablePlan,
     SheetSpec,
     coalition_sheets,
@@ -40,23 +41,25 @@ SPREADSHEET_ID = re.compile(r"^[A-Za-z0-9_-]{30,}$")
 # ---------------------------------------------------------------- Airtable
 def setup_airtable(dry_run: bool = False, console: Console | None = None) -> AirtablePlan:
     """Create the design's missing tables and fields in the configured (existing) base."""
-    from integrations.airtable import open_base
+    from integrations.airtable import AirtableNotFound, open_base
     from integrations.clients import airtable_api
 
     console = console or Console(highlight=False)
     cfg = settings()
-    try:
-        base = open_base(airtable_api(cfg), cfg.services.airtable.base)
-    except Exception as exc:
-        raise ConfigError(
-            f"{exc}. Create the base in Airtable first (the API cannot create a base in your "
-            "workspace), then run this again."
-        ) from None
-    tables = base.schema().tables
+    with _explained("check AIRTABLE_TOKEN and its access to the base (`coalition doctor`)"):
+        try:
+            base = open_base(airtable_api(cfg), cfg.services.airtable.base)
+        except AirtableNotFound as exc:
+            raise ConfigError(
+                f"{exc}. Create the base in Airtable first (the API cannot create a base in "
+                "your workspace), then run this again."
+            ) from None
+        tables = base.schema().tables
     existing = {t.name: {f.name: _type(f) for f in t.fields} for t in tables}
     plan = plan_airtable(cfg, existing)
     for step in plan.steps:
-        console.print(("would " if dry_run else "") + escape(step.describe()))
+        would = "would " if dry_run and step.action != "differs" else ""
+        console.print(would + escape(step.describe()))
     if not plan.changes:
         console.print(
             f"Airtable base '{escape(base.name or base.id)}': every table and field is there."
@@ -65,7 +68,8 @@ def setup_airtable(dry_run: bool = False, console: Console | None = None) -> Air
     if dry_run:
         console.print("Dry run: nothing changed.")
         return plan
-    ids = {key: _table_id(tables, getattr(cfg.services.airtable.tables, key)) for key in _keys()}
+    names = cfg.services.airtable.tables
+    ids = {key: _table_id(tables, getattr(names, key)) for key in AIRTABLE_DESIGN}
     for step in plan.changes:
         _apply(base, step, ids)
     console.print(f"Done: {len(plan.changes)} change(s) to base '{escape(base.name or base.id)}'.")
@@ -76,12 +80,6 @@ def _type(field_schema: Any) -> str:
     """A field's type as the API spells it (pyairtable gives an enum)."""
     kind = field_schema.type
     return str(getattr(kind, "value", kind))
-
-
-def _keys() -> Iterable[str]:
-    from coalition.setup_plan import AIRTABLE_DESIGN
-
-    return AIRTABLE_DESIGN
 
 
 def _table_id(tables: list[Any], name: str) -> str | None:

@@ -778,7 +778,7 @@ def _referral_ids(notice: Notice) -> list[str]:
 
 
 # ---------------------------------------------------------------- the run
-def _step(step: Any, *args: Any) -> Any:
+def run_step(step: Any, *args: Any) -> Any:
     """A step as a Prefect task inside a flow run, as a plain call outside one (Slack actions)."""
     return step(*args) if FlowRunContext.get() is not None else step.fn(*args)
 
@@ -790,18 +790,18 @@ def run_routing(
     run = start_run(dry_run, only)
     try:
         with measured(run.report):
-            read = _step(read_intake_sheet, run)
-            partners = _step(load_partner_directory, run)
-            work = _step(decide_routing, read, partners, run)
+            read = run_step(read_intake_sheet, run)
+            partners = run_step(load_partner_directory, run)
+            work = run_step(decide_routing, read, partners, run)
             if dry_run:
                 run.report.plan = plan_lines(work, read, partners, run.rules.digest_threshold)
                 run.count("decided", len(work.decisions))
             else:
                 try:
-                    claimed = _step(claim_in_ledger, work, read, run)
-                    _step(write_intake_status, read, partners, run)
-                    _step(deliver_to_partners, claimed, read, work, partners, run)
-                    _step(notify, run, partners)
+                    claimed = run_step(claim_in_ledger, work, read, run)
+                    run_step(write_intake_status, read, partners, run)
+                    run_step(deliver_to_partners, claimed, read, work, partners, run)
+                    run_step(notify, run, partners)
                 finally:
                     run.store.release()
         log.info("%s", run.report.summary_lines()[0])

@@ -21,12 +21,12 @@ from coalition.ledger.intake_store import NOTIFIED, WRITTEN, IntakeState, Referr
 from flows.intake_routing import (
     TASK_OPTIONS,
     Run,
-    _step,
     close_in_partner_sheets,
     load_partner_directory,
     notify,
     read_partner_answers,
     run_routing,
+    run_step,
     start_run,
 )
 from flows.reporting import measured, publish
@@ -193,21 +193,21 @@ def referral_follow_up(dry_run: bool = False):
     run = start_run(dry_run)
     run.report.flow = FLOW_NAME
     with measured(run.report):
-        partners = _step(load_partner_directory, run)
+        partners = run_step(load_partner_directory, run)
         remind, expire = due(run, run.store.referrals_in([NOTIFIED]))
         if dry_run:
             run.report.plan = plan(run, remind, expire)
         else:
             try:
                 waiting = run.store.referrals_in([WRITTEN, NOTIFIED])
-                answered = _step(read_partner_sheets, run, partners, waiting)
+                answered = run_step(read_partner_sheets, run, partners, waiting)
                 done = {r.referral_id for r in answered}
                 remind = [r for r in remind if r.referral_id not in done]
                 expire = [r for r in expire if r.referral_id not in done]
-                _step(remind_partners, run, partners, remind)
-                expired = _step(expire_referrals, run, expire)
-                _step(remind_approvals, run, partners)
-                _step(notify, run, partners)
+                run_step(remind_partners, run, partners, remind)
+                expired = run_step(expire_referrals, run, expire)
+                run_step(remind_approvals, run, partners)
+                run_step(notify, run, partners)
             finally:
                 run.store.release()
             closed = [run.store.referral(r.referral_id) for r in expire]

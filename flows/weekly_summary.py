@@ -28,16 +28,12 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import func, select
 
 from coalition.ledger import open_ledger
-from coalition.ledger.tables.alerts import PostedMessage
-from coalition.ledger.tables.intake import IntakeRecord, Referral
-from coalition.ledger.tables.roster import MemberState
 from coalition.ledger.tables.summary import SummaryDocument
 from coalition.privacy import PIIError, find_pii, guard
 from coalition.settings import ConfigError, Settings, settings
-from coalition.summary import community, queries
+from coalition.summary import community, queries, store
 from coalition.summary.document import (
     Document,
     body_end_index,
@@ -51,8 +47,10 @@ from coalition.summary.donations import (
     Gift,
     RecordProblem,
     distinctive,
+    first_gifts,
     fundraising,
     history_candidates,
+    known_before,
     matched_candidates,
     personal_values,
     read_gifts,
@@ -72,7 +70,7 @@ log = logging.getLogger("flows.weekly_summary")
 FLOW_NAME = "weekly-summary"
 WEEK_PROPERTY = "coalitionSummaryWeek"  # Drive file property marking the bot's document for a week
 HISTORY_ROUNDS = 500  # first-gift lookups per run at most: 50,000 returning donors
-LOOKUP_KEYS = 250  # donors per lookup formula (about 7 kB)
+LOOKUP_KEYS = 1000  # donors per lookup formula (about 30 kB, sent as a POST body)
 EXAMPLE_ERRORS = 10  # record ids per run report, so staff can fix them in Airtable
 STABLE_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # stands in for the preparation time in hashes
 TRANSIENT_SLACK_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}  # fmt: skip
@@ -132,46 +130,6 @@ class Reads:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class IntakeFact:
-    intake_id: str
-    received_at: datetime | None
-    status: str
-    category: str | None
-    routed_at: datetime | None
-
-
-@dataclass(frozen=True)
-class ReferralFact:
-    intake_id: str
-    state: str
-    decided_at: datetime | None
-
-
-@dataclass(frozen=True)
-class MemberFact:
-    member_id: str
-    membership_status: str | None
-    dues_paid_through: Any
-    first_seen: datetime
-    removed_at: datetime | None
-
-
-@dataclass(frozen=True)
-class PostedFact:
-    key: str
-    posted_at: datetime
-
-
-@dataclass
-class LedgerFacts:
-    intakes: list[IntakeFact]
-    referrals: list[ReferralFact]
-    members: list[MemberFact]
-    posted: list[PostedFact]
-    undated_intakes: int = 0
-
-
 @dataclass
 class Placement:
     """Where the week's document is and what this run did to it."""
@@ -211,6 +169,7 @@ def weekly_summary(
             elif dry_run:
                 report.plan.append(plan_run(document, summary, content_hash(summary)))
             else:
+                report.counts["donors remembered"] = remember_donors(giving, window)
                 placement = write_document(document, target, content_hash(summary))
                 post_link(summary, placement)
                 report.counts.update(_written(placement))
@@ -282,12 +241,20 @@ def read_donations(tables: Tables, window: Window) -> Giving:
     records = [r for page in pages for r in page]
     gifts, problems = read_gifts([*records, *undated], tz, table.name)
     giving = Giving(gifts, problems, Candidates(), pages=len(pages), in_window=len(records))
-    look_up_first_gifts(table, giving, window, start)
+    with open_ledger().session() as session:
+        remembered = store.known_donors(session, [g.donor.key for g in gifts if g.donor])
+    known = known_before(gifts, window, remembered)
+    look_up_first_gifts(table, giving, window, start, known)
+    giving.gave_before = giving.gave_before.union(known)
     return giving
 
 
 def look_up_first_gifts(
-    table: airtable.AirtableTable, giving: Giving, window: Window, before: datetime
+    table: airtable.AirtableTable,
+    giving: Giving,
+    window: Window,
+    before: datetime,
+    known: Candidates = Candidates(),
 ) -> None:
     """Which of the window's donors gave before it, asking about up to LOOKUP_KEYS donors a request.
 
@@ -298,7 +265,7 @@ def look_up_first_gifts(
     before it). Proving a donor returning takes one of their records, so the rounds
     cost about one request per 100 returning donors, the least Airtable allows.
     """
-    pool = history_candidates(giving.gifts, window).chunks(1)
+    pool = history_candidates(giving.gifts, window).without(known).chunks(1)
     email_field = Fields.email if Fields.email in table.fields else None
     name_field = Fields.donor if Fields.donor in table.fields else None
     fields = [f for f in (email_field, name_field) if f]
@@ -358,49 +325,22 @@ def _bills(
 
 
 @task(**STEP)
-def read_ledger_facts(window: Window) -> LedgerFacts:
+def read_ledger_facts(window: Window) -> store.LedgerFacts:
     """Intake rows received around the week (ids, statuses, categories, times), the roster index, alert keys."""
     tz = ZoneInfo(settings().services.timezone)
     # A day of margin each side; each row's time is checked again in the org's zone.
     start = window.target.start(tz) - timedelta(days=1)
     end = window.target.end(tz) + timedelta(days=1)
     with open_ledger().session() as session:
-        intakes = [
-            IntakeFact(r.intake_id, r.received_at, r.status, r.category, r.routed_at)
-            for r in session.scalars(
-                select(IntakeRecord).where(
-                    IntakeRecord.received_at >= start, IntakeRecord.received_at < end
-                )
-            )
-        ]
-        ids = [i.intake_id for i in intakes]
-        referrals = [
-            ReferralFact(r.intake_id, r.state, r.decided_at)
-            for chunk in _chunks(ids, 500)
-            for r in session.scalars(select(Referral).where(Referral.intake_id.in_(chunk)))
-        ]
-        members = [
-            MemberFact(
-                m.member_id, m.membership_status, m.dues_paid_through, m.first_seen, m.removed_at
-            )
-            for m in session.scalars(select(MemberState))
-        ]
-        posted = [
-            PostedFact(p.key, p.posted_at)
-            for p in session.scalars(
-                select(PostedMessage).where(
-                    PostedMessage.posted_at >= start, PostedMessage.posted_at < end
-                )
-            )
-        ]
-        undated = session.scalar(
-            select(func.count()).select_from(IntakeRecord).where(IntakeRecord.received_at.is_(None))
-        )
-    return LedgerFacts(intakes, referrals, members, posted, int(undated or 0))
+        return store.ledger_facts(session, start, end)
 
 
-def _chunks(items: list[str], size: int) -> list[list[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+@task(**STEP)
+def remember_donors(giving: Giving, window: Window) -> int:
+    """Keyed hashes of the window's donors and a date each gave by, so later weeks need fewer lookups."""
+    gave_by = first_gifts(giving.gifts, giving.gave_before, window)
+    with open_ledger().session() as session:
+        return store.remember_donors(session, gave_by)
 
 
 # ---------------------------------------------------------------- deciding (pure)
@@ -411,7 +351,7 @@ def summarize(
     now: datetime,
     giving: Giving,
     reads: Reads,
-    facts: LedgerFacts,
+    facts: store.LedgerFacts,
 ) -> Summary:
     """Every section's figures from what was read."""
     tz = ZoneInfo(cfg.services.timezone)
@@ -494,10 +434,7 @@ def _folder(drive: Any, create: bool) -> tuple[str | None, bool]:
 
 def _ledger_row(week: IsoWeek) -> SummaryDocument | None:
     with open_ledger().session() as session:
-        row = session.get(SummaryDocument, week.label)
-        if row is not None:
-            session.expunge(row)
-        return row
+        return store.document_row(session, week.label)
 
 
 def _known_document(
@@ -584,14 +521,7 @@ def _replace_content(
 
 def _save(week: IsoWeek, **values: Any) -> None:
     with open_ledger().session() as session:
-        row = session.get(SummaryDocument, week.label)
-        if row is None:
-            row = SummaryDocument(week=week.label, url="", document_id="")
-            session.add(row)
-        for name, value in values.items():
-            setattr(row, name, value)
-        if "document_id" in values:
-            row.url = docs.document_url(values["document_id"])
+        store.save_document(session, week.label, docs.document_url, **values)
 
 
 def _message(summary: Summary, url: str | None) -> tuple[str, list[dict[str, Any]]]:

@@ -209,8 +209,10 @@ def _primary_contact(people: list[Contact]) -> tuple[Contact | None, list[Findin
         return None, [
             Finding(Code.MISSING_PRIMARY_CONTACT, "No primary contact: no contacts linked.")
         ]
-    count = f"the {len(people)} contacts is" if len(people) > 1 else "the 1 contact is"
-    text = f"No primary contact: none of {count} marked primary."
+    if len(people) == 1:
+        text = "No primary contact: its one contact is not marked primary."
+    else:
+        text = f"No primary contact: none of its {len(people)} contacts is marked primary."
     return None, [Finding(Code.MISSING_PRIMARY_CONTACT, text)]
 
 

@@ -84,7 +84,7 @@ class RosterReport(BaseModel):
     def summary_lines(self) -> list[str]:
         verb = "would write" if self.dry_run else "wrote"
         lines = [
-            f"roster-sync ({self.mode}: {self.reason}){' [dry run]' if self.dry_run else ''}",
+            f"roster-sync ({self.mode}: {self.reason}){' (dry run)' if self.dry_run else ''}",
             f"read {self.members_read} members, {self.contacts_read} contacts "
             f"({self.members_changed} and {self.contacts_changed} changed since the last run)",
             f"{verb}: {self.plan_text()}",

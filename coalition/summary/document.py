@@ -562,10 +562,11 @@ def _md_inline(spans: Inline) -> str:
     out = []
     for n, span in enumerate(spans):
         piece = _md_text(span.text, n == 0)
-        if span.bold:
-            piece = f"**{piece}**"
         if span.link:
-            piece = f"[{piece}]({span.link.replace(')', '%29')})"
+            target = span.link.replace("\\", "\\\\").replace(")", "\\)")
+            piece = f"[{piece}]({target})"
+        if span.bold:  # outside the link: parse_markup reads a link's label as plain text
+            piece = f"**{piece}**"
         out.append(piece)
     return "".join(out)
 

@@ -320,6 +320,21 @@ def history_candidates(gifts: Iterable[Gift], window: Window) -> Candidates:
     return Candidates(frozenset(emails), frozenset(names))
 
 
+def known_before(gifts: Iterable[Gift], window: Window, gave_by: Mapping[str, date]) -> Candidates:
+    """Window donors that a remembered date (from an earlier run) shows gave before the window."""
+    emails, names = set(), set()
+    for gift in gifts:
+        donor = gift.donor
+        day = gave_by.get(donor.key) if donor else None
+        if donor is None or day is None or day >= window.first.monday:
+            continue
+        if donor.email:
+            emails.add(donor.email)
+        else:
+            names.add(donor.name)
+    return Candidates(frozenset(emails), frozenset(names))
+
+
 def matched_candidates(candidates: Candidates, records: Iterable[Mapping[str, Any]]) -> Candidates:
     """The candidates these earlier records prove to be returning donors (any record counts, refunds too)."""
     emails, names = set(), set()
@@ -585,6 +600,7 @@ __all__ = [
     "fundraising",
     "gift_from_record",
     "history_candidates",
+    "known_before",
     "matched_candidates",
     "parse_amount",
     "read_gifts",

@@ -117,7 +117,11 @@ def test_full_sync_then_nothing_to_write(ws: Workspace) -> None:
 
     # Requests: one list page per table (40 members, 81 contacts), at most 3 Sheets writes.
     entries = ws.box.journal()
-    lists = [e for e in entries if e["service"] == "airtable" and e["method"] == "GET" and "/meta/" not in e["path"]]
+    lists = [
+        e
+        for e in entries
+        if e["service"] == "airtable" and e["method"] == "GET" and "/meta/" not in e["path"]
+    ]
     assert len(lists) == math.ceil(len(members) / 100) + math.ceil(len(ws.contacts()) / 100)
     sheet_writes = [e for e in ws.writes() if e["service"] == "sheets"]
     assert len(sheet_writes) <= 3
@@ -165,7 +169,9 @@ def test_new_and_removed_members(ws: Workspace) -> None:
     gone = ws.member("Iglesia Luz del Valle")
     ws.airtable.delete_record(ws.base, "Members", gone["id"])
     (added,) = ws.airtable.create_records(
-        ws.base, "Members", [{"Name": "Nueva Esperanza Legal Clinic", "State": "NM", "Services": ["asylum"]}]
+        ws.base,
+        "Members",
+        [{"Name": "Nueva Esperanza Legal Clinic", "State": "NM", "Services": ["asylum"]}],
     )
     report = roster_sync(full=True)
     rows = ws.by_id()
@@ -179,14 +185,20 @@ def test_new_and_removed_members(ws: Workspace) -> None:
         assert session.get(MemberState, gone["id"]).removed_at is not None
 
 
-def test_removed_member_marked_when_configured(ws: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+def test_removed_member_marked_when_configured(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
     import shutil
 
     from coalition.settings import reload_settings
 
     config = tmp_path / "config"
     shutil.copytree(settings().config_dir, config)
-    text = (config / "roster.yaml").read_text().replace("removed_members: remove", "removed_members: mark")
+    text = (
+        (config / "roster.yaml")
+        .read_text()
+        .replace("removed_members: remove", "removed_members: mark")
+    )
     (config / "roster.yaml").write_text(text)
     monkeypatch.setenv("COALITION_CONFIG_DIR", str(config))
     reload_settings()
@@ -283,7 +295,11 @@ def test_incremental_run_reads_only_what_changed(
     report = roster_sync()
     assert report.mode == "incremental"
     assert report.members_changed == 0 and report.contacts_changed == 1
-    reads = [e for e in ws.box.journal(since=mark) if e["service"] == "airtable" and e["method"] == "GET" and "/meta/" not in e["path"]]
+    reads = [
+        e
+        for e in ws.box.journal(since=mark)
+        if e["service"] == "airtable" and e["method"] == "GET" and "/meta/" not in e["path"]
+    ]
     assert len(reads) <= 4  # one page of changes per table, one page of neighbours per table
     (org,) = contact["fields"]["Organization"]
     member = next(m for m in ws.members() if m["id"] == org)
@@ -351,7 +367,9 @@ def test_artifacts_are_published_with_stable_keys(ws: Workspace) -> None:
     report = roster_sync()
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["roster-sync-report", "roster-sync-counts"]))
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["roster-sync-report", "roster-sync-counts"])
+            )
         )
     keys = {a.key for a in found}
     assert keys == {"roster-sync-report", "roster-sync-counts"}

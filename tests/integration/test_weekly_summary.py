@@ -461,3 +461,14 @@ def test_two_runs_creating_the_document_at_once_keep_one(
     weekly_summary()
     assert [d["id"] for d in ws.documents()] == [other]
     assert "Fundraising" in ws.text(other)
+
+
+def test_donors_remembered_spare_the_next_runs_lookups(ws: Workspace) -> None:
+    first = weekly_summary()
+    assert first.counts["first-gift lookups"] >= 1 and first.counts["donors remembered"] > 0
+    (doc,) = ws.documents()
+    text = ws.text(doc["id"])
+    again = weekly_summary()
+    # Only donors with no gift before the window are asked about again (one short page).
+    assert again.counts["first-gift lookups"] <= 1 and again.counts["donors remembered"] == 0
+    assert again.counts["document unchanged"] == 1 and ws.text(doc["id"]) == text

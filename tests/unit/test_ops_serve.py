@@ -79,11 +79,17 @@ def test_missing_secrets_are_listed_outside_the_sandbox(
 ) -> None:
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.delenv("COALITION_SANDBOX_URL", raising=False)
-    for name in ("AIRTABLE_TOKEN", "GOOGLE_SERVICE_ACCOUNT", "SLACK_BOT_TOKEN"):
+    for name in (
+        "AIRTABLE_TOKEN",
+        "GOOGLE_SERVICE_ACCOUNT",
+        "SLACK_BOT_TOKEN",
+        "OPENSTATES_API_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     monkeypatch.chdir(env)  # no .env here
     cfg = reload_settings()
-    assert missing_secrets(cfg) == ["airtable_token", "google_service_account"]
+    poller = ["openstates_api_key"] if cfg.services.openstates.enabled else []
+    assert missing_secrets(cfg) == ["airtable_token", "google_service_account", *poller]
     monkeypatch.setenv("COALITION_SANDBOX_URL", "http://127.0.0.1:1")
     assert missing_secrets(reload_settings()) == []

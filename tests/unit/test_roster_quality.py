@@ -140,7 +140,7 @@ def test_missing_primary_contact() -> None:
     )
     assert codes(result.members["m1"]) == [Code.MISSING_PRIMARY_CONTACT]
     assert codes(result.members["m2"]) == [Code.MISSING_PRIMARY_CONTACT]
-    assert "none of the 2 contacts is marked primary" in result.member_text["m2"]
+    assert "none of its 2 contacts is marked primary" in result.member_text["m2"]
     assert result.members["m3"] == [] and result.primary["m3"].id == "c4"
     assert result.members["m4"] == [] and result.primary["m4"].id == "c5"
 

@@ -47,7 +47,7 @@ A second line joins the paragraph.
 | Total raised | **$10** |
 | Gifts | 3 |
 
-- one **bold** item
+- one **bold** item and a **[bold link](https://example.org/b_\\(1\\))**
 - two with an emoji 🎉 and é
 
 ### Sub
@@ -114,6 +114,7 @@ def test_escaped_values_stay_literal(text: str) -> None:
 
 def test_markdown_round_trips() -> None:
     doc = parse_markup(MARKUP)
+    assert doc.links() == ["https://example.org/x", "https://example.org/b_(1)"]
     assert parse_markup(to_markdown(doc)) == doc
 
 

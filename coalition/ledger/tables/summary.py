@@ -1,8 +1,8 @@
-"""Ledger table of the weekly summary: one document (and one Slack message) per ISO week."""
+"""Ledger tables of the weekly summary: one document (and one Slack message) per ISO week, and donors seen giving."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,4 +22,17 @@ class SummaryDocument(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))  # of the content last written
     # The document's revision right after that write: if it still matches, nobody edited it since.
     revision_id: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SummaryDonor(Base):
+    """A donor known to have given on or before `gave_by`, by a keyed hash: never an e-mail or a name.
+
+    It spares the next summaries the Airtable lookups that tell new donors from
+    returning ones (a donor who gave before a week is returning in it).
+    """
+
+    __tablename__ = "summary_donors"
+    donor_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # HMAC-SHA256, hex
+    gave_by: Mapped[date]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

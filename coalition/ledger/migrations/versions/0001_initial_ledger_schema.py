@@ -180,6 +180,12 @@ def upgrade() -> None:
     sa.Column('updated_at', coalition.ledger.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('week')
     )
+    op.create_table('summary_donors',
+    sa.Column('donor_key', sa.String(length=64), nullable=False),
+    sa.Column('gave_by', sa.Date(), nullable=False),
+    sa.Column('updated_at', coalition.ledger.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('donor_key')
+    )
     op.create_table('watermarks',
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('value', sa.String(length=200), nullable=False),
@@ -245,6 +251,7 @@ def downgrade() -> None:
 
     op.drop_table('referrals')
     op.drop_table('watermarks')
+    op.drop_table('summary_donors')
     op.drop_table('summary_documents')
     op.drop_table('posted_messages')
     op.drop_table('partners')

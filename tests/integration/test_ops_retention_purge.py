@@ -46,9 +46,9 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
     else:
         if not PG_URL:
             pytest.skip("PostgreSQL ledger tests need COALITION_TEST_DATABASE_URL (CI sets it)")
-        from tests.integration.test_ops_health import _private_postgres
+        from tests.integration.ops_helpers import private_postgres
 
-        url, drop = _private_postgres(PG_URL)
+        url, drop = private_postgres(PG_URL)
     forget_ledgers()
     opened = open_ledger(url)
     yield opened

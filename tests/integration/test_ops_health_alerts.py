@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from flows.health import (
     record_alert,
     with_health_hooks,
 )
+from tests.integration.ops_helpers import private_postgres
 
 PG_URL = os.environ.get("COALITION_TEST_DATABASE_URL")
 T0 = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
@@ -43,7 +43,7 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
     else:
         if not PG_URL:
             pytest.skip("PostgreSQL ledger tests need COALITION_TEST_DATABASE_URL (CI sets it)")
-        url, drop = _private_postgres(PG_URL)
+        url, drop = private_postgres(PG_URL)
     forget_ledgers()
     opened = open_ledger(url)
     yield opened
@@ -51,24 +51,6 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
     forget_ledgers()
     if drop:
         drop()
-
-
-def _private_postgres(base_url: str) -> tuple[str, Any]:
-    """A database of this test's own, so nothing else running on the server is disturbed."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(base_url)
-    name = f"coalition_ops_{uuid.uuid4().hex[:8]}"
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return url.set(database=name).render_as_string(False), drop
 
 
 def test_a_failure_streak_is_announced_once_and_its_end_once(ledger: Ledger) -> None:
