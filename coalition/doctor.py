@@ -27,6 +27,9 @@ def _attempt(name: str, probe: Callable[[], str], fix: str) -> Check:
 
 
 def run_checks() -> list[Check]:
+    import integrations.http
+
+    integrations.http.GIVE_UP_AFTER = 10.0
     try:
         cfg = reload_settings()
     except ConfigError as exc:

@@ -3,9 +3,10 @@
 `coalition run weekly-summary [--week 2026-W48] [--out FILE.html|.md] [--dry-run]`;
 without --week, the last complete ISO week in the org's time zone. A run reads the
 five weeks the figures need from Airtable `Donations` (filterByFormula, 100 a page)
-and looks up, for donors new to those weeks, whether they gave before; reads the
-week's `Activities` and `Bills`, and the ledger's intake, roster and alert rows
-(aggregates only, no person). The figures are computed by coalition/summary (pure),
+and, for donors whose first gift in those weeks may be their first ever, looks up
+whether they gave before (donors an earlier run saw are remembered in the ledger as
+keyed hashes, so a weekly run asks about few); reads the week's `Activities` and
+`Bills`, and the ledger's intake, roster and alert rows (aggregates only, no person). The figures are computed by coalition/summary (pure),
 rendered from templates/summary/weekly.md.j2, and written into the week's document
 in one batchUpdate: the same document on every rerun (its id is in the ledger, and
 found again in the Drive folder if the ledger is lost), left alone when nothing
@@ -47,11 +48,11 @@ from coalition.summary.donations import (
     Gift,
     RecordProblem,
     distinctive,
+    find_returning,
     first_gifts,
     fundraising,
     history_candidates,
     known_before,
-    matched_candidates,
     personal_values,
     read_gifts,
 )
@@ -256,36 +257,24 @@ def look_up_first_gifts(
     before: datetime,
     known: Candidates = Candidates(),
 ) -> None:
-    """Which of the window's donors gave before it, asking about up to LOOKUP_KEYS donors a request.
-
-    Each round asks for one page of earlier gifts by the donors in question, drops
-    those it proves returning and tops the question up from the rest. A page with
-    fewer than 100 records holds every earlier gift of the donors asked about, so the
-    ones it does not show are new. Any earlier record counts (a refund means a gift
-    before it). Proving a donor returning takes one of their records, so the rounds
-    cost about one request per 100 returning donors, the least Airtable allows.
-    """
-    pool = history_candidates(giving.gifts, window).without(known).chunks(1)
+    """Which of the window's donors gave before it (those the ledger remembers are not asked about)."""
     email_field = Fields.email if Fields.email in table.fields else None
     name_field = Fields.donor if Fields.donor in table.fields else None
     fields = [f for f in (email_field, name_field) if f]
-    found, asked = Candidates(), Candidates()
-    while (asked or pool) and giving.lookups < HISTORY_ROUNDS:
-        while pool and len(asked) < LOOKUP_KEYS:
-            asked = asked.union(pool.pop())
-        formula = queries.earlier_gifts(Fields.date, before, asked, email_field, name_field)
+
+    def fetch(question: Candidates) -> list[dict[str, Any]]:
+        formula = queries.earlier_gifts(Fields.date, before, question, email_field, name_field)
         if formula is None:
-            break
-        page = next(iter(airtable.list_records(table, fields, formula)), [])
-        giving.lookups += 1
-        matched = matched_candidates(asked, page)
-        found, asked = found.union(matched), asked.without(matched)
-        if len(page) < airtable.PAGE_SIZE:
-            asked = Candidates()  # every earlier gift of those asked about was on this page
-        elif not matched:
-            break  # a formula and a local key that disagree: stop rather than loop
-    giving.gave_before = found
-    giving.unresolved = len(asked) + sum(len(p) for p in pool)
+            return []
+        return next(iter(airtable.list_records(table, fields, formula)), [])
+
+    candidates = history_candidates(giving.gifts, window).without(known)
+    lookup = find_returning(candidates, fetch, airtable.PAGE_SIZE, LOOKUP_KEYS, HISTORY_ROUNDS)
+    giving.gave_before, giving.lookups, giving.unresolved = (
+        lookup.found,
+        lookup.rounds,
+        lookup.unresolved,
+    )
 
 
 @task(**STEP)

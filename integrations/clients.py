@@ -49,6 +49,8 @@ def _announce_once(url: str) -> None:
 
 def _secret(cfg: Settings, name: str, what: str) -> str:
     value = getattr(cfg.secrets, name)
+    if value is not None and not value.get_secret_value().strip():
+        value = None  # an empty variable in .env means "not configured"
     if value is None:
         value = _secret_from_prefect_block(name)
     if value is None:

@@ -38,6 +38,9 @@ from integrations.budget import (
 )
 
 GOOGLE_HOSTS = {"sheets.googleapis.com", "www.googleapis.com", "docs.googleapis.com"}
+# How long a flow keeps retrying a failing service before it gives up with a clear error.
+# `coalition doctor` shortens it: a check should answer in seconds, not minutes.
+GIVE_UP_AFTER = 180.0
 RETRYABLE_STATUS = {500, 502, 503, 504}
 IDEMPOTENT_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 
@@ -110,10 +113,10 @@ def classify(method: str, url: str) -> tuple[str, str, Limit]:
 class BudgetedAdapter(HTTPAdapter):
     """requests adapter that paces, retries and counts; optionally rewrites Google hosts to the sandbox."""
 
-    def __init__(self, sandbox_url: str | None = None, give_up_after: float = 180.0) -> None:
+    def __init__(self, sandbox_url: str | None = None, give_up_after: float | None = None) -> None:
         super().__init__(pool_connections=4, pool_maxsize=16)
         self.sandbox = urlsplit(sandbox_url) if sandbox_url else None
-        self.give_up_after = give_up_after
+        self.give_up_after = GIVE_UP_AFTER if give_up_after is None else give_up_after
 
     def _rewrite(self, request: requests.PreparedRequest) -> None:
         if not self.sandbox or not request.url:

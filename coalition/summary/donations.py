@@ -9,8 +9,10 @@ date) become `RecordProblem`s for the document's data notes.
 
 Donors are matched by e-mail when the record has one, else by name, both lower-cased
 and trimmed (as the history lookup's formula does on Airtable's side). A donor is
-new in the week of their first gift and returning after it. Anonymous gifts count
-in every figure; their donors are never named, not even in the optional top list.
+new in the week of their first gift and returning after it; whether a donor of the
+five weeks read gave before them is settled by `find_returning`, a page of earlier
+gifts at a time. Anonymous gifts count in every figure; their donors are never
+named, not even in the optional top list.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -290,19 +292,22 @@ class Candidates:
     def union(self, other: Candidates) -> Candidates:
         return Candidates(self.emails | other.emails, self.names | other.names)
 
+    def keys(self) -> list[tuple[str, str]]:
+        """("e", email) and ("n", name) pairs, in a stable order."""
+        return [("e", k) for k in sorted(self.emails)] + [("n", k) for k in sorted(self.names)]
+
+    @classmethod
+    def of(cls, keys: Iterable[tuple[str, str]]) -> Candidates:
+        pairs = list(keys)
+        return cls(
+            frozenset(k for kind, k in pairs if kind == "e"),
+            frozenset(k for kind, k in pairs if kind == "n"),
+        )
+
     def chunks(self, size: int) -> list[Candidates]:
-        """Pieces of at most `size` donors each (in a stable order), for formulas of bounded length."""
-        keys = [("e", k) for k in sorted(self.emails)] + [("n", k) for k in sorted(self.names)]
-        pieces = []
-        for start in range(0, len(keys), size):
-            part = keys[start : start + size]
-            pieces.append(
-                Candidates(
-                    frozenset(k for kind, k in part if kind == "e"),
-                    frozenset(k for kind, k in part if kind == "n"),
-                )
-            )
-        return pieces
+        """Pieces of at most `size` donors each, for formulas of bounded length."""
+        keys = self.keys()
+        return [Candidates.of(keys[i : i + size]) for i in range(0, len(keys), size)]
 
 
 def history_candidates(gifts: Iterable[Gift], window: Window) -> Candidates:
@@ -346,6 +351,50 @@ def matched_candidates(candidates: Candidates, records: Iterable[Mapping[str, An
         if name in candidates.names:
             names.add(name)
     return Candidates(frozenset(emails), frozenset(names))
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the first-gift lookups found: donors proven to have given before, requests, donors left open."""
+
+    found: Candidates
+    rounds: int
+    unresolved: int
+
+
+def find_returning(
+    candidates: Candidates,
+    fetch: Callable[[Candidates], Sequence[Mapping[str, Any]]],
+    page_size: int = 100,
+    per_question: int = 1000,
+    max_rounds: int = 500,
+) -> Lookup:
+    """Which candidates gave before the window, asking `fetch` for one page of their earlier gifts a round.
+
+    Each round asks about up to `per_question` donors, drops those the page proves
+    returning and tops the question up from the rest. A page shorter than `page_size`
+    holds every earlier gift of the donors asked about, so the ones it does not show
+    are new. Any earlier record counts (a refund means a gift before it). Proving a
+    donor returning takes one of their records, so the rounds cost about one request
+    per `page_size` returning donors: the least a paged API allows.
+    """
+    waiting = candidates.keys()
+    asked: set[tuple[str, str]] = set()
+    found, rounds = Candidates(), 0
+    while (asked or waiting) and rounds < max_rounds:
+        while waiting and len(asked) < per_question:
+            asked.add(waiting.pop())
+        question = Candidates.of(asked)
+        page = fetch(question)
+        rounds += 1
+        matched = matched_candidates(question, page)
+        found = found.union(matched)
+        asked -= set(matched.keys())
+        if len(page) < page_size:
+            asked.clear()  # every earlier gift of those asked about was on this page: the rest are new
+        elif not matched:
+            break  # the formula and the local keys disagree: stop rather than loop
+    return Lookup(found, rounds, len(asked) + len(waiting))
 
 
 def first_gifts(gifts: Iterable[Gift], gave_before: Candidates, window: Window) -> dict[str, date]:
@@ -596,6 +645,7 @@ __all__ = [
     "RecordProblem",
     "WeekFigures",
     "distinctive",
+    "find_returning",
     "first_gifts",
     "fundraising",
     "gift_from_record",

@@ -9,7 +9,6 @@ run that write nothing.
 
 from __future__ import annotations
 
-import os
 import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -30,9 +29,6 @@ from coalition.summary.document import parse_markup
 from coalition.summary.weeks import IsoWeek, last_complete_week
 from flows.weekly_summary import weekly_summary
 from sandbox.seed import demo_data, personal_values
-
-# A loaded CI box can take longer than Prefect's default 20 s to start its temporary server.
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 pytestmark = pytest.mark.timeout(600)
 

@@ -19,6 +19,7 @@ from coalition.summary.donations import (
     Candidates,
     Gift,
     RecordProblem,
+    find_returning,
     fundraising,
     gift_from_record,
     history_candidates,
@@ -396,3 +397,57 @@ def test_candidates_split_into_bounded_chunks() -> None:
         merged = merged.union(piece)
     assert merged == candidates
     assert Candidates().chunks(4) == []
+
+
+# ---------------------------------------------------------------- first-gift lookups
+def _fake_airtable(earlier: list[dict], page_size: int = 100):
+    """Airtable's side of a lookup: the first page of earlier gifts by the donors asked about."""
+    asked_log: list[int] = []
+
+    def fetch(question: Candidates) -> list[dict]:
+        asked_log.append(len(question))
+        hits = [r for r in earlier if matched_candidates(question, [r]) != Candidates()]
+        return hits[:page_size]
+
+    return fetch, asked_log
+
+
+def test_lookups_prove_returning_donors_and_leave_new_ones() -> None:
+    earlier = [
+        record(f"old{n}", Email=f"d{n % 300}@x.org", Amount="5", Date="2025-01-01")
+        for n in range(900)
+    ]
+    candidates = Candidates(frozenset(f"d{n}@x.org" for n in range(450)), frozenset({"newbie"}))
+    fetch, asked = _fake_airtable(earlier)
+    lookup = find_returning(candidates, fetch, per_question=200)
+    assert lookup.found == Candidates(frozenset(f"d{n}@x.org" for n in range(300)))
+    assert lookup.unresolved == 0
+    assert max(asked) <= 200  # formulas stay bounded
+    assert lookup.rounds <= 300 // 60 + 3  # about one round per 100 returning donors, not per donor
+
+
+def test_lookups_end_at_once_when_nobody_gave_before() -> None:
+    fetch, asked = _fake_airtable([])
+    lookup = find_returning(
+        Candidates(frozenset(f"n{n}@x.org" for n in range(5000))), fetch, per_question=1000
+    )
+    # One short page per question settles everyone asked: 5,000 donors, 5 questions.
+    assert lookup.found == Candidates() and lookup.rounds == 5 and lookup.unresolved == 0
+    assert asked == [1000] * 5
+
+
+def test_lookups_stop_when_airtable_and_the_keys_disagree() -> None:
+    def stubborn(question: Candidates) -> list[dict]:
+        return [record(f"r{n}", Email="someone-else@x.org") for n in range(100)]
+
+    lookup = find_returning(Candidates(frozenset({"a@x.org"})), stubborn)
+    assert lookup.rounds == 1 and lookup.unresolved == 1
+
+
+def test_lookups_respect_the_round_limit() -> None:
+    earlier = [record(f"r{n}", Email=f"d{n}@x.org") for n in range(1000)]
+    fetch, _ = _fake_airtable(earlier)
+    lookup = find_returning(
+        Candidates(frozenset(f"d{n}@x.org" for n in range(1000))), fetch, max_rounds=3
+    )
+    assert lookup.rounds == 3 and len(lookup.found) == 300 and lookup.unresolved == 700
