@@ -170,7 +170,9 @@ class BudgetedAdapter(HTTPAdapter):
             if response is not None:
                 # Hand the client library the service's own final error reply.
                 return response
-            raise ServiceUnavailable(service, f"{type(last).__name__}: {last}") from None
+            # Only the error's class and the host: a URL's query can carry a filter on personal values.
+            host = urlsplit(request.url or "").hostname or "?"
+            raise ServiceUnavailable(service, f"{type(last).__name__} talking to {host}") from None
 
 
 def budgeted_session(sandbox_url: str | None) -> requests.Session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +20,10 @@ from coalition.prefect_env import configure_prefect
 # background services, as the CLI runs it (a loaded machine starts it slowly), with
 # its database private to this test session.
 configure_prefect(Path(tempfile.mkdtemp(prefix="coalition-prefect-")))
+
+# Prefect logs "Stopping temporary server" from an atexit hook after pytest has closed
+# the captured streams; without this, logging prints a spurious traceback at exit.
+logging.raiseExceptions = False
 
 from coalition.settings import reload_settings
 from sandbox.app import Sandbox
