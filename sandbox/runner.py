@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -62,8 +63,6 @@ def start_in_thread(
 def serve_forever(sandbox: Sandbox, host: str, port: int) -> None:
     """Serve until Ctrl-C; the state file (if any) is saved on the way out."""
     sandbox.base_url = f"http://{host}:{port}"
-    try:
+    # uvicorn re-raises the Ctrl-C it handled; the server has already shut down cleanly.
+    with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(_config(sandbox, host, port)).run()
-    except KeyboardInterrupt:
-        # uvicorn re-raises the Ctrl-C it handled; the server has already shut down cleanly.
-        pass

@@ -1,12 +1,12 @@
 """${message}
 
 Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
+Revises:${' ' + down_revision if down_revision else ''}
 Create Date: ${create_date}
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import coalition.ledger.db
 ${imports if imports else ""}
