@@ -16,6 +16,8 @@ import phonenumbers
 from dateutil import parser as dateparser
 from email_validator import EmailNotValidError, validate_email
 
+from coalition.places import USPS_STATES
+
 MAX_CELL = 5_000  # characters kept from one free-text cell; partners read it in a sheet
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 # Bidi controls and zero-width characters: invisible, and they can disguise text.
@@ -295,20 +297,7 @@ def parse_yes_no(value: str) -> bool | None:
 
 
 # ------------------------------------------------------------------ places
-US_STATES: dict[str, str] = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
-    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
-    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
-    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
-    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
-    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
-    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
-    "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon",
-    "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota",
-    "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia",
-    "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
-    "PR": "Puerto Rico", "GU": "Guam", "VI": "U.S. Virgin Islands",
-}  # fmt: skip
+US_STATES: dict[str, str] = USPS_STATES
 _STATE_ALIASES = {
     "tejas": "TX", "nueva york": "NY", "nuevo mexico": "NM", "carolina del norte": "NC",
     "carolina del sur": "SC", "florida": "FL", "luisiana": "LA", "misuri": "MO",
