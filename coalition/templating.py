@@ -255,8 +255,12 @@ def fallback_text(blocks: list[dict[str, Any]], limit: int = 3000) -> str:
     """Plain notification text from blocks (header and section texts), for `text` beside `blocks`."""
     parts: list[str] = []
     for block in blocks:
-        if block.get("type") in {"header", "section"} and _text_of(block.get("text")):
-            parts.append(_text_of(block.get("text")))
+        text_obj = block.get("text")
+        if block.get("type") in {"header", "section"} and _text_of(text_obj):
+            text = _text_of(text_obj)
+            # `text` is mrkdwn: plain_text (headers) must be escaped on the way in, or a
+            # title typed as "<!channel>" would become a real ping in the notification.
+            parts.append(escape_mrkdwn(text) if text_obj.get("type") == "plain_text" else text)
     return truncate(_SPACES.sub("\n", "\n".join(parts)).strip(), limit)
 
 

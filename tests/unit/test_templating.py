@@ -257,3 +257,16 @@ def test_render_message_pairs_text_and_blocks(templates: Templates) -> None:
     assert blocks[0]["text"]["text"] == "Case 7"
     text, blocks = templates.render_message("slack/embed.json.j2", value="Fallback from blocks")
     assert text == "Fallback from blocks"
+
+
+def test_fallback_text_escapes_plain_text_headers() -> None:
+    from coalition.templating import fallback_text
+
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": "<!channel> & <@U123>"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "already &lt;escaped&gt;"}},
+    ]
+    text = fallback_text(blocks)
+    assert "<!channel>" not in text and "<@U123>" not in text
+    assert "&lt;!channel&gt; &amp; &lt;@U123&gt;" in text
+    assert "already &lt;escaped&gt;" in text
