@@ -254,15 +254,16 @@ class PartnerRecord:
     referral_channel: str | None
     referral_sheet: str | None
     active: bool
+    slack_users: tuple[str, ...] = ()
 
     def as_row(self) -> dict[str, Any]:
         row = dict(vars(self))
-        for key in ("services", "counties", "states", "languages"):
+        for key in ("services", "counties", "states", "languages", "slack_users"):
             row[key] = list(row[key])
         return row
 
 
-def partner_from(member: Member) -> PartnerRecord | None:
+def partner_from(member: Member, slack_users: tuple[str, ...] = ()) -> PartnerRecord | None:
     """The partner entry of a member that offers legal services (None for others)."""
     if not member.offers_legal_services or not member.name:
         return None
@@ -283,6 +284,7 @@ def partner_from(member: Member) -> PartnerRecord | None:
         referral_channel=(member.referral_channel or "")[:100] or None,
         referral_sheet=(member.referral_sheet or "")[:300] or None,
         active=member.active,
+        slack_users=slack_users,
     )
 
 
@@ -300,11 +302,12 @@ def plan_partners(
     members: Iterable[Member],
     removed_ids: Iterable[str],
     current: Mapping[str, Mapping[str, Any]],
+    slack_users: Mapping[str, tuple[str, ...]] | None = None,
 ) -> PartnerChanges:
     """Partner rows to write: new or changed entries, and members that left or stopped offering services."""
     changes = PartnerChanges()
     for member in members:
-        record = partner_from(member)
+        record = partner_from(member, (slack_users or {}).get(member.id, ()))
         existing = current.get(member.id)
         if record is not None:
             if existing is None or _differs(existing, record.as_row()):

@@ -188,6 +188,7 @@ class ContactIndex:
     email_key: str | None = None
     phone_key: str | None = None
     finding_keys: tuple[str, ...] = ()
+    slack_user: str | None = None  # a workspace id, so partners are recognised in Slack
 
 
 @dataclass

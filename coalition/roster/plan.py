@@ -298,8 +298,10 @@ def decide(
     mark = mark_column(options.columns) if options.removed == "mark" else None
     names = {m.id: m.name for m in roster.members.values()}
     directory = plan_directory(table, rows, active, options.removed, mark, headers, names)
-    partners = plan_partners(roster.members.values(), removed_ids, partners_now)
     new_index = _next_index(roster, index, assessment, rows, headers, removed_ids, secret)
+    partners = plan_partners(
+        roster.members.values(), removed_ids, partners_now, slack_users_by_member(new_index)
+    )
     plan = SyncPlan(
         member_issues=_issue_updates(roster.members, assessment.member_text, options, True),
         contact_issues=_issue_updates(roster.contacts, assessment.contact_text, options, False),
@@ -348,6 +350,16 @@ def _issue_updates(
     ]
 
 
+def slack_users_by_member(index: RosterIndex) -> dict[str, tuple[str, ...]]:
+    """Each organization's contacts' Slack user ids, so the Slack app knows a partner's people."""
+    users: dict[str, set[str]] = {}
+    for contact in index.contacts.values():
+        if contact.slack_user:
+            for member_id in contact.member_ids:
+                users.setdefault(member_id, set()).add(contact.slack_user)
+    return {member_id: tuple(sorted(ids)) for member_id, ids in users.items()}
+
+
 def _next_index(
     roster: Roster,
     index: RosterIndex,
@@ -381,6 +393,7 @@ def _next_index(
             email_key=email_key(secret, contact.email),
             phone_key=phone_key(secret, contact.phone),
             finding_keys=assessment.finding_keys("contact", contact.id),
+            slack_user=(contact.slack_user or "")[:40] or None,
         )
     return RosterIndex(members, contacts)
 

@@ -27,7 +27,7 @@ HASH_KEY = "roster-sync:hash-key"
 PARTNER_COLUMNS = (
     "name", "services", "counties", "states", "languages", "remote", "interpreter", "accepting",
     "weekly_capacity", "income_limit_percent", "lsc_funded", "accreditation", "referral_channel",
-    "referral_sheet", "active",
+    "referral_sheet", "active", "slack_users",
 )  # fmt: skip
 
 
@@ -81,6 +81,7 @@ def load_index(session: Session) -> RosterIndex:
             email_key=row.email_key,
             phone_key=row.phone_key,
             finding_keys=tuple(row.finding_keys or ()),
+            slack_user=row.slack_user,
         )
         for row in session.scalars(select(ContactState))
     }
@@ -142,6 +143,7 @@ def save_index(session: Session, before: RosterIndex, after: RosterIndex, now: d
             "email_key": entry.email_key,
             "phone_key": entry.phone_key,
             "finding_keys": list(entry.finding_keys),
+            "slack_user": entry.slack_user,
         }
         row = existing.get(contact_id)
         if row is None:

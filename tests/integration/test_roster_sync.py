@@ -401,3 +401,19 @@ def test_helpers_raise_typed_errors(ws: Workspace) -> None:
         open_tab(sheets_client(), "Member Directory", "Directorie")
     with pytest.raises(SheetNotFound, match="no spreadsheet named"):
         open_tab(sheets_client(), "Member Directry", "Directory")
+
+
+def test_partner_directory_knows_each_partners_slack_users(ws: Workspace) -> None:
+    roster_sync()
+    expected: dict[str, set[str]] = {}
+    for contact in ws.contacts():
+        user = contact["fields"].get("Slack user")
+        for member_id in contact["fields"].get("Organization", []):
+            if user:
+                expected.setdefault(member_id, set()).add(user)
+    with open_ledger().session() as session:
+        partners = {p.member_id: set(p.slack_users) for p in session.scalars(select(Partner))}
+    assert partners, "the demo has legal-aid partners"
+    assert any(partners.values()), "some partner has Slack users in the demo"
+    for member_id, users in partners.items():
+        assert users == expected.get(member_id, set())

@@ -66,4 +66,5 @@ class ContactState(Base):
     email_key: Mapped[str | None] = mapped_column(String(64), index=True)
     phone_key: Mapped[str | None] = mapped_column(String(64), index=True)
     finding_keys: Mapped[list] = mapped_column(JSON, default=list)
+    slack_user: Mapped[str | None] = mapped_column(String(40))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("email_key", sa.String(length=64), nullable=True),
         sa.Column("phone_key", sa.String(length=64), nullable=True),
         sa.Column("finding_keys", sa.JSON(), nullable=False),
+        sa.Column("slack_user", sa.String(length=40), nullable=True),
         sa.Column("updated_at", coalition.ledger.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("contact_id"),
     )
