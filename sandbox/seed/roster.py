@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from coalition.intake import sheet_rows
 from sandbox.seed.people import People, Person, ascii_handle, format_phone, random_id
 
 LEGAL_AID = "Legal aid"
@@ -32,23 +33,9 @@ CONTACT_ROLES = [
     "Board member",
     "Volunteer",
 ]
-REFERRAL_HEADER = [
-    "Referral ID",
-    "Intake ID",
-    "Received",
-    "Category",
-    "Urgency",
-    "Language",
-    "County",
-    "State",
-    "Name",
-    "Phone",
-    "Email",
-    "Help needed",
-    "Notes",
-    "Partner status",
-]
-REFERRAL_TAB = "Referrals"
+# Partner sheets in the demo look exactly as `coalition setup sheets` creates them.
+REFERRAL_HEADER = list(sheet_rows.REFERRAL_COLUMNS)
+REFERRAL_TAB = sheet_rows.REFERRAL_TAB
 
 
 @dataclass(frozen=True)
