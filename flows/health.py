@@ -15,7 +15,7 @@ import inspect
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -286,11 +286,22 @@ def notify_recovery(flow: Any, flow_run: Any, state: Any) -> None:
         log.warning("could not post the recovery note for %s: %s", flow.name, type(exc).__name__)
 
 
+def _run_namer(flow_name: str) -> Any:
+    """Run names from the flow and the time: Prefect's random adjective-animal names can
+    spell a person's details (a run called "...-phoenix" beside a client from Phoenix)."""
+
+    def name() -> str:
+        return f"{flow_name}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+
+    return name
+
+
 def with_health_hooks(flow: Any) -> Any:
     """The flow with the failure and recovery hooks attached (once, however often it is called)."""
     if notify_failure in flow.on_failure_hooks:
         return flow
     return flow.with_options(
+        flow_run_name=_run_namer(flow.name),
         on_failure=[*flow.on_failure_hooks, notify_failure],
         on_crashed=[*flow.on_crashed_hooks, notify_failure],
         on_completion=[*flow.on_completion_hooks, notify_recovery],
