@@ -168,6 +168,8 @@ class SummaryConfig(_Strict):
     show_top_donors: bool = False
     top_donors: int = Field(5, ge=1)
     small_count_threshold: int = Field(5, ge=1)
+    # The donor history is read again from scratch this often, to forget deleted gifts.
+    rebuild_donor_history_days: int = Field(90, ge=1)
 
 
 # ---------------------------------------------------------------- access.yaml

@@ -1,12 +1,14 @@
 """Weekly summary: one Google Doc per ISO week for leadership (fundraising, intake, membership, advocacy, activities), linked in #leadership.
 
 `coalition run weekly-summary [--week 2026-W48] [--out FILE.html|.md] [--dry-run]`;
-without --week, the last complete ISO week in the org's time zone. A run reads the
-five weeks the figures need from Airtable `Donations` (filterByFormula, 100 a page)
-and, for donors whose first gift in those weeks may be their first ever, looks up
-whether they gave before (donors an earlier run saw are remembered in the ledger as
-keyed hashes, so a weekly run asks about few); reads the week's `Activities` and
-`Bills`, and the ledger's intake, roster and alert rows (aggregates only, no person). The figures are computed by coalition/summary (pure),
+without --week, the last complete ISO week in the org's time zone. A run lists
+from Airtable `Donations` (one filterByFormula, 100 a page) the five weeks the
+figures need, the records without a usable date, and what the donor history lacks:
+every earlier gift on the first run, then only gifts changed since the last run (the
+history keeps each donor's first gift as a keyed hash in the ledger, so new donors
+are told from returning ones; coalition/summary/history.py). It reads the week's
+`Activities` and `Bills`, and the ledger's intake, roster and alert rows (aggregates
+only, no person). The figures are computed by coalition/summary (pure),
 rendered from templates/summary/weekly.md.j2, and written into the week's document
 in one batchUpdate: the same document on every rerun (its id is in the ledger, and
 found again in the Drive folder if the ledger is lost), left alone when nothing
@@ -22,7 +24,7 @@ import json
 import logging
 import math
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,19 +45,15 @@ from coalition.summary.document import (
     to_markdown,
 )
 from coalition.summary.donations import (
-    Candidates,
     Fields,
     Gift,
+    Listing,
     RecordProblem,
     distinctive,
-    find_returning,
-    first_gifts,
     fundraising,
-    history_candidates,
-    known_before,
     personal_values,
-    read_gifts,
 )
+from coalition.summary.history import HistoryRead, after_read, plan_history_read
 from coalition.summary.intake_metrics import intake_metrics
 from coalition.summary.render import render_document, render_markup
 from coalition.summary.report import Summary, data_notes, run_notes, title_prefix
@@ -70,8 +68,6 @@ log = logging.getLogger("flows.weekly_summary")
 
 FLOW_NAME = "weekly-summary"
 WEEK_PROPERTY = "coalitionSummaryWeek"  # Drive file property marking the bot's document for a week
-HISTORY_ROUNDS = 500  # first-gift lookups per run at most: 50,000 returning donors
-LOOKUP_KEYS = 1000  # donors per lookup formula (about 30 kB, sent as a POST body)
 EXAMPLE_ERRORS = 10  # record ids per run report, so staff can fix them in Airtable
 STABLE_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # stands in for the preparation time in hashes
 TRANSIENT_SLACK_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}  # fmt: skip
@@ -113,13 +109,13 @@ class Tables:
 class Giving:
     """The donations the figures need, and what reading them found."""
 
-    gifts: list[Gift]
+    gifts: list[Gift]  # dated in the five weeks
     problems: list[RecordProblem]
-    gave_before: Candidates
-    pages: int = 0  # pages of the five weeks' read
-    in_window: int = 0  # records the five weeks' filter returned
-    lookups: int = 0  # first-gift lookup requests
-    unresolved: int = 0  # donors whose first gift could not be checked
+    first_days: dict[str, date]  # each donor's first gift ever, from the donor history
+    history: HistoryRead
+    pages: int = 0  # pages of the one listing
+    records: int = 0  # records it returned
+    outside: int = 0  # of them, dated outside the five weeks (the history's part)
 
 
 @dataclass
@@ -170,7 +166,6 @@ def weekly_summary(
             elif dry_run:
                 report.plan.append(plan_run(document, summary, content_hash(summary)))
             else:
-                report.counts["donors remembered"] = remember_donors(giving, window)
                 placement = write_document(document, target, content_hash(summary))
                 post_link(summary, placement)
                 report.counts.update(_written(placement))
@@ -230,50 +225,40 @@ def _fields(table: airtable.AirtableTable, spec: Any) -> list[str]:
 
 @task(**STEP)
 def read_donations(tables: Tables, window: Window) -> Giving:
-    """The five weeks' gifts (one filtered listing, 100 a page), undated records, and first-gift lookups."""
-    tz = ZoneInfo(settings().services.timezone)
+    """The five weeks' gifts, records without a usable date, and what the donor history lacks, in one listing.
+
+    The history is folded into the ledger as soon as it is read, in dry runs and
+    previews too: it is the bot's own cache of what Airtable holds, not an output.
+    """
+    cfg = settings()
+    tz = ZoneInfo(cfg.services.timezone)
     table = tables.donations
-    start, end = window.utc_bounds(tz)
-    formula = queries.between(Fields.date, start, end)
-    pages = list(airtable.list_records(table, _fields(table, Fields), formula))
-    undated = airtable.all_records(
-        table, [Fields.amount, Fields.date], queries.undated(Fields.date)
+    started = datetime.now(UTC)
+    ledger = open_ledger()
+    with ledger.session() as session:
+        state = store.history_state(session)
+    rebuild_after = timedelta(days=cfg.summary.rebuild_donor_history_days)
+    plan = plan_history_read(state, window, started, rebuild_after)
+    formula = queries.donations_to_read(Fields.date, window, plan, tz)
+    listing, pages = Listing(window, tz, table.name), 0
+    for page in airtable.list_records(table, _fields(table, Fields), formula):
+        listing.add(page)
+        pages += 1
+    with ledger.session() as session:
+        first = store.update_history(
+            session, listing.first_days, plan.rebuild, after_read(state, plan, window, started)
+        )
+    log.info(
+        "Donor history %s: %d records outside the five weeks read", plan.reason, listing.outside
     )
-    records = [r for page in pages for r in page]
-    gifts, problems = read_gifts([*records, *undated], tz, table.name)
-    giving = Giving(gifts, problems, Candidates(), pages=len(pages), in_window=len(records))
-    with open_ledger().session() as session:
-        remembered = store.known_donors(session, [g.donor.key for g in gifts if g.donor])
-    known = known_before(gifts, window, remembered)
-    look_up_first_gifts(table, giving, window, start, known)
-    giving.gave_before = giving.gave_before.union(known)
-    return giving
-
-
-def look_up_first_gifts(
-    table: airtable.AirtableTable,
-    giving: Giving,
-    window: Window,
-    before: datetime,
-    known: Candidates = Candidates(),
-) -> None:
-    """Which of the window's donors gave before it (those the ledger remembers are not asked about)."""
-    email_field = Fields.email if Fields.email in table.fields else None
-    name_field = Fields.donor if Fields.donor in table.fields else None
-    fields = [f for f in (email_field, name_field) if f]
-
-    def fetch(question: Candidates) -> list[dict[str, Any]]:
-        formula = queries.earlier_gifts(Fields.date, before, question, email_field, name_field)
-        if formula is None:
-            return []
-        return next(iter(airtable.list_records(table, fields, formula)), [])
-
-    candidates = history_candidates(giving.gifts, window).without(known)
-    lookup = find_returning(candidates, fetch, airtable.PAGE_SIZE, LOOKUP_KEYS, HISTORY_ROUNDS)
-    giving.gave_before, giving.lookups, giving.unresolved = (
-        lookup.found,
-        lookup.rounds,
-        lookup.unresolved,
+    return Giving(
+        listing.gifts,
+        listing.problems,
+        first,
+        plan,
+        pages=pages,
+        records=listing.records,
+        outside=listing.outside,
     )
 
 
@@ -324,14 +309,6 @@ def read_ledger_facts(window: Window) -> store.LedgerFacts:
         return store.ledger_facts(session, start, end)
 
 
-@task(**STEP)
-def remember_donors(giving: Giving, window: Window) -> int:
-    """Keyed hashes of the window's donors and a date each gave by, so later weeks need fewer lookups."""
-    gave_by = first_gifts(giving.gifts, giving.gave_before, window)
-    with open_ledger().session() as session:
-        return store.remember_donors(session, gave_by)
-
-
 # ---------------------------------------------------------------- deciding (pure)
 def summarize(
     cfg: Settings,
@@ -348,7 +325,7 @@ def summarize(
     money = fundraising(
         giving.gifts,
         window,
-        giving.gave_before,
+        giving.first_days,
         top=options.top_donors if options.show_top_donors else None,
     )
     intake = intake_metrics(
@@ -369,7 +346,7 @@ def summarize(
         activities=activities,
         notes=data_notes(
             [*giving.problems, *activity_problems],
-            run_notes(money, giving.unresolved, facts.undated_intakes, reads.notes),
+            run_notes(money, facts.undated_intakes, reads.notes),
         ),
         threshold=options.small_count_threshold,
     )
@@ -574,13 +551,12 @@ def _pages(records: int) -> int:
 def _airtable_floor(tables: Tables, giving: Giving, reads: Reads) -> int:
     """The fewest Airtable requests that could read what this run read, beside the requests it made.
 
-    The base and its schema; one page per 100 donations in the five weeks; the undated
-    check; a page per 100 earlier gifts that prove donors returning (and one page when
-    none does); the week's activities and bills.
+    The base and its schema; one page per 100 records of the donations listing (the
+    five weeks, undated records, and the donor history's part: all earlier gifts on
+    a first run or a rebuild, else the few changed since the last run); the week's
+    activities and bills.
     """
-    floor = 2 + _pages(giving.in_window) + 1
-    if giving.lookups:
-        floor += _pages(len(giving.gave_before))
+    floor = 2 + _pages(giving.records)
     if tables.activities is not None:
         floor += _pages(len(reads.activities))
     if tables.bills is not None:
@@ -602,11 +578,11 @@ def _counts(summary: Summary, giving: Giving, document: Document) -> dict[str, i
     this = summary.fundraising.this
     return {
         "gifts this week": this.gifts,
-        "donations read": len(giving.gifts) + len(giving.problems),
+        "donations read": giving.records,
+        "donations read outside the five weeks": giving.outside,
         "donation pages read": giving.pages,
-        # The floor for five weeks of donations: one page per 100 records dated in them.
-        "donation pages needed": _pages(giving.in_window),
-        "first-gift lookups": giving.lookups,
+        "donation pages needed": _pages(giving.records),
+        "donor history rebuilt": int(giving.history.rebuild),
         "intake requests this week": summary.intake.received,
         "events this week": summary.activities.events,
         "data notes": len(summary.notes),

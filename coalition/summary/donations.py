@@ -8,11 +8,10 @@ apart from gifts. Records that cannot be counted (no amount, no date, an impossi
 date) become `RecordProblem`s for the document's data notes.
 
 Donors are matched by e-mail when the record has one, else by name, both lower-cased
-and trimmed (as the history lookup's formula does on Airtable's side). A donor is
-new in the week of their first gift and returning after it; whether a donor of the
-five weeks read gave before them is settled by `find_returning`, a page of earlier
-gifts at a time. Anonymous gifts count in every figure; their donors are never
-named, not even in the optional top list.
+and trimmed. A donor is new in the week of their first gift ever and returning
+after it; the first gift comes from the donor history the ledger keeps (history.py),
+which a `Listing` feeds as it sorts the records read. Anonymous gifts count in every
+figure; their donors are never named, not even in the optional top list.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -34,6 +33,7 @@ NO_CAMPAIGN = "(no campaign)"
 NO_SOURCE = "(no source)"
 ANONYMOUS_LABEL = "Anonymous donor"
 UNNAMED_LABEL = "Donor without a name"
+NEAR_WINDOW = timedelta(days=2)  # Window.utc_bounds' day of margin, plus a day of time zone
 
 
 class Fields:
@@ -272,144 +272,87 @@ def distinctive(values: Iterable[str]) -> list[str]:
     return [v for v in values if "@" in v or len(re.findall(r"\w{2,}", v)) >= 2]
 
 
-# ---------------------------------------------------------------- first gifts
-@dataclass(frozen=True)
-class Candidates:
-    """Donors whose every known gift is inside the window: did they give before it?"""
+# ---------------------------------------------------------------- one listing, sorted
+@dataclass
+class Listing:
+    """A donations listing sorted as it is read: the window's gifts, the problems to report, first-gift days.
 
-    emails: frozenset[str] = frozenset()
-    names: frozenset[str] = frozenset()  # donors known by name only
+    The listing holds the window, records without a usable date, and the earlier
+    gifts the donor history lacks. Every dated gift read counts towards its donor's
+    first gift; only the window's gifts count in the figures, and only the problems
+    of records dated in the window or not dated at all are reported (a bad record of
+    another week belongs to that week's notes). Records are kept as they come, so a
+    50,000-gift first run holds gifts, not raw records.
+    """
 
-    def __bool__(self) -> bool:
-        return bool(self.emails or self.names)
+    window: Window
+    tz: tzinfo
+    table: str = "Donations"
+    gifts: list[Gift] = field(default_factory=list)
+    problems: list[RecordProblem] = field(default_factory=list)
+    first_days: dict[str, date] = field(default_factory=dict)
+    records: int = 0  # records read, once each
+    outside: int = 0  # records read for the history: dated more than NEAR_WINDOW from the window
+    _seen: set[str] = field(default_factory=set, repr=False)
 
-    def __len__(self) -> int:
-        return len(self.emails) + len(self.names)
+    def add(self, records: Iterable[Mapping[str, Any]]) -> None:
+        for record in records:
+            rid = str(record.get("id", ""))
+            if rid in self._seen:
+                continue
+            self._seen.add(rid)
+            self.records += 1
+            self._sort(record, gift_from_record(record, self.tz, self.table))
 
-    def without(self, found: Candidates) -> Candidates:
-        return Candidates(self.emails - found.emails, self.names - found.names)
+    def _sort(self, record: Mapping[str, Any], found: Gift | RecordProblem) -> None:
+        if isinstance(found, Gift):
+            if self.window.week_of(found.day) is not None:
+                self.gifts.append(found)
+            elif not self._near_window(found.day):
+                self.outside += 1
+            _note_first_gift(self.first_days, found)
+        elif found.problem.startswith("date_") or self._dated_in_window(record):
+            self.problems.append(found)
+        else:
+            self.outside += 1
 
-    def union(self, other: Candidates) -> Candidates:
-        return Candidates(self.emails | other.emails, self.names | other.names)
-
-    def keys(self) -> list[tuple[str, str]]:
-        """("e", email) and ("n", name) pairs, in a stable order."""
-        return [("e", k) for k in sorted(self.emails)] + [("n", k) for k in sorted(self.names)]
-
-    @classmethod
-    def of(cls, keys: Iterable[tuple[str, str]]) -> Candidates:
-        pairs = list(keys)
-        return cls(
-            frozenset(k for kind, k in pairs if kind == "e"),
-            frozenset(k for kind, k in pairs if kind == "n"),
+    def _near_window(self, day: date) -> bool:
+        """Within the days the window's UTC bounds may reach past it (read for the window, not the history)."""
+        return (
+            self.window.first.monday - NEAR_WINDOW <= day <= self.window.target.sunday + NEAR_WINDOW
         )
 
-    def chunks(self, size: int) -> list[Candidates]:
-        """Pieces of at most `size` donors each, for formulas of bounded length."""
-        keys = self.keys()
-        return [Candidates.of(keys[i : i + size]) for i in range(0, len(keys), size)]
+    def _dated_in_window(self, record: Mapping[str, Any]) -> bool:
+        try:
+            day = local_date((record.get("fields") or {}).get(Fields.date), self.tz)
+        except DateProblem:
+            return True
+        return self.window.week_of(day) is not None
 
 
-def history_candidates(gifts: Iterable[Gift], window: Window) -> Candidates:
-    """Donors of the window with no gift before it in the records read (those need a lookup)."""
-    earlier, inside = set(), {}
-    for gift in gifts:
-        if gift.donor is None:
-            continue
-        if gift.day < window.first.monday:
-            earlier.add(gift.donor.key)
-        else:
-            inside[gift.donor.key] = gift.donor
-    emails = {d.email for k, d in inside.items() if k not in earlier and d.email}
-    names = {d.name for k, d in inside.items() if k not in earlier and not d.email}
-    return Candidates(frozenset(emails), frozenset(names))
+def _note_first_gift(first: dict[str, date], gift: Gift) -> None:
+    if gift.donor is None or gift.is_refund:
+        return
+    key = gift.donor.key
+    if key not in first or gift.day < first[key]:
+        first[key] = gift.day
 
 
-def known_before(gifts: Iterable[Gift], window: Window, gave_by: Mapping[str, date]) -> Candidates:
-    """Window donors that a remembered date (from an earlier run) shows gave before the window."""
-    emails, names = set(), set()
-    for gift in gifts:
-        donor = gift.donor
-        day = gave_by.get(donor.key) if donor else None
-        if donor is None or day is None or day >= window.first.monday:
-            continue
-        if donor.email:
-            emails.add(donor.email)
-        else:
-            names.add(donor.name)
-    return Candidates(frozenset(emails), frozenset(names))
+def merge_first_days(*sources: Mapping[str, date]) -> dict[str, date]:
+    """Per donor, the earliest of the dates the sources know."""
+    merged: dict[str, date] = {}
+    for source in sources:
+        for key, day in source.items():
+            if key not in merged or day < merged[key]:
+                merged[key] = day
+    return merged
 
 
-def matched_candidates(candidates: Candidates, records: Iterable[Mapping[str, Any]]) -> Candidates:
-    """The candidates these earlier records prove to be returning donors (any record counts, refunds too)."""
-    emails, names = set(), set()
-    for record in records:
-        fields = record.get("fields") or {}
-        email, name = norm(fields.get(Fields.email)), norm(fields.get(Fields.donor))
-        if email in candidates.emails:
-            emails.add(email)
-        if name in candidates.names:
-            names.add(name)
-    return Candidates(frozenset(emails), frozenset(names))
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """What the first-gift lookups found: donors proven to have given before, requests, donors left open."""
-
-    found: Candidates
-    rounds: int
-    unresolved: int
-
-
-def find_returning(
-    candidates: Candidates,
-    fetch: Callable[[Candidates], Sequence[Mapping[str, Any]]],
-    page_size: int = 100,
-    per_question: int = 1000,
-    max_rounds: int = 500,
-) -> Lookup:
-    """Which candidates gave before the window, asking `fetch` for one page of their earlier gifts a round.
-
-    Each round asks about up to `per_question` donors, drops those the page proves
-    returning and tops the question up from the rest. A page shorter than `page_size`
-    holds every earlier gift of the donors asked about, so the ones it does not show
-    are new. Any earlier record counts (a refund means a gift before it). Proving a
-    donor returning takes one of their records, so the rounds cost about one request
-    per `page_size` returning donors: the least a paged API allows.
-    """
-    waiting = candidates.keys()
-    asked: set[tuple[str, str]] = set()
-    found, rounds = Candidates(), 0
-    while (asked or waiting) and rounds < max_rounds:
-        while waiting and len(asked) < per_question:
-            asked.add(waiting.pop())
-        question = Candidates.of(asked)
-        page = fetch(question)
-        rounds += 1
-        matched = matched_candidates(question, page)
-        found = found.union(matched)
-        asked -= set(matched.keys())
-        if len(page) < page_size:
-            asked.clear()  # every earlier gift of those asked about was on this page: the rest are new
-        elif not matched:
-            break  # the formula and the local keys disagree: stop rather than loop
-    return Lookup(found, rounds, len(asked) + len(waiting))
-
-
-def first_gifts(gifts: Iterable[Gift], gave_before: Candidates, window: Window) -> dict[str, date]:
-    """Each donor's first gift date; donors known to have given before the window get the day before it."""
-    before = window.first.monday - timedelta(days=1)
+def first_gift_days(gifts: Iterable[Gift]) -> dict[str, date]:
+    """Each donor's earliest gift among `gifts` (a refund is not a gift; anonymous gifts without a donor have no key)."""
     first: dict[str, date] = {}
     for gift in gifts:
-        if gift.donor is None or gift.is_refund:
-            continue
-        key = gift.donor.key
-        known_earlier = gift.donor.email in gave_before.emails or (
-            not gift.donor.email and gift.donor.name in gave_before.names
-        )
-        day = before if known_earlier else gift.day
-        first[key] = min(first.get(key, day), day)
+        _note_first_gift(first, gift)
     return first
 
 
@@ -614,11 +557,15 @@ class Fundraising:
 def fundraising(
     gifts: Sequence[Gift],
     window: Window,
-    gave_before: Candidates = Candidates(),
+    first_days: Mapping[str, date] | None = None,
     top: int | None = None,
 ) -> Fundraising:
-    """The target week against the previous week and the average of the weeks before it."""
-    first = first_gifts(gifts, gave_before, window)
+    """The target week against the previous week and the average of the weeks before it.
+
+    `first_days` is each donor's first gift from the donor history; without it, a
+    donor's first gift is taken as their first in `gifts`.
+    """
+    first = merge_first_days(first_gift_days(gifts), first_days or {})
     per_week = {w: week_figures(gifts, w, first) for w in window.weeks}
     this = per_week[window.target]
     earlier = [per_week[w] for w in window.weeks[:-1]]
@@ -638,20 +585,17 @@ def fundraising(
 
 __all__ = [
     "AmountProblem",
-    "Candidates",
     "Fields",
     "Fundraising",
     "Gift",
+    "Listing",
     "RecordProblem",
     "WeekFigures",
     "distinctive",
-    "find_returning",
-    "first_gifts",
+    "first_gift_days",
     "fundraising",
     "gift_from_record",
-    "history_candidates",
-    "known_before",
-    "matched_candidates",
+    "merge_first_days",
     "parse_amount",
     "read_gifts",
     "week_figures",

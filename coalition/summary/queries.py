@@ -1,20 +1,21 @@
 """Airtable formulas the weekly summary reads with (pure strings, built with pyairtable.formulas).
 
-Airtable compares dates in UTC whatever the org's zone, so a week's range is given
+Airtable compares dates in UTC whatever the org's zone, so a range of days is given
 as UTC instants with a day of margin (weeks.Window.utc_bounds) and every record's
-date is checked again locally. Donors are matched in one FIND over a joined list of
-keys rather than one clause per donor: the formula stays one comparison per record.
+date is checked again locally. Everything a summary needs from Donations is one
+OR of these, so it costs the pages of the records it returns and no more.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from pyairtable import formulas as F
 
-from coalition.summary.donations import Candidates
+from coalition.summary.history import HistoryRead
+from coalition.summary.weeks import Window, local_midnight
 
-SEPARATOR = "|"
+MARGIN = timedelta(days=1)  # as Window.utc_bounds: no zone is more than 14 hours from UTC
 
 
 def _instant(moment: datetime) -> F.FunctionCall:
@@ -39,38 +40,43 @@ def undated(field: str) -> str:
     return F.to_formula_str(F.OR(F.EQ(value, F.BLANK()), F.ISERROR(F.DATETIME_PARSE(value))))
 
 
-def _key_list(keys: frozenset[str]) -> str | None:
-    usable = sorted(k for k in keys if k and SEPARATOR not in k)
-    return SEPARATOR + SEPARATOR.join(usable) + SEPARATOR if usable else None
+def dated_before(field: str, end: datetime) -> str:
+    """Records whose `field` is before `end` (every gift up to a point)."""
+    return F.to_formula_str(F.IS_BEFORE(F.Field(field), _instant(end)))
 
 
-def _member_of(field: str, keys: frozenset[str]) -> F.FunctionCall | None:
-    haystack = _key_list(keys)
-    if haystack is None:
-        return None
-    key = F.CONCATENATE(SEPARATOR, F.LOWER(F.TRIM(F.Field(field))), SEPARATOR)
-    return F.FIND(key, haystack)
+def changed_since(field: str, since: datetime, dated_before: datetime) -> str:
+    """Records created or edited after `since` whose `field` is before `dated_before`.
 
-
-def earlier_gifts(
-    date_field: str,
-    before: datetime,
-    candidates: Candidates,
-    email_field: str | None,
-    name_field: str | None,
-) -> str | None:
-    """Gifts dated before `before` by any candidate donor (by e-mail, or by name for donors without one)."""
-    tests = []
-    if email_field:
-        tests.append(_member_of(email_field, candidates.emails))
-    if name_field:
-        tests.append(_member_of(name_field, candidates.names))
-    present = [t for t in tests if t is not None]
-    if not present:
-        return None
+    CREATED_TIME() as well as LAST_MODIFIED_TIME(), so a record nobody edited since it
+    was made counts whatever Airtable says its last modification was.
+    """
+    when = _instant(since)
     return F.to_formula_str(
-        F.AND(F.IS_BEFORE(F.Field(date_field), _instant(before)), F.OR(*present))
+        F.AND(
+            F.OR(F.IS_AFTER(F.CREATED_TIME(), when), F.IS_AFTER(F.LAST_MODIFIED_TIME(), when)),
+            F.IS_BEFORE(F.Field(field), _instant(dated_before)),
+        )
     )
 
 
-__all__ = ["between", "earlier_gifts", "either", "undated"]
+def donations_to_read(field: str, window: Window, plan: HistoryRead, tz: tzinfo) -> str:
+    """One formula for all a summary lists: the window, undated records, and what the donor history lacks."""
+    start, end = window.utc_bounds(tz)
+    if plan.rebuild:
+        parts = [dated_before(field, end)]
+    else:
+        lower = start if plan.read_from is None else min(start, _day_start(plan.read_from, tz))
+        parts = [between(field, lower, end)]
+    parts.append(undated(field))
+    if plan.changed_since is not None and plan.changed_before is not None:
+        before = local_midnight(plan.changed_before, tz) + MARGIN
+        parts.append(changed_since(field, plan.changed_since, before))
+    return either(*parts)
+
+
+def _day_start(day: date, tz: tzinfo) -> datetime:
+    return local_midnight(day, tz) - MARGIN
+
+
+__all__ = ["between", "changed_since", "dated_before", "donations_to_read", "either", "undated"]

@@ -93,9 +93,7 @@ def data_notes(problems: Iterable[RecordProblem], notes: Sequence[str] = ()) -> 
     return sentences + list(notes)
 
 
-def run_notes(
-    money: Fundraising, unresolved: int = 0, undated_intakes: int = 0, notes: Sequence[str] = ()
-) -> list[str]:
+def run_notes(money: Fundraising, undated_intakes: int = 0, notes: Sequence[str] = ()) -> list[str]:
     """Notes on how this week's figures were made: refunds, gifts naming nobody, checks not made."""
     out = list(notes)
     this = money.this
@@ -109,11 +107,6 @@ def run_notes(
         out.append(
             f"{this.unidentified_gifts:,} of this week's gifts name no donor (no name, no e-mail): "
             "they count in every total, not as new or returning donors."
-        )
-    if unresolved:
-        out.append(
-            f"Whether {unresolved:,} donors gave before {this.week.shift(-4)} could not be checked "
-            "in this run; they are counted as new."
         )
     if undated_intakes:
         out.append(

@@ -1,24 +1,24 @@
 """The weekly summary's ledger reads and writes: aggregate facts, the week's document row, donors seen giving.
 
-Everything here is ids, statuses, categories, times and keyed hashes. Donors are
-remembered only as HMAC-SHA256 of their matching key (e-mail or name) under a secret
-kept in the ledger, with a date they are known to have given by: enough to tell a
-returning donor next week without asking Airtable again, and nothing a person can
-be read back from. Functions take a SQLAlchemy session; the caller owns the
-transaction.
+Everything here is ids, statuses, categories, times and keyed hashes. The donor
+history keeps each donor only as HMAC-SHA256 of their matching key (e-mail or name)
+under a secret kept in the ledger, with their first gift date: enough to tell a new
+donor from a returning one, and nothing a person can be read back from. Functions
+take a SQLAlchemy session; the caller owns the transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from coalition.ledger.tables.alerts import PostedMessage
@@ -26,8 +26,10 @@ from coalition.ledger.tables.common import Watermark
 from coalition.ledger.tables.intake import IntakeRecord, Referral
 from coalition.ledger.tables.roster import MemberState
 from coalition.ledger.tables.summary import SummaryDocument, SummaryDonor
+from coalition.summary.history import HistoryState
 
 HASH_KEY = "weekly-summary:hash-key"
+HISTORY_KEY = "weekly-summary:donor-history"
 CHUNK = 500  # values per IN (...) clause
 
 
@@ -133,13 +135,11 @@ def save_document(session: Session, week: str, url_of: Any, **values: Any) -> No
         row.url = url_of(values["document_id"])
 
 
-# ---------------------------------------------------------------- donors seen giving
-def hash_secret(session: Session, create: bool) -> bytes | None:
-    """The secret of the donor hashes; made on first use when `create` (a dry run makes none)."""
+# ---------------------------------------------------------------- the donor history
+def hash_secret(session: Session) -> bytes:
+    """The secret of the donor hashes, made on first use."""
     row = session.get(Watermark, HASH_KEY)
     if row is None:
-        if not create:
-            return None
         row = Watermark(key=HASH_KEY, value=secrets.token_hex(32))
         session.add(row)
         session.flush()
@@ -150,38 +150,67 @@ def donor_hash(secret: bytes, key: str) -> str:
     return hmac.new(secret, key.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def known_donors(session: Session, keys: Iterable[str]) -> dict[str, date]:
-    """For each donor key the ledger remembers, a date the donor is known to have given by."""
-    secret = hash_secret(session, create=False)
-    if secret is None:
-        return {}
-    by_hash = {donor_hash(secret, k): k for k in set(keys)}
-    found: dict[str, date] = {}
-    for chunk in _chunks(sorted(by_hash)):
-        for row in session.scalars(select(SummaryDonor).where(SummaryDonor.donor_key.in_(chunk))):
-            found[by_hash[row.donor_key]] = row.gave_by
-    return found
+def history_state(session: Session) -> HistoryState:
+    """How far the donor history is complete (an empty state when there is none, or it cannot be read)."""
+    row = session.get(Watermark, HISTORY_KEY)
+    if row is None:
+        return HistoryState()
+    try:
+        saved = json.loads(row.value)
+        return HistoryState(
+            date.fromisoformat(saved["complete_before"]),
+            datetime.fromisoformat(saved["read_at"]),
+            datetime.fromisoformat(saved["built_at"]),
+        )
+    except (ValueError, KeyError, TypeError):
+        return HistoryState()  # rebuilt from scratch: the safe reading of a damaged watermark
 
 
-def remember_donors(session: Session, gave_by: Mapping[str, date]) -> int:
-    """Keep, per donor, the earliest date known to have a gift by it; rows written."""
-    secret = hash_secret(session, create=True)
-    assert secret is not None
-    wanted = {donor_hash(secret, k): d for k, d in gave_by.items()}
+def update_history(
+    session: Session, first_days: Mapping[str, date], rebuild: bool, state: HistoryState
+) -> dict[str, date]:
+    """Fold the first-gift days a listing found into the history; every read donor's first gift ever.
+
+    A rebuild forgets the history first. Dates only move earlier, so two runs may fold
+    in the same donors in either order.
+    """
+    secret = hash_secret(session)
+    if rebuild:
+        session.execute(delete(SummaryDonor))
+    wanted = {donor_hash(secret, k): k for k in first_days}
     existing: dict[str, SummaryDonor] = {}
-    for chunk in _chunks(sorted(wanted)):
-        for row in session.scalars(select(SummaryDonor).where(SummaryDonor.donor_key.in_(chunk))):
-            existing[row.donor_key] = row
-    written = 0
-    for digest, day in wanted.items():
-        row = existing.get(digest)
+    if not rebuild:
+        for chunk in _chunks(sorted(wanted)):
+            for row in session.scalars(
+                select(SummaryDonor).where(SummaryDonor.donor_key.in_(chunk))
+            ):
+                existing[row.donor_key] = row
+    first: dict[str, date] = {}
+    for digest, key in wanted.items():
+        day, row = first_days[key], existing.get(digest)
         if row is None:
-            session.add(SummaryDonor(donor_key=digest, gave_by=day))
-            written += 1
-        elif day < row.gave_by:
-            row.gave_by = day
-            written += 1
-    return written
+            session.add(SummaryDonor(donor_key=digest, first_gift=day))
+        elif day < row.first_gift:
+            row.first_gift = day
+        first[key] = min(day, row.first_gift) if row is not None else day
+    _save_state(session, state)
+    return first
+
+
+def _save_state(session: Session, state: HistoryState) -> None:
+    assert state.started, "a saved history says how far it is complete"
+    value = json.dumps(
+        {
+            "complete_before": state.complete_before.isoformat(),  # type: ignore[union-attr]
+            "read_at": state.read_at.isoformat(),  # type: ignore[union-attr]
+            "built_at": state.built_at.isoformat(),  # type: ignore[union-attr]
+        }
+    )
+    row = session.get(Watermark, HISTORY_KEY)
+    if row is None:
+        session.add(Watermark(key=HISTORY_KEY, value=value))
+    else:
+        row.value = value
 
 
 __all__ = [
@@ -191,8 +220,8 @@ __all__ = [
     "PostedFact",
     "ReferralFact",
     "document_row",
-    "known_donors",
+    "history_state",
     "ledger_facts",
-    "remember_donors",
     "save_document",
+    "update_history",
 ]

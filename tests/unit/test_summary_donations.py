@@ -16,14 +16,13 @@ from hypothesis import strategies as st
 from coalition.summary.donations import (
     ANONYMOUS_LABEL,
     AmountProblem,
-    Candidates,
     Gift,
+    Listing,
     RecordProblem,
-    find_returning,
+    first_gift_days,
     fundraising,
     gift_from_record,
-    history_candidates,
-    matched_candidates,
+    merge_first_days,
     parse_amount,
     personal_values,
     read_gifts,
@@ -173,34 +172,45 @@ def test_gift_fields() -> None:
     assert personal_values([gift]) == ["Ana Ruiz", "ana@example.org"]
 
 
-# ---------------------------------------------------------------- first gifts
-def test_history_candidates_are_window_donors_without_an_earlier_gift() -> None:
+# ---------------------------------------------------------------- one listing, sorted
+def test_a_listing_keeps_the_windows_gifts_and_learns_first_gifts_from_every_record() -> None:
     window = Window.ending(W48)
+    listing = Listing(window, NY)
+    listing.add(
+        [
+            record("in", Email="a@x.org", Amount="5", Date="2026-11-24"),
+            record("old", Email="a@x.org", Amount="7", Date="2025-03-01"),
+            record("near", Email="b@x.org", Amount="9", Date="2026-12-01"),  # the bounds' margin
+            record("refund", Email="c@x.org", Amount="-5", Date="2024-01-01"),
+            record("bad-old", Email="d@x.org", Amount="1.200", Date="2025-01-01"),
+            record("bad-in", Email="d@x.org", Amount="abc", Date="2026-11-25"),
+            record("undated", Email="e@x.org", Amount="5", Date=""),
+        ]
+    )
+    listing.add([record("in", Email="a@x.org", Amount="5", Date="2026-11-24")])  # a second page
+    assert [g.record_id for g in listing.gifts] == ["in"]
+    assert sorted(p.record_id for p in listing.problems) == ["bad-in", "undated"]
+    assert listing.first_days == {"e:a@x.org": date(2025, 3, 1), "e:b@x.org": date(2026, 12, 1)}
+    assert listing.records == 7 and listing.outside == 3  # old, refund, bad-old
+
+
+def test_first_gifts_skip_refunds_and_gifts_naming_nobody() -> None:
     gifts, _ = read_gifts(
         [
-            record("r1", Email="a@x.org", Amount="5", Date="2026-11-24"),
-            record("r2", Email="b@x.org", Amount="5", Date="2026-11-24"),
-            record(
-                "r3", Email="b@x.org", Amount="5", Date=str(window.first.monday - timedelta(days=1))
-            ),
-            record("r4", Donor="Cy", Amount="5", Date="2026-11-25"),
-            record("r5", Amount="5", Date="2026-11-25"),  # nobody: no lookup
+            record("r1", Email="a@x.org", Amount="-5", Date="2026-01-01"),
+            record("r2", Email="A@x.org ", Amount="5", Date="2026-03-01"),
+            record("r3", Email="a@x.org", Amount="5", Date="2026-02-01"),
+            record("r4", Amount="5", Date="2025-01-01"),
         ],
         NY,
     )
-    assert history_candidates(gifts, window) == Candidates(
-        frozenset({"a@x.org"}), frozenset({"cy"})
-    )
-
-
-def test_matched_candidates_use_the_same_keys_as_the_formula() -> None:
-    wanted = Candidates(frozenset({"a@x.org"}), frozenset({"cy"}))
-    page = [
-        {"id": "r", "fields": {"Email": " A@X.org"}},
-        {"id": "s", "fields": {"Donor": "CY "}},
-        {"id": "t", "fields": {"Email": "z@x.org"}},
-    ]
-    assert matched_candidates(wanted, page) == wanted
+    assert first_gift_days(gifts) == {"e:a@x.org": date(2026, 2, 1)}
+    assert merge_first_days(
+        {"x": date(2026, 5, 1)}, {"x": date(2026, 4, 1), "y": date(2026, 1, 1)}
+    ) == {
+        "x": date(2026, 4, 1),
+        "y": date(2026, 1, 1),
+    }
 
 
 # ---------------------------------------------------------------- figures vs an independent recount
@@ -277,16 +287,18 @@ def _recount(records: list[dict], week: IsoWeek) -> dict:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
-def test_figures_match_a_recount_when_only_the_window_is_read(seed: int) -> None:
+def test_figures_match_a_recount_when_the_history_comes_from_earlier_runs(seed: int) -> None:
     records = _generated(seed)
     window = Window.ending(W48)
-    inside = [r for r in records if r["fields"]["Date"] >= window.first.monday.isoformat()]
-    earlier = [r for r in records if r["fields"]["Date"] < window.first.monday.isoformat()]
-    gifts, problems = read_gifts(inside, NY)
-    assert not problems
-    # What the history lookup returns: earlier gifts of the candidate donors.
-    gave_before = matched_candidates(history_candidates(gifts, window), earlier)
-    result = fundraising(gifts, window, gave_before)
+    split = window.first.monday - timedelta(weeks=random.Random(seed).randrange(0, 12))
+    # An earlier run kept the first gifts before `split`; this run lists the rest.
+    kept = Listing(Window.ending(IsoWeek.of(split - timedelta(days=1))), NY)
+    kept.add(r for r in records if r["fields"]["Date"] < split.isoformat())
+    listing = Listing(window, NY)
+    listing.add(r for r in records if r["fields"]["Date"] >= split.isoformat())
+    assert not listing.problems
+    gifts = listing.gifts
+    result = fundraising(gifts, window, merge_first_days(kept.first_days, listing.first_days))
     for week, figures in ((W48, result.this), (W48.shift(-1), result.previous)):
         expected = _recount(records, week)
         assert figures.raised == expected["raised"]
@@ -386,68 +398,3 @@ def test_top_donors_sorted_by_amount() -> None:
         ("Donor without a name", Decimal(99), 1),
         ("B", Decimal(35), 2),
     ]
-
-
-def test_candidates_split_into_bounded_chunks() -> None:
-    candidates = Candidates(frozenset(f"d{n}@x.org" for n in range(7)), frozenset({"ann", "bo"}))
-    pieces = candidates.chunks(4)
-    assert [len(p) for p in pieces] == [4, 4, 1]
-    merged = Candidates()
-    for piece in pieces:
-        merged = merged.union(piece)
-    assert merged == candidates
-    assert Candidates().chunks(4) == []
-
-
-# ---------------------------------------------------------------- first-gift lookups
-def _fake_airtable(earlier: list[dict], page_size: int = 100):
-    """Airtable's side of a lookup: the first page of earlier gifts by the donors asked about."""
-    asked_log: list[int] = []
-
-    def fetch(question: Candidates) -> list[dict]:
-        asked_log.append(len(question))
-        hits = [r for r in earlier if matched_candidates(question, [r]) != Candidates()]
-        return hits[:page_size]
-
-    return fetch, asked_log
-
-
-def test_lookups_prove_returning_donors_and_leave_new_ones() -> None:
-    earlier = [
-        record(f"old{n}", Email=f"d{n % 300}@x.org", Amount="5", Date="2025-01-01")
-        for n in range(900)
-    ]
-    candidates = Candidates(frozenset(f"d{n}@x.org" for n in range(450)), frozenset({"newbie"}))
-    fetch, asked = _fake_airtable(earlier)
-    lookup = find_returning(candidates, fetch, per_question=200)
-    assert lookup.found == Candidates(frozenset(f"d{n}@x.org" for n in range(300)))
-    assert lookup.unresolved == 0
-    assert max(asked) <= 200  # formulas stay bounded
-    assert lookup.rounds <= 300 // 60 + 3  # about one round per 100 returning donors, not per donor
-
-
-def test_lookups_end_at_once_when_nobody_gave_before() -> None:
-    fetch, asked = _fake_airtable([])
-    lookup = find_returning(
-        Candidates(frozenset(f"n{n}@x.org" for n in range(5000))), fetch, per_question=1000
-    )
-    # One short page per question settles everyone asked: 5,000 donors, 5 questions.
-    assert lookup.found == Candidates() and lookup.rounds == 5 and lookup.unresolved == 0
-    assert asked == [1000] * 5
-
-
-def test_lookups_stop_when_airtable_and_the_keys_disagree() -> None:
-    def stubborn(question: Candidates) -> list[dict]:
-        return [record(f"r{n}", Email="someone-else@x.org") for n in range(100)]
-
-    lookup = find_returning(Candidates(frozenset({"a@x.org"})), stubborn)
-    assert lookup.rounds == 1 and lookup.unresolved == 1
-
-
-def test_lookups_respect_the_round_limit() -> None:
-    earlier = [record(f"r{n}", Email=f"d{n}@x.org") for n in range(1000)]
-    fetch, _ = _fake_airtable(earlier)
-    lookup = find_returning(
-        Candidates(frozenset(f"d{n}@x.org" for n in range(1000))), fetch, max_rounds=3
-    )
-    assert lookup.rounds == 3 and len(lookup.found) == 300 and lookup.unresolved == 700

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from coalition.summary import queries
-from coalition.summary.donations import Candidates, history_candidates, read_gifts
+from coalition.summary.donations import read_gifts
+from coalition.summary.history import HistoryRead
 from coalition.summary.weeks import IsoWeek, Window
 from sandbox.airtable.models import Backend, ListQuery
 from sandbox.core import Clock, Journal, RateLimiter, SandboxServices
@@ -79,56 +80,45 @@ def test_the_window_filter_keeps_the_weeks_and_a_margin_that_local_dates_trim(
     assert _ids(backend, base, queries.undated("Date")) == ["no date"]
 
 
-def test_earlier_gifts_finds_candidates_by_email_or_by_name() -> None:
-    rows = [
-        {"Donor": "Ana", "Email": "ANA@x.org ", "Amount": "5", "Date": "2025-01-01"},
-        {"Donor": "cy", "Amount": "5", "Date": "2025-02-01"},
-        {"Donor": "Dee", "Email": "dee@x.org", "Amount": "5", "Date": "2025-03-01"},  # not asked
-        {"Donor": "Ana", "Email": "ana@x.org", "Amount": "5", "Date": "2026-11-24"},  # too late
-        {"Donor": "O'Brien | x", "Amount": "5", "Date": "2025-03-01"},
-    ]
-    backend, base = _table("date", rows)
-    candidates = Candidates(
-        frozenset({"ana@x.org", "nobody@x.org"}), frozenset({"cy", "o'brien | x"})
-    )
-    formula = queries.earlier_gifts(
-        "Date", datetime(2026, 10, 25, tzinfo=UTC), candidates, "Email", "Donor"
-    )
-    assert formula is not None
-    assert sorted(_ids(backend, base, formula)) == [
-        "Ana",
-        "cy",
-    ]  # a key holding the separator is never asked
+HISTORY_ROWS = [
+    {"Donor": "long ago", "Amount": "5", "Date": "2024-02-01"},
+    {"Donor": "gap", "Amount": "5", "Date": "2026-09-10"},
+    {"Donor": "in window", "Amount": "5", "Date": "2026-11-24"},
+    {"Donor": "next month", "Amount": "5", "Date": "2026-12-20"},
+    {"Donor": "no date", "Amount": "5"},
+]
 
 
-def test_no_lookup_without_candidates() -> None:
-    assert (
-        queries.earlier_gifts(
-            "Date", datetime(2026, 1, 1, tzinfo=UTC), Candidates(), "Email", "Donor"
-        )
-        is None
-    )
+def test_a_rebuild_lists_every_gift_before_the_windows_end_and_the_undated() -> None:
+    backend, base = _table("date", HISTORY_ROWS)
+    formula = queries.donations_to_read("Date", Window.ending(W48), HistoryRead(True), NY)
+    assert sorted(_ids(backend, base, formula)) == ["gap", "in window", "long ago", "no date"]
 
 
-def test_candidates_round_trip_through_the_formula() -> None:
+def test_a_kept_history_lists_the_window_the_gap_and_what_changed() -> None:
+    backend, base = _table("date", HISTORY_ROWS)
     window = Window.ending(W48)
-    gifts, _ = read_gifts(
-        [
-            {
-                "id": "r1",
-                "fields": {
-                    "Donor": "Zed Q",
-                    "Email": "Zed@X.org",
-                    "Amount": "5",
-                    "Date": "2026-11-24",
-                },
-            }
-        ],
-        NY,
+    made = datetime.now(UTC)
+    up_to_date = HistoryRead(
+        False, window.first.monday, made + timedelta(hours=1), date(2026, 10, 26)
     )
-    candidates = history_candidates(gifts, window)
-    backend, base = _table(
-        "date", [{"Donor": "Zed Q", "Email": "zed@x.org", "Amount": "9", "Date": "2024-05-01"}]
-    )
-    formula = queries.earlier_gifts("Date", window.utc_bounds(NY)[0], candidates, "Email", "Donor")
-    assert _ids(backend, base, formula or "") == ["Zed Q"]
+    assert sorted(
+        _ids(backend, base, queries.donations_to_read("Date", window, up_to_date, NY))
+    ) == [
+        "in window",
+        "no date",
+    ]
+    with_gap = HistoryRead(False, date(2026, 9, 1), made + timedelta(hours=1), date(2026, 9, 1))
+    assert sorted(_ids(backend, base, queries.donations_to_read("Date", window, with_gap, NY))) == [
+        "gap",
+        "in window",
+        "no date",
+    ]
+    # Gifts made since the last run and dated before what the history holds are read again.
+    changed = HistoryRead(False, window.first.monday, made - timedelta(hours=1), date(2026, 10, 26))
+    assert sorted(_ids(backend, base, queries.donations_to_read("Date", window, changed, NY))) == [
+        "gap",
+        "in window",
+        "long ago",
+        "no date",
+    ]

@@ -26,13 +26,13 @@ class SummaryDocument(Base):
 
 
 class SummaryDonor(Base):
-    """A donor known to have given on or before `gave_by`, by a keyed hash: never an e-mail or a name.
+    """A donor's first gift date, by a keyed hash: never an e-mail or a name.
 
-    It spares the next summaries the Airtable lookups that tell new donors from
-    returning ones (a donor who gave before a week is returning in it).
+    The weekly summary's donor history (coalition/summary/history.py): it tells a
+    donor's first gift ever from one in the five weeks a summary reads.
     """
 
     __tablename__ = "summary_donors"
     donor_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # HMAC-SHA256, hex
-    gave_by: Mapped[date]
+    first_gift: Mapped[date]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
