@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from coalition.settings import settings
 from sandbox.seed import roster as demo_roster
-from sandbox.seed.apply import demo_data, demo_today
+from sandbox.seed.apply import demo_data, demo_today, typed_on_their_day
 from sandbox.seed.schema import SERVICES
 
 AREA_CODES = [
@@ -318,5 +318,7 @@ def donations(sandbox: Any, count: int = 50_000, weeks: int = 52) -> dict[str, i
                 "Source": "Online",
             }
         )
-    airtable.create_records(base, table, gifts, typecast=True)
+    created = airtable.create_records(base, table, gifts, typecast=True)
+    # A base of a year's gifts was typed in over that year, not a moment ago.
+    airtable.backdate_records(base, table, typed_on_their_day(created))
     return {"donations": count, "weeks": weeks}

@@ -239,7 +239,7 @@ def read_donations(tables: Tables, window: Window) -> Giving:
         state = store.history_state(session)
     rebuild_after = timedelta(days=cfg.summary.rebuild_donor_history_days)
     plan = plan_history_read(state, window, started, rebuild_after)
-    formula = queries.donations_to_read(Fields.date, window, plan, tz)
+    formula = queries.donations_to_read(Fields.date, window, plan, tz, table.types.get(Fields.date))
     listing, pages = Listing(window, tz, table.name), 0
     for page in airtable.list_records(table, _fields(table, Fields), formula):
         listing.add(page)
@@ -268,12 +268,11 @@ def read_week_activity(tables: Tables, target: IsoWeek) -> Reads:
     tz = ZoneInfo(settings().services.timezone)
     reads = Reads(notes=list(tables.notes))
     if tables.activities is not None:
-        spec = community.ActivityFields
-        start, end = Window(target, (target,)).utc_bounds(tz)
+        spec, table = community.ActivityFields, tables.activities
         reads.activities = airtable.all_records(
-            tables.activities,
-            _fields(tables.activities, spec),
-            queries.between(spec.date, start, end),
+            table,
+            _fields(table, spec),
+            queries.in_week(spec.date, target, tz, table.types.get(spec.date)),
         )
     if tables.bills is not None:
         reads.bills = _bills(tables.bills, target, tz, reads)
@@ -286,12 +285,11 @@ def _bills(
     spec = community.BillFields
     windows = []
     if spec.last_action_date in table.fields:
-        windows.append(
-            queries.between(spec.last_action_date, *Window(target, (target,)).utc_bounds(tz))
-        )
+        kind = table.types.get(spec.last_action_date)
+        windows.append(queries.in_week(spec.last_action_date, target, tz, kind))
     if spec.next_hearing in table.fields:
-        after = target.shift(1)
-        windows.append(queries.between(spec.next_hearing, *Window(after, (after,)).utc_bounds(tz)))
+        kind = table.types.get(spec.next_hearing)
+        windows.append(queries.in_week(spec.next_hearing, target.shift(1), tz, kind))
     if not windows:
         reads.notes.append(f"The {table.name} table has no date fields the summary can use.")
         return []

@@ -11,9 +11,9 @@ the caller should do about them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -111,11 +111,14 @@ def _error_body(response: requests.Response | None) -> tuple[str | None, str | N
 # ---------------------------------------------------------------- bases and tables
 @dataclass
 class AirtableTable:
-    """A table and the names of its fields (from the schema, read once per base)."""
+    """A table and the names and types of its fields (from the schema, read once per base)."""
 
     table: Table
     name: str
     fields: frozenset[str]
+    types: Mapping[str, str] = field(
+        default_factory=dict
+    )  # field name -> Airtable type ("date", ...)
 
     def missing(self, wanted: Iterable[str]) -> list[str]:
         return [f for f in wanted if f not in self.fields]
@@ -155,7 +158,12 @@ def open_table(base: Base, name: str) -> AirtableTable:
         ) from None
     except Exception as exc:
         raise _typed(exc, f"reading the schema of '{name}'") from None
-    return AirtableTable(base.table(name), name, frozenset(f.name for f in schema.fields))
+    return AirtableTable(
+        base.table(name),
+        name,
+        frozenset(f.name for f in schema.fields),
+        {f.name: f.type for f in schema.fields},
+    )
 
 
 # ---------------------------------------------------------------- formulas

@@ -1125,6 +1125,19 @@ class Backend:
         )
         return self.render(base, table, record)
 
+    def backdate_records(self, base_id: str, table_name: str, typed_at: dict[str, str]) -> None:
+        """Make records look typed in at the given ISO times and untouched since (seeds of long-kept data).
+
+        Real bases hold records made months ago; a seed made a moment ago would look
+        like fresh edits to any reader of CREATED_TIME() or LAST_MODIFIED_TIME().
+        """
+        _, table = self.table(base_id, table_name)
+        for record_id, at in typed_at.items():
+            record = table.records[record_id]
+            record.created_time = at
+            record.modified = dict.fromkeys(record.modified, at)
+        table.version += 1
+
     def delete_record(self, base_id: str, table_name: str, record_id: str) -> None:
         """Delete one record, as a staff member would."""
         self.delete(base_id, table_name, [record_id], None, single=True)

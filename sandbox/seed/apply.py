@@ -8,7 +8,7 @@ dates move with it. Pass `today` to `build_demo` for a fixed date.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
@@ -102,6 +102,24 @@ def _airtable(airtable: Any, data: DemoData) -> None:
         created = airtable.create_records(base_id, data.table_names[key], rows, typecast=True)
         if key == "members":
             member_ids = {r["fields"]["Name"]: r["id"] for r in created}
+        if key == "donations":
+            airtable.backdate_records(base_id, data.table_names[key], typed_on_their_day(created))
+
+
+def typed_on_their_day(
+    records: list[dict[str, Any]], now: datetime | None = None
+) -> dict[str, str]:
+    """Gifts as typed in at noon UTC on their date (never later than an hour ago); undated ones are left as made."""
+    latest = (now or datetime.now(UTC)) - timedelta(hours=1)
+    times: dict[str, str] = {}
+    for record in records:
+        try:
+            day = date.fromisoformat(str(record["fields"].get("Date", ""))[:10])
+        except ValueError:
+            continue
+        at = min(datetime.combine(day, time(12), UTC), latest)
+        times[record["id"]] = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return times
 
 
 def _resolve_link(spec: dict[str, Any], table_ids: dict[str, str]) -> dict[str, Any]:

@@ -95,21 +95,6 @@ def ws(demo: Any) -> Workspace:
     return Workspace(demo)
 
 
-@pytest.fixture
-def seeded_earlier(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The seed as if typed in long before the runs: no clock-skew margin, and a second apart.
-
-    The history re-reads gifts created since a little before the last run (Airtable's
-    clock may differ from ours); a seed made a moment ago would be re-read as new.
-    """
-    import time
-
-    from coalition.summary import history
-
-    monkeypatch.setattr(history, "CLOCK_SKEW", timedelta(0))
-    time.sleep(1.05)  # formulas compare whole seconds
-
-
 def batch_updates(ws: Workspace, since: int = 0) -> list[dict]:
     return [
         e
@@ -191,9 +176,7 @@ def test_first_run_writes_the_weeks_document_in_the_folder_and_links_it(ws: Work
         assert row is not None and row.document_id == doc["id"] and row.slack_ts == message["ts"]
 
 
-def test_figures_match_an_independent_recount_of_the_seed(
-    ws: Workspace, seeded_earlier: None
-) -> None:
+def test_figures_match_an_independent_recount_of_the_seed(ws: Workspace) -> None:
     report = weekly_summary()
     expected = recount(demo_data(ws.box.sandbox).records["donations"], ws.week)
     (doc,) = ws.documents()
@@ -433,7 +416,7 @@ def test_a_document_thrown_in_the_trash_is_replaced_not_written_to(ws: Workspace
     assert new["id"] in message_text(message)
 
 
-def test_requests_stay_at_the_floor(ws: Workspace, seeded_earlier: None) -> None:
+def test_requests_stay_at_the_floor(ws: Workspace) -> None:
     for run in (weekly_summary(), weekly_summary()):  # the history read from scratch, then kept
         assert run.requests["airtable"] == run.counts["airtable requests needed"]
         assert run.counts["donation pages read"] == run.counts["donation pages needed"]
@@ -500,9 +483,7 @@ def _new_donors(ws: Workspace) -> int:
     return int(_row(ws.text(doc["id"]), "New donors")[0])
 
 
-def test_a_gift_typed_in_late_for_an_old_date_makes_a_new_donor_returning(
-    ws: Workspace, seeded_earlier: None
-) -> None:
+def test_a_gift_typed_in_late_for_an_old_date_makes_a_new_donor_returning(ws: Workspace) -> None:
     weekly_summary()
     before = _new_donors(ws)
     gift = _new_donor_of_the_week(ws)

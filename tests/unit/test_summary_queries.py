@@ -80,6 +80,33 @@ def test_the_window_filter_keeps_the_weeks_and_a_margin_that_local_dates_trim(
     assert _ids(backend, base, queries.undated("Date")) == ["no date"]
 
 
+@pytest.mark.parametrize("date_type", ["date", "dateTime"])
+def test_with_the_fields_type_the_range_is_exactly_the_org_calendar_days(date_type: str) -> None:
+    stamps = {
+        "sunday before": "2026-10-25",
+        "first day": "2026-10-26",
+        "last day": "2026-11-29",
+        "monday after": "2026-11-30",
+    }
+    rows = [{"Donor": k, "Amount": "5", "Date": v} for k, v in stamps.items()]
+    if date_type == "dateTime":  # noon in New York, and the instants around both midnights
+        rows = [dict(r, Date=r["Date"] + "T17:00:00.000Z") for r in rows]
+        rows.append({"Donor": "first minute", "Amount": "5", "Date": "2026-10-26T04:00:00.000Z"})
+        rows.append({"Donor": "sunday night", "Amount": "5", "Date": "2026-11-30T04:59:00.000Z"})
+        rows.append({"Donor": "monday 00:00", "Amount": "5", "Date": "2026-11-30T05:00:00.000Z"})
+    backend, base = _table(date_type, rows)
+    window = Window.ending(W48)
+    kept = _ids(
+        backend,
+        base,
+        queries.in_days("Date", window.first.monday, date(2026, 11, 30), NY, date_type),
+    )
+    expected = {"first day", "last day"}
+    if date_type == "dateTime":
+        expected |= {"first minute", "sunday night"}
+    assert set(kept) == expected
+
+
 HISTORY_ROWS = [
     {"Donor": "long ago", "Amount": "5", "Date": "2024-02-01"},
     {"Donor": "gap", "Amount": "5", "Date": "2026-09-10"},
@@ -91,7 +118,7 @@ HISTORY_ROWS = [
 
 def test_a_rebuild_lists_every_gift_before_the_windows_end_and_the_undated() -> None:
     backend, base = _table("date", HISTORY_ROWS)
-    formula = queries.donations_to_read("Date", Window.ending(W48), HistoryRead(True), NY)
+    formula = queries.donations_to_read("Date", Window.ending(W48), HistoryRead(True), NY, "date")
     assert sorted(_ids(backend, base, formula)) == ["gap", "in window", "long ago", "no date"]
 
 
@@ -103,20 +130,24 @@ def test_a_kept_history_lists_the_window_the_gap_and_what_changed() -> None:
         False, window.first.monday, made + timedelta(hours=1), date(2026, 10, 26)
     )
     assert sorted(
-        _ids(backend, base, queries.donations_to_read("Date", window, up_to_date, NY))
+        _ids(backend, base, queries.donations_to_read("Date", window, up_to_date, NY, "date"))
     ) == [
         "in window",
         "no date",
     ]
     with_gap = HistoryRead(False, date(2026, 9, 1), made + timedelta(hours=1), date(2026, 9, 1))
-    assert sorted(_ids(backend, base, queries.donations_to_read("Date", window, with_gap, NY))) == [
+    assert sorted(
+        _ids(backend, base, queries.donations_to_read("Date", window, with_gap, NY, "date"))
+    ) == [
         "gap",
         "in window",
         "no date",
     ]
     # Gifts made since the last run and dated before what the history holds are read again.
     changed = HistoryRead(False, window.first.monday, made - timedelta(hours=1), date(2026, 10, 26))
-    assert sorted(_ids(backend, base, queries.donations_to_read("Date", window, changed, NY))) == [
+    assert sorted(
+        _ids(backend, base, queries.donations_to_read("Date", window, changed, NY, "date"))
+    ) == [
         "gap",
         "in window",
         "long ago",
