@@ -80,7 +80,11 @@ def prefect_texts(run_ids: Iterable[str]) -> Texts:
         LogFilter,
         LogFilterFlowRunId,
     )
+    from prefect.logging.handlers import APILogWorker
 
+    # Run logs reach the API in batches from a background worker: send what is queued first,
+    # or a loaded machine reads the API before the lines arrive (and the scan misses them).
+    APILogWorker.drain_all(timeout=30)
     ids = list(run_ids)
     out: Texts = []
     with get_client(sync_client=True) as client:
