@@ -41,6 +41,7 @@ from coalition.intake.sheet_rows import (
 )
 from coalition.ledger import open_ledger
 from coalition.ledger.intake_store import (
+    CapacityLimits,
     IntakeState,
     IntakeStore,
     IntakeWrite,
@@ -259,14 +260,19 @@ def _derive_ids(rows: list[SheetRow], claimed: dict[str, SheetRow], run: Run) ->
 
 
 # ---------------------------------------------------------------- partners
+def week_start(run: Run) -> datetime:
+    """Monday 00:00 of this week in the org's zone, in UTC: where partners' weekly capacity restarts."""
+    local = run.now.astimezone(run.tz)
+    monday = (local - timedelta(days=local.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    return monday.astimezone(UTC)
+
+
 @task(name="load partner directory", **TASK_OPTIONS)
 def load_partner_directory(run: Run) -> list[PartnerProfile]:
     """The partner directory roster sync keeps in the ledger, with this week's referrals counted."""
-    local = run.now.astimezone(run.tz)
-    week_start = (local - timedelta(days=local.weekday())).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
-    used = run.store.used_since(week_start.astimezone(UTC))
+    used = run.store.used_since(week_start(run))
     for partner_id, waiting in run.store.pending_suggestions().items():
         used[partner_id] = used.get(partner_id, 0) + waiting
     aliases = language_aliases(run.cfg.roster.language_aliases, run.cfg.roster.canonical_languages)
@@ -449,13 +455,20 @@ class Claimed:
 
 
 @task(name="claim in ledger", **TASK_OPTIONS)
-def claim_in_ledger(work: Work, read: IntakeRead, run: Run) -> Claimed:
-    """Record the decisions; a row another worker claimed first is left to it."""
+def claim_in_ledger(
+    work: Work, read: IntakeRead, partners: list[PartnerProfile], run: Run
+) -> Claimed:
+    """Record the decisions; a row another worker claimed first is left to it, and so is one whose partner it filled."""
     writes = build_writes(work, read, run)
-    won = run.store.claim(writes, run.now)
-    lost = [w.intake_id for w in writes if w.intake_id not in won]
+    limits = CapacityLimits(week_start(run), {p.member_id: p.weekly_capacity for p in partners})
+    result = run.store.claim(writes, run.now, limits)
+    won = result.won
+    lost = [
+        w.intake_id for w in writes if w.intake_id not in won and w.intake_id not in result.held
+    ]
     run.count("claimed", len(won))
     run.count("left to another run", len(lost))
+    run.count("held: partner filled by another run", len(result.held))
     for write in writes:
         if write.intake_id in won:
             run.count(write.status)
@@ -798,7 +811,7 @@ def run_routing(
                 run.count("decided", len(work.decisions))
             else:
                 try:
-                    claimed = run_step(claim_in_ledger, work, read, run)
+                    claimed = run_step(claim_in_ledger, work, read, partners, run)
                     run_step(write_intake_status, read, partners, run)
                     run_step(deliver_to_partners, claimed, read, work, partners, run)
                     run_step(notify, run, partners)

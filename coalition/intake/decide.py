@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from coalition.intake import classify, matching
 from coalition.intake.fields import problems_text
 from coalition.intake.models import (
+    STAFF_CHOICE,
     Action,
     Decision,
     Evaluation,
@@ -166,7 +167,7 @@ def _route(
         case.intake_id,
         action,
         reason,
-        "staff_choice" if prefix else "best_fit",
+        STAFF_CHOICE if prefix else "best_fit",
         partner_id=chosen.partner_id,
         capacity=(chosen.capacity_left, partner.weekly_capacity),
         **base,

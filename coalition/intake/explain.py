@@ -12,6 +12,7 @@ from typing import Any
 
 from coalition.intake import classify
 from coalition.intake.matching import RULES, WAITLIST_TEXT
+from coalition.intake.models import STAFF_CHOICE
 
 STATUS_WORDS = {
     "review": "needs review",
@@ -107,7 +108,7 @@ def why_winner(
     chosen: Mapping[str, Any], others: Sequence[Mapping[str, Any]], reason_code: str | None
 ) -> str:
     """Why the chosen partner beat the runner-up, in the ranking's own terms."""
-    if reason_code == "staff_choice":
+    if reason_code == STAFF_CHOICE:
         return "chosen by staff"
     if not others:
         return "the only partner that fits"

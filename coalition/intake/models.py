@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+# The reason code of a partner staff chose themselves: it may take the partner past its capacity.
+STAFF_CHOICE = "staff_choice"
+
 
 class Action(StrEnum):
     """What routing does with one intake row."""

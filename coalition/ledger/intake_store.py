@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from coalition.intake.models import STAFF_CHOICE
 from coalition.intake.models import Notice as NoticeState
 from coalition.ledger.db import Ledger, utcnow
 from coalition.ledger.tables.common import Watermark
@@ -36,6 +37,11 @@ CLAIMED, WRITTEN, NOTIFIED = "claimed", "written", "notified"
 ACCEPTED, DECLINED, EXPIRED, FAILED = "accepted", "declined", "expired", "failed"
 PENDING_STATES = (CLAIMED, WRITTEN, NOTIFIED)
 CLOSED_STATES = (DECLINED, EXPIRED, FAILED)  # the partner is out for this intake
+SUGGESTION_STATUSES = (
+    "suggested",
+    "approved",
+)  # a suggestion holds its partner's slot until decided
+CLAIM_LOCK = 7_361_042  # the PostgreSQL advisory lock every claim holds (any fixed number)
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,22 @@ class ReferralState:
     decline_reason: str | None = None
 
 
+@dataclass(frozen=True)
+class CapacityLimits:
+    """Partners' weekly capacity, counted from `since` (the week's start), for claims to respect."""
+
+    since: datetime
+    weekly: Mapping[str, int]  # partner id -> referrals a week
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """The intakes a claim won, and those held back because their partner filled up meanwhile."""
+
+    won: set[str]
+    held: list[str]
+
+
 @dataclass
 class IntakeWrite:
     """Everything the ledger keeps of one decided intake (no personal data)."""
@@ -136,6 +158,12 @@ def _referral(row: Referral) -> ReferralState:
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
+
+
+def _lock_claims(session: Session) -> None:
+    """Serialise claims. SQLite's BEGIN IMMEDIATE already holds the write lock; PostgreSQL takes an advisory one."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
 
 
 def _insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -272,7 +300,7 @@ class IntakeStore:
         query = (
             select(IntakeRecord.suggested_partner, func.count())
             .where(
-                IntakeRecord.status.in_(["suggested", "approved"]),
+                IntakeRecord.status.in_(list(SUGGESTION_STATUSES)),
                 IntakeRecord.suggested_partner.is_not(None),
             )
             .group_by(IntakeRecord.suggested_partner)
@@ -295,36 +323,85 @@ class IntakeStore:
             return int(value or 0)
 
     # ------------------------------------------------------------ claims
-    def claim(self, writes: Sequence[IntakeWrite], now: datetime) -> set[str]:
-        """Record decisions; returns the intake ids this run won.
+    def claim(
+        self, writes: Sequence[IntakeWrite], now: datetime, limits: CapacityLimits | None = None
+    ) -> ClaimResult:
+        """Record decisions; returns the intake ids this run won and those it held back.
 
         New intakes are inserted (a row already there belongs to another run); known
         ones move only from their expected status. Each intake, its referral and its
-        notices commit together, so no crash leaves half of one.
+        notices commit together, so no crash leaves half of one. All of it is one
+        transaction that holds the claim lock, and partners' capacity is counted again
+        inside it: a decision that would take a partner past its weekly capacity
+        (another run filled it since this run read the counts) is held back, unclaimed,
+        for the next run to decide again.
         """
-        won: set[str] = set()
-        fresh = [w for w in writes if not w.expected_status]
-        known = [w for w in writes if w.expected_status]
         with self.ledger.session() as session:
-            _insert_ignoring_conflicts(
-                session, IntakeRecord, [self._record_row(w, now) for w in fresh]
+            _lock_claims(session)
+            writes, held = self._within_capacity(session, writes, limits)
+            won = self._claim_new(session, [w for w in writes if w.is_new], now)
+            for write in (w for w in writes if not w.is_new):
+                if self._claim_known(session, write, now):
+                    won.add(write.intake_id)
+        return ClaimResult(won, held)
+
+    def _within_capacity(
+        self, session: Session, writes: Sequence[IntakeWrite], limits: CapacityLimits | None
+    ) -> tuple[list[IntakeWrite], list[str]]:
+        """The writes that fit each partner's capacity as the ledger counts it now, and the ids held back."""
+        if limits is None:
+            return list(writes), []
+        batch = {w.intake_id for w in writes}
+        used = self._slots_taken(session, limits.since, batch)
+        kept, held = [], []
+        for write in writes:
+            partner = write.partner_id or (
+                write.suggested_partner if write.status in SUGGESTION_STATUSES else None
             )
-            mine = set()
-            for chunk in _chunks([w.intake_id for w in fresh]):
-                mine.update(
-                    session.scalars(
-                        select(IntakeRecord.intake_id).where(
-                            IntakeRecord.intake_id.in_(chunk),
-                            IntakeRecord.claim_token == self.token,
-                        )
+            limit = limits.weekly.get(partner) if partner else None
+            full = limit is not None and used.get(partner, 0) >= limit  # type: ignore[arg-type]
+            if full and write.reason_code != STAFF_CHOICE:  # staff may send a case past capacity
+                held.append(write.intake_id)
+                continue
+            if partner:
+                used[partner] = used.get(partner, 0) + 1
+            kept.append(write)
+        return kept, held
+
+    @staticmethod
+    def _slots_taken(session: Session, since: datetime, batch: set[str]) -> dict[str, int]:
+        """Referrals since `since` still open, and suggestions waiting, outside this batch, per partner."""
+        taken: dict[str, int] = {}
+        referrals = (
+            select(Referral.partner_id, func.count())
+            .where(Referral.created_at >= since, Referral.state.notin_(list(CLOSED_STATES)))
+            .group_by(Referral.partner_id)
+        )
+        suggestions = select(IntakeRecord.intake_id, IntakeRecord.suggested_partner).where(
+            IntakeRecord.status.in_(list(SUGGESTION_STATUSES)),
+            IntakeRecord.suggested_partner.is_not(None),
+        )
+        for partner, n in session.execute(referrals):
+            taken[partner] = taken.get(partner, 0) + int(n)
+        for intake_id, partner in session.execute(suggestions):
+            if intake_id not in batch:  # a suggestion this batch decides again holds no extra slot
+                taken[partner] = taken.get(partner, 0) + 1
+        return taken
+
+    def _claim_new(self, session: Session, fresh: list[IntakeWrite], now: datetime) -> set[str]:
+        _insert_ignoring_conflicts(session, IntakeRecord, [self._record_row(w, now) for w in fresh])
+        mine: set[str] = set()
+        for chunk in _chunks([w.intake_id for w in fresh]):
+            mine.update(
+                session.scalars(
+                    select(IntakeRecord.intake_id).where(
+                        IntakeRecord.intake_id.in_(chunk),
+                        IntakeRecord.claim_token == self.token,
                     )
                 )
-            self._after_claim(session, [w for w in fresh if w.intake_id in mine], now)
-            won.update(mine)
-        for write in known:
-            if self._claim_known(write, now):
-                won.add(write.intake_id)
-        return won
+            )
+        self._after_claim(session, [w for w in fresh if w.intake_id in mine], now)
+        return mine
 
     def _record_row(self, w: IntakeWrite, now: datetime) -> dict[str, Any]:
         return {
@@ -353,12 +430,12 @@ class IntakeStore:
             "updated_at": now,
         }
 
-    def _claim_known(self, w: IntakeWrite, now: datetime) -> bool:
+    def _claim_known(self, session: Session, w: IntakeWrite, now: datetime) -> bool:
         values = self._record_row(w, now)
         for key in ("intake_id", "created_at"):
             values.pop(key)
         try:
-            with self.ledger.session() as session:
+            with session.begin_nested():  # a lost race undoes this intake only
                 result = session.execute(
                     update(IntakeRecord)
                     .where(

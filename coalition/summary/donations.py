@@ -33,7 +33,9 @@ NO_CAMPAIGN = "(no campaign)"
 NO_SOURCE = "(no source)"
 ANONYMOUS_LABEL = "Anonymous donor"
 UNNAMED_LABEL = "Donor without a name"
-NEAR_WINDOW = timedelta(days=2)  # queries.MARGIN for a date field of unknown type, plus a day of time zone
+NEAR_WINDOW = timedelta(
+    days=2
+)  # queries.MARGIN for a date field of unknown type, plus a day of time zone
 
 
 class Fields:
