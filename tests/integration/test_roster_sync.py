@@ -417,3 +417,33 @@ def test_partner_directory_knows_each_partners_slack_users(ws: Workspace) -> Non
     assert any(partners.values()), "some partner has Slack users in the demo"
     for member_id, users in partners.items():
         assert users == expected.get(member_id, set())
+
+
+def test_a_contacts_new_slack_user_reaches_its_partner_on_the_next_quick_pass(
+    ws: Workspace,
+) -> None:
+    roster_sync()
+    with open_ledger().session() as session:
+        partner_ids = {p.member_id for p in session.scalars(select(Partner))}
+    contact = next(
+        c for c in ws.contacts() if set(c["fields"].get("Organization", [])) & partner_ids
+    )
+    (member_id,) = set(contact["fields"]["Organization"]) & partner_ids
+    ws.airtable.update_record_fields(
+        ws.base, "Contacts", contact["id"], {"Slack user": "U0NEWUSER1"}
+    )
+    report = roster_sync()
+    assert report.mode == "incremental"  # the member was not read, only its contact
+    with open_ledger().session() as session:
+        partner = session.get(Partner, member_id)
+        assert partner is not None and "U0NEWUSER1" in partner.slack_users
+        old = contact["fields"].get("Slack user")
+        assert (
+            old is None
+            or old not in partner.slack_users
+            or any(
+                c["fields"].get("Slack user") == old
+                for c in ws.contacts()
+                if member_id in c["fields"].get("Organization", [])
+            )
+        )
