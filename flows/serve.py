@@ -6,6 +6,11 @@ that comes due while the last one is still going is cancelled, not queued behind
 it), tags, and the entrypoint `flows.deployed.<flow>` so whoever runs it gets the
 alert hooks. prefect.yaml holds the same deployments for `prefect deploy --all`;
 tests/unit/test_ops_prefect_yaml.py keeps the two in step.
+
+A run whose host dies stops sending Prefect's heartbeat events; `coalition deploy`
+adds the server-side automation that marks such a run Crashed (`zombie_automation`),
+and every run of ours sends a heartbeat every HEARTBEAT_SECONDS: deployments on the
+work pool carry it in their job variables, `coalition serve` sets it for its runner.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +42,20 @@ AREA_TAGS = {
 ONE_AT_A_TIME = {"limit": 1, "collision_strategy": "CANCEL_NEW"}
 # Secrets every flow needs outside the sandbox (the Slack signing secret is the Slack app's).
 FLOW_SECRETS = ("airtable_token", "google_service_account", "slack_bot_token")
+# Zombie runs: a run of ours sends a heartbeat event every HEARTBEAT_SECONDS (Prefect's
+# minimum); one that has sent none for MISSED_HEARTBEATS intervals lost its process.
+HEARTBEAT_SECONDS = 30
+MISSED_HEARTBEATS = 3
+HEARTBEAT_ENV = "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"  # PREFECT_RUNNER_... is its old name
+HEARTBEAT_EVENT = "prefect.flow-run.heartbeat"
+# The events after which a run sends no more heartbeats (event names are state names).
+RUN_ENDED_EVENTS = tuple(
+    f"prefect.flow-run.{state}"
+    for state in ("Completed", "Failed", "Cancelled", "Crashed", "TimedOut")
+)
+ZOMBIE_AUTOMATION = "coalition: crash runs whose worker died"
+# Every process that runs a deployment of ours gets this, whatever its worker's environment.
+RUN_ENV = {HEARTBEAT_ENV: str(HEARTBEAT_SECONDS)}
 NO_SERVER = (
     "`coalition {command}` needs a Prefect server: run `prefect server start` (in another "
     "terminal or as a service) and set PREFECT_API_URL=http://127.0.0.1:4200/api "
@@ -130,6 +150,8 @@ def runner_deployment(
         tags=list(spec.tags),
         paused=False,
         work_pool_name=work_pool,
+        # Heartbeats as the zombie automation expects them, on any worker (serve sets its own).
+        job_variables={"env": dict(RUN_ENV)} if work_pool else None,
     )
     deployment.storage = ProjectCode()
     return deployment
@@ -209,6 +231,123 @@ def ensure_shared_budgets(cfg: Settings, console: Console) -> None:
     console.print(f"shared budget {limit.name}: {limit.decay} requests/s across all workers")
 
 
+# ---------------------------------------------------------------- dead workers
+def zombie_automation(
+    heartbeat_seconds: int = HEARTBEAT_SECONDS, within_seconds: int | None = None
+) -> Any:
+    """The automation that marks Crashed a run of ours whose heartbeats stopped (its host died).
+
+    Proactive: after a run's heartbeat, expect another heartbeat or the event of a final
+    state within `within_seconds` (MISSED_HEARTBEATS heartbeats by default), one window per
+    flow run. Only runs tagged `coalition` (every deployment of ours) are watched: a run
+    started elsewhere may send heartbeats at Prefect's default pace of 180 s.
+    """
+    from prefect.client.schemas.objects import StateType
+    from prefect.events.actions import ChangeFlowRunState
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+    from prefect.events.schemas.events import ResourceSpecification
+
+    within = within_seconds or heartbeat_seconds * MISSED_HEARTBEATS
+    return AutomationCore(
+        name=ZOMBIE_AUTOMATION,
+        description=(
+            f"Created by `coalition deploy`. A flow run tagged {BASE_TAGS[0]} that sends no "
+            f"heartbeat for {within} s (one is due every {heartbeat_seconds} s) lost its "
+            "process, usually because its worker host died: mark it Crashed."
+        ),
+        enabled=True,
+        trigger=EventTrigger(
+            after={HEARTBEAT_EVENT},
+            expect={HEARTBEAT_EVENT, *RUN_ENDED_EVENTS},
+            match=ResourceSpecification({"prefect.resource.id": "prefect.flow-run.*"}),
+            match_related=ResourceSpecification(
+                {
+                    "prefect.resource.role": "tag",
+                    "prefect.resource.id": f"prefect.tag.{BASE_TAGS[0]}",
+                }
+            ),
+            for_each={"prefect.resource.id"},
+            posture=Posture.Proactive,
+            threshold=1,
+            within=timedelta(seconds=within),
+        ),
+        actions=[
+            ChangeFlowRunState(
+                state=StateType.CRASHED,
+                name="Crashed",
+                message=(
+                    f"The run's worker stopped sending heartbeats (none for {within} s): its host "
+                    "or process died. Marked Crashed by the automation "
+                    f"'{ZOMBIE_AUTOMATION}'; the next run carries on from the ledger."
+                ),
+            )
+        ],
+    )
+
+
+def describe_zombie_automation(automation: Any) -> str:
+    """One line for the console: what the automation does."""
+    return (
+        f"automation '{automation.name}': a run tagged {BASE_TAGS[0]} with no heartbeat for "
+        f"{int(automation.trigger.within.total_seconds())} s is marked Crashed"
+    )
+
+
+def _comparable(automation: Any) -> Any:
+    """The automation's own fields (no id, no owner), as a model: sets compare as sets."""
+    from prefect.events.schemas.automations import AutomationCore
+
+    return AutomationCore.model_validate(automation.model_dump(exclude={"id", "owner_resource"}))
+
+
+def ensure_zombie_automation(
+    console: Console | None = None,
+    heartbeat_seconds: int = HEARTBEAT_SECONDS,
+    within_seconds: int | None = None,
+) -> str:
+    """Create or update the zombie-run automation (found by its name): 'created', 'updated' or 'unchanged'."""
+    from prefect.client.orchestration import get_client
+
+    console = console or Console(highlight=False)
+    wanted = zombie_automation(heartbeat_seconds, within_seconds)
+    with get_client(sync_client=True) as client:
+        found = sorted(client.read_automations_by_name(ZOMBIE_AUTOMATION), key=lambda a: str(a.id))
+        for extra in found[1:]:  # two coalition deploys at once: keep one
+            client.delete_automation(extra.id)
+        if not found:
+            client.create_automation(wanted)
+            outcome = "created"
+        elif _comparable(found[0]) == _comparable(wanted):
+            outcome = "unchanged"
+        else:
+            client.update_automation(found[0].id, wanted)
+            outcome = "updated"
+    console.print(f"{outcome} {describe_zombie_automation(wanted)}")
+    return outcome
+
+
+def runner_heartbeat_seconds(console: Console | None = None) -> int | None:
+    """The heartbeat interval for the runs of `coalition serve`: the operator's setting, else HEARTBEAT_SECONDS.
+
+    Prefect's own default (180 s) is too slow for the zombie automation, so when the
+    operator set nothing the variable is set for this process and its flow runs too.
+    """
+    from prefect.settings import get_current_settings
+
+    flows = get_current_settings().flows
+    if "heartbeat_frequency" not in flows.model_fields_set:
+        os.environ[HEARTBEAT_ENV] = str(HEARTBEAT_SECONDS)
+        return HEARTBEAT_SECONDS
+    seconds = flows.heartbeat_frequency
+    if console is not None and (seconds is None or seconds > HEARTBEAT_SECONDS):
+        console.print(
+            f"[yellow]warning:[/] {HEARTBEAT_ENV}={seconds}: the automation "
+            f"'{ZOMBIE_AUTOMATION}' expects a heartbeat every {HEARTBEAT_SECONDS} s and may "
+            f"mark this machine's runs Crashed; unset it or set {HEARTBEAT_SECONDS}"
+        )
+    return seconds
+
+
 # ---------------------------------------------------------------- one machine
 @contextmanager
 def single_instance(lock_file: Path) -> Iterator[None]:
@@ -247,13 +386,14 @@ def serve_all(console: Console | None = None) -> None:
         if not specs:
             raise ConfigError("no flow is built yet: nothing to serve")
         deployments = [runner_deployment(spec) for spec in specs]
+        heartbeat = runner_heartbeat_seconds(console)
         warn_missing_secrets(cfg, console)
         ensure_shared_budgets(cfg, console)
         for name in missing:
             console.print(f"not served (not built yet): {name}")
         for spec in specs:
             console.print(f"serving {spec.flow}: '{spec.cron}' ({spec.timezone})")
-        serve(*deployments, print_starting_message=True)
+        serve(*deployments, print_starting_message=True, heartbeat_seconds=heartbeat)
 
 
 # ---------------------------------------------------------------- many machines
@@ -300,6 +440,7 @@ def deploy_all(
                 f"would deploy {spec.flow}/{DEPLOYMENT_NAME} to pool '{work_pool}': "
                 f"'{spec.cron}' ({spec.timezone}), one run at a time, tags {', '.join(spec.tags)}"
             )
+        console.print(f"would create or update {describe_zombie_automation(zombie_automation())}")
         return [f"{s.flow}/{DEPLOYMENT_NAME}" for s in specs]
     require_server("deploy")
     if ensure_work_pool(work_pool):
@@ -311,21 +452,28 @@ def deploy_all(
         names.append(f"{spec.flow}/{DEPLOYMENT_NAME}")
         console.print(f"deployed {names[-1]}: '{spec.cron}' ({spec.timezone})")
     ensure_shared_budgets(cfg, console)
+    ensure_zombie_automation(console)
     console.print(
-        f"Start workers on each host: prefect worker start --pool {work_pool} (README, Operations)"
+        f"Start workers on each host: {HEARTBEAT_ENV}={HEARTBEAT_SECONDS} "
+        f"prefect worker start --pool {work_pool} (README, Operations)"
     )
     return names
 
 
 __all__ = [
     "DEPLOYMENT_NAME",
+    "HEARTBEAT_SECONDS",
     "WORK_POOL",
+    "ZOMBIE_AUTOMATION",
     "DeploymentSpec",
     "deploy_all",
     "deployment_specs",
     "ensure_work_pool",
+    "ensure_zombie_automation",
     "missing_secrets",
     "runner_deployment",
+    "runner_heartbeat_seconds",
     "serve_all",
     "single_instance",
+    "zombie_automation",
 ]

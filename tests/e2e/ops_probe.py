@@ -1,11 +1,14 @@
-"""A small flow for the multi-worker test: reads one Airtable table several times through the bot's own clients.
+"""Small flows for the multi-worker tests: an Airtable reader through the bot's own clients, and a sleeper.
 
 Workers import it by module path (`tests.e2e.ops_probe.airtable_probe`); every
 request goes through integrations/http.py, so it is paced by the local window and,
 with PREFECT_API_URL set, by the shared budget, exactly like the real flows.
+`slow_probe` only sleeps: the zombie-run test kills its worker while it runs.
 """
 
 from __future__ import annotations
+
+import time
 
 from prefect import flow
 
@@ -23,3 +26,12 @@ def airtable_probe(reads: int = 8) -> int:
     for _ in range(reads):
         all_records(table, ["Name"])
     return reads
+
+
+@flow(name="ops-zombie-probe", persist_result=False)
+def slow_probe(seconds: int = 600) -> int:
+    """Sleep `seconds` (a run that is still Running when its worker is killed); the seconds slept."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(1)
+    return seconds
