@@ -3,7 +3,8 @@
 Over HTTP, Bolt's own dispatch (signature and 5-minute timestamp check first, a 401
 for anything forged or replayed) runs in a worker thread, so one slow request never
 holds the event loop and twenty at once are acknowledged side by side. Socket Mode
-suits organizations that cannot expose a public URL: the app dials out to Slack.
+suits organizations that cannot expose a public URL: the app dials out to Slack
+(`start_socket_mode_in_thread` does the same for tests and the demo, and can be stopped).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from starlette.routing import Route
 
 from bot.app import create_app, create_runtime
 from bot.runtime import BotRuntime, app_token
+from coalition.settings import ConfigError
 
 log = logging.getLogger("bot.server")
 
@@ -107,6 +109,59 @@ def start_in_thread(
     return RunningBot(f"http://{host}:{port}{EVENTS_PATH}", runtime, server, thread)
 
 
+@dataclass
+class RunningSocketBot:
+    """The Slack app connected to Slack in Socket Mode; slack_sdk's client runs in its own threads."""
+
+    runtime: BotRuntime
+    handler: Any  # slack_bolt.adapter.socket_mode.SocketModeHandler
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.handler.client.is_connected())
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Close the connection, finish what was already acknowledged, then end every thread."""
+        self.handler.close()  # the socket, its receiver, monitor and message workers
+        self.runtime.wait_idle(timeout)
+        self.runtime.shutdown()
+        # Bolt's listener threads (they only ack) would otherwise idle until the process ends.
+        self.handler.app.listener_runner.listener_executor.shutdown(wait=True)
+
+
+def start_socket_mode_in_thread(
+    runtime: BotRuntime, app: App | None = None, token: str | None = None, timeout: float = 20.0
+) -> RunningSocketBot:
+    """Connect the app in Socket Mode without blocking; returns once Slack said hello.
+
+    `token` defaults to SLACK_APP_TOKEN (`bot.runtime.app_token`). A token Slack refuses
+    raises slack_sdk's SlackApiError from apps.connections.open, with nothing left running.
+    """
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    token = token or app_token(runtime.settings)
+    if not token:
+        raise ConfigError("environment: SLACK_APP_TOKEN is needed for Socket Mode (xapp-...)")
+    runtime.warm_up()
+    handler = SocketModeHandler(app or create_app(runtime), token)
+    hello = threading.Event()
+
+    def on_message(_client: Any, message: dict, _raw: str | None) -> None:
+        if message.get("type") == "hello":
+            hello.set()
+
+    handler.client.message_listeners.append(on_message)
+    try:
+        handler.connect()
+        if not hello.wait(timeout):
+            raise RuntimeError("Slack did not say hello on the Socket Mode connection")
+    except BaseException:
+        handler.close()
+        raise
+    log.info("Slack app connected in Socket Mode")
+    return RunningSocketBot(runtime, handler)
+
+
 def serve(host: str = "0.0.0.0", port: int = 3000) -> None:
     """Run the Slack app until stopped: Socket Mode if SLACK_APP_TOKEN is set, else HTTP."""
     runtime = create_runtime()
@@ -135,4 +190,12 @@ def serve(host: str = "0.0.0.0", port: int = 3000) -> None:
     )
 
 
-__all__ = ["EVENTS_PATH", "RunningBot", "asgi_app", "serve", "start_in_thread"]
+__all__ = [
+    "EVENTS_PATH",
+    "RunningBot",
+    "RunningSocketBot",
+    "asgi_app",
+    "serve",
+    "start_in_thread",
+    "start_socket_mode_in_thread",
+]

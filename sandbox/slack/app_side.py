@@ -3,11 +3,12 @@
 Pure builders (`sign`, `signed_headers`, `slash_command_fields`, `block_actions_payload`,
 `view_submission_payload`, `encode_form`, `encode_payload`) and `deliver` /
 `deliver_sync`, which POST a signed body like Slack does and return the app's reply.
-The sandbox's /_sandbox/slack/* endpoints use them; a CLI can too.
+The sandbox's /_sandbox/slack/* endpoints use them; a CLI can too. The same fields and
+payloads go to an app in Socket Mode inside envelopes (`sandbox/slack/socket_mode.py`).
 
 Not implemented: Events API callbacks (event_callback, url_verification), Slack's
-retries after a slow answer (X-Slack-Retry-Num), Socket Mode, shortcuts and message
-actions, block_suggestion, view_closed, and the legacy `ssl_check` probe.
+retries after a slow answer (X-Slack-Retry-Num), shortcuts and message actions,
+block_suggestion, view_closed, and the legacy `ssl_check` probe.
 """
 
 from __future__ import annotations

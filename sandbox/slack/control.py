@@ -5,6 +5,13 @@ POST /_sandbox/slack/action   {app_url, user, channel, message_ts, action_id, va
 POST /_sandbox/slack/submit   {app_url, view_id, user?, values: {block_id: {action_id: value}}}
   each also takes signing_secret, timestamp (to forge a stale request), bad_signature,
   timeout (seconds, default Slack's 3) and sandbox_url (base of the response_url).
+  `via`: "http" POSTs to app_url; "socket" sends a Socket Mode envelope to the connected
+  app and waits for its ack (signing fields do not apply); without `via`, app_url means
+  HTTP and no app_url means Socket Mode if an app is connected. Either way the answer is
+  {ok, status, body, elapsed_ms, error, via, ...}: an ack reads as status 200 with the
+  ack's payload as body; no connected app is `dispatch_failed`, no ack `operation_timeout`.
+GET  /_sandbox/slack/socket   open Socket Mode connections, envelopes awaiting an ack
+POST /_sandbox/slack/socket/disconnect  {reason="refresh_requested", close=false}
 POST /_sandbox/slack/message  {channel, user, text, thread_ts?}  a person posts
 GET  /_sandbox/slack/channels/{channel}/messages?include_ephemeral=1
 GET  /_sandbox/slack/views/{view_id}
@@ -24,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from sandbox.slack import app_side
+from sandbox.slack import app_side, socket_mode
 from sandbox.slack.errors import SlackError
 from sandbox.slack.interactive import element_state
 
@@ -87,22 +94,49 @@ class SlackControl:
         return {"id": self.backend.team_id, "domain": self.backend.team_domain}
 
     def _delivery(self, body: dict[str, Any]) -> dict[str, Any]:
-        if not body.get("app_url"):
+        """How to reach the app: over HTTP at app_url, or through its Socket Mode connection."""
+        via = str(body.get("via") or "").lower()
+        if via not in {"", "http", "socket"}:
+            raise SlackError("invalid_via")
+        if not via:
+            connected = self.backend.socket.is_connected()
+            via = "http" if body.get("app_url") or not connected else "socket"
+        if via == "http" and not body.get("app_url"):
             raise SlackError("app_url_required")
         return {
+            "via": via,
+            "app_url": str(body.get("app_url") or ""),
             "secret": str(body.get("signing_secret") or self.backend.signing_secret),
             "timestamp": body.get("timestamp"),
             "bad_signature": bool(body.get("bad_signature")),
             "timeout": float(body.get("timeout") or app_side.ACK_SECONDS),
         }
 
+    async def _send(
+        self, delivery: dict[str, Any], kind: str, payload: dict[str, Any], encoded: bytes
+    ) -> app_side.AppReply:
+        """Deliver a request as Slack would: a signed POST, or an envelope awaiting its ack."""
+        if delivery["via"] == "socket":
+            return await self.backend.socket.dispatch(
+                kind, payload, accepts_response_payload=True, timeout=delivery["timeout"]
+            )
+        return await app_side.deliver(
+            delivery["app_url"],
+            encoded,
+            secret=delivery["secret"],
+            timestamp=delivery["timestamp"],
+            bad_signature=delivery["bad_signature"],
+            timeout=delivery["timeout"],
+        )
+
     @staticmethod
     def _base(request: Request, body: dict[str, Any]) -> str:
         return str(body.get("sandbox_url") or request.base_url).rstrip("/")
 
     @staticmethod
-    def _answer(reply: app_side.AppReply, **extra: Any) -> JSONResponse:
+    def _answer(reply: app_side.AppReply, delivery: dict[str, Any], **extra: Any) -> JSONResponse:
         result: dict[str, Any] = {"ok": reply.error is None, **reply.as_dict(), **extra}
+        result["via"] = delivery["via"]
         return JSONResponse(result)
 
     # ------------------------------------------------------------ endpoints
@@ -124,8 +158,8 @@ class SlackControl:
             api_app_id=self.backend.app_id,
             token=self.backend.verification_token,
         )
-        reply = await app_side.deliver(
-            str(body["app_url"]), app_side.encode_form(fields), **delivery
+        reply = await self._send(
+            delivery, socket_mode.COMMAND, fields, app_side.encode_form(fields)
         )
         shown, refusal = None, None
         if reply.status == 200:
@@ -138,6 +172,7 @@ class SlackControl:
                 refusal = exc.error
         return self._answer(
             reply,
+            delivery,
             response_url=response_url,
             trigger_id=trigger_id,
             message_ts=shown,
@@ -177,10 +212,10 @@ class SlackControl:
             api_app_id=self.backend.app_id,
             token=self.backend.verification_token,
         )
-        reply = await app_side.deliver(
-            str(body["app_url"]), app_side.encode_payload(payload), **delivery
+        reply = await self._send(
+            delivery, socket_mode.INTERACTIVE, payload, app_side.encode_payload(payload)
         )
-        return self._answer(reply, response_url=response_url, trigger_id=trigger_id)
+        return self._answer(reply, delivery, response_url=response_url, trigger_id=trigger_id)
 
     def _clicked_message(
         self, channel_id: str, user_id: str, ts: str
@@ -215,8 +250,8 @@ class SlackControl:
             api_app_id=self.backend.app_id,
             token=self.backend.verification_token,
         )
-        reply = await app_side.deliver(
-            str(body["app_url"]), app_side.encode_payload(payload), **delivery
+        reply = await self._send(
+            delivery, socket_mode.INTERACTIVE, payload, app_side.encode_payload(payload)
         )
         outcome = (
             "error"
@@ -225,6 +260,7 @@ class SlackControl:
         )
         return self._answer(
             reply,
+            delivery,
             outcome=outcome,
             trigger_id=trigger_id,
             view_errors=self.backend.view_errors.get(view_id),
@@ -266,6 +302,15 @@ class SlackControl:
     async def log(self, request: Request, body: dict[str, Any]) -> JSONResponse:
         return JSONResponse({"ok": True, "messages": self.backend.all_messages()})
 
+    async def socket(self, request: Request, body: dict[str, Any]) -> JSONResponse:
+        return JSONResponse({"ok": True, **self.backend.socket.describe()})
+
+    async def socket_disconnect(self, request: Request, body: dict[str, Any]) -> JSONResponse:
+        """Slack's `disconnect` message to every open connection (the app should reconnect)."""
+        reason = str(body.get("reason") or "refresh_requested")
+        told = await self.backend.socket.disconnect(reason, close=bool(body.get("close")))
+        return JSONResponse({"ok": True, "told": told})
+
 
 def control_routes(backend: Backend) -> list[Route]:
     control = SlackControl(backend)
@@ -291,6 +336,8 @@ def control_routes(backend: Backend) -> list[Route]:
         Route(f"{prefix}/channels/{{channel}}/messages", endpoint(control.channel_messages)),
         Route(f"{prefix}/views/{{view_id}}", endpoint(control.view)),
         Route(f"{prefix}/log", endpoint(control.log)),
+        Route(f"{prefix}/socket", endpoint(control.socket)),
+        Route(f"{prefix}/socket/disconnect", endpoint(control.socket_disconnect), methods=["POST"]),
     ]
 
 

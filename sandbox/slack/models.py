@@ -3,6 +3,8 @@
 Every Web API call acts as the workspace's one bot (any accepted token is its
 token) holding DEFAULT_SCOPES: no `chat:write.public`, so it must be a member of a
 channel (or join it) to post there; tests may change `scopes` or `revoked_tokens`.
+App-level tokens (`app_tokens`, xapp-...) only open Socket Mode connections, whose
+state (`socket`) lives in `sandbox/slack/socket_mode.py`.
 Interactive state (response URLs, trigger ids, modal views) lives in
 `sandbox/slack/interactive.py`, mixed into the same `Backend`.
 
@@ -30,6 +32,7 @@ from sandbox.core import SandboxServices
 from sandbox.slack.blocks import validate_blocks
 from sandbox.slack.errors import SlackError, blocks_error
 from sandbox.slack.interactive import InteractiveState
+from sandbox.slack.socket_mode import APP_TOKEN, SocketModeHub, check_app_token
 
 TEAM_ID = "T0COALITION"
 TEAM_NAME = "Coalition"
@@ -136,6 +139,7 @@ class Backend(InteractiveState):
 
     def __init__(self, ctx: SandboxServices) -> None:
         self.ctx = ctx
+        self.socket = SocketModeHub()  # live connections outlast a reset of the workspace
         self.reset()
 
     # ------------------------------------------------------------ lifecycle
@@ -148,6 +152,7 @@ class Backend(InteractiveState):
         self.verification_token = VERIFICATION_TOKEN
         self.scopes: set[str] = set(DEFAULT_SCOPES)
         self.revoked_tokens: set[str] = set()
+        self.app_tokens: set[str] = {APP_TOKEN}  # app-level tokens, for Socket Mode only
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, dict[str, Any]] = {}
@@ -169,6 +174,7 @@ class Backend(InteractiveState):
             "log": self._log,
             "scopes": sorted(self.scopes),
             "revoked_tokens": sorted(self.revoked_tokens),
+            "app_tokens": sorted(self.app_tokens),
             "signing_secret": self.signing_secret,
             "last_us": self._last_us,
             **self.snapshot_interactive(),
@@ -187,6 +193,7 @@ class Backend(InteractiveState):
         self._log = data.get("log", [])
         self.scopes = set(data.get("scopes", DEFAULT_SCOPES))
         self.revoked_tokens = set(data.get("revoked_tokens", ()))
+        self.app_tokens = set(data.get("app_tokens", (APP_TOKEN,)))
         self.signing_secret = data.get("signing_secret", DEFAULT_SIGNING_SECRET)
         self._last_us = int(data.get("last_us", 0))
         self._rng = random.Random(len(self.users) * 7919 + len(self._log))
@@ -215,11 +222,20 @@ class Backend(InteractiveState):
 
     # ------------------------------------------------------------ auth and scopes
     def check_token(self, token: str | None) -> None:
-        """not_authed without a token, invalid_auth for a revoked one; any other token is the bot's."""
+        """not_authed without a token, invalid_auth for a revoked one; any other token is the bot's.
+
+        An app-level token (xapp-...) opens Socket Mode connections and nothing else.
+        """
         if not token:
             raise SlackError("not_authed")
+        if token.startswith("xapp-"):
+            raise SlackError("not_allowed_token_type")
         if token in self.revoked_tokens:
             raise SlackError("invalid_auth")
+
+    def check_app_token(self, token: str | None) -> None:
+        """apps.connections.open: an app-level token of this app, not revoked."""
+        check_app_token(token, self.app_tokens, self.revoked_tokens)
 
     def need(self, scope: str | None) -> None:
         if scope and scope not in self.scopes:

@@ -5,6 +5,8 @@ answer 429 (with Retry-After in whole seconds). Arguments come from the query st
 a form body or a JSON body; the token from `Authorization: Bearer` or a `token` field.
 Limits: chat.postMessage 1 a second per channel; every method its documented tier
 (Tier 1-4: 1, 20, 50, 100 a minute per workspace), on the sandbox clock.
+Socket Mode: `apps.connections.open` takes only an app-level token (xapp-...) and answers
+a one-use ws:// URL of this server's WebSocket endpoint at /link/ (sandbox/slack/socket_mode.py).
 
 Not implemented: methods not listed in `METHODS` (they answer unknown_method),
 multipart bodies (file uploads),
@@ -24,11 +26,13 @@ from urllib.parse import parse_qs, parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from sandbox.slack.control import control_routes
 from sandbox.slack.errors import SlackError
 from sandbox.slack.models import TRUNCATION_WARNING, Posted
+from sandbox.slack.socket_mode import LINK_PATH, link_url
 
 if TYPE_CHECKING:
     from sandbox.slack.models import Backend
@@ -40,8 +44,9 @@ _FORM_TYPES = ("application/x-www-form-urlencoded",)
 class Args:
     """A method's arguments, read the lenient way Slack reads them (strings, "true", "1", JSON text)."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], origin: str = "") -> None:
         self.data = data
+        self.origin = origin  # ws://host:port of this server, for Socket Mode URLs
 
     def text(self, key: str) -> str:
         value = self.data.get(key)
@@ -306,6 +311,11 @@ def auth_test(b: Backend, a: Args) -> dict[str, Any]:
     return b.auth_test()
 
 
+def apps_connections_open(b: Backend, a: Args) -> dict[str, Any]:
+    """A WebSocket URL for one Socket Mode connection (the app-level token was checked first)."""
+    return {"url": link_url(a.origin, b.socket.issue_ticket(b.app_id))}
+
+
 def api_test(b: Backend, a: Args) -> dict[str, Any]:
     if a.text("error"):
         raise SlackError(a.text("error"))
@@ -323,6 +333,7 @@ class Method:
 METHODS: dict[str, Method] = {
     "api.test": Method(api_test, 4),
     "auth.test": Method(auth_test, 4),
+    "apps.connections.open": Method(apps_connections_open, 1),
     "chat.postMessage": Method(chat_post_message, None),
     "chat.update": Method(chat_update, 3),
     "chat.delete": Method(chat_delete, 3),
@@ -379,6 +390,23 @@ def _token(request: Request, data: dict[str, Any]) -> str | None:
     return str(token) if token else None
 
 
+def _check_caller(backend: Backend, name: str, request: Request, token: str | None) -> None:
+    """Bot token for every method but api.test; apps.connections.open wants an app-level one, by POST."""
+    if name == "api.test":
+        return
+    if name != "apps.connections.open":
+        backend.check_token(token)
+        return
+    if request.method != "POST":
+        raise SlackError("insecure_request")
+    backend.check_app_token(token)
+
+
+def _socket_origin(request: Request) -> str:
+    scheme = "wss" if request.url.scheme == "https" else "ws"
+    return f"{scheme}://{request.url.netloc}"
+
+
 def _rate_limited(backend: Backend, name: str, method: Method, args: Args) -> float | None:
     limiter = backend.ctx.limiter
     if name == "chat.postMessage":
@@ -397,12 +425,11 @@ def web_api(backend: Backend) -> Callable[[Request], Any]:
         name = request.path_params["method"]
         try:
             data = await read_args(request)
-            if name != "api.test":
-                backend.check_token(_token(request, data))
+            _check_caller(backend, name, request, _token(request, data))
             method = METHODS.get(name)
             if method is None:
                 raise SlackError("unknown_method")
-            args = Args(data)
+            args = Args(data, _socket_origin(request))
             wait = _rate_limited(backend, name, method, args)
             if wait is not None:
                 return error_response("429", 429, wait)
@@ -412,6 +439,37 @@ def web_api(backend: Backend) -> Callable[[Request], Any]:
         return JSONResponse({"ok": True, **result})
 
     return call
+
+
+def socket_endpoint(backend: Backend) -> Callable[[WebSocket], Any]:
+    """The Socket Mode WebSocket: hello on connect, then the app's acks until it goes."""
+
+    async def link(websocket: WebSocket) -> None:
+        hub = backend.socket
+        try:
+            app_id = hub.redeem(websocket.query_params.get("ticket", ""))
+        except SlackError:
+            await websocket.close(code=1008)  # before accept: the handshake is refused (403)
+            return
+        await websocket.accept()
+        connection = hub.register(app_id, websocket.send_text, websocket.close)
+        try:
+            await connection.send(hub.hello(connection))
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                raw = message.get("text")
+                if raw is None and message.get("bytes") is not None:
+                    raw = message["bytes"].decode("utf-8", errors="replace")
+                if raw:
+                    hub.acknowledge(connection, raw)
+        except (WebSocketDisconnect, OSError):  # the app dropped the socket as hello went out
+            pass
+        finally:
+            hub.unregister(connection)
+
+    return link
 
 
 def response_url_endpoint(backend: Backend) -> Callable[[Request], Any]:
@@ -445,6 +503,7 @@ def _hook_payload(raw: bytes, content_type: str) -> dict[str, Any]:
 def routes(backend: Backend) -> list[BaseRoute]:
     return [
         Route("/api/{method}", web_api(backend), methods=["GET", "POST"]),
+        WebSocketRoute(LINK_PATH, socket_endpoint(backend)),
         Route("/hooks/commands/{token:path}", response_url_endpoint(backend), methods=["POST"]),
         *control_routes(backend),
     ]
