@@ -114,15 +114,16 @@ def _bills(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: M
     reply.send(commands.render_bills(bills))
 
 
-def _bill(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping) -> None:
+def _bill(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping) -> Outcome:
     bills = data.bill_views(rt.airtable.records("bills", data.BILL_FIELDS))
     found = data.match_bills(bills, command.arg or "")
     if not found:
         reply.note(
             f"No tracked bill “{quote(command.arg or '')}”. `/coalition bills` lists them all."
         )
-        return
+        return Outcome(True, "unknown_bill")  # what was typed is not kept: it may be anything
     reply.send(commands.render_bills(found, single=True))
+    return Outcome(target=found[0].bill[:80])
 
 
 def _alert(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping) -> None:
@@ -230,7 +231,8 @@ def _why(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Map
     explanation = explain_intake(intake_id)
     if explanation is None:
         reply.note(f"No intake *{quote(intake_id)}* in the ledger.")
-        return Outcome(True, "unknown_intake", intake_id)
+        # Not an Intake ID the bot made: what was typed (perhaps a phone) is not kept.
+        return Outcome(True, "unknown_intake")
     reply.send(commands.render_why(explanation.lines()))
     return Outcome(target=intake_id)
 

@@ -58,10 +58,17 @@ class Command:
 
     @property
     def audit_target(self) -> str | None:
-        """What the ledger may keep of the argument: ids and names the bot owns, never free text."""
+        """What the ledger may keep of the argument: ids and names the bot owns, never free text.
+
+        `member` and `bill` take free text (anyone may type anything there, a client's name
+        too), and `why` reads an Intake ID out of any ten letters and digits (a phone
+        typed as 312-555-0142, a name such as "Maria Lopez"): nothing of theirs is kept
+        here. Their answers record the tracked bill's number, or the Intake ID, once the
+        bot found it.
+        """
         if self.problem or self.arg is None:
             return None
-        if self.name in {"referral", "why", "run", "summary", "intake", "bill"}:
+        if self.name in {"referral", "run", "summary", "intake"}:
             return self.arg[:80]
         return None
 

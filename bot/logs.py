@@ -5,7 +5,10 @@ verification even logs the refused body, with the verification token in it), so
 every record of the `slack_bolt`, `slack_sdk`, `bot` and `uvicorn` loggers is
 scrubbed as it is made: the exact secret values this process holds, anything shaped
 like a Slack token, `token=`/`"token":` fields and response URLs (they let anyone
-post as the app for 30 minutes).
+post as the app for 30 minutes). The bodies of those DEBUG traces are dropped
+whole: an answer may quote back what its asker typed (a client's name, shown to
+them alone) or a member contact's phone shown to staff, and neither belongs in a
+log; the method, URL and status stay.
 """
 
 from __future__ import annotations
@@ -30,7 +33,22 @@ _PATTERNS = (
     ),
 )
 _MIN_SECRET = 6  # shorter "secrets" would blank ordinary words
+# slack_sdk's and Bolt's DEBUG traces of a request or response: kept up to the URL or status.
+_TRACE = re.compile(
+    r"^(?P<head>Sending a request - url: (?:[A-Z]+ )?\S+?|Sending a request - \S+ url: \S+?"
+    r"|Received the following response - status: \d+|Responding with status: \d+)"
+    r"(?:[,\s].*)?$",
+    re.DOTALL,
+)
+BODY_WITHHELD = " [body withheld]"
 
+
+class _WarningsOnly(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+_WARNINGS_ONLY = _WarningsOnly()
 _lock = threading.Lock()
 _secrets: set[str] = set()
 _previous_factory: Any = None
@@ -53,6 +71,14 @@ def scrub(text: str) -> str:
     return text
 
 
+def without_body(text: str) -> str:
+    """A slack_sdk or Bolt request/response trace without its body and headers; other text unchanged."""
+    match = _TRACE.match(text)
+    if match is None or match.end("head") == len(text):
+        return text
+    return match.group("head") + BODY_WITHHELD
+
+
 def _is_scrubbed(name: str) -> bool:
     return any(
         name == n or name.startswith(n + ".") or name.startswith(n + ":") for n in SCRUBBED_LOGGERS
@@ -64,7 +90,7 @@ def scrub_record(record: logging.LogRecord) -> None:
         message = record.getMessage()
     except Exception:
         message = str(record.msg)
-    record.msg, record.args = scrub(message), ()
+    record.msg, record.args = scrub(without_body(message)), ()
     if record.exc_info and not record.exc_text:
         record.exc_text = logging.Formatter().formatException(record.exc_info)
         record.exc_info = None
@@ -76,6 +102,9 @@ def install_secret_scrubbing(secrets: Iterable[str | None] = ()) -> None:
     """Scrub records of the Slack loggers as they are made, whatever handler follows. Idempotent."""
     global _previous_factory
     remember_secrets(secrets)
+    # Bolt logs a refused request's whole body at INFO; it is never worth showing. A filter,
+    # not a level: Bolt sets that logger's level again each time an App is made.
+    logging.getLogger("slack_bolt.RequestVerification").addFilter(_WARNINGS_ONLY)
     with _lock:
         if _previous_factory is not None:
             return
@@ -89,8 +118,6 @@ def install_secret_scrubbing(secrets: Iterable[str | None] = ()) -> None:
         return record
 
     logging.setLogRecordFactory(factory)
-    # Bolt logs a refused request's whole body at INFO; it is never worth showing.
-    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
 
 
-__all__ = ["install_secret_scrubbing", "remember_secrets", "scrub"]
+__all__ = ["BODY_WITHHELD", "install_secret_scrubbing", "remember_secrets", "scrub", "without_body"]

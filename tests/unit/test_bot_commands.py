@@ -89,6 +89,50 @@ def test_audit_keeps_ids_and_never_free_text() -> None:
     assert parse("referral REF-7K3M9Q2XPA-1").audit_target == "REF-7K3M9Q2XPA-1"
     assert parse("member Some Person's Org").audit_target is None
     assert parse("frobnicate my notes").audit_target is None
+    # `bill` takes free text too: a client's name or phone typed there is never kept.
+    assert parse("bill Maria Lopez").audit_target is None
+    assert parse("bill (713) 555-0142").audit_target is None
+    # `why` reads ten letters or digits as an Intake ID: a phone or a name would be kept.
+    assert parse("why 713-555-0142") == Command("why", "INT-7135550142")
+    assert parse("why Maria Lopez") == Command("why", "INT-MAR1A10PEZ")
+    assert parse("why 713-555-0142").audit_target is None
+    assert parse("why INT-7K3M9Q2XPA").audit_target is None  # kept by the answer, once found
+
+
+class _Airtable:
+    def records(self, table: str, fields: object = None) -> list[dict]:
+        return [{"id": "rec1", "fields": {"Bill": "HB 2417", "Jurisdiction": "Texas"}}]
+
+
+class _Reply:
+    def __init__(self) -> None:
+        self.shown: list[object] = []
+
+    def note(self, *lines: str) -> bool:
+        self.shown.append(lines)
+        return True
+
+    def send(self, message: object, **_: object) -> bool:
+        self.shown.append(message)
+        return True
+
+
+@pytest.mark.parametrize(
+    ("typed", "target", "reason"),
+    [("hb2417", "HB 2417", None), ("Maria Lopez", None, "unknown_bill")],
+)
+def test_the_bill_answer_audits_the_matched_bill_never_the_typed_text(
+    typed: str, target: str | None, reason: str | None
+) -> None:
+    from types import SimpleNamespace
+
+    from bot.answers import HANDLERS
+
+    reply = _Reply()
+    runtime = SimpleNamespace(airtable=_Airtable())
+    outcome = HANDLERS["bill"](runtime, parse(f"bill {typed}"), Actor("U1", "staff"), reply, {})
+    assert (outcome.target, outcome.reason) == (target, reason)
+    assert reply.shown  # answered either way
 
 
 @pytest.mark.parametrize(
@@ -255,3 +299,15 @@ def test_mention_only_for_real_user_ids() -> None:
 
 def test_week_monday() -> None:
     assert commands.week_monday("2026-W01") == date(2025, 12, 29)
+
+
+def test_why_about_an_unknown_intake_keeps_nothing_typed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A phone typed after `why` reads as an Intake ID; unknown to the ledger, it is not audited."""
+    import flows.referral_actions
+    from bot.answers import HANDLERS
+
+    monkeypatch.setattr(flows.referral_actions, "explain_intake", lambda intake_id: None)
+    reply = _Reply()
+    outcome = HANDLERS["why"](None, parse("why 713-555-0142"), Actor("U1", "staff"), reply, {})
+    assert (outcome.target, outcome.reason) == (None, "unknown_intake")
+    assert reply.shown

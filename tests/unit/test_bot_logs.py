@@ -6,7 +6,14 @@ import logging
 
 import pytest
 
-from bot.logs import MASK, install_secret_scrubbing, remember_secrets, scrub
+from bot.logs import (
+    BODY_WITHHELD,
+    MASK,
+    install_secret_scrubbing,
+    remember_secrets,
+    scrub,
+    without_body,
+)
 
 
 @pytest.mark.parametrize(
@@ -49,4 +56,54 @@ def test_records_of_slack_loggers_are_scrubbed_as_they_are_made(
     assert (
         "my-signing-secret-value" not in text and "xoxb-9-9-zz" not in text and "/1/q" not in text
     )
-    assert logging.getLogger("slack_bolt.RequestVerification").level == logging.WARNING
+    # A refused request's body stays out, whatever level Bolt gives that logger when an App is made.
+    verification = logging.getLogger("slack_bolt.RequestVerification")
+    verification.setLevel(logging.DEBUG)
+    verification.info("Invalid request signature detected (body: payload=secret-body)")
+    assert "secret-body" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("trace", "kept"),
+    [
+        (
+            "Sending a request - url: http://x/api/chat.postEphemeral, query_params: {}, "
+            "body_params: {}, files: {}, json_body: {'text': 'No member matches “Maria Lopez”'}, "
+            "headers: {}",
+            "Sending a request - url: http://x/api/chat.postEphemeral",
+        ),
+        (
+            'Sending a request - url: http://x/hooks/commands/T/1/q, body: {"text": "Maria Lopez"}, '
+            "headers: {}",
+            "Sending a request - url: http://x/hooks/commands/T/1/q",
+        ),
+        (
+            'Received the following response - status: 200, headers: {}, body: {"text": "Maria Lopez"}',
+            "Received the following response - status: 200",
+        ),
+        (
+            'Responding with status: 200 body: "{\\"errors\\": \\"Maria Lopez\\"}" (3 millis)',
+            "Responding with status: 200",
+        ),
+    ],
+)
+def test_slack_request_and_response_traces_lose_their_bodies(trace: str, kept: str) -> None:
+    """An answer may quote a client's name back to its typist; the DEBUG trace of it must not keep it."""
+    assert without_body(trace) == kept + BODY_WITHHELD
+    assert (
+        without_body("an ordinary line about Maria Lopez") == "an ordinary line about Maria Lopez"
+    )
+
+
+def test_records_of_slack_traces_are_made_without_bodies(caplog: pytest.LogCaptureFixture) -> None:
+    install_secret_scrubbing()
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("slack_sdk.webhook.client").debug(
+        "Sending a request - url: %s, body: %s, headers: %s",
+        "http://127.0.0.1:9/hooks/commands/T0/1/tok",
+        '{"text": "No member organization matches “Maria Lopez”"}',
+        {},
+    )
+    [record] = [r for r in caplog.records if r.name == "slack_sdk.webhook.client"]
+    assert "Maria" not in record.getMessage() and "tok" not in record.getMessage()
+    assert record.getMessage().endswith(BODY_WITHHELD)
