@@ -23,6 +23,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -146,15 +147,28 @@ def prefect_server(
     prefect_database: str, processes: Processes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
     """`prefect server start` on the fresh database; PREFECT_API_URL for this test and its children."""
+    with running_server(QUIET_SERVER, prefect_database, processes, tmp_path, monkeypatch) as api:
+        yield api
+
+
+@contextmanager
+def running_server(
+    services: dict[str, str],
+    database: str,
+    processes: Processes,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[str]:
+    """A Prefect server with these service settings, healthy; PREFECT_API_URL set while it runs."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = _clean_env(
         {
-            **QUIET_SERVER,
+            **services,
             "PREFECT_HOME": str(tmp_path / "server-home"),
-            "PREFECT_API_DATABASE_CONNECTION_URL": prefect_database,
+            "PREFECT_API_DATABASE_CONNECTION_URL": database,
         }
     )
     server = processes.start(

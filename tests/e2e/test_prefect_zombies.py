@@ -34,15 +34,14 @@ import httpx
 import pytest
 from rich.console import Console
 
-from sandbox.runner import free_port
 from tests.e2e.test_prefect_server import (
     BIN,
     PG_URL,
-    SERVER_START_SECONDS,
     Processes,
     _clean_env,
     prefect_database,  # noqa: F401 (fixture)
     processes,  # noqa: F401 (fixture)
+    running_server,
     wait_for,
 )
 
@@ -88,33 +87,9 @@ def automation_server(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[str]:
     """`prefect server start` with automations on; PREFECT_API_URL for this test and its children."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = _clean_env(
-        {
-            **AUTOMATION_SERVER,
-            "PREFECT_HOME": str(tmp_path / "server-home"),
-            "PREFECT_API_DATABASE_CONNECTION_URL": prefect_database,
-        }
-    )
-    server = processes.start(
-        "server", [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
-                   str(port)], env,
-    )  # fmt: skip
-
-    def healthy() -> bool:
-        if server.poll() is not None:
-            raise AssertionError(f"prefect server exited:\n{processes.log('server')[-3000:]}")
-        try:
-            return httpx.get(f"{api}/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for("the Prefect server", healthy, SERVER_START_SECONDS)
-    monkeypatch.setenv("PREFECT_API_URL", api)
-    with temporary_settings({PREFECT_API_URL: api}):
+    with running_server(
+        AUTOMATION_SERVER, prefect_database, processes, tmp_path, monkeypatch
+    ) as api:
         yield api
 
 
