@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
 
 from coalition.ledger import open_ledger
 from coalition.ledger.tables.roster import Partner
 from coalition.settings import settings
 from sandbox.seed import roster
 from sandbox.seed.apply import demo_data
+
+
+def empty_test_postgres() -> str:
+    """COALITION_TEST_DATABASE_URL with an empty public schema (the test is skipped without it)."""
+    url = os.environ.get("COALITION_TEST_DATABASE_URL", "")
+    if not url:
+        pytest.skip("PostgreSQL needs COALITION_TEST_DATABASE_URL (CI sets it)")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
 
 
 def member_id(spec: roster.MemberSpec) -> str:

@@ -7,12 +7,12 @@ back what would take a partner past its capacity, for the next run to decide aga
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
+from intake_helpers import empty_test_postgres
+from sqlalchemy import text
 
 from coalition.intake.models import STAFF_CHOICE
 from coalition.ledger.db import Ledger, upgrade
@@ -27,14 +27,7 @@ def ledger(request, tmp_path) -> Ledger:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     else:
-        url = os.environ.get("COALITION_TEST_DATABASE_URL", "")
-        if not url:
-            pytest.skip("PostgreSQL needs COALITION_TEST_DATABASE_URL (CI sets it)")
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        url = empty_test_postgres()
     upgrade(url)
     ledger = Ledger(url)
     yield ledger

@@ -7,7 +7,6 @@ through the real Prefect flow.
 from __future__ import annotations
 
 import json
-import os
 import random
 import threading
 from collections import Counter
@@ -15,13 +14,14 @@ from pathlib import Path
 
 import pytest
 from intake_helpers import (
+    empty_test_postgres,
     intake_records,
     intake_values,
     member_id,
     referral_rows,
     seed_partner_directory,
 )
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import select, text, update
 
 from coalition.intake import ids
 from coalition.ledger import intake_store as store_module
@@ -486,15 +486,7 @@ def test_a_crash_between_steps_never_routes_or_posts_twice(
 def ledger_kind(request, demo_routing, monkeypatch):
     """The ledger on SQLite, and on PostgreSQL when COALITION_TEST_DATABASE_URL is set."""
     if request.param == "postgresql":
-        url = os.environ.get("COALITION_TEST_DATABASE_URL")
-        if not url:
-            pytest.skip("PostgreSQL needs COALITION_TEST_DATABASE_URL (CI sets it)")
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        monkeypatch.setenv("COALITION_DATABASE_URL", url)
+        monkeypatch.setenv("COALITION_DATABASE_URL", empty_test_postgres())
         forget_ledgers()
         reload_settings()
         demo_routing.partners = seed_partner_directory(demo_routing)
