@@ -179,18 +179,6 @@ class Window:
             return None
         return IsoWeek.of(day)
 
-    def utc_bounds(
-        self, tz: tzinfo, margin: timedelta = timedelta(days=1)
-    ) -> tuple[datetime, datetime]:
-        """UTC instants that surely cover the window however a date is stored.
-
-        Airtable compares dates in UTC: a date field's value is midnight UTC of its day
-        and a dateTime is an instant. A day of margin on each side covers both (no zone
-        is more than 14 hours from UTC); each record's date is then checked again in
-        the org's zone, which is exact.
-        """
-        return self.first.start(tz) - margin, self.target.end(tz) + margin
-
 
 def local_date(value: object, tz: tzinfo) -> date:
     """The org-calendar date of an Airtable date value; DateProblem says why there is none.

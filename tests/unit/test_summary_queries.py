@@ -6,11 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from coalition.summary import queries
 from coalition.summary.donations import read_gifts
 from coalition.summary.history import HistoryRead
-from coalition.summary.weeks import IsoWeek, Window
+from coalition.summary.weeks import IsoWeek, Window, local_date
 from sandbox.airtable.models import Backend, ListQuery
 from sandbox.core import Clock, Journal, RateLimiter, SandboxServices
 
@@ -63,14 +65,15 @@ def test_the_window_filter_keeps_the_weeks_and_a_margin_that_local_dates_trim(
         rows.append({"Donor": "monday morning", "Amount": "5", "Date": "2026-11-30T05:00:00.000Z"})
     backend, base = _table(date_type, rows)
     window = Window.ending(W48)
-    kept = _ids(backend, base, queries.between("Date", *window.utc_bounds(NY)))
+    unknown_type = queries.bounds(window.first.monday, date(2026, 11, 30), NY, None)
+    kept = _ids(backend, base, queries.between("Date", *unknown_type))
     assert {"first day", "last day"} <= set(kept)
     assert ("margin" in kept) == (date_type == "dateTime")
     assert "before margin" not in kept and "after" not in kept and "no date" not in kept
     if date_type == "dateTime":
         assert "sunday night" in kept  # Sunday 23:59 in New York
     records = backend.list_records(
-        base, "Donations", ListQuery(formula=queries.between("Date", *window.utc_bounds(NY)))
+        base, "Donations", ListQuery(formula=queries.between("Date", *unknown_type))
     )["records"]
     gifts, _ = read_gifts(records, NY)
     inside = {g.donor.name for g in gifts if g.donor and window.week_of(g.day)}
@@ -153,3 +156,39 @@ def test_a_kept_history_lists_the_window_the_gap_and_what_changed() -> None:
         "long ago",
         "no date",
     ]
+
+
+zones = st.sampled_from(
+    ["America/New_York", "America/Los_Angeles", "Pacific/Honolulu", "Pacific/Kiritimati",
+     "Asia/Kolkata", "UTC"]
+)  # fmt: skip
+
+
+@given(
+    zone=zones,
+    year=st.integers(2015, 2035),
+    week=st.integers(1, 52),
+    offset=st.integers(-3 * 24 * 60, 38 * 24 * 60 - 1),
+)
+def test_bounds_hold_exactly_the_windows_days_for_each_field_type(
+    zone: str, year: int, week: int, offset: int
+) -> None:
+    """An instant (dateTime) or a day's UTC midnight (date) is inside the bounds iff its local day is in the window; any type is at least covered."""
+    tz = ZoneInfo(zone)
+    window = Window.ending(IsoWeek(year, week))
+    end_day = window.target.sunday + timedelta(days=1)
+    local = datetime.combine(window.first.monday, datetime.min.time()) + timedelta(minutes=offset)
+    moment = local.replace(tzinfo=tz).astimezone(UTC)
+    in_window = window.week_of(moment.astimezone(tz).date()) is not None
+    start, end = queries.bounds(window.first.monday, end_day, tz, "dateTime")
+    assert (start <= moment < end) is in_window
+    day = local.date()
+    midnight = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    start, end = queries.bounds(window.first.monday, end_day, tz, "date")
+    assert (start <= midnight < end) is (window.week_of(day) is not None)
+    start, end = queries.bounds(window.first.monday, end_day, tz, None)
+    if in_window:
+        assert start <= moment < end
+    if window.week_of(day) is not None:
+        assert start <= midnight < end
+    assert local_date(moment.strftime("%Y-%m-%dT%H:%M:%S.000Z"), tz) == moment.astimezone(tz).date()

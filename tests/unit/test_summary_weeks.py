@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from coalition.settings import ConfigError
 from coalition.summary.weeks import (
@@ -183,37 +181,3 @@ def test_window_is_the_target_and_the_four_weeks_before() -> None:
     assert window.week_of(date(2026, 12, 30)) == IsoWeek(2026, 53)
     assert window.week_of(date(2026, 12, 13)) is None
     assert window.week_of(date(2027, 1, 18)) is None
-
-
-zones = st.sampled_from(
-    [
-        "America/New_York",
-        "America/Los_Angeles",
-        "Pacific/Honolulu",
-        "Pacific/Kiritimati",
-        "Asia/Kolkata",
-        "UTC",
-    ]
-)
-
-
-@given(
-    zone=zones,
-    year=st.integers(2015, 2035),
-    week=st.integers(1, 52),
-    offset=st.integers(0, 35 * 24 * 60 - 1),
-)
-def test_utc_bounds_cover_every_moment_and_every_date_of_the_window(
-    zone: str, year: int, week: int, offset: int
-) -> None:
-    """Whatever the zone, an instant in the window and a date field's midnight UTC fall in the bounds."""
-    tz = ZoneInfo(zone)
-    window = Window.ending(IsoWeek(year, week))
-    start, end = window.utc_bounds(tz)
-    local = datetime.combine(window.first.monday, datetime.min.time()) + timedelta(minutes=offset)
-    moment = local.replace(tzinfo=tz).astimezone(UTC)
-    if moment < window.target.end(tz) and moment >= window.first.start(tz):
-        assert start <= moment < end
-    day = window.first.monday + timedelta(days=offset // (24 * 60))
-    assert start <= datetime.combine(day, datetime.min.time(), tzinfo=UTC) < end
-    assert local_date(moment.strftime("%Y-%m-%dT%H:%M:%S.000Z"), tz) == moment.astimezone(tz).date()
