@@ -1,9 +1,18 @@
-"""Helpers of the operations tests: a PostgreSQL database of a test's own."""
+"""Helpers of the ledger and operations tests: a fresh ledger on SQLite or on a PostgreSQL database of a test's own."""
 
 from __future__ import annotations
 
+import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+import pytest
+
+from coalition.ledger import Ledger, open_ledger
+from coalition.ledger.db import forget_ledgers
 
 
 def private_postgres(base_url: str) -> tuple[str, Any]:
@@ -22,3 +31,25 @@ def private_postgres(base_url: str) -> tuple[str, Any]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     return url.set(database=name).render_as_string(False), drop
+
+
+@contextmanager
+def fresh_ledger(kind: str, tmp_path: Path) -> Iterator[Ledger]:
+    """A migrated, empty ledger: "sqlite" in tmp_path, or "postgresql" (skipped without COALITION_TEST_DATABASE_URL)."""
+    drop = None
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    else:
+        base = os.environ.get("COALITION_TEST_DATABASE_URL")
+        if not base:
+            pytest.skip("PostgreSQL ledger tests need COALITION_TEST_DATABASE_URL (CI sets it)")
+        url, drop = private_postgres(base)
+    forget_ledgers()
+    opened = open_ledger(url)
+    try:
+        yield opened
+    finally:
+        opened.dispose()
+        forget_ledgers()
+        if drop:
+            drop()

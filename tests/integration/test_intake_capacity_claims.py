@@ -8,14 +8,16 @@ back what would take a partner past its capacity, for the next run to decide aga
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from intake_helpers import empty_test_postgres
+from ops_helpers import fresh_ledger
 from sqlalchemy import text
 
 from coalition.intake.models import STAFF_CHOICE
-from coalition.ledger.db import Ledger, upgrade
+from coalition.ledger.db import Ledger
 from coalition.ledger.intake_store import CapacityLimits, IntakeStore, IntakeWrite
 
 NOW = datetime(2026, 11, 25, 15, tzinfo=UTC)
@@ -23,15 +25,9 @@ MONDAY = datetime(2026, 11, 23, 5, tzinfo=UTC)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def ledger(request, tmp_path) -> Ledger:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
-    else:
-        url = empty_test_postgres()
-    upgrade(url)
-    ledger = Ledger(url)
-    yield ledger
-    ledger.dispose()
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
+    with fresh_ledger(request.param, tmp_path) as opened:
+        yield opened
 
 
 def routed(intake: str, partner: str, attempt: int = 1, **extra) -> IntakeWrite:

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ops_helpers import fresh_ledger
 
-from coalition.ledger import Ledger, open_ledger
-from coalition.ledger.db import forget_ledgers
+from coalition.ledger import Ledger
 from coalition.ledger.tables.common import FlowHealth
 from coalition.privacy import guard
 from flows.health import (
@@ -28,7 +28,6 @@ from flows.health import (
     record_alert,
     with_health_hooks,
 )
-from tests.integration.ops_helpers import private_postgres
 
 PG_URL = os.environ.get("COALITION_TEST_DATABASE_URL")
 T0 = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
@@ -37,20 +36,8 @@ T0 = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 # ---------------------------------------------------------------- the ledger side
 @pytest.fixture(params=["sqlite", "postgresql"])
 def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
-        drop = None
-    else:
-        if not PG_URL:
-            pytest.skip("PostgreSQL ledger tests need COALITION_TEST_DATABASE_URL (CI sets it)")
-        url, drop = private_postgres(PG_URL)
-    forget_ledgers()
-    opened = open_ledger(url)
-    yield opened
-    opened.dispose()
-    forget_ledgers()
-    if drop:
-        drop()
+    with fresh_ledger(request.param, tmp_path) as opened:
+        yield opened
 
 
 def test_a_failure_streak_is_announced_once_and_its_end_once(ledger: Ledger) -> None:

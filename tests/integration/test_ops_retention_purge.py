@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 import yaml
+from ops_helpers import fresh_ledger
 from rich.console import Console
 from sqlalchemy import func, select
 
-from coalition.ledger import Ledger, open_ledger, utcnow
-from coalition.ledger.db import forget_ledgers
+from coalition.ledger import Ledger, utcnow
 from coalition.ledger.tables import (
     AuditEntry,
     IntakeNotice,
@@ -40,22 +40,8 @@ CUTOFF = NOW - timedelta(days=730)
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
-    drop = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
-    else:
-        if not PG_URL:
-            pytest.skip("PostgreSQL ledger tests need COALITION_TEST_DATABASE_URL (CI sets it)")
-        from tests.integration.ops_helpers import private_postgres
-
-        url, drop = private_postgres(PG_URL)
-    forget_ledgers()
-    opened = open_ledger(url)
-    yield opened
-    opened.dispose()
-    forget_ledgers()
-    if drop:
-        drop()
+    with fresh_ledger(request.param, tmp_path) as opened:
+        yield opened
 
 
 def seed(ledger: Ledger) -> None:
