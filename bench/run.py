@@ -341,7 +341,9 @@ def bench_intake(bench: Bench) -> FlowResult:
             ],
             bench.time_scale,
         )  # fmt: skip
-    sheets_bound = 2 + with_cases  # read the sheet, write the status column, one append per partner
+    # Read the sheet, read it again just before writing (staff may have sorted it), write the
+    # status column, one append per partner.
+    sheets_bound = 3 + with_cases
     slack_bound = with_cases + SLACK_LOOKUP  # one message per partner with new cases
     _fill(result, run, base_line, {"sheets": sheets_bound, "slack": slack_bound})
     result.floor_seconds = flow_floor(

@@ -692,17 +692,16 @@ def close_in_partner_sheets(
 def write_intake_status(read: IntakeRead, partners: list[PartnerProfile], run: Run) -> int:
     """The bot's columns of every row, from the ledger, in one values:batchUpdate (RAW), rows found by ID.
 
-    Rows are where this run's single read found them; staff sorting between runs
-    moves nothing, since each run finds its rows by Intake ID afresh.
+    The tab is read again just before writing: staff may have sorted or inserted rows
+    since the first read, and the Sheets API has no conditional write. Each row is
+    matched to the first read by its ID cell and its answers, so a cell is only ever
+    written on the row whose answers the ledger decided on.
     """
+    client = sheets_client(run.cfg)
+    values = read_tab_as_shown(client, read.tab)
     headers = list(fields.BOT_COLUMNS.values())
-    table = SheetTable.from_values(
-        read.tab.title, read.values, headers, fields.BOT_COLUMNS["intake_id"]
-    )
-    located: dict[str, list[int]] = {}
-    for row in read.rows:
-        if row.intake_id:
-            located.setdefault(row.intake_id, []).append(row.number)
+    table = SheetTable.from_values(read.tab.title, values, headers, fields.BOT_COLUMNS["intake_id"])
+    located = _locate(values, fields.resolve_columns(values[0] if values else []), read, run)
     states = run.store.intakes(located)
     names = {p.member_id: p.name for p in partners}
     changes: dict[tuple[int, int], Any] = {}
@@ -722,9 +721,35 @@ def write_intake_status(read: IntakeRead, partners: list[PartnerProfile], run: R
         )
         for number in numbers:
             changes.update(table.changed_cells(number, desired))
-    write_ranges(sheets_client(run.cfg), read.tab, ranges_for(read.tab.title, changes))
+    write_ranges(client, read.tab, ranges_for(read.tab.title, changes))
     run.count("intake cells written", len(changes))
     return len(changes)
+
+
+def _locate(
+    values: list[list[str]], columns: Mapping[str, str], read: IntakeRead, run: Run
+) -> dict[str, list[int]]:
+    """Intake ID -> row numbers in a fresh read: rows are matched to the first read by (ID cell, answers)."""
+    earlier: dict[tuple[str, str], list[str]] = {}
+    from_cells: set[str] = set()
+    for row in read.rows:
+        cell = ids.normalize_intake_id(row.id_cell) or ""
+        earlier.setdefault((cell, row.fingerprint), []).append(row.intake_id)
+        if cell == row.intake_id:
+            from_cells.add(cell)
+    located: dict[str, list[int]] = {}
+    unmatched: list[tuple[int, str]] = []
+    for row in _rows(values, columns, run.salt):
+        cell = ids.normalize_intake_id(row.id_cell) or ""
+        queue = earlier.get((cell, row.fingerprint))
+        if queue:
+            located.setdefault(queue.pop(0), []).append(row.number)
+        elif cell in from_cells:
+            unmatched.append((row.number, cell))  # answers edited since the first read
+    for number, cell in unmatched:
+        if cell not in located:
+            located[cell] = [number]
+    return located
 
 
 # ---------------------------------------------------------------- notify

@@ -23,7 +23,7 @@ from intake_helpers import (
 )
 from sqlalchemy import select, text, update
 
-from coalition.intake import ids
+from coalition.intake import fields, ids
 from coalition.ledger import intake_store as store_module
 from coalition.ledger import open_ledger
 from coalition.ledger.db import forget_ledgers
@@ -512,6 +512,31 @@ def test_two_runs_at_the_same_time_route_each_row_once(demo_routing, ledger_kind
     _assert_exactly_once(demo_routing)
 
 
+def test_a_staff_sort_during_a_run_never_puts_a_status_on_another_persons_row(
+    demo_routing, monkeypatch
+) -> None:
+    """Staff reverse the rows after the run decided: every row still gets its own Intake ID and outcome."""
+    real = routing.claim_in_ledger
+
+    class SortedMeanwhile:
+        @staticmethod
+        def fn(*args):
+            claimed = real.fn(*args)
+            values = intake_values(demo_routing)
+            set_intake_values(demo_routing, [values[0], *reversed(values[1:])])
+            return claimed
+
+    monkeypatch.setattr(routing, "claim_in_ledger", SortedMeanwhile)
+    run_routing(publish_report=False)
+    values = intake_values(demo_routing)
+    run = routing.start_run(dry_run=True)
+    rows = routing._rows(values, fields.resolve_columns(values[0]), run.salt)
+    named = [r for r in rows if r.id_cell]
+    states = run.store.intakes([r.id_cell for r in named])
+    assert len(named) > 100
+    assert all(states[r.id_cell].row_hash == r.fingerprint for r in named)
+
+
 # ---------------------------------------------------------------- a broken partner sheet
 def test_a_deleted_partner_sheet_affects_only_that_partner(demo_routing) -> None:
     broken = partner_sheet(demo_routing, "pacific-lantern")
@@ -639,7 +664,7 @@ def test_a_thousand_rows_across_twenty_partners_within_the_request_budget(
     report = run_routing(publish_report=False)
     journal = sandbox.journal(since=since)
     assert report.counts["delivered"] == 1000 and not report.errors
-    assert len([e for e in journal if e["service"] == "sheets"]) == 2 + 20
+    assert len([e for e in journal if e["service"] == "sheets"]) == 3 + 20
     posts = [
         e for e in journal if e["service"] == "slack" and e["path"].endswith("chat.postMessage")
     ]
