@@ -37,4 +37,5 @@ soak: $(STAMP)
 	$(BIN)/python -m bench.soak
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	# var/ledger.sqlite3 is the bot's memory on a one-machine install: never removed here.
+	rm -rf $(VENV) var/bench var/soak var/prefect var/demo .pytest_cache .ruff_cache

@@ -33,11 +33,13 @@ _PATTERNS = (
     ),
 )
 _MIN_SECRET = 6  # shorter "secrets" would blank ordinary words
-# slack_sdk's and Bolt's DEBUG traces of a request or response: kept up to the URL or status.
+# slack_sdk's and Bolt's DEBUG traces of a request, a response or a Socket Mode message:
+# kept up to the URL, status or session, never the body (it may hold what someone typed).
 _TRACE = re.compile(
-    r"^(?P<head>Sending a request - url: (?:[A-Z]+ )?\S+?|Sending a request - \S+ url: \S+?"
-    r"|Received the following response - status: \d+|Responding with status: \d+)"
-    r"(?:[,\s].*)?$",
+    r"^(?:(?P<head>Sending a request - url: (?:[A-Z]+ )?\S+?|Sending a request - \S+ url: \S+?"
+    r"|Received the following response - status: \d+|Responding with status: \d+)(?:[,\s].*)?"
+    r"|(?P<socket>on_message invoked|Sending a message \(session id: [^,)]+|Failed to send a message"
+    r"|A new message enqueued|A message dequeued|Received messages?)\b.*)$",
     re.DOTALL,
 )
 BODY_WITHHELD = " [body withheld]"
@@ -74,9 +76,12 @@ def scrub(text: str) -> str:
 def without_body(text: str) -> str:
     """A slack_sdk or Bolt request/response trace without its body and headers; other text unchanged."""
     match = _TRACE.match(text)
-    if match is None or match.end("head") == len(text):
+    if match is None:
         return text
-    return match.group("head") + BODY_WITHHELD
+    head = match.group("head") or match.group("socket")
+    if len(head) == len(text):
+        return text
+    return head + BODY_WITHHELD
 
 
 def _is_scrubbed(name: str) -> bool:

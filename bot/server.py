@@ -166,17 +166,18 @@ def serve(host: str = "0.0.0.0", port: int = 3000) -> None:
     """Run the Slack app until stopped: Socket Mode if SLACK_APP_TOKEN is set, else HTTP."""
     runtime = create_runtime()
     app = create_app(runtime)
-    runtime.warm_up()
     token = app_token(runtime.settings)
     if token:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
         log.info("Slack app connecting to Slack in Socket Mode (no public URL needed)")
+        running = start_socket_mode_in_thread(runtime, app, token)
         try:
-            SocketModeHandler(app, token).start()
+            threading.Event().wait()  # until Ctrl-C
+        except KeyboardInterrupt:
+            pass
         finally:
-            runtime.shutdown()
+            running.stop()  # what was acknowledged is finished first
         return
+    runtime.warm_up()
     import uvicorn
 
     log.info("Slack app listening on http://%s:%s%s", host, port, EVENTS_PATH)

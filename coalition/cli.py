@@ -48,10 +48,11 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def guarded(action: Callable[[], T]) -> T:
     """Run `action`, turning the errors a person can fix into one clear line and exit code 2."""
     from integrations.http import ServiceUnavailable
+    from integrations.sheets import SheetsError
 
     try:
         return action()
-    except ConfigError as exc:
+    except (ConfigError, SheetsError) as exc:  # a sheet missing or not shared: say which
         raise fail(str(exc)) from None
     except ServiceUnavailable as exc:
         raise fail(

@@ -82,8 +82,9 @@ def _history(cutoff: datetime) -> list[HistoryRule]:
 
 
 def _old_contact_keys(cutoff: datetime) -> Any:
+    # An intake whose Timestamp could not be read ages from when the bot first saw it.
     return and_(
-        IntakeRecord.received_at < cutoff,
+        func.coalesce(IntakeRecord.received_at, IntakeRecord.created_at) < cutoff,
         or_(IntakeRecord.phone_key.is_not(None), IntakeRecord.email_key.is_not(None)),
     )
 

@@ -285,6 +285,14 @@ def contact_from_record(
     if not ok:
         problems.append(_bad(Code.INVALID_PHONE, "Phone", raw.get(fields.phone)))
     slack = clean_name(raw.get(fields.slack_user)) or None
+    if slack and not SLACK_USER_ID.fullmatch(slack.upper()):
+        # A name or @handle typed here matches no one in Slack and must not reach the ledger.
+        problems.append(
+            _bad(Code.INVALID_VALUE, "Slack user (a member ID such as U0123ABCD)", slack)
+        )
+        slack = None
+    elif slack:
+        slack = slack.upper()
     return Contact(
         id=str(record["id"]),
         name=name,
@@ -297,6 +305,9 @@ def contact_from_record(
         data_issues=clean_text(raw.get(fields.data_issues), limit=None),
         problems=problems,
     )
+
+
+SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{8,}")
 
 
 def _bad(code: str, label: str, value: Any) -> Finding:

@@ -194,3 +194,21 @@ def test_purge_without_the_sheet_option_never_reads_the_sheet(
     report = purge(dry_run=True, console=Console(file=io.StringIO()))
     assert report.sheet is None
     assert sandbox.journal("sheets") == []
+
+
+def test_an_intake_without_a_readable_timestamp_ages_from_when_the_bot_saw_it(
+    ledger: Ledger,
+) -> None:
+    with ledger.session() as s:
+        s.add_all(
+            [
+                IntakeRecord(intake_id="IN-UNDATED-OLD", status="review", received_at=None,
+                             created_at=OLD, phone_key="u" * 64),
+                IntakeRecord(intake_id="IN-UNDATED-NEW", status="review", received_at=None,
+                             created_at=RECENT, phone_key="v" * 64),
+            ]
+        )  # fmt: skip
+    purge_history(ledger, CUTOFF)
+    with ledger.session() as s:
+        assert s.get(IntakeRecord, "IN-UNDATED-OLD").phone_key is None
+        assert s.get(IntakeRecord, "IN-UNDATED-NEW").phone_key == "v" * 64

@@ -67,6 +67,14 @@ def test_records_of_slack_loggers_are_scrubbed_as_they_are_made(
     ("trace", "kept"),
     [
         (
+            "on_message invoked: (message: {'payload': {'text': 'why 312-555-0142'}})",
+            "on_message invoked",
+        ),
+        (
+            "Sending a message (session id: s-1, message: {'payload': {'text': 'Maria Lopez'}})",
+            "Sending a message (session id: s-1",
+        ),
+        (
             "Sending a request - url: http://x/api/chat.postEphemeral, query_params: {}, "
             "body_params: {}, files: {}, json_body: {'text': 'No member matches “Maria Lopez”'}, "
             "headers: {}",

@@ -79,24 +79,30 @@ def fake_runtime(token: str | None) -> Any:
 
 
 def test_serve_uses_socket_mode_when_an_app_token_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Socket Mode until Ctrl-C, then a stop that finishes what was acknowledged."""
     started: list[str] = []
 
-    class Handler:
-        def __init__(self, app: Any, token: str) -> None:
-            started.append(token)
+    class Running:
+        def stop(self) -> None:
+            started.append("stopped")
 
-        def start(self) -> None:
-            started.append("started")
+    def connect(runtime: Any, app: Any, token: str) -> Running:
+        started.append(token)
+        return Running()
 
-    import slack_bolt.adapter.socket_mode as socket_mode
+    class CtrlC:
+        def wait(self) -> None:
+            raise KeyboardInterrupt
+
     import uvicorn
 
     monkeypatch.setattr(server, "create_runtime", lambda: fake_runtime("xapp-1-A0-1-abc"))
     monkeypatch.setattr(server, "create_app", lambda runtime: object())
-    monkeypatch.setattr(socket_mode, "SocketModeHandler", Handler)
+    monkeypatch.setattr(server, "start_socket_mode_in_thread", connect)
+    monkeypatch.setattr(server.threading, "Event", CtrlC)
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: started.append("http"))
     server.serve(port=3999)
-    assert started == ["xapp-1-A0-1-abc", "started"]
+    assert started == ["xapp-1-A0-1-abc", "stopped"]
 
 
 def test_serve_listens_over_http_without_an_app_token(monkeypatch: pytest.MonkeyPatch) -> None:

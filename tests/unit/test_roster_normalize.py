@@ -286,3 +286,18 @@ def test_contact_with_bad_email_and_phone() -> None:
 def test_any_member_record_normalizes_without_error(fields: dict) -> None:
     member = _member(fields)
     assert isinstance(member.name, str)
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [("U0DEMOPTN01", "U0DEMOPTN01"), (" w0123abcd9 ", "W0123ABCD9"), ("@ana.ruiz", None),
+     ("Ana Ruiz", None), ("ana@example.org", None)],
+)  # fmt: skip
+def test_only_a_slack_member_id_is_kept_from_the_slack_user_field(
+    typed: str, kept: str | None
+) -> None:
+    contact = contact_from_record(
+        {"id": "recC0000000000002", "fields": {"Name": "Ana", "Slack user": typed}}
+    )
+    assert contact.slack_user == kept
+    assert bool(contact.problems) is (kept is None)
