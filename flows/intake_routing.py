@@ -584,10 +584,13 @@ def _deliver_one(
         )
     except PIIError as exc:
         # Fail closed: the cases are in the partner's sheet; the message is not sent or kept.
-        owed = []
+        # The referrals stay claimed: once the lease lapses a run adopts them, finds the rows
+        # already in the sheet and builds the notice again.
         run.error(
-            partner.member_id, f"{partner.name}: Slack notice refused by the privacy guard ({exc})"
+            partner.member_id,
+            f"{partner.name}: Slack notice refused by the privacy guard ({exc}); tried again later",
         )
+        return
     written = run.store.mark_written([r.referral_id for r in ready], run.now, owed)
     run.count("delivered", len(written))
     run.count("partner sheets written", 1 if fresh else 0)
@@ -608,14 +611,18 @@ def _partner_sheet_failed(
         partner.member_id, f"{partner.name}: {reason}; {len(failed)} referral(s) will be re-routed"
     )
     day = run.now.astimezone(run.tz).date().isoformat()
-    alert = notices.partner_sheet_error(
-        run.cfg.services.slack.channels.ops_alerts,
-        partner.member_id,
-        partner.name,
-        reason,
-        len(failed),
-        day,
-    )
+    try:
+        alert = notices.partner_sheet_error(
+            run.cfg.services.slack.channels.ops_alerts,
+            partner.member_id,
+            partner.name,
+            reason,
+            len(failed),
+            day,
+        )
+    except PIIError as exc:  # the run's errors already say what happened
+        run.error(partner.member_id, f"{partner.name}: #ops-alerts notice refused ({exc})")
+        return
     run.store.add_notices([alert], run.now)
 
 
@@ -755,16 +762,18 @@ def _locate(
 # ---------------------------------------------------------------- notify
 def staff_notice_builder(
     run: Run, partners: Mapping[str, str], referrals: Mapping[str, list[ReferralState]]
-) -> Callable[[str, list[IntakeState]], list[Notice]]:
-    """How pending staff messages become grouped notices (one per kind per run)."""
+) -> Callable[[str, list[IntakeState]], list[Notice] | None]:
+    """How pending staff messages become grouped notices (one per kind per run); None when refused."""
     channel = run.cfg.services.slack.channels.intake_triage
 
-    def build(kind: str, states: list[IntakeState]) -> list[Notice]:
+    def build(kind: str, states: list[IntakeState]) -> list[Notice] | None:
         try:
             return notices.staff_notices(kind, states, channel, partners, referrals)
         except PIIError as exc:
-            run.error(kind, f"staff message refused by the privacy guard ({exc})")
-            return []
+            run.error(
+                kind, f"staff message refused by the privacy guard ({exc}); tried again next run"
+            )
+            return None
 
     return build
 

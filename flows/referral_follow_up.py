@@ -18,6 +18,7 @@ from prefect import flow, task
 from coalition.intake import notices
 from coalition.intake.models import Notice, PartnerProfile
 from coalition.ledger.intake_store import NOTIFIED, WRITTEN, IntakeState, ReferralState
+from coalition.privacy import PIIError
 from flows.intake_routing import (
     TASK_OPTIONS,
     Run,
@@ -95,15 +96,21 @@ def remind_partners(
             )
             owed: list[Notice] = []
         else:
-            owed = [
-                notices.partner_reminder(
-                    partner.member_id,
-                    partner.name,
-                    partner.referral_channel,
-                    partner.referral_sheet,
-                    _reminder_items(group, states),
+            try:
+                owed = [
+                    notices.partner_reminder(
+                        partner.member_id,
+                        partner.name,
+                        partner.referral_channel,
+                        partner.referral_sheet,
+                        _reminder_items(group, states),
+                    )
+                ]
+            except PIIError as exc:  # not sent, not marked: the next run tries again
+                run.error(
+                    partner_id, f"{partner.name}: reminder refused by the privacy guard ({exc})"
                 )
-            ]
+                continue
         reminded += len(run.store.mark_reminded([r.referral_id for r in group], run.now, owed))
     run.count("partner reminders", reminded)
     return reminded
@@ -167,7 +174,13 @@ def remind_approvals(run: Run, partners: list[PartnerProfile]) -> int:
         for s in sorted(waiting, key=lambda s: s.intake_id)
     ]
     channel = run.cfg.services.slack.channels.intake_triage
-    owed = [notices.staff_notice(notices.APPROVAL_REMINDER, channel, items, "approval-reminder")]
+    try:
+        owed = [
+            notices.staff_notice(notices.APPROVAL_REMINDER, channel, items, "approval-reminder")
+        ]
+    except PIIError as exc:  # not sent, not marked: the next run tries again
+        run.error("approval reminder", f"refused by the privacy guard ({exc})")
+        return 0
     reminded = run.store.mark_approval_reminded([s.intake_id for s in waiting], run.now, owed)
     run.count("approval reminders", len(reminded))
     return len(reminded)

@@ -825,9 +825,13 @@ class IntakeStore:
             )
 
     def collect_staff_notices(
-        self, build: Callable[[str, list[IntakeState]], list[NoticeState]], now: datetime
+        self, build: Callable[[str, list[IntakeState]], list[NoticeState] | None], now: datetime
     ) -> int:
-        """Turn intakes' pending staff messages into grouped notices, in one transaction (crash-safe)."""
+        """Turn intakes' pending staff messages into grouped notices, in one transaction (crash-safe).
+
+        `build` returns None when it refuses a kind (the privacy guard): those intakes
+        keep their pending message for the next run; the other kinds go ahead.
+        """
         with self.ledger.session() as session:
             rows = list(
                 session.scalars(
@@ -837,13 +841,18 @@ class IntakeStore:
                     .with_for_update()
                 )
             )
-            by_kind: dict[str, list[IntakeState]] = {}
+            by_kind: dict[str, list[IntakeRecord]] = {}
             for row in rows:
-                by_kind.setdefault(row.pending_notice, []).append(_snapshot(row))  # type: ignore[arg-type]
-            notices = [n for kind, states in sorted(by_kind.items()) for n in build(kind, states)]
+                by_kind.setdefault(row.pending_notice, []).append(row)  # type: ignore[arg-type]
+            notices: list[NoticeState] = []
+            for kind, kept in sorted(by_kind.items()):
+                built = build(kind, [_snapshot(row) for row in kept])
+                if built is None:
+                    continue
+                notices.extend(built)
+                for row in kept:
+                    row.pending_notice = None
             self._add_notices(session, notices, now)
-            for row in rows:
-                row.pending_notice = None
             return len(notices)
 
     def unsent_notices(self) -> int:
