@@ -10,8 +10,7 @@ overhead. One table on stdout; everything in bench/results.json.
 Sizes: 1,000 members and 10,000 contacts, 1,000 intake rows for 20 partners,
 200 bills of which 20 change, 50,000 donations. Rate windows run at
 `--time-scale` (default 1: real time, so a wall/floor ratio means what it says;
-the row-by-row samples run at the same scale). A flow not built yet is reported
-as such, not skipped silently.
+the row-by-row samples run at the same scale).
 """
 
 from __future__ import annotations
@@ -186,11 +185,10 @@ class Bench:
                 if e["service"] not in {"control", "viewer"}
             ]
 
-    def flow(self, name: str) -> Any | None:
+    def flow(self, name: str) -> Any:
         from flows.registry import FLOWS
 
-        entry = FLOWS.get(name)
-        return entry.load() if entry is not None and entry.available else None
+        return FLOWS[name].load()
 
 
 def warm_up_prefect() -> None:
@@ -202,10 +200,6 @@ def warm_up_prefect() -> None:
         return None
 
     warm_up()
-
-
-def not_built(name: str, size: str) -> FlowResult:
-    return FlowResult(name, size, status="not built")
 
 
 def _safe(
@@ -233,8 +227,6 @@ def bench_roster(bench: Bench) -> FlowResult:
         time_scale=bench.time_scale,
     )
     flow = bench.flow("roster-sync")
-    if flow is None:
-        return not_built(result.flow, result.size)
     datasets.roster(bench.sandbox, n_members, n_contacts)
     airtable = bench.sandbox.services["airtable"]
     base = datasets._base(bench.sandbox)
@@ -308,8 +300,6 @@ def bench_intake(bench: Bench) -> FlowResult:
         "intake-routing", f"{rows:,} new rows, {n_partners} partners", time_scale=bench.time_scale
     )
     flow = bench.flow("intake-routing")
-    if flow is None:
-        return not_built(result.flow, result.size)
     data = datasets.intake(bench.sandbox, rows, n_partners)
     sheets = bench.sandbox.services["sheets"]
     with bench.limits(bench.time_scale, "intake"):
@@ -379,8 +369,6 @@ def bench_follow_up(bench: Bench) -> FlowResult:
         time_scale=bench.time_scale,
     )
     flow = bench.flow("referral-follow-up")
-    if flow is None:
-        return not_built(result.flow, result.size)
     with bench.limits(bench.time_scale, "intake", keep_ledger=True):
         ago = datetime.now(UTC) - timedelta(hours=50)
         with open_ledger().session() as session:
@@ -426,8 +414,6 @@ def bench_alerts(bench: Bench) -> FlowResult:
         "alerts", f"{n_bills} bills, {n_changed} changed", time_scale=bench.time_scale
     )
     flow = bench.flow("alerts")
-    if flow is None:
-        return not_built(result.flow, result.size)
     datasets.bills(bench.sandbox, n_bills)
     with at_org_noon(), bench.limits(50.0, "alerts"):  # first sight of every bill: setup
         _, _, error = run_flow(flow)
@@ -514,8 +500,6 @@ def bench_weekly(bench: Bench) -> FlowResult:
     n = bench.sizes["donations"]
     result = FlowResult("weekly-summary", f"{n:,} donations", time_scale=bench.time_scale)
     flow = bench.flow("weekly-summary")
-    if flow is None:
-        return not_built(result.flow, result.size)
     datasets.donations(bench.sandbox, n)
     in_window = _donations_in_window(bench.sandbox)
     with bench.limits(bench.time_scale, "weekly"):
@@ -608,13 +592,10 @@ def _donations_in_window(sandbox: Any) -> int:
 
 # ---------------------------------------------------------------- Slack app and sandbox
 def bench_slack_app(bench: Bench) -> dict[str, Any]:
-    try:
-        from bot.app import create_runtime
-        from bot.latency import measure_ack_latency
-        from bot.server import start_in_thread
-    except ImportError as exc:
-        return {"status": f"not built ({exc})"}
     from bench import datasets
+    from bot.app import create_runtime
+    from bot.latency import measure_ack_latency
+    from bot.server import start_in_thread
 
     datasets.fresh_demo(bench.sandbox)
     count = bench.sizes["slack_commands"]
@@ -824,7 +805,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     print_table(flows, slack_app, sandbox)
     print(f"Results written to {args.out} in {results['seconds']} s.")
-    return 0 if all(f.status in {"ok", "not built"} for f in flows) else 1
+    return 0 if all(f.status == "ok" for f in flows) else 1
 
 
 def _guarded(fn: Callable[[Bench], dict[str, Any]], bench: Bench) -> dict[str, Any]:

@@ -33,7 +33,7 @@ NOT_FINAL = frozenset({"SCHEDULED", "PENDING"})
 
 
 class FlowStartError(Exception):
-    """A flow run could not be started (unknown flow, flow not built yet, Prefect refused)."""
+    """A flow run could not be started (unknown flow, a flow that does not load, Prefect refused)."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,10 @@ class FlowRunner:
         try:
             function = entry.load()
         except (ImportError, AttributeError):
-            raise FlowStartError(f"the {flow} flow is not built yet") from None
+            log.exception("the %s flow could not be loaded", flow)
+            raise FlowStartError(
+                f"the {flow} flow could not be loaded; ops: see the app's log"
+            ) from None
         if self.api_url:
             return self._start_deployment(flow, function, dict(params), on_done)
         return self._start_local(flow, function, dict(params), on_done)

@@ -71,11 +71,6 @@ def prepare_runtime() -> None:
     setup_logging()
 
 
-def not_yet(what: str, issue: int) -> typer.Exit:
-    err_console.print(f"{what} lands with issue #{issue}; it is not built yet.")
-    return typer.Exit(2)
-
-
 # ---------------------------------------------------------------------- run
 @app.command()
 def run(
@@ -106,8 +101,6 @@ def run(
     if entry is None:
         raise fail(f"unknown flow {flow!r}; expected one of: {', '.join(FLOWS)}")
     prepare_runtime()
-    if not entry.available:
-        raise not_yet(f"The {flow} flow", entry.issue)
     params: dict[str, Any] = {"dry_run": dry_run}
     if flow == "weekly-summary":
         params.update(week=week, out=str(out) if out else None)
@@ -255,10 +248,8 @@ def demo(
 def slack_serve(port: int = 3000, host: str = "0.0.0.0") -> None:
     """Serve the Slack app at /slack/events (Socket Mode when SLACK_APP_TOKEN is set)."""
     prepare_runtime()
-    try:
-        from bot.server import serve
-    except ImportError:
-        raise not_yet("The Slack app", 8) from None
+    from bot.server import serve
+
     guarded(lambda: serve(host=host, port=port))
 
 
@@ -267,10 +258,8 @@ def slack_serve(port: int = 3000, host: str = "0.0.0.0") -> None:
 def serve() -> None:
     """Run every flow on its schedule in this process (Prefect serve)."""
     prepare_runtime()
-    try:
-        from flows.serve import serve_all
-    except ImportError:
-        raise not_yet("Serving every flow on its schedule", 9) from None
+    from flows.serve import serve_all
+
     guarded(serve_all)
 
 
@@ -311,10 +300,8 @@ def doctor() -> None:
 def setup_airtable(dry_run: Annotated[bool, typer.Option("--dry-run")] = False) -> None:
     """Create the missing tables and fields of the design in an existing base."""
     prepare_runtime()
-    try:
-        from coalition.setup_tasks import setup_airtable as action
-    except ImportError:
-        raise not_yet("coalition setup airtable", 9) from None
+    from coalition.setup_tasks import setup_airtable as action
+
     guarded(lambda: action(dry_run=dry_run, console=console))
 
 
@@ -322,10 +309,8 @@ def setup_airtable(dry_run: Annotated[bool, typer.Option("--dry-run")] = False) 
 def setup_sheets(dry_run: Annotated[bool, typer.Option("--dry-run")] = False) -> None:
     """Create the Intake, Member Directory and partner referral sheets with their headers."""
     prepare_runtime()
-    try:
-        from coalition.setup_tasks import setup_sheets as action
-    except ImportError:
-        raise not_yet("coalition setup sheets", 9) from None
+    from coalition.setup_tasks import setup_sheets as action
+
     guarded(lambda: action(dry_run=dry_run, console=console))
 
 
@@ -340,10 +325,8 @@ def purge(
 ) -> None:
     """Remove ledger history past the configured retention."""
     prepare_runtime()
-    try:
-        from coalition.retention import purge as action
-    except ImportError:
-        raise not_yet("coalition purge", 9) from None
+    from coalition.retention import purge as action
+
     guarded(
         lambda: action(
             dry_run=dry_run, intake_personal_fields=intake_personal_fields, console=console

@@ -26,14 +26,6 @@ class FlowEntry:
         """Its name in flows/deployed.py, the module deployments point at (roster-sync -> roster_sync)."""
         return self.name.replace("-", "_")
 
-    @property
-    def available(self) -> bool:
-        try:
-            self.load()
-        except (ImportError, AttributeError):
-            return False
-        return True
-
 
 FLOWS: dict[str, FlowEntry] = {
     entry.name: entry

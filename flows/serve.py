@@ -157,12 +157,6 @@ def runner_deployment(
     return deployment
 
 
-def built(specs: list[DeploymentSpec]) -> tuple[list[DeploymentSpec], list[str]]:
-    """The specs whose flow exists, and the names of those still being written."""
-    ready = [s for s in specs if FLOWS[s.flow].available]
-    return ready, [s.flow for s in specs if s not in ready]
-
-
 # ---------------------------------------------------------------- checks before running
 def require_server(command: str) -> str:
     """PREFECT_API_URL, checked to answer; ConfigError saying how to start one otherwise."""
@@ -375,22 +369,18 @@ def single_instance(lock_file: Path) -> Iterator[None]:
 
 
 def serve_all(console: Console | None = None) -> None:
-    """Serve every built flow on its schedule in this process until Ctrl-C (needs a Prefect server)."""
+    """Serve every flow on its schedule in this process until Ctrl-C (needs a Prefect server)."""
     from prefect import serve
 
     console = console or Console(highlight=False)
     cfg = settings()
-    specs, missing = built(deployment_specs(cfg))
+    specs = deployment_specs(cfg)
     require_server("serve")
     with single_instance(Path(cfg.secrets.coalition_var_dir) / "serve.lock"):
-        if not specs:
-            raise ConfigError("no flow is built yet: nothing to serve")
         deployments = [runner_deployment(spec) for spec in specs]
         heartbeat = runner_heartbeat_seconds(console)
         warn_missing_secrets(cfg, console)
         ensure_shared_budgets(cfg, console)
-        for name in missing:
-            console.print(f"not served (not built yet): {name}")
         for spec in specs:
             console.print(f"serving {spec.flow}: '{spec.cron}' ({spec.timezone})")
         serve(*deployments, print_starting_message=True, heartbeat_seconds=heartbeat)
@@ -426,14 +416,12 @@ def ensure_work_pool(name: str) -> bool:
 def deploy_all(
     work_pool: str = WORK_POOL, console: Console | None = None, dry_run: bool = False
 ) -> list[str]:
-    """Create or update a deployment per built flow on the Prefect server; their full names."""
+    """Create or update a deployment per flow on the Prefect server; their full names."""
     console = console or Console(highlight=False)
     cfg = settings()
-    specs, missing = built(deployment_specs(cfg))
+    specs = deployment_specs(cfg)
     for spec in specs:
         schedule_of(spec)  # a bad schedule stops everything before anything changes
-    for name in missing:
-        console.print(f"skipped (not built yet): {name}")
     if dry_run:
         for spec in specs:
             console.print(

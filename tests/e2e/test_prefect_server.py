@@ -379,9 +379,7 @@ def _prefect_deploy_from_yaml(
 
     from flows.registry import FLOWS
 
-    built = {f"flows.deployed.{e.attribute}": e.name for e in FLOWS.values() if e.available}
-    if not built:
-        return None
+    built = {f"flows.deployed.{e.attribute}": e.name for e in FLOWS.values()}
     project = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text(encoding="utf-8"))
     project["deployments"] = [d for d in project["deployments"] if d["entrypoint"] in built]
     prefect_file = tmp_path / "prefect.yaml"

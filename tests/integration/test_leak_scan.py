@@ -38,27 +38,22 @@ Texts = list[tuple[str, str]]
 
 
 # ---------------------------------------------------------------- running the demo
-def run_demo_flows() -> tuple[list[str], list[str], list[str], list[str]]:
-    """Every built flow of the demo, twice, as Prefect flow runs: (flow run ids, ran, not built, failures)."""
+def run_demo_flows() -> tuple[list[str], list[str], list[str]]:
+    """Every flow of the demo, twice, as Prefect flow runs: (flow run ids, ran, failures)."""
     from flows.registry import FLOWS
 
     run_ids: list[str] = []
     ran: list[str] = []
-    missing: list[str] = []
     failures: list[str] = []
     for name in DEMO_ORDER:
-        entry = FLOWS[name]
-        if not entry.available:
-            missing.append(name)
-            continue
-        flow = entry.load()
+        flow = FLOWS[name].load()
         for attempt in ("first run", "rerun"):
             state = flow(return_state=True)
             run_ids.append(str(state.state_details.flow_run_id))
             if not state.is_completed():
                 failures.append(f"{name} {attempt}: {state.message}")
         ran.append(name)
-    return run_ids, ran, missing, failures
+    return run_ids, ran, failures
 
 
 # ---------------------------------------------------------------- collecting every output
@@ -256,7 +251,7 @@ def test_a_full_demo_run_leaks_nothing(demo_env, caplog: pytest.LogCaptureFixtur
     values = personal_values(demo_env.sandbox)
     assert len(values) > 1000  # names, phones, emails, cities, notes, dates, donors, contacts
 
-    run_ids, ran, missing, failures = run_demo_flows()
+    run_ids, ran, failures = run_demo_flows()
 
     outputs = all_outputs(demo_env, run_ids, caplog, capfd)
     scanner = LeakScanner(values, public=public_values(demo_env))
@@ -266,7 +261,7 @@ def test_a_full_demo_run_leaks_nothing(demo_env, caplog: pytest.LogCaptureFixtur
     assert not problems, "\n".join(problems[:40])
 
     # The scan looked at real output, not at nothing.
-    assert {"roster-sync", "intake-routing"} <= set(ran), (ran, missing)
+    assert set(ran) == set(DEMO_ORDER), ran
     assert len(outputs["slack"]) >= 10 and len(outputs["ledger"]) >= 100
     assert outputs["artifacts"], "no Prefect artifact was read"
     assert sheets_read >= 3
@@ -275,7 +270,7 @@ def test_a_full_demo_run_leaks_nothing(demo_env, caplog: pytest.LogCaptureFixtur
     print(
         f"\nleak scan: {scanner.size} forms of {len(values)} personal values "
         f"({len(scanner.skipped_public)} also public organization data, not searched); flows run {ran}; "
-        f"not built {missing}; scanned "
+        "scanned "
         + ", ".join(f"{k} {len(v)}" for k, v in outputs.items())
         + f", partner sheets {sheets_read}"
     )

@@ -65,11 +65,11 @@ def test_a_failed_local_run_names_only_the_error_class() -> None:
     assert "Jane" not in repr(outcome)
 
 
-def test_unknown_and_unbuilt_flows_cannot_start() -> None:
+def test_unknown_and_unloadable_flows_cannot_start() -> None:
     flows = runner(**{"weekly-summary": Entry(None, broken=True)})
     with pytest.raises(FlowStartError, match="unknown flow"):
         flows.start("nope", {}, lambda o: None)
-    with pytest.raises(FlowStartError, match="not built yet"):
+    with pytest.raises(FlowStartError, match="could not be loaded"):
         flows.start("weekly-summary", {}, lambda o: None)
 
 

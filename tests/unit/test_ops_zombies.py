@@ -169,12 +169,9 @@ def test_deploy_dry_run_says_it_would_create_the_automation(
 # ---------------------------------------------------------------- heartbeats
 def test_work_pool_deployments_carry_the_heartbeat_whatever_the_worker() -> None:
     from coalition.settings import load_settings
-    from flows.registry import FLOWS
     from flows.serve import deployment_specs, runner_deployment
 
     spec = deployment_specs(load_settings(PROJECT_ROOT / "config"), ["roster-sync"])[0]
-    if not FLOWS["roster-sync"].available:
-        pytest.skip("roster-sync is not built yet")
     pooled = runner_deployment(spec, "coalition")
     assert pooled.job_variables == {"env": {HEARTBEAT_ENV: str(HEARTBEAT_SECONDS)}}
     assert not runner_deployment(spec).job_variables  # served: the runner sets its own
