@@ -917,6 +917,7 @@ def run_alerts(dry_run: bool = False, publish_report: bool = True) -> RunReport:
     if not dry_run and lease is None:
         log.warning("another alerts run is in progress; this one does nothing")
         run.count("skipped: another run in progress")
+        run.report.stood_aside = True
         if publish_report:
             publish(run.report)
         return run.report

@@ -276,6 +276,8 @@ def notify_recovery(flow: Any, flow_run: Any, state: Any) -> None:
     try:
         from coalition.settings import settings
 
+        if getattr(_result(state), "stood_aside", False):
+            return  # did nothing: the run holding the lease reports the flow's health
         run = run_ref(flow, flow_run)
         streak = mark_healthy(_ledger(), run.flow)
         if streak is None:
@@ -284,6 +286,13 @@ def notify_recovery(flow: Any, flow_run: Any, state: Any) -> None:
         _post(recovery_key(run.flow, streak.since), text)
     except Exception as exc:  # the run itself completed; say so in the log only
         log.warning("could not post the recovery note for %s: %s", flow.name, type(exc).__name__)
+
+
+def _result(state: Any) -> Any:
+    try:
+        return state.result(raise_on_failure=False)
+    except Exception:  # a result that cannot be read says nothing either way
+        return None
 
 
 def _run_namer(flow_name: str) -> Any:

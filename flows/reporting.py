@@ -33,6 +33,9 @@ class RunReport(BaseModel):
     duration_seconds: float = 0.0
     errors: list[ItemError] = Field(default_factory=list)
     plan: list[str] = Field(default_factory=list)
+    # Set when the run stood aside (another run of the flow held its lease): it proves nothing
+    # about the flow's health, so it must not end a failure streak.
+    stood_aside: bool = False
 
     def summary_lines(self) -> list[str]:
         head = f"{self.flow}{' (dry run: nothing written)' if self.dry_run else ''}"

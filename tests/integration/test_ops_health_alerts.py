@@ -151,6 +151,27 @@ def test_a_failed_run_alerts_once_and_the_recovery_once(demo: Any, prefect_api: 
     assert len(_ops_messages(demo)) == 2, "a healthy flow says nothing"
 
 
+def test_a_run_that_stood_aside_does_not_announce_a_recovery(demo: Any, prefect_api: None) -> None:
+    """An alerts run that found another holding the lease did nothing: the streak goes on."""
+    from prefect import flow
+
+    from flows.reporting import RunReport
+
+    probe = _probe()
+    demo.sandbox.faults.add(kind="5xx", service="airtable", p=1.0)
+    assert probe(return_state=True).is_failed()
+    demo.sandbox.faults.clear()
+
+    @flow(name="ops-health-probe", persist_result=False)
+    def stood_aside() -> RunReport:
+        return RunReport(flow="ops-health-probe", stood_aside=True)
+
+    assert with_health_hooks(stood_aside)(return_state=True).is_completed()
+    assert len(_ops_messages(demo)) == 1, "no recovery: nothing ran"
+    assert probe(return_state=True).is_completed()
+    assert len(_ops_messages(demo)) == 2  # the real recovery
+
+
 def test_an_alert_carries_no_personal_data_even_when_the_exception_does(
     demo: Any, prefect_api: None
 ) -> None:
