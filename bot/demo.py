@@ -74,7 +74,12 @@ def rehearse(sandbox: Any, sandbox_url: str, console: Console) -> bool:
         )
 
     def step(
-        who: str, what: str, act: Callable[[], dict[str, Any]], channel: str, user: str
+        who: str,
+        what: str,
+        act: Callable[[], dict[str, Any]],
+        channel: str,
+        user: str,
+        expect: int = 200,
     ) -> None:
         nonlocal ok
         reply = act()
@@ -86,7 +91,7 @@ def rehearse(sandbox: Any, sandbox_url: str, console: Console) -> bool:
             )
         else:
             outcome = last_answer(user, channel)
-        ok = ok and status in {200, 401}
+        ok = ok and status == expect  # a forged request answered 200 is a failure too
         steps.append(Step(who, what, outcome))
 
     def slash(user: str, text: str, channel: str = triage, **extra: Any) -> dict[str, Any]:
@@ -170,6 +175,7 @@ def rehearse(sandbox: Any, sandbox_url: str, console: Console) -> bool:
             lambda: slash(staff, "intake week", bad_signature=True),
             triage,
             staff,
+            expect=401,
         )
         step(
             "someone",
@@ -177,6 +183,7 @@ def rehearse(sandbox: Any, sandbox_url: str, console: Console) -> bool:
             lambda: slash(staff, "intake week", timestamp=int(time.time()) - 360),
             triage,
             staff,
+            expect=401,
         )
         step("admin", "/coalition status", lambda: slash(admin, "status"), triage, admin)
     finally:
