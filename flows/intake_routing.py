@@ -633,13 +633,13 @@ def _partner_tab(partner: PartnerProfile) -> Tab:
 
 
 def read_partner_answers(
-    run: Run, partner: PartnerProfile, referral_ids: Iterable[str]
+    run: Run, client: Any, partner: PartnerProfile, referral_ids: Iterable[str]
 ) -> dict[str, bool]:
     """Answers a partner typed in its sheet's Partner status column (one values.get)."""
 
     wanted = set(referral_ids)
     try:
-        values = read_tab(sheets_client(run.cfg), _partner_tab(partner))
+        values = read_tab(client, _partner_tab(partner))
         table = SheetTable.from_values(
             REFERRAL_TAB, values, [PARTNER_STATUS_HEADER], REFERRAL_COLUMNS[0]
         )
@@ -657,12 +657,13 @@ def read_partner_answers(
     return answers
 
 
-def write_partner_status(run: Run, partner: PartnerProfile, statuses: Mapping[str, str]) -> None:
+def write_partner_status(
+    run: Run, client: Any, partner: PartnerProfile, statuses: Mapping[str, str]
+) -> None:
     """The Partner status cell of closed referrals in the partner's own sheet (one read, one write)."""
 
     if not statuses or not partner.referral_sheet:
         return
-    client = sheets_client(run.cfg)
     tab = _partner_tab(partner)
     try:
         values = read_tab(client, tab)
@@ -689,9 +690,10 @@ def close_in_partner_sheets(
             by_partner.setdefault(referral.partner_id, {})[referral.referral_id] = PARTNER_STATUS[
                 referral.state
             ]
+    client = sheets_client(run.cfg) if by_partner else None  # one client: one token
     for partner_id, statuses in sorted(by_partner.items()):
         if partner_id in directory:
-            write_partner_status(run, directory[partner_id], statuses)
+            write_partner_status(run, client, directory[partner_id], statuses)
 
 
 # ---------------------------------------------------------------- write the Intake sheet

@@ -31,6 +31,7 @@ from flows.intake_routing import (
     start_run,
 )
 from flows.reporting import measured, publish
+from integrations.clients import sheets_client
 
 FLOW_NAME = "referral-follow-up"
 
@@ -126,11 +127,12 @@ def read_partner_sheets(
     for r in pending:
         by_partner.setdefault(r.partner_id, []).append(r)
     answered: list[ReferralState] = []
+    client = sheets_client(run.cfg) if by_partner else None  # one client: one token
     for partner_id, group in sorted(by_partner.items()):
         partner = directory.get(partner_id)
         if partner is None or not partner.referral_sheet:
             continue
-        answers = read_partner_answers(run, partner, [r.referral_id for r in group])
+        answers = read_partner_answers(run, client, partner, [r.referral_id for r in group])
         for r in group:
             if r.referral_id in answers and run.store.decide(
                 r.referral_id, answers[r.referral_id], "partner-sheet", None, run.now
