@@ -150,7 +150,8 @@ def setup_sheets(dry_run: bool = False, console: Console | None = None) -> list[
         with _explained(f"check the referral sheet of {partner.name}"):
             outcome = _partner_sheet(google, cfg, partner, staff)
         outcomes.append(outcome)
-        if not partner.sheet and outcome.spreadsheet_id and not dry_run:
+        # An empty field, or a title typed there: the flows need the spreadsheet's id.
+        if outcome.spreadsheet_id and not dry_run and not SPREADSHEET_ID.match(partner.sheet):
             written_back[partner.record_id] = outcome.spreadsheet_id
     if written_back:
         with _explained("the token needs data.records:write"):

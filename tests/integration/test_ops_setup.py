@@ -250,3 +250,20 @@ def test_a_referral_sheet_the_bot_cannot_open_is_reported_not_recreated(
     assert "cannot open" in lost.problem
     assert "Lost Sheet Org" in out.getvalue()
     assert not any(name.startswith("Referrals - Lost") for name in _drive_files(sandbox))
+
+
+def test_a_referral_sheet_named_by_title_is_recorded_by_its_id(
+    sandbox: Any, bare_base: str
+) -> None:
+    """Staff typed a title in Referral sheet: the flows need the id, so setup writes it back."""
+    from integrations.clients import airtable_api
+
+    setup_airtable(console=quiet()[0])
+    members = airtable_api().base(bare_base).table("Members")
+    members.create(
+        {"Name": "Titled Org", "Services": ["asylum"], "Referral sheet": "Titled referrals"}
+    )
+    setup_sheets(console=quiet()[0])
+    files = _drive_files(sandbox)
+    [record] = [r for r in members.all() if r["fields"]["Name"] == "Titled Org"]
+    assert record["fields"]["Referral sheet"] == files["Titled referrals"].id
