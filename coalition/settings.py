@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +52,7 @@ class SheetNames(_Strict):
     member_directory: str = "Member Directory"
     member_directory_tab: str = "Directory"
     # Staff e-mails `coalition setup sheets` gives edit access to every sheet it creates.
-    share_with: list[str] = []
+    share_with: list[EmailStr] = []  # a typo is a config error, not a Drive error later
 
 
 class DriveNames(_Strict):

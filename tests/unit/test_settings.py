@@ -40,6 +40,11 @@ def test_shipped_config_is_valid() -> None:
         ),
         ("services.yaml", "timezone: Mars/Olympus\n", ["services.yaml", "timezone", "IANA"]),
         ("services.yaml", "colour: blue\n", ["'colour' is not a known setting"]),
+        (
+            "services.yaml",
+            "sheets: {share_with: [ana.example.org]}\n",
+            ["services.yaml", "sheets.share_with", "ana.example.org"],
+        ),
         ("schedules.yaml", "alerts: every now and then\n", ["schedules.yaml", "alerts", "cron"]),
         (
             "alerts.yaml",
