@@ -27,7 +27,8 @@ audit trail included).
 
 Echoes, decided: an answer that quotes back what the asker typed ("No member
 organization matches “…”", at most 60 characters, escaped) shows a client's name
-only to the person who just typed it, ephemerally. That is allowed, and only that:
+only to the person who just typed it, ephemerally, in the answers to that very command.
+That is allowed, and only that:
 the same value in a non-ephemeral message, in an ephemeral shown to anyone else, in
 a view, a log line or a ledger row (the audit trail keeps ids, never typed text) is
 a leak. Likewise a member contact's phone is shown on purpose to staff alone, on the
@@ -102,7 +103,8 @@ class Session:
 
     bot: Bot
     people: dict[str, Person]
-    typed: dict[str, set[str]] = field(default_factory=dict)  # user -> personal values typed
+    # (user, answer ts) -> personal values typed in the very command that answer answers
+    typed: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     answered: dict[tuple[str, str], int] = field(default_factory=dict)  # (role, sub) -> answers
     sent: int = 0
 
@@ -113,18 +115,24 @@ class Session:
     def ask(self, who: str, text: str, typed: str | None = None) -> list[str]:
         """`/coalition text` as one person; the ephemeral answers it brought them."""
         person = self.people[who]
-        before = len(self.bot.answers_to(person.user, person.channel))
+        before = len(self._ephemerals(person))
         views_before = len(self.slack.views)
-        if typed is not None:
-            self.typed.setdefault(person.user, set()).add(typed)
         result = self.bot.slash(text, user=person.user, channel=person.channel)
         assert result.get("status") == 200, result
         self.sent += 1
-        new = self.bot.answers_to(person.user, person.channel)[before:]
+        answers = self._ephemerals(person)[before:]
+        if typed is not None:  # an echo is allowed in these answers, and nowhere else
+            for answer in answers:
+                self.typed.setdefault((person.user, answer["ts"]), set()).add(typed)
+        new = [message_text(m) for m in answers]
         key = (person.role, parse(text, self.bot.runtime.runner.names).name)
         if new or len(self.slack.views) > views_before:  # `alert` answers with a modal
             self.answered[key] = self.answered.get(key, 0) + 1
         return new
+
+    def _ephemerals(self, person: Person) -> list[dict[str, Any]]:
+        shown = self.slack.messages(self.bot.channel_id(person.channel), include_ephemeral=True)
+        return [m for m in shown if m.get("is_ephemeral") and m.get("visible_to") == person.user]
 
     def wait_for(self, who: str, words: str, seconds: float = 180) -> str:
         """The first answer to this person containing `words`, waiting for a flow run to end."""
@@ -264,6 +272,7 @@ class Shown:
     source: str
     text: str
     visible_to: str | None = None
+    ts: str | None = None
 
 
 def app_outputs(handle: Any, caplog: Any, capfd: Any) -> dict[str, list[Shown]]:
@@ -273,7 +282,9 @@ def app_outputs(handle: Any, caplog: Any, capfd: Any) -> dict[str, list[Shown]]:
         shown = {k: m.get(k) for k in ("text", "blocks", "attachments", "metadata")}
         to = f" to {m['visible_to']}" if m.get("visible_to") else ""
         where = f"slack {m['kind']} via {m['source']} {m['channel']}/{m['ts']}{to}"
-        messages.append(Shown(where, json.dumps(shown, ensure_ascii=False), m.get("visible_to")))
+        messages.append(
+            Shown(where, json.dumps(shown, ensure_ascii=False), m.get("visible_to"), m.get("ts"))
+        )
     views = [
         Shown(
             f"view {view_id} {view.get('callback_id')}",
@@ -309,7 +320,10 @@ class Scan:
 
 
 def scan_app(
-    handle: Any, values: set[str], typed: dict[str, set[str]], outputs: dict[str, list[Shown]]
+    handle: Any,
+    values: set[str],
+    typed: dict[tuple[str, str], set[str]],
+    outputs: dict[str, list[Shown]],
 ) -> Scan:
     contacts = (demo_data(handle.sandbox).records or {}).get("contacts") or []
     member_phones = {str(c.get("Phone") or "") for c in contacts} - {""}
@@ -319,7 +333,7 @@ def scan_app(
         for shown in items:
             for leak in scanner.scan(shown.source, shown.text):
                 reader = shown.visible_to if kind == "messages" else None
-                if reader and _typed_it(leak.value, typed.get(reader, ())):
+                if reader and _typed_it(leak.value, typed.get((reader, shown.ts or ""), ())):
                     result.echoes.append(leak)
                 elif (
                     reader in STAFF_USERS
