@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
@@ -68,7 +66,6 @@ OPS_ITEMS_SHOWN = 15
 LEASE_KEY = "alerts:run-lease"
 LEASE_MINUTES = 10.0  # far longer than a run; a crashed run blocks the next ones at most this long
 ERROR_LIMIT = 300
-SCHEMA_TTL_SECONDS = 600.0
 # Failures of one item that must not stop the others: Slack refusing, a guard refusing,
 # a template over a limit. Outages (no connection) and bugs still fail the run.
 ITEM_ERRORS = (SlackPostError, MentionError, PIIError, TemplateError)
@@ -187,57 +184,19 @@ class TableRead:
     records: list[dict[str, Any]] = field(repr=False)
 
 
-# The base and its schema, kept between runs of one process (`coalition serve` runs the
-# flow every 5 minutes): field names change rarely, and a stale schema is noticed (an
-# unknown base or field) and read again at once.
-_bases: dict[str, tuple[float, Any]] = {}
-_bases_lock = threading.Lock()
-
-
-def forget_bases() -> None:
-    """Drop the cached bases and schemas (tests reset the sandbox; admins restructure a base)."""
-    with _bases_lock:
-        _bases.clear()
-
-
-def _base_key(run: Run) -> str:
-    return f"{run.cfg.sandbox_url or 'live'}|{run.cfg.services.airtable.base}"
-
-
-def _open(run: Run, name: str, fresh: bool = False):
-    """A table of the base; the base and its schema come from the process cache unless `fresh`."""
-    from integrations.airtable import open_base, open_table
-    from integrations.clients import airtable_api
-
-    if run.base is None or fresh:
-        key = _base_key(run)
-        with _bases_lock:
-            cached = None if fresh else _bases.get(key)
-        if cached is not None and cached[0] > time.monotonic():
-            run.base = cached[1]
-        else:
-            run.base = open_base(airtable_api(run.cfg), run.cfg.services.airtable.base)
-            with _bases_lock:
-                _bases[key] = (time.monotonic() + SCHEMA_TTL_SECONDS, run.base)
-    return open_table(run.base, name)
-
-
 def _read(
     run: Run, name: str, wanted: Sequence[str], required: Sequence[str], formula: str | None
 ) -> TableRead:
-    from integrations.airtable import AirtableFieldError, AirtableNotFound, all_records
+    """The table's records with the fields wanted (optional ones may be absent); the base is opened once a run."""
+    from integrations.airtable import all_records, open_base, open_table
+    from integrations.clients import airtable_api
 
-    for fresh in (False, True):
-        try:
-            table = _open(run, name, fresh=fresh)
-            table.require(required, "the alerts flow reads it")
-            fields = [f for f in wanted if f in table.fields]  # optional fields may be absent
-            return TableRead(table, fields, all_records(table, fields, formula))
-        except (AirtableFieldError, AirtableNotFound):
-            if fresh:
-                raise
-            log.info("Airtable schema of %s changed since it was cached; reading it again", name)
-    raise AssertionError("unreachable")  # pragma: no cover
+    if run.base is None:
+        run.base = open_base(airtable_api(run.cfg), run.cfg.services.airtable.base)
+    table = open_table(run.base, name)
+    table.require(required, "the alerts flow reads it")
+    fields = [f for f in wanted if f in table.fields]
+    return TableRead(table, fields, all_records(table, fields, formula))
 
 
 @task(name="read campaigns", **TASK_OPTIONS)
@@ -962,4 +921,4 @@ def alerts(dry_run: bool = False) -> RunReport:
     return run_alerts(dry_run=dry_run)
 
 
-__all__ = ["alerts", "current_time", "forget_bases", "run_alerts"]
+__all__ = ["alerts", "current_time", "run_alerts"]
