@@ -381,6 +381,7 @@ def serve_all(console: Console | None = None) -> None:
         heartbeat = runner_heartbeat_seconds(console)
         warn_missing_secrets(cfg, console)
         ensure_shared_budgets(cfg, console)
+        ensure_zombie_automation(console)  # if this process dies, its runs end Crashed
         for spec in specs:
             console.print(f"serving {spec.flow}: '{spec.cron}' ({spec.timezone})")
         serve(*deployments, print_starting_message=True, heartbeat_seconds=heartbeat)

@@ -233,7 +233,12 @@ def test_serve_all_gives_its_runner_the_heartbeat(
     monkeypatch.setattr(flows.serve, "require_server", lambda command: "http://test/api")
     monkeypatch.setattr(flows.serve, "warn_missing_secrets", lambda cfg, console: None)
     monkeypatch.setattr(flows.serve, "ensure_shared_budgets", lambda cfg, console: None)
+    ensured: list[bool] = []
+    monkeypatch.setattr(
+        flows.serve, "ensure_zombie_automation", lambda console: ensured.append(True)
+    )
     serve_all(Console(file=io.StringIO()))
     assert served["deployments"], "nothing served"
+    assert ensured == [True]  # a dead `serve` leaves no run Running either
     assert served["heartbeat_seconds"] == HEARTBEAT_SECONDS
     assert os.environ[HEARTBEAT_ENV] == str(HEARTBEAT_SECONDS)
