@@ -19,6 +19,7 @@ from bot.commands import Command, quote
 from bot.flowruns import FlowStartError, RunOutcome
 from bot.runtime import BotRuntime, Reply
 from coalition.ledger import utcnow
+from coalition.summary.weeks import WeekError, resolve_week
 from coalition.templating import slack_link
 
 log = logging.getLogger("bot.answers")
@@ -150,11 +151,11 @@ def campaign_choices(rt: BotRuntime) -> tuple[list[str], list[str]]:
 def _summary(
     rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping
 ) -> Outcome:
-    today = data.today_in(rt.tz)
-    week = command.arg or commands.previous_week(today)
-    if commands.week_monday(week) > today:
-        reply.note(f"Week *{week}* has not begun yet; the summary reports on past weeks.")
-        return Outcome(True, "future_week", week)
+    try:  # the same rule as the flow: the last complete week by default, never a future one
+        week = resolve_week(command.arg, utcnow(), rt.tz).label
+    except WeekError:
+        reply.note(f"Week *{command.arg}* has not begun yet; the summary reports on past weeks.")
+        return Outcome(True, "future_week", command.arg)
 
     def done(outcome: RunOutcome) -> None:
         url = _summary_url(rt, week) if outcome.ok else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -107,18 +107,6 @@ def normalize_week(text: str) -> str | None:
         date.fromisocalendar(year, week, 1)
     except ValueError:
         return None
-    return f"{year}-W{week:02d}"
-
-
-def week_monday(week: str) -> date:
-    """The Monday of a week named like 2026-W48 (as `normalize_week` returns it)."""
-    year, number = week.split("-W")
-    return date.fromisocalendar(int(year), int(number), 1)
-
-
-def previous_week(today: date) -> str:
-    """The last complete ISO week before `today` (what the Monday summary covers)."""
-    year, week, _ = (today - timedelta(days=7)).isocalendar()
     return f"{year}-W{week:02d}"
 
 
@@ -493,7 +481,6 @@ __all__ = [
     "normalize_referral_id",
     "normalize_week",
     "parse",
-    "previous_week",
     "quote",
     "render_bills",
     "render_help",
@@ -504,5 +491,4 @@ __all__ = [
     "render_referral",
     "render_status",
     "render_why",
-    "week_monday",
 ]

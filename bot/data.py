@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -294,10 +294,6 @@ def match_bills(bills: Iterable[BillView], query: str) -> list[BillView]:
     return [b for b in bills if wanted and bill_key(b.bill) == wanted]
 
 
-def today_in(tz: ZoneInfo, now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(tz).date()
-
-
 __all__ = [
     "Airtable",
     "audit_entries",
@@ -311,5 +307,4 @@ __all__ = [
     "record_audit",
     "referral_view",
     "release_claim",
-    "today_in",
 ]

@@ -22,7 +22,6 @@ from bot.commands import (
     normalize_referral_id,
     normalize_week,
     parse,
-    previous_week,
     quote,
 )
 from integrations.slack import check_mentions
@@ -147,11 +146,6 @@ def test_the_bill_answer_audits_the_matched_bill_never_the_typed_text(
 )
 def test_normalize_week(week: str, expected: str | None) -> None:
     assert normalize_week(week) == expected
-
-
-def test_previous_week_is_the_last_complete_one() -> None:
-    assert previous_week(date(2026, 1, 5)) == "2026-W01"  # a Monday
-    assert previous_week(date(2026, 1, 4)) == "2025-W52"  # Sunday: week 1 is not over yet
 
 
 def test_normalize_referral_id_rejects_look_alikes() -> None:
@@ -295,10 +289,6 @@ def test_mention_only_for_real_user_ids() -> None:
     assert commands.mention("U0ABC123") == "<@U0ABC123>"
     assert commands.mention("bot") == "bot"
     assert commands.mention("<!channel>") == "&lt;!channel&gt;"
-
-
-def test_week_monday() -> None:
-    assert commands.week_monday("2026-W01") == date(2025, 12, 29)
 
 
 def test_why_about_an_unknown_intake_keeps_nothing_typed(monkeypatch: pytest.MonkeyPatch) -> None:
