@@ -22,9 +22,9 @@ from typing import Literal
 
 import httpx
 
+from bot.runtime import SANDBOX_SIGNING_SECRET
 from sandbox.slack import app_side
-
-SANDBOX_SIGNING_SECRET = "sandbox-signing-secret"
+from sandbox.slack.models import APP_ID, TEAM_DOMAIN, TEAM_ID
 
 
 @dataclass(frozen=True)
@@ -81,14 +81,14 @@ def command_body(
 ) -> bytes:
     """A slash command's form body as Slack sends it."""
     fields = app_side.slash_command_fields(
-        team={"id": "T0COALITION", "domain": "coalition"},
+        team={"id": TEAM_ID, "domain": TEAM_DOMAIN},
         channel={"id": channel_id, "name": channel_name},
         user={"id": user, "name": user.lower()},
         command="/coalition",
         text=text,
         response_url=response_url,
         trigger_id=f"{int(time.time())}.{n}.bench",
-        api_app_id="A0COALITION",
+        api_app_id=APP_ID,
         token="bench",
     )
     return app_side.encode_form(fields)
