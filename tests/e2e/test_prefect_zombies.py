@@ -3,7 +3,8 @@
 Starts `prefect server start` on a fresh PostgreSQL database with the automation
 services on (triggers, proactive evaluation and actions; the other e2e test turns
 them off), deploys a flow that sleeps ten minutes to a process pool, starts one
-worker with PREFECT_FLOWS_HEARTBEAT_FREQUENCY=30 as README says, and creates the
+worker whose environment does NOT set PREFECT_FLOWS_HEARTBEAT_FREQUENCY (the
+deployment's job variables must bring the 30 s heartbeat), and creates the
 zombie-run automation with the real `ensure_zombie_automation`. The run must stay
 Running past a whole window while its heartbeats come; then the worker and every
 process under it are SIGKILLed (a host that dies sends nothing more), and the run
@@ -34,6 +35,7 @@ import httpx
 import pytest
 from rich.console import Console
 
+from flows.serve import HEARTBEAT_SECONDS
 from tests.e2e.test_prefect_server import (
     BIN,
     PG_URL,
@@ -46,7 +48,6 @@ from tests.e2e.test_prefect_server import (
 )
 
 POOL = "coalition-zombies"
-HEARTBEAT_SECONDS = 30  # Prefect's minimum, and what README tells workers to use
 WITHIN_SECONDS = 40  # the test's window: one heartbeat interval and a margin
 GRANULARITY_SECONDS = 5  # how often the server evaluates proactive triggers (its default)
 RUNNING_SECONDS = 120
@@ -168,7 +169,6 @@ def test_a_run_whose_worker_dies_is_marked_crashed(
     from prefect.client.schemas.objects import StateType
 
     from flows.serve import (
-        HEARTBEAT_ENV,
         ZOMBIE_AUTOMATION,
         DeploymentSpec,
         ensure_work_pool,
@@ -195,7 +195,6 @@ def test_a_run_whose_worker_dies_is_marked_crashed(
             {
                 "PREFECT_API_URL": api,
                 "PREFECT_HOME": str(tmp_path / "worker-home"),
-                HEARTBEAT_ENV: str(HEARTBEAT_SECONDS),
                 "PREFECT_WORKER_QUERY_SECONDS": "1",
                 "PREFECT_WORKER_PREFETCH_SECONDS": "5",
                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
