@@ -848,8 +848,10 @@ def run_routing(
             else:
                 try:
                     claimed = run_step(claim_in_ledger, work, read, partners, run)
-                    run_step(write_intake_status, read, partners, run)
+                    # Delivered first: a partner sheet that refuses its cases is then
+                    # shown as such in the Intake sheet, not as "Referred".
                     run_step(deliver_to_partners, claimed, read, work, partners, run)
+                    run_step(write_intake_status, read, partners, run)
                     run_step(notify, run, partners)
                 finally:
                     run.store.release()

@@ -551,6 +551,13 @@ def test_a_deleted_partner_sheet_affects_only_that_partner(demo_routing) -> None
     assert len(ops) == 1 and "Pacific Lantern" in ops[0]["text"]
     assert report.counts["delivered"] > 10  # the others got theirs
     assert referrals_by_state()["failed"] >= 1
+    with open_ledger().session() as session:
+        lost = {
+            r.intake_id for r in session.scalars(select(Referral).where(Referral.state == "failed"))
+        }
+    shown = {r["Intake ID"]: r for r in intake_records(demo_routing)}
+    # Their rows never claimed a partner that did not get the case.
+    assert all(shown[i]["Status"] != "Referred" and not shown[i]["Partner"] for i in lost)
     # The next run sends those cases to the next fitting partner, never back to the broken one.
     second = run_routing(publish_report=False)
     with open_ledger().session() as session:
