@@ -272,9 +272,7 @@ def week_start(run: Run) -> datetime:
 @task(name="load partner directory", **TASK_OPTIONS)
 def load_partner_directory(run: Run) -> list[PartnerProfile]:
     """The partner directory roster sync keeps in the ledger, with this week's referrals counted."""
-    used = run.store.used_since(week_start(run))
-    for partner_id, waiting in run.store.pending_suggestions().items():
-        used[partner_id] = used.get(partner_id, 0) + waiting
+    used = run.store.slots_taken(week_start(run))  # counted as the claim counts them again
     aliases = language_aliases(run.cfg.roster.language_aliases, run.cfg.roster.canonical_languages)
     partners = [
         matching.profile(row, used.get(str(row["member_id"]), 0), aliases)

@@ -285,28 +285,10 @@ class IntakeStore:
                     tried.setdefault(intake_id, set()).add(ref.partner_id)
         return {k: frozenset(v) for k, v in tried.items()}
 
-    def used_since(self, since: datetime) -> dict[str, int]:
-        """Referrals per partner since `since` that still count against capacity (pending or accepted)."""
-        query = (
-            select(Referral.partner_id, func.count())
-            .where(Referral.created_at >= since, Referral.state.notin_(list(CLOSED_STATES)))
-            .group_by(Referral.partner_id)
-        )
+    def slots_taken(self, since: datetime) -> dict[str, int]:
+        """Per partner: referrals since `since` still open, and suggestions waiting (each holds a slot)."""
         with self.ledger.session() as session:
-            return {partner: int(n) for partner, n in session.execute(query)}
-
-    def pending_suggestions(self) -> dict[str, int]:
-        """Suggestions waiting for staff, per suggested partner: they hold a slot until decided."""
-        query = (
-            select(IntakeRecord.suggested_partner, func.count())
-            .where(
-                IntakeRecord.status.in_(list(SUGGESTION_STATUSES)),
-                IntakeRecord.suggested_partner.is_not(None),
-            )
-            .group_by(IntakeRecord.suggested_partner)
-        )
-        with self.ledger.session() as session:
-            return {partner: int(n) for partner, n in session.execute(query)}
+            return self._slots_taken(session, since, set())
 
     def partners(self) -> list[dict[str, Any]]:
         """The partner directory as roster sync wrote it (organisation data only)."""
