@@ -182,6 +182,8 @@ class Spreadsheet:
     locale: str = "en_US"
     time_zone: str = "Etc/GMT"
     recorded: list[dict[str, Any]] = field(default_factory=list)
+    # NamedRange objects as the API shows them: {namedRangeId, name, range: GridRange}.
+    named_ranges: list[dict[str, Any]] = field(default_factory=list)
 
     def clone(self) -> Spreadsheet:
         """A transaction's working copy (cheap: rows are copied on first write)."""
@@ -192,6 +194,7 @@ class Spreadsheet:
             self.locale,
             self.time_zone,
             list(self.recorded),
+            copy.deepcopy(self.named_ranges),
         )
 
     def deep_clone(self) -> Spreadsheet:
@@ -202,7 +205,16 @@ class Spreadsheet:
             self.locale,
             self.time_zone,
             copy.deepcopy(self.recorded),
+            copy.deepcopy(self.named_ranges),
         )
+
+    def named_range(self, name: str) -> dict[str, Any] | None:
+        """The named range called `name` (names are case-insensitive in Sheets)."""
+        folded = name.casefold()
+        for named in self.named_ranges:
+            if named["name"].casefold() == folded:
+                return named
+        return None
 
     def commit(self) -> Spreadsheet:
         for sheet in self.sheets:
@@ -237,6 +249,7 @@ class Spreadsheet:
             "locale": self.locale,
             "timeZone": self.time_zone,
             "recorded": self.recorded,
+            "namedRanges": self.named_ranges,
             "sheets": [
                 {
                     "sheetId": s.sheet_id,
@@ -272,6 +285,7 @@ class Spreadsheet:
             raw.get("locale", "en_US"),
             raw.get("timeZone", "Etc/GMT"),
             raw.get("recorded", []),
+            raw.get("namedRanges", []),
         )
 
 
