@@ -6,9 +6,13 @@ documents the wait). Unknown query parameters and body keys are refused with 422
 as Airtable refuses them, so a misspelt option fails in tests rather than being
 silently ignored.
 
+cellFormat=string (listing and get record) shows every field as text as the grid
+does, dates and date-times in the field's format and time zone (or the caller's
+`timeZone` for fields set to "client"); it requires `timeZone` and `userLocale`.
+
 Not implemented: `recordMetadata` (accepted, no comment counts returned),
-`timeZone`/`userLocale` beyond being required by cellFormat=string, table names
-containing "/", webhooks, comments, attachments, enterprise and workspace endpoints.
+table names containing "/", webhooks, comments, attachments, enterprise and
+workspace endpoints.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ _LIST_PARAMS = {
     "returnFieldsByFieldId",
 }
 _LIST_BODY_KEYS = _LIST_PARAMS | {"fields", "sort", "recordMetadata"}
+_RECORD_PARAMS = {"cellFormat", "timeZone", "userLocale", "returnFieldsByFieldId"}
 _FIELDS_PARAM = re.compile(r"fields(?:\[\d*\])?")
 _SORT_PARAM = re.compile(r"sort\[(\d+)\]\[(field|direction)\]")
 _METADATA_PARAM = re.compile(r"recordMetadata(?:\[\d*\])?")
@@ -188,6 +193,16 @@ def list_query_from_params(params: QueryParams) -> ListQuery:
         if "field" not in spec:
             raise errors.invalid_request(f"sort[{index}] needs a field")
         query.sort.append((spec["field"], spec.get("direction", "asc")))
+    return query
+
+
+def record_query_from_params(params: QueryParams) -> ListQuery:
+    """Get record's options: cellFormat, timeZone, userLocale, returnFieldsByFieldId; no others."""
+    query = ListQuery()
+    for key, value in params.multi_items():
+        if key not in _RECORD_PARAMS:
+            raise errors.invalid_request(f"unknown parameter {key}")
+        _set_list_option(query, key, value)
     return query
 
 
@@ -401,8 +416,8 @@ class _Api:
         params = request.path_params
         base_id, table, record_id = params["base_id"], params["table"], params["record_id"]
         if request.method == "GET":
-            by_id = _flag(request.query_params.get("returnFieldsByFieldId", ""))
-            return self.backend.get_record(base_id, table, record_id, by_id)
+            query = record_query_from_params(request.query_params)
+            return self.backend.get_record(base_id, table, record_id, query.by_field_id, query)
         if request.method == "DELETE":
             self.backend.delete(base_id, table, [record_id], single=True)
             return {"id": record_id, "deleted": True}
