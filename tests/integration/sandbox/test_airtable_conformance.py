@@ -925,3 +925,19 @@ def test_cell_format_string_shows_every_field_as_the_grid_does(coalition) -> Non
     with pytest.raises(requests.HTTPError) as exc:
         coalition["api"].request("GET", events.urls.record(stored["id"]), params={"pagesize": 5})
     assert error_of(exc)[1]["type"] == "INVALID_REQUEST_UNKNOWN"
+
+
+def test_urls_of_16000_characters_or_more_are_refused_with_414(coalition) -> None:
+    """Airtable only accepts URLs shorter than 16,000 characters; pyairtable switches to POST before."""
+    seed_members(coalition, 3)
+    members, api = coalition["members"], coalition["api"]
+    base = str(members.urls.records)
+    params = {"filterByFormula": ""}
+    params["filterByFormula"] = "x" * (16_000 - len(base) - len("?filterByFormula="))
+    with pytest.raises(requests.HTTPError) as exc:
+        api.request("GET", members.urls.records, params=params)
+    assert error_of(exc)[0] == 414
+    params["filterByFormula"] = params["filterByFormula"][:-1]
+    with pytest.raises(requests.HTTPError) as exc:  # one character shorter: the formula is read
+        api.request("GET", members.urls.records, params=params)
+    assert error_of(exc)[1]["type"] == "INVALID_FILTER_BY_FORMULA"
