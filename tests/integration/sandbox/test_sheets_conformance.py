@@ -541,13 +541,22 @@ def test_state_survives_a_snapshot_and_restore(gc, sandbox) -> None:
     """The sandbox saves its state as JSON between runs; formulas and typed numbers must survive."""
     sh = gc.create("Kept")
     sh.sheet1.update(
-        [["=1+2", "$5", "text"]], "A1", value_input_option=ValueInputOption.user_entered
+        [["=1+2", "$5", "text", "2020-01-01"]],
+        "A1",
+        value_input_option=ValueInputOption.user_entered,
     )
+    named = {"name": "Firsts", "range": {"sheetId": 0, "endRowIndex": 1, "endColumnIndex": 2}}
+    sh.batch_update({"requests": [{"addNamedRange": {"namedRange": named}}]})
     sh.share("staff@example.org", perm_type="user", role="reader", notify=False)
     fresh = Sandbox(seed="empty")
     fresh.restore(json.loads(json.dumps(sandbox.sandbox.snapshot())))
     sheets = fresh.services["sheets"]
-    assert sheets.get_values(sh.id, "Sheet1") == [["3", "$5.00", "text"]]
+    assert sheets.get_values(sh.id, "Sheet1") == [["3", "$5.00", "text", "2020-01-01"]]
+    assert sheets.values_get(sh.id, "Firsts")["range"] == "Sheet1!A1:B1"
+    as_text = sheets.values_get(
+        sh.id, "Sheet1!D1", "UNFORMATTED_VALUE", date_time="FORMATTED_STRING"
+    )
+    assert as_text["values"] == [["2020-01-01"]]
     assert sheets.cell(sh.id, "Sheet1", 1, 1).formula == "=1+2"
     assert sheets.cell(sh.id, "Sheet1", 1, 2).raw == 5
     emails = {p.get("emailAddress") for p in fresh.services["drive"].list_permissions(sh.id)}
