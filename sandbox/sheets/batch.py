@@ -228,6 +228,7 @@ class _Applier:
             sheet.insert_rows(start, end - start)
         else:
             sheet.insert_columns(start, end - start)
+        ss.shift_named_ranges(sheet.sheet_id, dim, start, end - start)
 
     def deleteDimension(self, ss: Spreadsheet, spec: dict[str, Any]) -> None:
         sheet, dim, start, end = _dimension_range(ss, spec.get("range") or {})
@@ -244,6 +245,7 @@ class _Applier:
             sheet.delete_rows(start, end)
         else:
             sheet.delete_columns(start, end)
+        ss.cut_named_ranges(sheet.sheet_id, dim, start, end)
 
     def appendDimension(self, ss: Spreadsheet, spec: dict[str, Any]) -> None:
         sheet = sheet_for_request(ss, spec.get("sheetId"))

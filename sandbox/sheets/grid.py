@@ -208,6 +208,37 @@ class Spreadsheet:
             copy.deepcopy(self.named_ranges),
         )
 
+    def shift_named_ranges(self, sheet_id: int, dim: str, start: int, count: int) -> None:
+        """Rows or columns inserted at `start`: named ranges below or across them follow, as in Sheets."""
+        low, high = _grid_keys(dim)
+        for named in self._named_on(sheet_id):
+            grid = named["range"]
+            if low not in grid and high not in grid:
+                continue  # whole rows or columns stay whole
+            if grid.get(low, 0) >= start:
+                grid[low] = grid.get(low, 0) + count
+            if high in grid and grid[high] > start:
+                grid[high] += count
+
+    def cut_named_ranges(self, sheet_id: int, dim: str, start: int, end: int) -> None:
+        """Rows or columns [start, end) deleted: named ranges shrink or move up; emptied ones go."""
+        low, high = _grid_keys(dim)
+
+        def moved(index: int) -> int:
+            return index - max(0, min(index, end) - start)
+
+        for named in list(self._named_on(sheet_id)):
+            grid = named["range"]
+            if low in grid:
+                grid[low] = moved(grid[low])
+            if high in grid:
+                grid[high] = moved(grid[high])
+                if grid[high] <= grid.get(low, 0):
+                    self.named_ranges.remove(named)
+
+    def _named_on(self, sheet_id: int) -> list[dict[str, Any]]:
+        return [n for n in self.named_ranges if n["range"].get("sheetId", 0) == sheet_id]
+
     def named_range(self, name: str) -> dict[str, Any] | None:
         """The named range called `name` (names are case-insensitive in Sheets)."""
         folded = name.casefold()
@@ -287,6 +318,13 @@ class Spreadsheet:
             raw.get("recorded", []),
             raw.get("namedRanges", []),
         )
+
+
+def _grid_keys(dim: str) -> tuple[str, str]:
+    """A GridRange's start and end keys along ROWS or COLUMNS."""
+    if dim == "ROWS":
+        return "startRowIndex", "endRowIndex"
+    return "startColumnIndex", "endColumnIndex"
 
 
 def trim(row: list[Any]) -> None:

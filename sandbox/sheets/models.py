@@ -22,8 +22,9 @@ formatting requests are accepted and recorded, not applied),
 copyPaste/cutPaste/findReplace and the other requests outside
 `batch.APPLIED` and `batch.RECORDED_ONLY` (they fail with INVALID_ARGUMENT), a
 formula engine beyond arithmetic (see `cells.py`), number formats for dates
-(a date shows as typed), named ranges following inserted or deleted rows and
-columns (they keep their indexes), per-user permissions.
+(a date shows as typed), per-user permissions. Named ranges follow inserted and
+deleted rows and columns; one whose every row or column is deleted is removed
+(Sheets keeps it as #REF!).
 """
 
 from __future__ import annotations
@@ -366,6 +367,7 @@ class Backend:
             matrix = [row[skip:] for row in matrix]
         if insert == "INSERT_ROWS" and height:
             sheet.insert_rows(start_row, height)
+            ss.shift_named_ranges(sheet.sheet_id, "ROWS", start_row, height)
         sheet.row_count = max(sheet.row_count, start_row + height)
         sheet.col_count = max(sheet.col_count, start_col + width)
         check_cell_limit(ss)

@@ -718,3 +718,32 @@ def test_hiding_the_only_visible_sheet_is_invalid(gc, sheets) -> None:
     with pytest.raises(gspread.exceptions.APIError, match="hide all the sheets"):
         other.hide()
     assert sh.fetch_sheet_metadata()["sheets"][0]["properties"]["hidden"] is True
+
+
+def test_named_ranges_follow_inserted_and_deleted_rows(gc, sheets) -> None:
+    sh = gc.create("Named moves")
+    ws = sh.sheet1
+    ws.update([["h"], ["a"], ["b"], ["c"]], "A1")
+    grid = {
+        "sheetId": ws.id,
+        "startRowIndex": 1,
+        "endRowIndex": 4,
+        "startColumnIndex": 0,
+        "endColumnIndex": 1,
+    }
+    sh.batch_update(
+        {"requests": [{"addNamedRange": {"namedRange": {"name": "Items", "range": grid}}}]}
+    )
+    ws.insert_rows([["new header"]], row=1)  # insertDimension above the range, then a write
+    assert sh.values_get("Items") == {
+        "range": "Sheet1!A3:A5",
+        "majorDimension": "ROWS",
+        "values": [["a"], ["b"], ["c"]],
+    }
+    ws.insert_rows([["between"]], row=4)  # inside the range: it grows
+    assert sh.values_get("Items")["values"] == [["a"], ["between"], ["b"], ["c"]]
+    ws.delete_rows(3, 4)  # "a" and "between" go: the range shrinks
+    assert sh.values_get("Items")["range"] == "Sheet1!A3:A4"
+    assert sh.values_get("Items")["values"] == [["b"], ["c"]]
+    ws.delete_rows(3, 4)  # every row of it: the named range goes too
+    assert "namedRanges" not in sh.fetch_sheet_metadata()
