@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sandbox.airtable import dates
 from sandbox.airtable.formula import number_text
@@ -234,12 +236,85 @@ def sort_key(type_: str, raw: Any, choice_order: dict[str, int] | None = None) -
     return (1, str(raw).casefold(), str(raw))
 
 
-def string_value(type_: str, raw: Any, options: dict[str, Any] | None) -> str:
-    """The value as `cellFormat=string` gives it (links are resolved to names in the model)."""
+# What dateFormat "local" means in a few locales (moment.js's `l`); others read as ISO.
+_LOCAL_DATE_FORMATS = {
+    "en-us": "M/D/YYYY",
+    "en-gb": "DD/MM/YYYY",
+    "en-ca": "YYYY-MM-DD",
+    "es": "D/M/YYYY",
+    "fr": "DD/MM/YYYY",
+    "de": "D.M.YYYY",
+}
+
+
+# moment.js's localized formats as English writes them ("friendly" dates are LL).
+_LOCALIZED_TOKENS = {"LL": "MMMM D, YYYY", "L": "MM/DD/YYYY", "l": "M/D/YYYY", "ll": "MMM D, YYYY"}
+
+
+@dataclass(frozen=True)
+class Display:
+    """How `cellFormat=string` shows dates: the caller's time zone and locale (both required)."""
+
+    time_zone: str = "UTC"
+    locale: str = "en-us"
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+def display(time_zone: str, locale: str) -> Display:
+    """A Display for these request parameters; ValueError for a time zone Airtable does not know."""
+    if time_zone.lower() == "utc":
+        time_zone = "UTC"
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"Invalid timeZone: {time_zone}") from None
+    return Display(time_zone, locale.lower())
+
+
+def _date_format(options: dict[str, Any] | None, shown: Display) -> str:
+    spec = (options or {}).get("dateFormat") or {}
+    if spec.get("name") == "local":
+        language = shown.locale.split("-")[0]
+        fallback = _LOCAL_DATE_FORMATS.get(language, "YYYY-MM-DD")
+        return _LOCAL_DATE_FORMATS.get(shown.locale, fallback)
+    fmt = str(spec.get("format") or "YYYY-MM-DD")
+    return _LOCALIZED_TOKENS.get(fmt, fmt)
+
+
+def _date_time_text(raw: str, options: dict[str, Any] | None, shown: Display) -> str:
+    """A stored UTC instant as the grid shows it: in the field's time zone, or the caller's."""
+    moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    field_zone = str((options or {}).get("timeZone") or "utc")
+    if field_zone == "client":
+        zone: Any = shown.zone()
+    elif field_zone == "utc":
+        zone = UTC
+    else:
+        try:
+            zone = ZoneInfo(field_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = UTC
+    local = moment.astimezone(zone).replace(tzinfo=None)
+    time_format = str(((options or {}).get("timeFormat") or {}).get("format") or "HH:mm")
+    day = dates.format_moment(local, _date_format(options, shown))
+    return f"{day} {dates.format_moment(local, time_format)}"
+
+
+def string_value(
+    type_: str, raw: Any, options: dict[str, Any] | None, shown: Display | None = None
+) -> str:
+    """The value as `cellFormat=string` gives it: as the grid shows it (links resolved in the model)."""
+    shown = shown or Display()
     if type_ == "checkbox":
         return "checked" if raw else ""
     if raw is None:
         return ""
+    if type_ == "date":
+        return dates.format_moment(datetime.fromisoformat(raw), _date_format(options, shown))
+    if type_ == "dateTime":
+        return _date_time_text(raw, options, shown)
     if type_ in NUMBER_TYPES:
         precision = int((options or {}).get("precision", 0))
         text = f"{raw:,.{precision}f}"

@@ -20,6 +20,11 @@ class AirtableError(Exception):
         return {"error": {"type": self.type, "message": self.message}}
 
 
+def url_too_long() -> AirtableError:
+    """A URL of 16,000 characters or more (HTTP 414); airtable.js reports it in these words."""
+    return AirtableError(414, "UNEXPECTED_ERROR", "An unexpected error occurred")
+
+
 def authentication_required() -> AirtableError:
     return AirtableError(401, "AUTHENTICATION_REQUIRED", "Authentication required")
 

@@ -16,7 +16,8 @@ direct API for seeds and tests (`create_base`, `create_table`, `create_records`,
 
 Not implemented: views other than the table's own order (any existing view name
 is accepted), field types beyond cells.SUPPORTED_TYPES (attachments, formulas,
-lookups, rollups, collaborators, ...), `timeZone`/`userLocale` (everything is UTC),
+lookups, rollups, collaborators, ...), `timeZone`/`userLocale` beyond cellFormat=string
+(formulas work in UTC; "local" date formats know a handful of locales),
 comments, webhooks, attachments upload, deleting tables or fields, workspaces,
 and the per-token 50 requests/s limit's exact accounting (routes.py counts it
 per token string).
@@ -566,9 +567,13 @@ class Backend:
         record: Record,
         by_field_id: bool = False,
         only: set[str] | None = None,
-        as_string: bool = False,
+        as_string: cells.Display | None = None,
     ) -> dict[str, Any]:
-        """A record as the API returns it: id, createdTime and its non-empty fields."""
+        """A record as the API returns it: id, createdTime and its non-empty fields.
+
+        `as_string` (cellFormat=string) shows every field as text, as the grid shows it
+        in the caller's time zone and locale.
+        """
         fields: dict[str, Any] = {}
         for field_id, value in record.fields.items():
             if only is not None and field_id not in only:
@@ -578,7 +583,7 @@ class Backend:
                 if spec.type == "multipleRecordLinks":
                     value = ", ".join(self.link_names(base, spec, value))
                 else:
-                    value = cells.string_value(spec.type, value, spec.options)
+                    value = cells.string_value(spec.type, value, spec.options, as_string)
             elif isinstance(value, list):
                 value = list(value)
             fields[field_id if by_field_id else spec.name] = value
@@ -602,13 +607,36 @@ class Backend:
         return names
 
     def get_record(
-        self, base_id: str, table_name: str, record_id: str, by_field_id: bool = False
+        self,
+        base_id: str,
+        table_name: str,
+        record_id: str,
+        by_field_id: bool = False,
+        query: ListQuery | None = None,
     ) -> dict[str, Any]:
+        """Get record: the same cellFormat, timeZone and userLocale rules as listing."""
+        shown = self._display(query) if query is not None else None
         base, table = self.table(base_id, table_name)
         record = table.records.get(record_id)
         if record is None:
             raise errors.record_not_found(record_id)
-        return self.render(base, table, record, by_field_id)
+        return self.render(base, table, record, by_field_id, as_string=shown)
+
+    @staticmethod
+    def _display(query: ListQuery) -> cells.Display | None:
+        """cellFormat=string's Display (it needs timeZone and userLocale), or None for json."""
+        if query.cell_format not in ("json", "string"):
+            raise errors.invalid_request(
+                f"cellFormat must be json or string, not {query.cell_format!r}"
+            )
+        if query.cell_format == "json":
+            return None
+        if not (query.time_zone and query.user_locale):
+            raise errors.invalid_request("cellFormat string requires timeZone and userLocale")
+        try:
+            return cells.display(query.time_zone, query.user_locale)
+        except ValueError as problem:
+            raise errors.invalid_request(str(problem)) from None
 
     def records(self, base_id: str, table_name: str) -> list[dict[str, Any]]:
         """Every record of a table in table order, as the API shows them."""
@@ -625,19 +653,13 @@ class Backend:
             )
         if query.max_records is not None and query.max_records < 1:
             raise errors.invalid_request("maxRecords must be a positive integer")
-        if query.cell_format not in ("json", "string"):
-            raise errors.invalid_request(
-                f"cellFormat must be json or string, not {query.cell_format!r}"
-            )
-        if query.cell_format == "string" and not (query.time_zone and query.user_locale):
-            raise errors.invalid_request("cellFormat string requires timeZone and userLocale")
+        as_string = self._display(query)
         if query.offset:
             iterator = self._resume(base, table, query.offset)
             ids, start = iterator.ids, iterator.positions[query.offset.split("/", 1)[1]]
         else:
             iterator, ids, start = None, self._select(base, table, query), 0
         page_ids = ids[start : start + query.page_size]
-        as_string = query.cell_format == "string"
         page = [
             self.render(base, table, table.records[i], query.by_field_id, only, as_string)
             for i in page_ids

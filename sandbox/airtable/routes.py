@@ -6,9 +6,17 @@ documents the wait). Unknown query parameters and body keys are refused with 422
 as Airtable refuses them, so a misspelt option fails in tests rather than being
 silently ignored.
 
+cellFormat=string (listing and get record) shows every field as text as the grid
+does, dates and date-times in the field's format and time zone (or the caller's
+`timeZone` for fields set to "client"); it requires `timeZone` and `userLocale`.
+
+A request URL of 16,000 characters or more is refused with 414 before anything else,
+as Airtable refuses it (clients switch to POST listRecords below that; the body of
+the real 414 is not documented: this one reads as airtable.js reports it).
+
 Not implemented: `recordMetadata` (accepted, no comment counts returned),
-`timeZone`/`userLocale` beyond being required by cellFormat=string, table names
-containing "/", webhooks, comments, attachments, enterprise and workspace endpoints.
+table names containing "/", webhooks, comments, attachments, enterprise and
+workspace endpoints.
 """
 
 from __future__ import annotations
@@ -54,6 +62,8 @@ _LIST_PARAMS = {
     "returnFieldsByFieldId",
 }
 _LIST_BODY_KEYS = _LIST_PARAMS | {"fields", "sort", "recordMetadata"}
+MAX_URL_LENGTH = 16_000  # Airtable refuses a URL of 16,000 characters or more (414)
+_RECORD_PARAMS = {"cellFormat", "timeZone", "userLocale", "returnFieldsByFieldId"}
 _FIELDS_PARAM = re.compile(r"fields(?:\[\d*\])?")
 _SORT_PARAM = re.compile(r"sort\[(\d+)\]\[(field|direction)\]")
 _METADATA_PARAM = re.compile(r"recordMetadata(?:\[\d*\])?")
@@ -159,6 +169,15 @@ def _flag(value: Any) -> bool:
     return bool(value)
 
 
+def url_length(request: Request) -> int:
+    """The request URL's length as the client sent it: scheme, host, encoded path and query."""
+    scope = request.scope
+    path = scope.get("raw_path") or scope["path"].encode()
+    query = scope.get("query_string") or b""
+    origin = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    return len(origin) + len(path) + (len(query) + 1 if query else 0)
+
+
 def _typecast(body: dict[str, Any]) -> bool:
     value = body.get("typecast", False)
     if value is not None and not isinstance(value, bool):
@@ -188,6 +207,16 @@ def list_query_from_params(params: QueryParams) -> ListQuery:
         if "field" not in spec:
             raise errors.invalid_request(f"sort[{index}] needs a field")
         query.sort.append((spec["field"], spec.get("direction", "asc")))
+    return query
+
+
+def record_query_from_params(params: QueryParams) -> ListQuery:
+    """Get record's options: cellFormat, timeZone, userLocale, returnFieldsByFieldId; no others."""
+    query = ListQuery()
+    for key, value in params.multi_items():
+        if key not in _RECORD_PARAMS:
+            raise errors.invalid_request(f"unknown parameter {key}")
+        _set_list_option(query, key, value)
     return query
 
 
@@ -251,6 +280,8 @@ class _Api:
         """Wrap a handler: rate limits first, then the call; AirtableError becomes its JSON reply."""
 
         async def run(request: Request) -> Response:
+            if url_length(request) >= MAX_URL_LENGTH:
+                return JSONResponse(errors.url_too_long().body(), status_code=414)
             try:
                 self._check_rate(request)
                 result = await handler(request)
@@ -401,8 +432,8 @@ class _Api:
         params = request.path_params
         base_id, table, record_id = params["base_id"], params["table"], params["record_id"]
         if request.method == "GET":
-            by_id = _flag(request.query_params.get("returnFieldsByFieldId", ""))
-            return self.backend.get_record(base_id, table, record_id, by_id)
+            query = record_query_from_params(request.query_params)
+            return self.backend.get_record(base_id, table, record_id, query.by_field_id, query)
         if request.method == "DELETE":
             self.backend.delete(base_id, table, [record_id], single=True)
             return {"id": record_id, "deleted": True}

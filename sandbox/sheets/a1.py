@@ -2,8 +2,9 @@
 
 Bounds are zero-based and half-open like the API's GridRange (`start` inclusive,
 `end` exclusive); `None` means unbounded on that side (`A:C` has no row bounds).
-Not supported: R1C1 notation and named ranges (the model reports those as
-"Unable to parse range").
+A bare name that is not a cell reference parses as a whole sheet; the model
+then looks for a tab or a named range of that name. Not supported: R1C1
+notation (the model reports it as "Unable to parse range").
 """
 
 from __future__ import annotations

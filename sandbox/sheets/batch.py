@@ -8,6 +8,7 @@ and returns the replies in request order.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,9 @@ APPLIED = {
     "updateCells",
     "repeatCell",
     "sortRange",
+    "addNamedRange",
+    "updateNamedRange",
+    "deleteNamedRange",
 }
 # Formatting and presentation requests: accepted, recorded for tests, not applied.
 RECORDED_ONLY = {
@@ -73,6 +77,12 @@ SHEET_PROPERTIES = {"hidden", "tabColor", "tabColorStyle", "rightToLeft"}
 DIMENSIONS = {"ROWS", "COLUMNS"}
 
 NewSheetId = Callable[[list[Sheet], Any], int]
+NewId = Callable[[], str]
+# A named range's name: a letter or underscore, then letters, digits, underscores and dots;
+# never something that reads as a cell (A1, R1C1) or TRUE/FALSE.
+_RANGE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,249}$")
+_CELL_LIKE = re.compile(r"^(?:[A-Za-z]{1,3}[0-9]+|[Rr][0-9]*[Cc][0-9]*|true|false)$", re.IGNORECASE)
+GRID_KEYS = ("startRowIndex", "endRowIndex", "startColumnIndex", "endColumnIndex")
 
 
 class RequestProblem(Exception):
@@ -80,12 +90,12 @@ class RequestProblem(Exception):
 
 
 def apply_requests(
-    ss: Spreadsheet, requests: Any, new_sheet_id: NewSheetId
+    ss: Spreadsheet, requests: Any, new_sheet_id: NewSheetId, new_id: NewId
 ) -> list[dict[str, Any]]:
     """Apply each request to `ss` (a working copy); replies in order, or InvalidArgument."""
     if not isinstance(requests, list) or not requests:
         raise InvalidArgument("Must specify at least one request.")
-    applier = _Applier(new_sheet_id)
+    applier = _Applier(new_sheet_id, new_id)
     replies: list[dict[str, Any]] = []
     for index, request in enumerate(requests):
         if not isinstance(request, dict) or len(request) != 1:
@@ -142,8 +152,9 @@ def duplicate_title(title: str) -> str:
 class _Applier:
     """One method per request kind, named as the API names it."""
 
-    def __init__(self, new_sheet_id: NewSheetId) -> None:
+    def __init__(self, new_sheet_id: NewSheetId, new_id: NewId) -> None:
         self.new_sheet_id = new_sheet_id
+        self.new_id = new_id
 
     # ------------------------------------------------------------ sheets
     def addSheet(self, ss: Spreadsheet, spec: dict[str, Any]) -> dict[str, Any]:
@@ -163,6 +174,9 @@ class _Applier:
         if len(ss.sheets) == 1:
             raise RequestProblem("You can't remove all the sheets in a document.")
         ss.sheets.remove(sheet)
+        ss.named_ranges = [  # a named range goes with its sheet
+            n for n in ss.named_ranges if n["range"].get("sheetId", 0) != sheet.sheet_id
+        ]
 
     def duplicateSheet(self, ss: Spreadsheet, spec: dict[str, Any]) -> dict[str, Any]:
         source = sheet_for_request(ss, spec.get("sourceSheetId"))
@@ -214,6 +228,7 @@ class _Applier:
             sheet.insert_rows(start, end - start)
         else:
             sheet.insert_columns(start, end - start)
+        ss.shift_named_ranges(sheet.sheet_id, dim, start, end - start)
 
     def deleteDimension(self, ss: Spreadsheet, spec: dict[str, Any]) -> None:
         sheet, dim, start, end = _dimension_range(ss, spec.get("range") or {})
@@ -230,6 +245,7 @@ class _Applier:
             sheet.delete_rows(start, end)
         else:
             sheet.delete_columns(start, end)
+        ss.cut_named_ranges(sheet.sheet_id, dim, start, end)
 
     def appendDimension(self, ss: Spreadsheet, spec: dict[str, Any]) -> None:
         sheet = sheet_for_request(ss, spec.get("sheetId"))
@@ -294,8 +310,58 @@ class _Applier:
             for j, value in enumerate(row):
                 sheet.set(r0 + i, c0 + j, value)
 
+    # ------------------------------------------------------------ named ranges
+    def addNamedRange(self, ss: Spreadsheet, spec: dict[str, Any]) -> dict[str, Any]:
+        named = dict(spec.get("namedRange") or {})
+        named["namedRangeId"] = str(named.get("namedRangeId") or self.new_id())
+        if any(n["namedRangeId"] == named["namedRangeId"] for n in ss.named_ranges):
+            raise RequestProblem(f"A named range with id {named['namedRangeId']} already exists.")
+        _check_named(ss, named, None)
+        ss.named_ranges.append(named)
+        return {"addNamedRange": {"namedRange": copy.deepcopy(named)}}
+
+    def updateNamedRange(self, ss: Spreadsheet, spec: dict[str, Any]) -> None:
+        wanted = spec.get("namedRange") or {}
+        current = _named_by_id(ss, wanted.get("namedRangeId"))
+        updated = copy.deepcopy(current)
+        for path in field_mask(spec.get("fields")):
+            for key in ["name", "range"] if path == "*" else [path.split(".", 1)[0]]:
+                if key not in {"name", "range"}:
+                    raise RequestProblem(f"the field '{path}' cannot be updated")
+                if key in wanted:
+                    updated[key] = copy.deepcopy(wanted[key])
+        _check_named(ss, updated, current)
+        current.clear()
+        current.update(updated)
+
+    def deleteNamedRange(self, ss: Spreadsheet, spec: dict[str, Any]) -> None:
+        ss.named_ranges.remove(_named_by_id(ss, spec.get("namedRangeId")))
+
 
 # ------------------------------------------------------------------ helpers
+def _named_by_id(ss: Spreadsheet, named_id: Any) -> dict[str, Any]:
+    for named in ss.named_ranges:
+        if named["namedRangeId"] == named_id:
+            return named
+    raise RequestProblem(f"No named range with id: {named_id}")
+
+
+def _check_named(ss: Spreadsheet, named: dict[str, Any], current: dict[str, Any] | None) -> None:
+    """A valid, unique name over a range that fits its sheet's grid."""
+    name = str(named.get("name") or "")
+    if not _RANGE_NAME.match(name) or _CELL_LIKE.match(name):
+        raise RequestProblem(f"Invalid name: {name}")
+    other = ss.named_range(name)
+    if other is not None and other is not current:
+        raise RequestProblem(f"A named range with name {name} already exists.")
+    rng = named.get("range")
+    if not isinstance(rng, dict):
+        raise RequestProblem("namedRange.range is required")
+    _grid_range(ss, rng)
+    named["name"] = name
+    named["range"] = {k: v for k, v in rng.items() if v is not None}
+
+
 def sheet_for_request(ss: Spreadsheet, sheet_id: Any) -> Sheet:
     """The sheet a request names by id (an absent id means 0, the first sheet's usual id)."""
     wanted = 0 if sheet_id is None else _int(sheet_id)
@@ -331,6 +397,10 @@ def _set_sheet_property(ss: Spreadsheet, sheet: Sheet, key: str, value: Any) -> 
     elif key == "gridProperties":
         for grid_key, grid_value in (value or {}).items():
             _set_grid_property(sheet, grid_key, grid_value)
+    elif key == "hidden" and value and not sheet.extra.get("hidden"):
+        if not any(not other.extra.get("hidden") for other in ss.sheets if other is not sheet):
+            raise RequestProblem("You can't hide all the sheets in a document.")
+        sheet.extra["hidden"] = True
     elif key in SHEET_PROPERTIES:
         if value is None:
             sheet.extra.pop(key, None)

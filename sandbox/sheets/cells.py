@@ -7,16 +7,16 @@ keep a 10,000-row sheet cheap to store and read.
 
 Not implemented: a spreadsheet formula engine. A formula made only of numbers,
 arithmetic and parentheses is computed; any other formula shows "#NAME?" as its
-value (its text is kept, so `valueRenderOption=FORMULA` gives it back). Dates
-typed under USER_ENTERED are kept with the text as typed; locales other than
-en_US are not modelled.
+value (its text is kept, so `valueRenderOption=FORMULA` gives it back).
+Arithmetic follows Sheets' grammar: whitespace around every token, `%`, unary
+minus before `^`. Dates, times and date-times typed under USER_ENTERED are
+serial numbers shown with the text as typed (no number formats are applied);
+locales other than en_US are not modelled.
 """
 
 from __future__ import annotations
 
-import ast
 import math
-import operator
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -40,6 +40,7 @@ class Number:
 
     value: int | float
     text: str
+    date: bool = False  # a date, time or date-time: its value is a serial number of days
 
 
 _NUMBER = re.compile(
@@ -48,6 +49,7 @@ _NUMBER = re.compile(
 )
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp][Mm]))?$")
 _EPOCH = date(1899, 12, 30)
 
 
@@ -102,7 +104,37 @@ def parse_number(text: str) -> int | float | Number | None:
 
 
 def parse_date(text: str) -> Number | None:
-    """ISO (2024-01-31) and US (1/31/2024) dates become serial numbers shown as typed."""
+    """Dates (2024-01-31, 1/31/2024), times (9:30, 9:30:15 PM) and both, as serial numbers shown as typed."""
+    moment = _parse_time(text)
+    if moment is not None:
+        return Number(_tidy(moment), text, date=True)
+    day = _parse_day(text)
+    if day is not None:
+        return Number(day, text, date=True)
+    day_part, _, time_part = text.partition(" ")
+    day, moment = _parse_day(day_part), _parse_time(time_part.strip())
+    if day is None or moment is None:
+        return None
+    return Number(_tidy(day + moment), text, date=True)
+
+
+def _parse_time(text: str) -> float | None:
+    """A time of day as a fraction of a day, or None."""
+    match = _TIME.match(text)
+    if not match:
+        return None
+    hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
+    if match[4]:
+        if not 1 <= hours <= 12:
+            return None
+        hours = hours % 12 + (12 if match[4].upper() == "PM" else 0)
+    if hours > 23 or minutes > 59 or seconds > 59:
+        return None
+    return (hours * 3600 + minutes * 60 + seconds) / 86400
+
+
+def _parse_day(text: str) -> int | None:
+    """A date as its serial number (days since 1899-12-30), or None."""
     iso = _ISO_DATE.match(text)
     us = _US_DATE.match(text)
     try:
@@ -114,7 +146,7 @@ def parse_date(text: str) -> Number | None:
             return None
     except ValueError:
         return None
-    return Number((day - _EPOCH).days, text)
+    return (day - _EPOCH).days
 
 
 def _currency_text(number: int | float) -> str:
@@ -123,7 +155,8 @@ def _currency_text(number: int | float) -> str:
 
 
 def _tidy(number: float) -> int | float:
-    rounded = round(number, 12)
+    """Round away binary noise at Sheets' 15 significant digits (0.1+0.2 is 0.3)."""
+    rounded = float(f"{number:.15g}")
     return int(rounded) if float(rounded).is_integer() else rounded
 
 
@@ -168,6 +201,20 @@ RENDERERS = {
     "UNFORMATTED_VALUE": unformatted,
     "FORMULA": formula,
 }
+DATE_TIME_RENDER_OPTIONS = {"SERIAL_NUMBER", "FORMATTED_STRING"}
+
+
+def is_date(cell: Any) -> bool:
+    return isinstance(cell, Number) and cell.date
+
+
+def dates_as_strings(renderer: Any) -> Any:
+    """dateTimeRenderOption=FORMATTED_STRING: dates and times as shown, everything else as `renderer`."""
+
+    def render(cell: Any) -> Any:
+        return cell.text if is_date(cell) else renderer(cell)
+
+    return render
 
 
 def format_number(value: int | float) -> str:
@@ -228,41 +275,143 @@ def from_extended_value(value: dict[str, Any]) -> Any:
 
 
 # ------------------------------------------------------------------ formulas
-_BINOPS = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.Pow: operator.pow,
-}
+# Sheets allows whitespace (spaces, tabs, the newlines Ctrl+Enter types) before and after
+# every token, and after the "=": "= 1 / 1024" is a formula worth 0.0009765625.
+_TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)|([-+*/^()%]))")
+_ARITHMETIC_ONLY = re.compile(r"[0-9.eE+\-*/^()%\s]+")
+
+
+class _FormulaError(ValueError):
+    """The formula does not parse (Sheets shows #ERROR!)."""
+
+
+Node = int | float | tuple[Any, ...]
 
 
 def evaluate(expression: str) -> Any:
-    """Compute a formula made only of numbers, + - * / ^ and parentheses; else "#NAME?"."""
-    if len(expression) > 200 or not re.fullmatch(r"[0-9.+\-*/^()\s]+", expression):
+    """Compute a formula of numbers, + - * / ^ %, parentheses and whitespace; else "#NAME?".
+
+    Precedence as in Sheets: unary minus binds tighter than ^ (=-2^2 is 4), ^ is
+    left-associative (=2^3^2 is 64), then * and /, then + and -. The whole formula is
+    parsed before anything is computed, so a parse error wins over a division by zero.
+    """
+    if len(expression) > 200 or not _ARITHMETIC_ONLY.fullmatch(expression):
         return PLACEHOLDER_ERROR
     try:
-        tree = ast.parse(expression.replace("^", "**"), mode="eval")
-        result = _eval_node(tree.body)
+        tree = _Parser(_tokenize(expression)).parse()
+    except _FormulaError:
+        return "#ERROR!"
+    try:
+        result = _compute(tree)
     except ZeroDivisionError:
         return "#DIV/0!"
-    except (SyntaxError, ValueError, OverflowError, TypeError):
-        return "#ERROR!"
+    except (OverflowError, ValueError):
+        return "#NUM!"
     return _tidy(result) if isinstance(result, float) else result
 
 
-def _eval_node(node: ast.AST) -> int | float:
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
-        return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        value = _eval_node(node.operand)
-        return -value if isinstance(node.op, ast.USub) else value
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        left, right = _eval_node(node.left), _eval_node(node.right)
-        if isinstance(node.op, ast.Pow) and abs(right) > 1000:
-            raise OverflowError
-        return _BINOPS[type(node.op)](left, right)
-    raise ValueError("unsupported formula")
+def _compute(node: Node) -> int | float:
+    if not isinstance(node, tuple):
+        return node
+    op, *args = node
+    values = [_compute(a) for a in args]
+    if op == "neg":
+        return -values[0]
+    if op == "%":
+        return values[0] / 100
+    left, right = values
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    if op == "/":
+        return left / right
+    if abs(right) > 1000:
+        raise OverflowError
+    result = left**right
+    if isinstance(result, complex):
+        raise ValueError("a fractional power of a negative number")
+    return result
+
+
+class _Parser:
+    """A recursive-descent parser over the formula's tokens, building a small tree."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+
+    def parse(self) -> Node:
+        tree = self._sum()
+        if self.pos != len(self.tokens):
+            raise _FormulaError("unexpected token")
+        return tree
+
+    def _peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def _take(self) -> str:
+        token = self._peek()
+        if token is None:
+            raise _FormulaError("unexpected end")
+        self.pos += 1
+        return token
+
+    def _binary(self, ops: set[str], operand: Any) -> Node:
+        tree = operand()
+        while self._peek() in ops:
+            tree = (self._take(), tree, operand())
+        return tree
+
+    def _sum(self) -> Node:
+        return self._binary({"+", "-"}, self._product)
+
+    def _product(self) -> Node:
+        return self._binary({"*", "/"}, self._power)
+
+    def _power(self) -> Node:
+        return self._binary({"^"}, self._unary)
+
+    def _unary(self) -> Node:
+        if self._peek() in {"+", "-"}:
+            negative = self._take() == "-"
+            operand = self._unary()
+            return ("neg", operand) if negative else operand
+        return self._percent()
+
+    def _percent(self) -> Node:
+        tree = self._atom()
+        while self._peek() == "%":
+            self._take()
+            tree = ("%", tree)
+        return tree
+
+    def _atom(self) -> Node:
+        token = self._take()
+        if token == "(":
+            tree = self._sum()
+            if self._take() != ")":
+                raise _FormulaError("unbalanced parenthesis")
+            return tree
+        if token[0].isdigit() or token[0] == ".":
+            return float(token) if any(c in token for c in ".eE") else int(token)
+        raise _FormulaError(f"unexpected {token!r}")
+
+
+def _tokenize(text: str) -> list[str]:
+    tokens: list[str] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos:].isspace():
+            break
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            raise _FormulaError("unexpected character")
+        tokens.append(match[1] or match[2])
+        pos = match.end()
+    return tokens
 
 
 # ------------------------------------------------------------------ persistence
@@ -271,7 +420,7 @@ def to_json(cell: Any) -> Any:
     if isinstance(cell, Formula):
         return {"f": cell.text}
     if isinstance(cell, Number):
-        return {"n": cell.value, "t": cell.text}
+        return {"n": cell.value, "t": cell.text, **({"d": True} if cell.date else {})}
     return cell
 
 
@@ -279,5 +428,5 @@ def from_json(data: Any) -> Any:
     if isinstance(data, dict):
         if "f" in data:
             return Formula(data["f"], evaluate(data["f"][1:]))
-        return Number(data["n"], data["t"])
+        return Number(data["n"], data["t"], bool(data.get("d")))
     return data

@@ -182,6 +182,8 @@ class Spreadsheet:
     locale: str = "en_US"
     time_zone: str = "Etc/GMT"
     recorded: list[dict[str, Any]] = field(default_factory=list)
+    # NamedRange objects as the API shows them: {namedRangeId, name, range: GridRange}.
+    named_ranges: list[dict[str, Any]] = field(default_factory=list)
 
     def clone(self) -> Spreadsheet:
         """A transaction's working copy (cheap: rows are copied on first write)."""
@@ -192,6 +194,7 @@ class Spreadsheet:
             self.locale,
             self.time_zone,
             list(self.recorded),
+            copy.deepcopy(self.named_ranges),
         )
 
     def deep_clone(self) -> Spreadsheet:
@@ -202,7 +205,47 @@ class Spreadsheet:
             self.locale,
             self.time_zone,
             copy.deepcopy(self.recorded),
+            copy.deepcopy(self.named_ranges),
         )
+
+    def shift_named_ranges(self, sheet_id: int, dim: str, start: int, count: int) -> None:
+        """Rows or columns inserted at `start`: named ranges below or across them follow, as in Sheets."""
+        low, high = _grid_keys(dim)
+        for named in self._named_on(sheet_id):
+            grid = named["range"]
+            if low not in grid and high not in grid:
+                continue  # whole rows or columns stay whole
+            if grid.get(low, 0) >= start:
+                grid[low] = grid.get(low, 0) + count
+            if high in grid and grid[high] > start:
+                grid[high] += count
+
+    def cut_named_ranges(self, sheet_id: int, dim: str, start: int, end: int) -> None:
+        """Rows or columns [start, end) deleted: named ranges shrink or move up; emptied ones go."""
+        low, high = _grid_keys(dim)
+
+        def moved(index: int) -> int:
+            return index - max(0, min(index, end) - start)
+
+        for named in list(self._named_on(sheet_id)):
+            grid = named["range"]
+            if low in grid:
+                grid[low] = moved(grid[low])
+            if high in grid:
+                grid[high] = moved(grid[high])
+                if grid[high] <= grid.get(low, 0):
+                    self.named_ranges.remove(named)
+
+    def _named_on(self, sheet_id: int) -> list[dict[str, Any]]:
+        return [n for n in self.named_ranges if n["range"].get("sheetId", 0) == sheet_id]
+
+    def named_range(self, name: str) -> dict[str, Any] | None:
+        """The named range called `name` (names are case-insensitive in Sheets)."""
+        folded = name.casefold()
+        for named in self.named_ranges:
+            if named["name"].casefold() == folded:
+                return named
+        return None
 
     def commit(self) -> Spreadsheet:
         for sheet in self.sheets:
@@ -237,6 +280,7 @@ class Spreadsheet:
             "locale": self.locale,
             "timeZone": self.time_zone,
             "recorded": self.recorded,
+            "namedRanges": self.named_ranges,
             "sheets": [
                 {
                     "sheetId": s.sheet_id,
@@ -272,7 +316,15 @@ class Spreadsheet:
             raw.get("locale", "en_US"),
             raw.get("timeZone", "Etc/GMT"),
             raw.get("recorded", []),
+            raw.get("namedRanges", []),
         )
+
+
+def _grid_keys(dim: str) -> tuple[str, str]:
+    """A GridRange's start and end keys along ROWS or COLUMNS."""
+    if dim == "ROWS":
+        return "startRowIndex", "endRowIndex"
+    return "startColumnIndex", "endColumnIndex"
 
 
 def trim(row: list[Any]) -> None:

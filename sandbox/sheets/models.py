@@ -5,23 +5,31 @@ folders and permissions. Cells live in `grid.py`, values in `cells.py`, A1
 notation in `a1.py`, batchUpdate requests in `batch.py`.
 
 Behaviour modelled: A1 ranges (quoted names, open ranges, bare ranges on the
-first sheet), RAW vs USER_ENTERED, the three value render options, ROWS and
-COLUMNS major dimensions, trimming of trailing empty rows and cells, grid
-limits (writes outside the grid fail; appends and dimension requests grow it),
-the 10M-cell and 50,000-characters-a-cell limits, table detection for append
-with OVERWRITE or INSERT_ROWS, and all-or-nothing batchUpdate and
-values:batchUpdate whose replies come in request order.
+first sheet), named ranges (add/update/deleteNamedRange, `namedRanges` in
+create and get, valid as the range of every values method), RAW vs
+USER_ENTERED, the three value render options and both dateTimeRenderOptions,
+ROWS and COLUMNS major dimensions, trimming of trailing empty rows and cells,
+grid limits (writes outside the grid fail; appends and dimension requests grow
+it), the 10M-cell and 50,000-characters-a-cell limits, table detection for
+append with OVERWRITE or INSERT_ROWS (leading empty columns of the appended
+rows are not written), totals of values:batchUpdate counted over distinct rows
+and columns, refusing to hide the last visible sheet, and all-or-nothing
+batchUpdate and values:batchUpdate whose replies come in request order.
 
-Not implemented: named ranges, R1C1 notation, developer metadata, data filters
+Not implemented: R1C1 notation, developer metadata, data filters
 (`*ByDataFilter`), formatting (updateCells/repeatCell formats and the other
 formatting requests are accepted and recorded, not applied),
 copyPaste/cutPaste/findReplace and the other requests outside
 `batch.APPLIED` and `batch.RECORDED_ONLY` (they fail with INVALID_ARGUMENT), a
-formula engine (see `cells.py`), dateTimeRenderOption, per-user permissions.
+formula engine beyond arithmetic (see `cells.py`), number formats for dates
+(a date shows as typed), per-user permissions. Named ranges follow inserted and
+deleted rows and columns; one whose every row or column is deleted is removed
+(Sheets keeps it as #REF!).
 """
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -187,6 +195,10 @@ class Backend:
             time_zone=str(props.get("timeZone") or "Etc/GMT"),
         )
         check_cell_limit(ss)
+        named = body.get("namedRanges") or []
+        if named:
+            requests = [{"addNamedRange": {"namedRange": n}} for n in named]
+            batch.apply_requests(ss, requests, self._new_sheet_id, self._new_named_range_id)
         self.spreadsheets[spreadsheet_id] = ss
         self._drive().register_file(spreadsheet_id, title, SPREADSHEET_MIME, None)
         return self.metadata(spreadsheet_id)
@@ -222,6 +234,7 @@ class Backend:
                 "timeZone": ss.time_zone,
             },
             "sheets": sheets,
+            **({"namedRanges": copy.deepcopy(ss.named_ranges)} if ss.named_ranges else {}),
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{ss.spreadsheet_id}/edit",
         }
 
@@ -230,7 +243,9 @@ class Backend:
         """Apply every request to a copy and keep it only if all succeed; replies in request order."""
         original = self._spreadsheet(spreadsheet_id)
         ss = original.clone()
-        replies = batch.apply_requests(ss, body.get("requests"), self._new_sheet_id)
+        replies = batch.apply_requests(
+            ss, body.get("requests"), self._new_sheet_id, self._new_named_range_id
+        )
         check_cell_limit(ss)
         self.spreadsheets[spreadsheet_id] = ss.commit()
         if ss.title != original.title:
@@ -250,9 +265,10 @@ class Backend:
         range_text: str,
         render: str = "FORMATTED_VALUE",
         major: str = "ROWS",
+        date_time: str | None = None,
     ) -> dict[str, Any]:
         ss = self._spreadsheet(spreadsheet_id)
-        renderer, major = renderer_for(render), dimension(major, "major_dimension")
+        renderer, major = renderer_for(render, date_time), dimension(major, "major_dimension")
         return value_range(resolve(ss, range_text, clip=True), renderer, major)
 
     def values_batch_get(
@@ -261,9 +277,10 @@ class Backend:
         ranges: list[str],
         render: str = "FORMATTED_VALUE",
         major: str = "ROWS",
+        date_time: str | None = None,
     ) -> dict[str, Any]:
         ss = self._spreadsheet(spreadsheet_id)
-        renderer, major = renderer_for(render), dimension(major, "major_dimension")
+        renderer, major = renderer_for(render, date_time), dimension(major, "major_dimension")
         targets = [resolve(ss, text, clip=True) for text in ranges]
         return {
             "spreadsheetId": spreadsheet_id,
@@ -278,12 +295,13 @@ class Backend:
         value_input_option: str | None,
         include_values: bool = False,
         response_render: str = "FORMATTED_VALUE",
+        response_date_time: str | None = None,
     ) -> dict[str, Any]:
         store = self._input_option(value_input_option)
         ss = self._spreadsheet(spreadsheet_id)
         reply = write(ss, resolve(ss, range_text, clip=False), matrix_of(body), store, range_text)
         if include_values:
-            reply["updatedData"] = updated_data(ss, reply, response_render)
+            reply["updatedData"] = updated_data(ss, reply, response_render, response_date_time)
         self._touch(spreadsheet_id)
         return reply
 
@@ -294,24 +312,26 @@ class Backend:
         store = self._input_option(option)
         ss = self._spreadsheet(spreadsheet_id).clone()  # a bad range leaves every sheet untouched
         responses = []
+        touched: set[tuple[int, int, int]] = set()
         for item in body.get("data") or []:
             range_text = str(item.get("range", ""))
-            reply = write(
-                ss, resolve(ss, range_text, clip=False), matrix_of(item), store, range_text
-            )
+            target = resolve(ss, range_text, clip=False)
+            reply = write(ss, target, matrix_of(item), store, range_text, touched)
             if body.get("includeValuesInResponse"):
                 render = body.get("responseValueRenderOption") or "FORMATTED_VALUE"
-                reply["updatedData"] = updated_data(ss, reply, render)
+                date_time = body.get("responseDateTimeRenderOption")
+                reply["updatedData"] = updated_data(ss, reply, render, date_time)
             responses.append(reply)
         self.spreadsheets[spreadsheet_id] = ss.commit()
         self._touch(spreadsheet_id)
-        touched = {r["updatedRange"].rsplit("!", 1)[0] for r in responses if "updatedCells" in r}
+        # The totals count rows, columns and sheets where at least one cell was updated:
+        # two ranges over the same four columns make 4 columns, not 8.
         return {
             "spreadsheetId": spreadsheet_id,
-            "totalUpdatedRows": sum(r.get("updatedRows", 0) for r in responses),
-            "totalUpdatedColumns": sum(r.get("updatedColumns", 0) for r in responses),
+            "totalUpdatedRows": len({(sheet, row) for sheet, row, _ in touched}),
+            "totalUpdatedColumns": len({(sheet, col) for sheet, _, col in touched}),
             "totalUpdatedCells": sum(r.get("updatedCells", 0) for r in responses),
-            "totalUpdatedSheets": len(touched),
+            "totalUpdatedSheets": len({sheet for sheet, _, _ in touched}),
             "responses": responses,
         }
 
@@ -324,6 +344,7 @@ class Backend:
         insert_data_option: str | None = None,
         include_values: bool = False,
         response_render: str = "FORMATTED_VALUE",
+        response_date_time: str | None = None,
     ) -> dict[str, Any]:
         """Find the table in the range, write after its last row; the grid grows to fit."""
         store = self._input_option(value_input_option)
@@ -340,8 +361,13 @@ class Backend:
         start_row, start_col = (window.r0, window.c0) if table is None else (table[1], table[2])
         matrix = matrix_of(body)
         height, width = len(matrix), max((len(r) for r in matrix), default=0)
+        # Leading empty columns are not written: the update starts at the first value.
+        skip = _leading_empty_columns(matrix)
+        if skip:
+            matrix = [row[skip:] for row in matrix]
         if insert == "INSERT_ROWS" and height:
             sheet.insert_rows(start_row, height)
+            ss.shift_named_ranges(sheet.sheet_id, "ROWS", start_row, height)
         sheet.row_count = max(sheet.row_count, start_row + height)
         sheet.col_count = max(sheet.col_count, start_col + width)
         check_cell_limit(ss)
@@ -350,7 +376,7 @@ class Backend:
             a1.A1Range(sheet.title),
             start_row,
             start_row + height,
-            start_col,
+            start_col + skip,
             start_col + width,
         )
         updates = write(ss, target, matrix, store, range_text)
@@ -358,7 +384,7 @@ class Backend:
         if table is not None:
             reply["tableRange"] = a1.format_range(sheet.title, *table)
         if include_values:
-            updates["updatedData"] = updated_data(ss, updates, response_render)
+            updates["updatedData"] = updated_data(ss, updates, response_render, response_date_time)
         reply["updates"] = updates
         self.spreadsheets[spreadsheet_id] = ss.commit()
         self._touch(spreadsheet_id)
@@ -390,6 +416,9 @@ class Backend:
             candidate = self.rng.randrange(1, 2**31 - 1)
             if candidate not in taken:
                 return candidate
+
+    def _new_named_range_id(self) -> str:
+        return "".join(self.rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(12))
 
     @staticmethod
     def _input_option(option: str | None) -> Store:
@@ -437,13 +466,34 @@ def resolve(ss: Spreadsheet, text: str, clip: bool) -> Target:
     else:
         found = ss.sheet_by_title(rng.sheet)
         if found is None:
-            raise unparsable(text)
+            named = ss.named_range(text)
+            if named is None or "!" in text:
+                raise unparsable(text)
+            return _named_target(ss, named, text, clip)
         sheet = found
     r0, r1, c0, c1 = rng.bounded(sheet.row_count, sheet.col_count)
     outside = r0 >= sheet.row_count or c0 >= sheet.col_count
     if outside or (not clip and (r1 > sheet.row_count or c1 > sheet.col_count)):
         raise _exceeds(sheet, r0, r1, c0, c1)
     return Target(sheet, rng, r0, min(r1, sheet.row_count), c0, min(c1, sheet.col_count))
+
+
+def _named_target(ss: Spreadsheet, named: dict[str, Any], text: str, clip: bool) -> Target:
+    """A named range's GridRange as a Target (a sheet title of the same name wins, as above)."""
+    grid = named["range"]
+    sheet = ss.sheet_by_id(grid.get("sheetId", 0))
+    if sheet is None:
+        raise unparsable(text)
+    r0, c0 = int(grid.get("startRowIndex", 0)), int(grid.get("startColumnIndex", 0))
+    end_row, end_col = grid.get("endRowIndex"), grid.get("endColumnIndex")
+    rng = a1.A1Range(
+        sheet.title,
+        r0 if "startRowIndex" in grid or end_row is not None else None,
+        None if end_row is None else int(end_row),
+        c0 if "startColumnIndex" in grid or end_col is not None else None,
+        None if end_col is None else int(end_col),
+    )
+    return resolve(ss, a1.format_a1(rng), clip)
 
 
 def render(sheet: Sheet, r0: int, r1: int, c0: int, c1: int, renderer: Renderer) -> list[list[Any]]:
@@ -473,9 +523,17 @@ def value_range(target: Target, renderer: Renderer, major: str) -> dict[str, Any
 
 
 def write(
-    ss: Spreadsheet, target: Target, matrix: list[list[Any]], store: Store, range_text: str
+    ss: Spreadsheet,
+    target: Target,
+    matrix: list[list[Any]],
+    store: Store,
+    range_text: str,
+    touched: set[tuple[int, int, int]] | None = None,
 ) -> dict[str, Any]:
-    """Write a block at the target's top-left; the reply counts what was written (nulls skip)."""
+    """Write a block at the target's top-left; the reply counts what was written (nulls skip).
+
+    `touched` collects (sheetId, row, column) of every written cell, for batch totals.
+    """
     sheet = target.sheet
     reply: dict[str, Any] = {"spreadsheetId": ss.spreadsheet_id}
     height, width = len(matrix), max((len(r) for r in matrix), default=0)
@@ -491,6 +549,8 @@ def write(
             if value is None:
                 continue  # null leaves the cell as it was
             sheet.set(target.r0 + i, target.c0 + j, store(value))
+            if touched is not None:
+                touched.add((sheet.sheet_id, target.r0 + i, target.c0 + j))
             written += 1
             columns.add(j)
             wrote = True
@@ -501,6 +561,16 @@ def write(
     reply["updatedColumns"] = len(columns)
     reply["updatedCells"] = written
     return reply
+
+
+def _leading_empty_columns(matrix: list[list[Any]]) -> int:
+    """How many columns at the left hold nothing (empty strings or nulls) in every row."""
+    firsts = [
+        next(i for i, v in enumerate(row) if v not in (None, ""))
+        for row in matrix
+        if any(v not in (None, "") for v in row)
+    ]
+    return min(firsts, default=0)
 
 
 def _check_fits(target: Target, height: int, width: int, range_text: str) -> None:
@@ -552,9 +622,11 @@ def _exceeds(sheet: Sheet, r0: int, r1: int, c0: int, c1: int) -> SheetsError:
     return exceeds_grid(quoted, sheet.row_count, sheet.col_count)
 
 
-def updated_data(ss: Spreadsheet, reply: dict[str, Any], render_option: str) -> dict[str, Any]:
+def updated_data(
+    ss: Spreadsheet, reply: dict[str, Any], render_option: str, date_time: str | None = None
+) -> dict[str, Any]:
     target = resolve(ss, reply["updatedRange"], clip=True)
-    return value_range(target, renderer_for(render_option), "ROWS")
+    return value_range(target, renderer_for(render_option, date_time), "ROWS")
 
 
 def grid_data(target: Target) -> dict[str, Any]:
@@ -603,14 +675,25 @@ def matrix_of(body: dict[str, Any]) -> list[list[Any]]:
     return values
 
 
-def renderer_for(option: str | None) -> Renderer:
+def renderer_for(option: str | None, date_time: str | None = None) -> Renderer:
+    """The renderer for a valueRenderOption and dateTimeRenderOption (SERIAL_NUMBER by default)."""
     option = option or "FORMATTED_VALUE"
     if option not in cells.RENDERERS:
         raise InvalidArgument(
             "Invalid value at 'value_render_option' "
             f'(type.googleapis.com/google.apps.sheets.v4.ValueRenderOption), "{option}"'
         )
-    return cells.RENDERERS[option]
+    date_time = date_time or "SERIAL_NUMBER"
+    if date_time not in cells.DATE_TIME_RENDER_OPTIONS:
+        raise InvalidArgument(
+            "Invalid value at 'date_time_render_option' "
+            f'(type.googleapis.com/google.apps.sheets.v4.DateTimeRenderOption), "{date_time}"'
+        )
+    renderer = cells.RENDERERS[option]
+    # FORMATTED_VALUE already shows dates as strings: the option is ignored there.
+    if date_time == "FORMATTED_STRING" and option != "FORMATTED_VALUE":
+        return cells.dates_as_strings(renderer)
+    return renderer
 
 
 def dimension(value: str | None, name: str) -> str:

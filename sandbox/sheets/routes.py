@@ -171,6 +171,7 @@ class _SheetsRoutes:
                 range_text,
                 render=params.get("valueRenderOption") or "FORMATTED_VALUE",
                 major=params.get("majorDimension") or "ROWS",
+                date_time=params.get("dateTimeRenderOption"),
             )
             return _reply(request, reply)
         if request.method == "PUT":
@@ -181,6 +182,7 @@ class _SheetsRoutes:
                 params.get("valueInputOption"),
                 include_values=_flag(params.get("includeValuesInResponse")),
                 response_render=params.get("responseValueRenderOption") or "FORMATTED_VALUE",
+                response_date_time=params.get("responseDateTimeRenderOption"),
             )
             return _reply(request, reply)
         if range_text.endswith(":append"):
@@ -192,6 +194,7 @@ class _SheetsRoutes:
                 insert_data_option=params.get("insertDataOption"),
                 include_values=_flag(params.get("includeValuesInResponse")),
                 response_render=params.get("responseValueRenderOption") or "FORMATTED_VALUE",
+                response_date_time=params.get("responseDateTimeRenderOption"),
             )
             return _reply(request, reply)
         if range_text.endswith(":clear"):
@@ -212,6 +215,7 @@ class _SheetsRoutes:
                 params.getlist("ranges"),
                 render=params.get("valueRenderOption") or "FORMATTED_VALUE",
                 major=params.get("majorDimension") or "ROWS",
+                date_time=params.get("dateTimeRenderOption"),
             )
             return _reply(request, reply)
         if request.method == "POST" and action == "values:batchUpdate":

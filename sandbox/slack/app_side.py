@@ -6,8 +6,9 @@ Pure builders (`sign`, `signed_headers`, `slash_command_fields`, `block_actions_
 The sandbox's /_sandbox/slack/* endpoints use them; a CLI can too. The same fields and
 payloads go to an app in Socket Mode inside envelopes (`sandbox/slack/socket_mode.py`).
 
-Not implemented: Events API callbacks (event_callback, url_verification), Slack's
-retries after a slow answer (X-Slack-Retry-Num), shortcuts and message actions,
+Not implemented: Events API callbacks over HTTP (event_callback, url_verification) and
+Slack's retries after a slow answer (X-Slack-Retry-Num); events go to an app in Socket
+Mode only (`socket_mode.deliver_event`, with redelivery). Also shortcuts and message actions,
 block_suggestion, view_closed, and the legacy `ssl_check` probe.
 """
 

@@ -10,6 +10,11 @@ POST /_sandbox/slack/submit   {app_url, view_id, user?, values: {block_id: {acti
   HTTP and no app_url means Socket Mode if an app is connected. Either way the answer is
   {ok, status, body, elapsed_ms, error, via, ...}: an ack reads as status 200 with the
   ack's payload as body; no connected app is `dispatch_failed`, no ack `operation_timeout`.
+POST /_sandbox/slack/event    {event: {type, ...} | type="app_mention", user, channel, text,
+  timeout, retry_delays=[0, 60, 300]}  an Events API callback to the app connected in Socket
+  Mode, sent again (retry_attempt, retry_reason "timeout") until acknowledged or out of retries;
+  answers {ok, event_id, attempts: [{envelope_id, retry_attempt, retry_reason, connection,
+  status, error, elapsed_ms}]}. Over HTTP, events are not implemented.
 GET  /_sandbox/slack/socket   open Socket Mode connections, envelopes awaiting an ack
 POST /_sandbox/slack/socket/disconnect  {reason="refresh_requested", close=false}
 POST /_sandbox/slack/message  {channel, user, text, thread_ts?}  a person posts
@@ -302,6 +307,55 @@ class SlackControl:
     async def log(self, request: Request, body: dict[str, Any]) -> JSONResponse:
         return JSONResponse({"ok": True, "messages": self.backend.all_messages()})
 
+    async def event(self, request: Request, body: dict[str, Any]) -> JSONResponse:
+        """Send an Events API callback over Socket Mode, with Slack's redelivery until acked."""
+        if str(body.get("via") or "socket").lower() != "socket":
+            raise SlackError("not_implemented")  # events over HTTP are not emulated
+        if not self.backend.socket.is_connected():
+            raise SlackError("dispatch_failed")
+        event = self._event(body)
+        backend = self.backend
+        event_id = "Ev0" + backend.random_token(9, "ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        payload = socket_mode.event_callback(
+            event,
+            team_id=backend.team_id,
+            app_id=backend.app_id,
+            bot_user_id=backend.bot_user_id,
+            token=backend.verification_token,
+            event_id=event_id,
+            event_time=backend.epoch(),
+        )
+        delays = body.get("retry_delays", socket_mode.RETRY_DELAYS)
+        if not isinstance(delays, list | tuple) or len(delays) > 3:
+            raise SlackError("invalid_retry_delays")
+        attempts = await backend.socket.deliver_event(
+            payload,
+            timeout=float(body.get("timeout") or app_side.ACK_SECONDS),
+            retry_delays=tuple(float(d) for d in delays),
+        )
+        acked = attempts[-1]["error"] is None
+        return JSONResponse(
+            {"ok": acked, "via": "socket", "event_id": event_id, "attempts": attempts}
+        )
+
+    def _event(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The inner event: as given, or an app_mention-like one from user, channel and text."""
+        given = body.get("event")
+        if given is not None and not isinstance(given, dict):
+            raise SlackError("invalid_event")
+        event = dict(given or {})
+        event.setdefault("type", str(body.get("type") or "app_mention"))
+        if body.get("user") is not None:
+            event.setdefault("user", self._user(body["user"])["id"])
+        if body.get("channel") is not None:
+            event.setdefault("channel", self._channel(body["channel"])["id"])
+        if body.get("text") is not None:
+            event.setdefault("text", str(body["text"]))
+        ts = self.backend.next_ts()
+        event.setdefault("ts", ts)
+        event.setdefault("event_ts", event["ts"])
+        return event
+
     async def socket(self, request: Request, body: dict[str, Any]) -> JSONResponse:
         return JSONResponse({"ok": True, **self.backend.socket.describe()})
 
@@ -336,6 +390,7 @@ def control_routes(backend: Backend) -> list[Route]:
         Route(f"{prefix}/channels/{{channel}}/messages", endpoint(control.channel_messages)),
         Route(f"{prefix}/views/{{view_id}}", endpoint(control.view)),
         Route(f"{prefix}/log", endpoint(control.log)),
+        Route(f"{prefix}/event", endpoint(control.event), methods=["POST"]),
         Route(f"{prefix}/socket", endpoint(control.socket)),
         Route(f"{prefix}/socket/disconnect", endpoint(control.socket_disconnect), methods=["POST"]),
     ]

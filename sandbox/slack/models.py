@@ -12,7 +12,10 @@ Not implemented: user tokens and per-user permissions, Enterprise Grid and share
 channels, mpim conversations, files, reactions, pins, scheduled messages, message
 attachments (stored, never validated), unfurling (`unfurl_*` accepted and ignored),
 mrkdwn rendering (`parse`, `link_names`, `mrkdwn` ignored), `chat:write.customize`
-icons, edit windows, the Events API toward the app, usergroup writes through the API.
+icons, edit windows, usergroup writes through the API, profile images (the URLs
+are well formed, nothing serves them), custom profile fields (`fields` is always {}),
+thread subscriptions (a thread parent always reads `subscribed: false`, as for a bot),
+guests (conversations.invite never answers `user_is_restricted` and the like).
 Slack does not document a hard cap on `text`; this emulator refuses past 1,000,000
 characters with `msg_too_long` and truncates past 40,000 with a `message_truncated` warning.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import hashlib
 import random
 import re
 from dataclasses import dataclass, field
@@ -79,6 +83,23 @@ _INTERACTIVE = frozenset(
     | {"number_input", "rich_text_input", "file_input"}
 )
 _SCOPE_PREFIX = {"public": "channels", "private": "groups", "im": "im"}
+# The icons Slack shows for an app that set none of its own (bot_profile.icons).
+BOT_ICONS = {
+    "image_36": "https://a.slack-edge.com/80588/img/plugins/app/bot_36.png",
+    "image_48": "https://a.slack-edge.com/80588/img/plugins/app/bot_48.png",
+    "image_72": "https://a.slack-edge.com/80588/img/plugins/app/service_72.png",
+}
+# String fields Slack always sends in a profile, empty where the person set nothing.
+PROFILE_STRINGS = (
+    "title",
+    "phone",
+    "skype",
+    "first_name",
+    "last_name",
+    "status_text",
+    "status_emoji",
+)
+MAX_INVITES = 1000  # conversations.invite takes up to 1,000 user ids
 
 
 @dataclass
@@ -268,12 +289,15 @@ class Backend(InteractiveState):
     ) -> str:
         """Add a member of the workspace; returns the user id."""
         user_id = user_id or self.new_id("U")
+        first, _, last = real_name.partition(" ")
         profile: dict[str, Any] = {
             "real_name": real_name,
             "display_name": name,
             "real_name_normalized": real_name,
             "display_name_normalized": name,
             "team": self.team_id,
+            "first_name": first,
+            "last_name": last,
         }
         if email:
             profile["email"] = email
@@ -313,10 +337,24 @@ class Backend(InteractiveState):
         return None
 
     def public_user(self, user_id: str) -> dict[str, Any]:
-        """The user object as the bot sees it (no email without users:read.email)."""
+        """The user object as the bot sees it (no email without users:read.email).
+
+        The profile carries every field Slack always sends, empty where unset.
+        """
         user = copy.deepcopy(self.user(user_id))
+        profile = user["profile"]
+        profile.setdefault("avatar_hash", "g" + hashlib.sha1(user_id.encode()).hexdigest()[:11])
+        for key in PROFILE_STRINGS:
+            profile.setdefault(key, "")
+        profile.setdefault("status_expiration", 0)
+        profile.setdefault("fields", {})
+        digest = hashlib.md5(user_id.encode()).hexdigest()  # gravatar URLs name an md5
+        for size in (24, 32, 48, 72, 192, 512):
+            profile.setdefault(
+                f"image_{size}", f"https://secure.gravatar.com/avatar/{digest}.jpg?s={size}&d=mp"
+            )
         if "users:read.email" not in self.scopes:
-            user["profile"].pop("email", None)
+            profile.pop("email", None)
         return user
 
     def list_users(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str]:
@@ -568,6 +606,52 @@ class Backend(InteractiveState):
             record["members"].append(self.bot_user_id)
         return self.conversation_object(record), already
 
+    def invite(
+        self, channel_id: str, user_ids: list[str], force: bool = False
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """conversations.invite: the bot adds people to a channel it is in.
+
+        Each user is checked alone; any refusal fails the call unless `force`, which
+        invites the valid ones and reports the rest. Returns (channel, per-user errors).
+        """
+        record = self._visible(channel_id)
+        if record["is_im"]:
+            raise SlackError("method_not_supported_for_channel_type")
+        manage = "groups:write" if record["is_private"] else "channels:manage"
+        invites = f"{_SCOPE_PREFIX[_conversation_type(record)]}:write.invites"
+        if manage not in self.scopes and invites not in self.scopes:
+            self.need(invites)
+        if record["is_archived"]:
+            raise SlackError("is_archived")
+        if self.bot_user_id not in record["members"]:
+            raise SlackError("not_in_channel")
+        if not user_ids:
+            raise SlackError("no_user")
+        if len(user_ids) > MAX_INVITES:
+            raise SlackError("too_many_users")
+        valid: list[str] = []
+        errors: list[dict[str, Any]] = []
+        for user_id in dict.fromkeys(user_ids):
+            problem = self._invite_problem(record, user_id)
+            if problem:
+                errors.append({"user": user_id, "ok": False, "error": problem})
+            else:
+                valid.append(user_id)
+        if errors and not force:
+            raise SlackError(errors[0]["error"], errors=errors)
+        record["members"].extend(valid)
+        return self.conversation_object(record), errors
+
+    def _invite_problem(self, record: dict[str, Any], user_id: str) -> str | None:
+        if user_id == self.bot_user_id:
+            return "cant_invite_self"
+        user = self.users.get(user_id)
+        if user is None or user.get("deleted"):
+            return "user_not_found"
+        if user_id in record["members"]:
+            return "already_in_channel"
+        return None
+
     def members(self, channel_id: str, cursor: str | None, limit: int) -> tuple[list[str], str]:
         record = self._visible(channel_id)
         self._need_for(record, "read")
@@ -647,9 +731,11 @@ class Backend(InteractiveState):
                 "app_id": self.app_id,
                 "bot_profile": {
                     "id": self.bot_id,
-                    "app_id": self.app_id,
-                    "name": "Coalition Bot",
                     "deleted": False,
+                    "name": "Coalition Bot",
+                    "updated": self.users[self.bot_user_id]["updated"],
+                    "app_id": self.app_id,
+                    "icons": dict(BOT_ICONS),
                     "team_id": self.team_id,
                 },
             }
@@ -925,10 +1011,17 @@ class Backend(InteractiveState):
         ]
 
     def public_message(self, message: dict[str, Any], include_metadata: bool) -> dict[str, Any]:
-        """A message as the Web API returns it: no sandbox bookkeeping, metadata only on request."""
+        """A message as the Web API returns it: no sandbox bookkeeping, metadata only on request.
+
+        A thread's parent also says whether the caller follows the thread (`subscribed`:
+        false for a bot, which cannot follow threads) and whether it is locked.
+        """
         public = {k: copy.deepcopy(v) for k, v in message.items() if not k.startswith("_")}
         if not include_metadata:
             public.pop("metadata", None)
+        if public.get("reply_count") and public.get("thread_ts") == public["ts"]:
+            public.setdefault("is_locked", False)
+            public.setdefault("subscribed", False)
         return public
 
     # ------------------------------------------------------------ views for people and tests

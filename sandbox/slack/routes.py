@@ -230,6 +230,14 @@ def conversations_join(b: Backend, a: Args) -> dict[str, Any]:
     return reply
 
 
+def conversations_invite(b: Backend, a: Args) -> dict[str, Any]:
+    channel, errors = b.invite(a.text("channel"), a.names("users"), force=a.flag("force"))
+    reply: dict[str, Any] = {"channel": channel}
+    if errors:
+        reply["errors"] = errors
+    return reply
+
+
 def conversations_members(b: Backend, a: Args) -> dict[str, Any]:
     members, next_cursor = b.members(
         a.text("channel"), a.text("cursor") or None, a.number("limit", 100, 1000)
@@ -346,6 +354,7 @@ METHODS: dict[str, Method] = {
     "conversations.create": Method(conversations_create, 2),
     "conversations.join": Method(conversations_join, 3),
     "conversations.members": Method(conversations_members, 4),
+    "conversations.invite": Method(conversations_invite, 3),
     "conversations.open": Method(conversations_open, 3),
     "conversations.archive": Method(conversations_archive, 2),
     "users.list": Method(users_list, 2),

@@ -7,20 +7,24 @@ each slash command or interaction then arrives as an envelope
 `{"envelope_id", "type": "slash_commands"|"interactive", "payload", "accepts_response_payload"}`
 carrying the same fields an HTTP request would, and the app acknowledges it with
 `{"envelope_id", "payload"?}` within 3 seconds (the payload is what it would have answered
-over HTTP). `{"type": "disconnect", "reason"}` asks the app to connect again.
+over HTTP). Events API callbacks arrive as `events_api` envelopes that also carry
+`retry_attempt` and `retry_reason`: one not acknowledged within 3 seconds is sent again,
+nearly at once, then after a minute, then after five (`RETRY_DELAYS`), each time in a new
+envelope with the same event_id. `{"type": "disconnect", "reason"}` asks the app to connect
+again. An app may hold up to 10 connections; each envelope goes to one of them (in turn
+here), never to one that was asked to disconnect.
 
 This module is the state and the pure builders (no HTTP, no Starlette); the WebSocket
 endpoint and `apps.connections.open` live in `sandbox/slack/routes.py`, and the control
 endpoints deliver through `SocketModeHub.dispatch` (`sandbox/slack/control.py`). Everything
 async runs on the sandbox server's event loop.
 
-Not implemented: Events API envelopes (`events_api`) and Slack's redelivery of
-unacknowledged ones (`retry_attempt`, `retry_reason`); the scheduled refresh after
-`approximate_connection_time` and the `debug_reconnects` URL flag (a refresh happens only
-when a test asks for one through /_sandbox/slack/socket/disconnect); ticket expiry (a
-ticket is refused once used, never for age); `link_disabled` when Socket Mode is switched
-off. With several connections open, Slack may use any of them; this emulator always uses
-the newest, so an app that is replacing its connection is not sent envelopes on the old one.
+Not implemented: the scheduled refresh after `approximate_connection_time` and the
+`debug_reconnects` URL flag (a refresh happens only when a test asks for one through
+/_sandbox/slack/socket/disconnect); ticket expiry (a ticket is refused once used, never for
+age); `link_disabled` when Socket Mode is switched off; Slack switching off an app's event
+subscriptions after repeated failures; the app's event subscriptions themselves (an event is
+sent when a test asks, whatever the app subscribed to).
 """
 
 from __future__ import annotations
@@ -45,7 +49,9 @@ MAX_CONNECTIONS = 10  # Slack allows an app up to 10 open connections
 APPROXIMATE_CONNECTION_SECONDS = 3600
 COMMAND = "slash_commands"
 INTERACTIVE = "interactive"
-KINDS = frozenset({COMMAND, INTERACTIVE})
+EVENTS = "events_api"
+KINDS = frozenset({COMMAND, INTERACTIVE, EVENTS})
+RETRY_DELAYS = (0.0, 60.0, 300.0)  # Slack's redelivery of an unacknowledged event
 DISCONNECT_REASONS = frozenset({"warning", "refresh_requested", "link_disabled"})
 
 
@@ -87,16 +93,63 @@ def disconnect_message(reason: str) -> dict[str, Any]:
 
 
 def envelope(
-    kind: str, payload: dict[str, Any], envelope_id: str, *, accepts_response_payload: bool
+    kind: str,
+    payload: dict[str, Any],
+    envelope_id: str,
+    *,
+    accepts_response_payload: bool,
+    retry_attempt: int = 0,
+    retry_reason: str = "",
 ) -> dict[str, Any]:
-    """One request toward the app: a slash command's fields or an interaction payload, wrapped."""
+    """One request toward the app: a command's fields, an interaction or an event, wrapped.
+
+    Events API envelopes also say which delivery this is (`retry_attempt`, 0 the first) and
+    why the last one failed (`retry_reason`, "" the first time).
+    """
     if kind not in KINDS:
         raise ValueError(f"envelope type must be one of {sorted(KINDS)}")
-    return {
+    message: dict[str, Any] = {
         "envelope_id": envelope_id,
         "type": kind,
         "payload": payload,
         "accepts_response_payload": accepts_response_payload,
+    }
+    if kind == EVENTS:
+        message["retry_attempt"] = retry_attempt
+        message["retry_reason"] = retry_reason
+    return message
+
+
+def event_callback(
+    event: dict[str, Any],
+    *,
+    team_id: str,
+    app_id: str,
+    bot_user_id: str,
+    token: str,
+    event_id: str,
+    event_time: int,
+) -> dict[str, Any]:
+    """The Events API's outer event (what an events_api envelope carries, or an HTTP POST would)."""
+    return {
+        "token": token,
+        "team_id": team_id,
+        "context_team_id": team_id,
+        "api_app_id": app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": event_time,
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": team_id,
+                "user_id": bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
     }
 
 
@@ -130,6 +183,7 @@ class SocketConnection:
     connected_at: float = field(default_factory=time.time)
     envelopes: int = 0
     acks: int = 0
+    draining: bool = False  # told to disconnect: Slack sends it nothing more
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     async def send(self, message: dict[str, Any]) -> None:
@@ -143,6 +197,7 @@ class SocketConnection:
             "connected_at": self.connected_at,
             "envelopes": self.envelopes,
             "acks": self.acks,
+            "draining": self.draining,
         }
 
 
@@ -162,6 +217,7 @@ class SocketModeHub:
         self.stray_acks: list[str] = []  # acks for no envelope awaiting one (late or unknown)
         self.opened = 0  # connections ever accepted
         self._ids = itertools.count(1)
+        self._turn = 0  # envelopes go to the open connections in turn
 
     # ------------------------------------------------------------ connecting
     def issue_ticket(self, app_id: str) -> str:
@@ -203,6 +259,14 @@ class SocketModeHub:
     def is_connected(self) -> bool:
         return bool(self.connections)
 
+    def _pick(self) -> SocketConnection | None:
+        """The connection for the next envelope: each open one in turn, none that is draining."""
+        ready = [c for _, c in sorted(self.connections.items()) if not c.draining]
+        if not ready:
+            return None
+        self._turn += 1
+        return ready[(self._turn - 1) % len(ready)]
+
     def describe(self) -> dict[str, Any]:
         return {
             "connections": [c.describe() for c in list(self.connections.values())],
@@ -220,25 +284,95 @@ class SocketModeHub:
         accepts_response_payload: bool,
         timeout: float = ACK_SECONDS,
     ) -> AppReply:
-        """Send one envelope on the newest connection and wait for its ack, as Slack waits 3 s.
+        """Send one envelope on one open connection and wait for its ack, as Slack waits 3 s.
 
         The answer reads like an HTTP delivery's: 200 and the ack's payload, or status 0
         with Slack's words for no app (`dispatch_failed`) or no ack in time (`operation_timeout`).
         """
+        reply, _, _ = await self._deliver_once(
+            kind, payload, accepts_response_payload=accepts_response_payload, timeout=timeout
+        )
+        return reply
+
+    async def deliver_event(
+        self,
+        payload: dict[str, Any],
+        *,
+        timeout: float = ACK_SECONDS,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+    ) -> list[dict[str, Any]]:
+        """Send an Events API callback until it is acknowledged, as Slack redelivers it.
+
+        Returns every attempt: its envelope id, retry_attempt, retry_reason, the connection it
+        went to, and the outcome (status 200 when acknowledged, else Slack's error words).
+        """
+        attempts: list[dict[str, Any]] = []
+        reason = ""
+        for attempt in range(len(retry_delays) + 1):
+            if attempt:
+                await asyncio.sleep(retry_delays[attempt - 1])
+            reply, envelope_id, connection = await self._deliver_once(
+                EVENTS,
+                payload,
+                accepts_response_payload=False,
+                timeout=timeout,
+                retry=(attempt, reason),
+            )
+            attempts.append(
+                {
+                    "envelope_id": envelope_id,
+                    "retry_attempt": attempt,
+                    "retry_reason": reason,
+                    "connection": connection,
+                    **reply.as_dict(),
+                }
+            )
+            if reply.error is None:
+                break
+            reason = "timeout" if reply.error == "operation_timeout" else "connection_failed"
+        return attempts
+
+    async def _deliver_once(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        accepts_response_payload: bool,
+        timeout: float,
+        retry: tuple[int, str] = (0, ""),
+    ) -> tuple[AppReply, str, int | None]:
+        """One envelope on one connection and its ack: (reply, envelope id, connection id)."""
         started = time.perf_counter()
 
         def elapsed() -> float:
             return round((time.perf_counter() - started) * 1000, 3)
 
-        if not self.connections:
-            return AppReply(0, "", elapsed(), "dispatch_failed")
-        connection = self.connections[max(self.connections)]
         envelope_id = str(uuid.uuid4())
+        connection = self._pick()
+        if connection is None:
+            return AppReply(0, "", elapsed(), "dispatch_failed"), envelope_id, None
         answer: asyncio.Future = asyncio.get_running_loop().create_future()
         self.pending[envelope_id] = _Pending(connection.id, answer)
         message = envelope(
-            kind, payload, envelope_id, accepts_response_payload=accepts_response_payload
+            kind,
+            payload,
+            envelope_id,
+            accepts_response_payload=accepts_response_payload,
+            retry_attempt=retry[0],
+            retry_reason=retry[1],
         )
+        reply = await self._await_ack(connection, message, answer, timeout, elapsed)
+        return reply, envelope_id, connection.id
+
+    async def _await_ack(
+        self,
+        connection: SocketConnection,
+        message: dict[str, Any],
+        answer: asyncio.Future,
+        timeout: float,
+        elapsed: Callable[[], float],
+    ) -> AppReply:
+        envelope_id = message["envelope_id"]
         try:
             try:
                 await connection.send(message)
@@ -274,6 +408,7 @@ class SocketModeHub:
         message = disconnect_message(reason)
         told = 0
         for connection in list(self.connections.values()):
+            connection.draining = True  # new envelopes go to the connection that replaces it
             with contextlib.suppress(Exception):  # one that is already closing is skipped
                 await connection.send(message)
                 told += 1
@@ -286,13 +421,16 @@ class SocketModeHub:
 __all__ = [
     "APP_TOKEN",
     "COMMAND",
+    "EVENTS",
     "INTERACTIVE",
     "LINK_PATH",
+    "RETRY_DELAYS",
     "SocketConnection",
     "SocketModeHub",
     "check_app_token",
     "disconnect_message",
     "envelope",
+    "event_callback",
     "hello_message",
     "link_url",
     "read_ack",

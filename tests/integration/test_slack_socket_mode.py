@@ -345,3 +345,137 @@ def test_control_calls_need_an_app_url_or_a_connected_app(demo: Any) -> None:
         with pytest.raises(InvalidStatus) as refused:
             connect(url, open_timeout=10)
         assert refused.value.response.status_code == 403
+
+
+# ------------------------------------------------------------------ Events API, redelivery, many connections
+FAST_RETRIES = [0.05, 0.05, 0.05]  # Slack waits 0 s, 1 min, 5 min before each redelivery
+
+
+def send_event(handle: Any, **body: Any) -> dict[str, Any]:
+    return handle.http.post(
+        "/_sandbox/slack/event", json={"retry_delays": FAST_RETRIES, **body}, timeout=30
+    ).json()
+
+
+def test_an_event_envelope_is_acknowledged_by_the_app(socket_bot: SocketBot) -> None:
+    """The app subscribes to no events, but acknowledges one that comes, so Slack stops sending it."""
+    result = send_event(
+        socket_bot.handle, type="app_mention", user=STAFF, channel="intake-triage", text="hi"
+    )
+    assert result["ok"] is True and result["event_id"].startswith("Ev")
+    [attempt] = result["attempts"]
+    assert (attempt["retry_attempt"], attempt["retry_reason"], attempt["status"]) == (0, "", 200)
+    assert attempt["elapsed_ms"] < 3000
+    [connection] = socket_bot.socket_state()["connections"]
+    assert connection["envelopes"] == connection["acks"] == 1
+
+
+def test_an_unacknowledged_event_is_sent_again_with_retry_fields(demo: Any) -> None:
+    """No ack within the timeout: the same event again, retry_attempt counting up, reason 'timeout'."""
+    client = SocketModeClient(
+        app_token=APP_TOKEN,
+        web_client=WebClient(token="sandbox-token", base_url=f"{demo.url}/api/"),
+    )
+    hello = threading.Event()
+    seen: list[dict[str, Any]] = []
+    ack_from = {"attempt": 2}
+
+    def listen(_client: Any, message: dict, _raw: str | None) -> None:
+        if message.get("type") == "hello":
+            hello.set()
+            return
+        seen.append(message)
+        if message.get("retry_attempt", 0) >= ack_from["attempt"]:
+            client.send_socket_mode_response({"envelope_id": message["envelope_id"]})
+
+    client.message_listeners.append(listen)
+    try:
+        client.connect()
+        assert hello.wait(10)
+        acked = send_event(
+            demo, type="app_mention", user=STAFF, channel="intake-triage", timeout=0.3
+        )
+        ack_from["attempt"] = 99
+        seen_before = len(seen)
+        ignored = send_event(
+            demo, type="app_mention", user=STAFF, channel="intake-triage", timeout=0.2
+        )
+    finally:
+        client.close()
+    assert acked["ok"] is True
+    assert [a["retry_attempt"] for a in acked["attempts"]] == [0, 1, 2]
+    assert [a["retry_reason"] for a in acked["attempts"]] == ["", "timeout", "timeout"]
+    assert [a["error"] for a in acked["attempts"]] == [
+        "operation_timeout",
+        "operation_timeout",
+        None,
+    ]
+    first_three = seen[:seen_before]
+    assert [e["type"] for e in first_three] == ["events_api"] * 3
+    assert {e["payload"]["event_id"] for e in first_three} == {acked["event_id"]}
+    assert len({e["envelope_id"] for e in first_three}) == 3
+    assert [e["retry_attempt"] for e in first_three] == [0, 1, 2]
+    assert all(e["accepts_response_payload"] is False for e in first_three)
+    assert first_three[0]["payload"]["event"]["type"] == "app_mention"
+    assert first_three[0]["payload"]["type"] == "event_callback"
+    # Never acknowledged: the first delivery and three retries, then Slack gives up.
+    assert ignored["ok"] is False
+    assert [a["retry_attempt"] for a in ignored["attempts"]] == [0, 1, 2, 3]
+    assert len(seen) - seen_before == 4
+
+
+def test_envelopes_go_to_one_of_the_apps_connections_in_turn(
+    socket_bot: SocketBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two connections of the app (two bot processes): each command reaches one of them, and each is answered."""
+    second = start_socket_mode_in_thread(socket_bot.runtime)
+    try:
+        assert wait_for(lambda: len(socket_bot.socket_state()["connections"]) == 2)
+        for _ in range(4):
+            result = socket_bot.slash("help")
+            assert result["ok"] and result["status"] == 200
+        connections = socket_bot.socket_state()["connections"]
+        assert [c["envelopes"] for c in connections] == [2, 2]
+        assert [c["acks"] for c in connections] == [2, 2]
+        assert len(socket_bot.answers_to(STAFF, "intake-triage")) == 4
+    finally:
+        second.stop()
+
+
+def test_an_app_holds_at_most_ten_connections_each_envelope_on_one(demo: Any) -> None:
+    opened_urls = []
+    for _ in range(11):
+        opened = demo.http.post(
+            "/api/apps.connections.open", headers={"Authorization": f"Bearer {APP_TOKEN}"}
+        ).json()
+        opened_urls.append(opened["url"])
+    sockets = []
+    try:
+        for url in opened_urls[:10]:
+            socket = connect(url, open_timeout=10)
+            sockets.append(socket)
+            assert json.loads(socket.recv(timeout=10))["type"] == "hello"
+        with pytest.raises(InvalidStatus):
+            connect(opened_urls[10], open_timeout=10)
+        for _ in range(10):
+            result = demo.http.post(
+                "/_sandbox/slack/command",
+                json={
+                    "via": "socket",
+                    "text": "help",
+                    "user": STAFF,
+                    "channel": "intake-triage",
+                    "timeout": 0.1,
+                },
+            ).json()
+            assert result["error"] == "operation_timeout"  # nobody acknowledges here
+        received = [json.loads(s.recv(timeout=5)) for s in sockets]  # one envelope on each
+        assert all(e["type"] == "slash_commands" for e in received)
+        assert len({e["envelope_id"] for e in received}) == 10
+        for socket in sockets:
+            with pytest.raises(TimeoutError):
+                socket.recv(timeout=0.2)
+    finally:
+        for socket in sockets:
+            socket.close()
+    assert wait_for(lambda: not demo.services["slack"].socket.is_connected())

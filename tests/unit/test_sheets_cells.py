@@ -42,6 +42,18 @@ from sandbox.sheets.cells import (
         ("=(2+3)*4^2", 80, "80"),
         ("=1/0", "#DIV/0!", "#DIV/0!"),
         ('=IMPORTXML("https://x.example","//a")', "#NAME?", "#NAME?"),
+        ("= 1 / 1024", 0.0009765625, "0.0009765625"),
+        ("=\t( 1 +\n 2 )", 3, "3"),
+        ("=-2^2", 4, "4"),  # unary minus binds tighter than ^, as in Sheets
+        ("=2^3^2", 64, "64"),  # ^ is left-associative
+        ("=50%", 0.5, "0.5"),
+        ("=0.1+0.2", 0.3, "0.3"),
+        ("=1 2", "#ERROR!", "#ERROR!"),
+        ("=1/0 +", "#ERROR!", "#ERROR!"),  # a parse error wins over the division
+        ("=(-8)^0.5", "#NUM!", "#NUM!"),
+        ("9:15 PM", 0.885416666666667, "9:15 PM"),
+        ("2024-01-31 12:00", 45322.5, "2024-01-31 12:00"),
+        ("25:00", "25:00", "25:00"),
     ],
 )
 def test_user_entered_parses_like_typing(typed: str, raw_value: object, shown: str) -> None:
@@ -80,7 +92,8 @@ def test_raw_keeps_json_types_and_empties() -> None:
 
 
 def test_persistence_round_trip() -> None:
-    for stored in ["x", 3, 2.5, True, None, Formula("=1+1", 2), Number(0.5, "50%")]:
+    dated = Number(45322, "2024-01-31", date=True)
+    for stored in ["x", 3, 2.5, True, None, Formula("=1+1", 2), Number(0.5, "50%"), dated]:
         assert from_json(to_json(stored)) == stored
 
 
@@ -88,3 +101,21 @@ def test_persistence_round_trip() -> None:
 def test_raw_never_makes_a_formula(text: str) -> None:
     assert not isinstance(store_raw(text), Formula)
     assert formatted(store_raw(text)) == text
+
+
+_ARITHMETIC = st.recursive(
+    st.integers(min_value=0, max_value=999).map(str),
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from("+-*"), inner).map(" ".join),
+        inner.map(lambda e: f"({e})"),
+    ),
+    max_leaves=8,
+)
+
+
+@given(_ARITHMETIC, st.sampled_from([" ", "  ", "\t", "\n"]))
+def test_whitespace_between_tokens_never_changes_a_formula(expression: str, space: str) -> None:
+    tight = store_user_entered("=" + expression.replace(" ", ""))
+    spaced = store_user_entered("=" + space + expression.replace(" ", space) + space)
+    assert unformatted(spaced) == unformatted(tight)
+    assert not isinstance(unformatted(spaced), str)

@@ -12,6 +12,7 @@ from sandbox.slack.errors import SlackError
 from sandbox.slack.socket_mode import (
     APP_TOKEN,
     COMMAND,
+    EVENTS,
     INTERACTIVE,
     MAX_CONNECTIONS,
     SocketModeHub,
@@ -34,8 +35,20 @@ def test_an_envelope_carries_the_payload_as_slack_documents() -> None:
         "accepts_response_payload": True,
     }
     assert envelope(INTERACTIVE, {}, "e-2", accepts_response_payload=False)["type"] == "interactive"
+    assert envelope(EVENTS, {"type": "event_callback"}, "e-3", accepts_response_payload=False) == {
+        "envelope_id": "e-3",
+        "type": "events_api",
+        "payload": {"type": "event_callback"},
+        "accepts_response_payload": False,
+        "retry_attempt": 0,
+        "retry_reason": "",
+    }
+    retried = envelope(
+        EVENTS, {}, "e-4", accepts_response_payload=False, retry_attempt=2, retry_reason="timeout"
+    )
+    assert (retried["retry_attempt"], retried["retry_reason"]) == (2, "timeout")
     with pytest.raises(ValueError, match="envelope type"):
-        envelope("events_api", {}, "e-3", accepts_response_payload=False)
+        envelope("hooks", {}, "e-5", accepts_response_payload=False)
 
 
 def test_hello_and_disconnect_messages() -> None:
@@ -133,19 +146,56 @@ def test_a_ticket_opens_one_connection_and_an_app_at_most_ten() -> None:
     assert hub.describe()["opened"] == MAX_CONNECTIONS
 
 
-def test_an_ack_reads_like_an_http_answer() -> None:
+def test_an_ack_reads_like_an_http_answer_and_connections_take_turns() -> None:
     async def scenario() -> None:
         hub = SocketModeHub()
-        silent, newest = FakeSocket(hub), FakeSocket(hub, {"text": "hi"})
+        first, second = FakeSocket(hub, {"text": "hi"}), FakeSocket(hub)
         reply = await hub.dispatch(COMMAND, {"text": "help"}, accepts_response_payload=True)
         assert (reply.status, reply.json(), reply.error) == (200, {"text": "hi"}, None)
-        assert silent.sent == [] and newest.sent[0]["payload"] == {"text": "help"}
-        newest.answer = "ack"
+        assert first.sent[0]["payload"] == {"text": "help"} and second.sent == []
         empty = await hub.dispatch(INTERACTIVE, {}, accepts_response_payload=True)
         assert (empty.status, empty.body, empty.error) == (200, "", None)
-        assert newest.connection.describe()["envelopes"] == 2
-        assert newest.connection.describe()["acks"] == 2
+        await hub.dispatch(INTERACTIVE, {}, accepts_response_payload=True)
+        assert [len(first.sent), len(second.sent)] == [2, 1]  # each envelope on one of them
+        assert first.connection.describe()["envelopes"] == 2
+        assert first.connection.describe()["acks"] == 2
         assert hub.pending == {}
+
+    asyncio.run(scenario())
+
+
+def test_a_connection_asked_to_disconnect_gets_no_more_envelopes() -> None:
+    async def scenario() -> None:
+        hub = SocketModeHub()
+        old = FakeSocket(hub)
+        await hub.disconnect("refresh_requested")
+        new = FakeSocket(hub)
+        for _ in range(3):
+            assert (await hub.dispatch(COMMAND, {}, accepts_response_payload=True)).status == 200
+        assert [m["type"] for m in old.sent] == ["disconnect"]
+        assert len(new.sent) == 3
+
+    asyncio.run(scenario())
+
+
+def test_an_event_is_redelivered_until_acknowledged() -> None:
+    async def scenario() -> None:
+        hub = SocketModeHub()
+        socket = FakeSocket(hub, answer=None)
+        attempts = await hub.deliver_event(
+            {"event_id": "Ev1"}, timeout=0.02, retry_delays=(0.0, 0.01, 0.01)
+        )
+        assert [a["retry_attempt"] for a in attempts] == [0, 1, 2, 3]
+        assert [a["retry_reason"] for a in attempts] == ["", "timeout", "timeout", "timeout"]
+        assert all(a["error"] == "operation_timeout" for a in attempts)
+        assert [m["retry_attempt"] for m in socket.sent] == [0, 1, 2, 3]
+        assert len({m["envelope_id"] for m in socket.sent}) == 4
+        socket.answer = "ack"
+        [once] = await hub.deliver_event({"event_id": "Ev2"}, timeout=0.5)
+        assert (once["status"], once["retry_attempt"], once["error"]) == (200, 0, None)
+        hub.unregister(socket.connection)
+        nobody = await hub.deliver_event({"event_id": "Ev3"}, retry_delays=(0.0,))
+        assert [a["retry_reason"] for a in nobody] == ["", "connection_failed"]
 
     asyncio.run(scenario())
 

@@ -832,3 +832,112 @@ def test_overhead_per_request_is_small(coalition) -> None:
     assert (
         durations[len(durations) // 2] < 25
     )  # the benchmark's 5 ms target, with room for a busy CI box
+
+
+# ------------------------------------------------------------------ documented details (issue 21)
+def test_record_writes_answer_with_field_ids_when_asked(coalition) -> None:
+    """returnFieldsByFieldId=true keys the answer of every write by field id, PATCH included."""
+    members = coalition["members"]
+    ids = {f["name"]: f["id"] for f in members.schema().model_dump()["fields"]}
+    created = members.create({"Name": "Org A", "Weekly capacity": 3}, use_field_ids=True)
+    assert created["fields"] == {ids["Name"]: "Org A", ids["Weekly capacity"]: 3}
+    patched = members.update(created["id"], {"Weekly capacity": 4}, use_field_ids=True)
+    assert patched["fields"] == {ids["Name"]: "Org A", ids["Weekly capacity"]: 4}
+    replaced = members.update(created["id"], {"Name": "Org B"}, replace=True, use_field_ids=True)
+    assert replaced["fields"] == {ids["Name"]: "Org B"}
+    (batch,) = members.batch_update(
+        [{"id": created["id"], "fields": {"State": "CA"}}], use_field_ids=True
+    )
+    assert batch["fields"] == {ids["Name"]: "Org B", ids["State"]: "CA"}
+    by_name = members.update(created["id"], {"State": "NY"})
+    assert by_name["fields"] == {"Name": "Org B", "State": "NY"}
+
+
+def test_cell_format_string_shows_every_field_as_the_grid_does(coalition) -> None:
+    """cellFormat=string: text as the UI shows it, dates in the field's format and time zone."""
+    model, base_id = coalition["model"], coalition["base_id"]
+    model.create_table(
+        base_id,
+        "Events",
+        [
+            {"name": "Title", "type": "singleLineText"},
+            {"name": "Day", "type": "date", "options": {"dateFormat": {"name": "us", "format": "M/D/YYYY"}}},
+            {"name": "Local day", "type": "date", "options": {"dateFormat": {"name": "local", "format": "l"}}},
+            {"name": "Friendly", "type": "date", "options": {"dateFormat": {"name": "friendly", "format": "LL"}}},
+            {
+                "name": "Starts",
+                "type": "dateTime",
+                "options": {
+                    "timeZone": "client",
+                    "dateFormat": {"name": "us", "format": "M/D/YYYY"},
+                    "timeFormat": {"name": "12hour", "format": "h:mma"},
+                },
+            },
+            {
+                "name": "Starts UTC",
+                "type": "dateTime",
+                "options": {
+                    "timeZone": "utc",
+                    "dateFormat": {"name": "iso", "format": "YYYY-MM-DD"},
+                    "timeFormat": {"name": "24hour", "format": "HH:mm"},
+                },
+            },
+            {"name": "Seats", "type": "number", "options": {"precision": 1}},
+        ],
+    )  # fmt: skip
+    (stored,) = model.create_records(
+        base_id,
+        "Events",
+        [
+            {
+                "Title": "Know your rights",
+                "Day": "2026-03-05",
+                "Local day": "2026-03-05",
+                "Friendly": "2026-03-05",
+                "Starts": "2026-03-05T23:30:00.000Z",
+                "Starts UTC": "2026-03-05T23:30:00.000Z",
+                "Seats": 40,
+            }
+        ],
+    )
+    events = coalition["api"].table(base_id, "Events")
+    options = {"cell_format": "string", "time_zone": "America/Los_Angeles", "user_locale": "en-gb"}
+    (listed,) = events.all(**options)
+    got = events.get(stored["id"], **options)
+    for record in (listed, got):
+        assert record["fields"] == {
+            "Title": "Know your rights",
+            "Day": "3/5/2026",
+            "Local day": "05/03/2026",
+            "Friendly": "March 5, 2026",
+            "Starts": "3/5/2026 3:30pm",
+            "Starts UTC": "2026-03-05 23:30",
+            "Seats": "40.0",
+        }
+    assert events.get(stored["id"])["fields"]["Starts"] == "2026-03-05T23:30:00.000Z"
+    for bad in [{"cell_format": "string"}, {**options, "time_zone": "Mars/Olympus"}]:
+        with pytest.raises(requests.HTTPError) as exc:
+            events.get(stored["id"], **bad)
+        assert error_of(exc) == (
+            422,
+            {"type": "INVALID_REQUEST_UNKNOWN", "message": error_of(exc)[1]["message"]},
+        )
+    with pytest.raises(requests.HTTPError) as exc:
+        coalition["api"].request("GET", events.urls.record(stored["id"]), params={"pagesize": 5})
+    assert error_of(exc)[1]["type"] == "INVALID_REQUEST_UNKNOWN"
+
+
+def test_urls_of_16000_characters_or_more_are_refused_with_414(coalition) -> None:
+    """Airtable only accepts URLs shorter than 16,000 characters; pyairtable switches to POST before."""
+    seed_members(coalition, 3)
+    members, api = coalition["members"], coalition["api"]
+    base = str(members.urls.records)
+    params = {"filterByFormula": ""}
+    params["filterByFormula"] = "x" * (16_000 - len(base) - len("?filterByFormula="))
+    with pytest.raises(requests.HTTPError) as exc:
+        api.request("GET", members.urls.records, params=params)
+    assert error_of(exc)[0] == 414
+    params["filterByFormula"] = params["filterByFormula"][:-1]
+    with pytest.raises(requests.HTTPError) as exc:  # one character shorter: the formula is read
+        api.request("GET", members.urls.records, params=params)
+    assert error_of(exc)[1]["type"] == "INVALID_FILTER_BY_FORMULA"

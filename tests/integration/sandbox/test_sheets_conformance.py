@@ -541,15 +541,209 @@ def test_state_survives_a_snapshot_and_restore(gc, sandbox) -> None:
     """The sandbox saves its state as JSON between runs; formulas and typed numbers must survive."""
     sh = gc.create("Kept")
     sh.sheet1.update(
-        [["=1+2", "$5", "text"]], "A1", value_input_option=ValueInputOption.user_entered
+        [["=1+2", "$5", "text", "2020-01-01"]],
+        "A1",
+        value_input_option=ValueInputOption.user_entered,
     )
+    named = {"name": "Firsts", "range": {"sheetId": 0, "endRowIndex": 1, "endColumnIndex": 2}}
+    sh.batch_update({"requests": [{"addNamedRange": {"namedRange": named}}]})
     sh.share("staff@example.org", perm_type="user", role="reader", notify=False)
     fresh = Sandbox(seed="empty")
     fresh.restore(json.loads(json.dumps(sandbox.sandbox.snapshot())))
     sheets = fresh.services["sheets"]
-    assert sheets.get_values(sh.id, "Sheet1") == [["3", "$5.00", "text"]]
+    assert sheets.get_values(sh.id, "Sheet1") == [["3", "$5.00", "text", "2020-01-01"]]
+    assert sheets.values_get(sh.id, "Firsts")["range"] == "Sheet1!A1:B1"
+    as_text = sheets.values_get(
+        sh.id, "Sheet1!D1", "UNFORMATTED_VALUE", date_time="FORMATTED_STRING"
+    )
+    assert as_text["values"] == [["2020-01-01"]]
     assert sheets.cell(sh.id, "Sheet1", 1, 1).formula == "=1+2"
     assert sheets.cell(sh.id, "Sheet1", 1, 2).raw == 5
     emails = {p.get("emailAddress") for p in fresh.services["drive"].list_permissions(sh.id)}
     assert "staff@example.org" in emails
     assert fresh.services["drive"].get_file(sh.id)["name"] == "Kept"
+
+
+# ------------------------------------------------------------------ documented details (issue 21)
+def test_formulas_allow_whitespace_between_tokens_and_after_the_equals_sign(gc) -> None:
+    """Sheets' grammar allows spaces, tabs and newlines around every token: `= 1 / 1024` is a formula."""
+    ws = gc.create("Spaced formulas").sheet1
+    typed = ["= 1 / 1024", "=( 1 +\n2 ) * 3", "= -2 ^ 2", "=2^3^2", "= 50 %", "= 1 +", "=1/0"]
+    ws.update([typed], "A1", value_input_option=ValueInputOption.user_entered)
+    assert ws.get("A1:G1", value_render_option=ValueRenderOption.unformatted) == [
+        [0.0009765625, 9, 4, 64, 0.5, "#ERROR!", "#DIV/0!"]
+    ]
+    assert ws.get("A1:G1", value_render_option=ValueRenderOption.formula) == [typed]
+    assert ws.get("A1")[0][0] == "0.0009765625"
+
+
+def test_append_skips_leading_empty_values(gc, sheets) -> None:
+    """A row whose first values are empty is written from its first value; the empties are not written."""
+    sh = gc.create("Leading empties")
+    ws = sh.sheet1
+    first = ws.append_rows([["", "", "a", "", "b"]])
+    assert first["updates"]["updatedRange"] == "Sheet1!C1:E1"
+    assert first["updates"]["updatedCells"] == 3
+    assert "tableRange" not in first
+    assert sheets.get_values(sh.id, "Sheet1") == [["", "", "a", "", "b"]]
+
+    table = gc.create("Leading empties in a table")
+    table.sheet1.update([["A", "B", "C", "D", "E"], ["1", "2", "3", "4", "5"]], "A1")
+    reply = table.sheet1.append_rows([["", "", "a", "", "b"]])
+    assert reply["tableRange"] == "Sheet1!A1:E2"
+    assert reply["updates"]["updatedRange"] == "Sheet1!C3:E3"
+    assert sheets.get_values(table.id, "Sheet1")[-1] == ["", "", "a", "", "b"]
+
+
+def test_values_batch_update_totals_count_distinct_rows_and_columns(gc) -> None:
+    """totalUpdatedColumns is the number of columns where at least one cell was updated."""
+    sh = gc.create("Totals")
+    reply = sh.values_batch_update(
+        {
+            "valueInputOption": "RAW",
+            "data": [
+                {"range": "Sheet1!A1:D1", "values": [["a", "b", "c", "d"]]},
+                {"range": "Sheet1!A3:D3", "values": [["e", "f", "g", "h"]]},
+                {"range": "Sheet1!A3:B3", "values": [["i", "j"]]},
+            ],
+        }
+    )
+    assert reply["totalUpdatedColumns"] == 4
+    assert reply["totalUpdatedRows"] == 2
+    assert reply["totalUpdatedSheets"] == 1
+    assert [r["updatedColumns"] for r in reply["responses"]] == [4, 4, 2]
+
+
+def test_date_time_render_option(gc, sandbox) -> None:
+    """FORMATTED_STRING shows dates and times as strings unless the values are FORMATTED_VALUE anyway."""
+    sh = gc.create("Dates")
+    ws = sh.sheet1
+    ws.update(
+        [["2020-01-01", "1/31/2024 10:30", "9:15 PM", "$5"]],
+        "A1",
+        value_input_option=ValueInputOption.user_entered,
+    )
+    serial = ws.get("A1:D1", value_render_option=ValueRenderOption.unformatted)
+    assert serial == [[43831, 45322.4375, 0.885416666666667, 5]]
+    as_strings = sh.values_get(
+        "Sheet1!A1:D1",
+        params={
+            "valueRenderOption": "UNFORMATTED_VALUE",
+            "dateTimeRenderOption": "FORMATTED_STRING",
+        },
+    )
+    assert as_strings["values"] == [["2020-01-01", "1/31/2024 10:30", "9:15 PM", 5]]
+    formatted = sh.values_get("Sheet1!A1:D1", params={"dateTimeRenderOption": "SERIAL_NUMBER"})
+    assert formatted["values"] == [["2020-01-01", "1/31/2024 10:30", "9:15 PM", "$5.00"]]
+    batch = sh.values_batch_get(
+        ["Sheet1!A1"],
+        params={"valueRenderOption": "FORMULA", "dateTimeRenderOption": "FORMATTED_STRING"},
+    )
+    assert batch["valueRanges"][0]["values"] == [["2020-01-01"]]
+    bad = sandbox.http.get(
+        values_url(sh.id, "Sheet1!A1"), params={"dateTimeRenderOption": "ISO"}, headers=AUTH
+    )
+    assert bad.status_code == 400
+    assert bad.json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
+def test_named_ranges_are_ranges_of_values_get_update_and_batch_get(gc, sheets, sandbox) -> None:
+    sh = gc.create("Named")
+    tab = sh.add_worksheet("Data", rows=20, cols=5)
+    reply = sh.batch_update(
+        {
+            "requests": [
+                {
+                    "addNamedRange": {
+                        "namedRange": {
+                            "name": "Totals",
+                            "range": {
+                                "sheetId": tab.id,
+                                "startRowIndex": 1,
+                                "endRowIndex": 3,
+                                "startColumnIndex": 1,
+                                "endColumnIndex": 3,
+                            },
+                        }
+                    }
+                }
+            ]
+        }
+    )
+    named = reply["replies"][0]["addNamedRange"]["namedRange"]
+    assert named["name"] == "Totals" and named["namedRangeId"]
+    assert sh.fetch_sheet_metadata()["namedRanges"] == [named]
+
+    updated = sh.values_update(
+        "Totals", params={"valueInputOption": "RAW"}, body={"values": [["1", "2"], ["3", "4"]]}
+    )
+    assert updated["updatedRange"] == "Data!B2:C3"
+    assert sheets.get_values(sh.id, "Data") == [[], ["", "1", "2"], ["", "3", "4"]]
+    assert sh.values_get("totals") == {
+        "range": "Data!B2:C3",
+        "majorDimension": "ROWS",
+        "values": [["1", "2"], ["3", "4"]],
+    }
+    assert sh.values_batch_get(["Totals", "Data!A1"])["valueRanges"][0]["range"] == "Data!B2:C3"
+    too_big = sandbox.http.put(
+        values_url(sh.id, "Totals"),
+        params={"valueInputOption": "RAW"},
+        headers=AUTH,
+        json={"values": [["1", "2", "3"]]},
+    )
+    assert too_big.status_code == 400
+    assert "tried writing to column [D]" in too_big.json()["error"]["message"]
+
+    for bad_name in ["A1", "R1C1", "1abc", "two words"]:
+        with pytest.raises(gspread.exceptions.APIError, match="addNamedRange"):
+            sh.batch_update(
+                {"requests": [{"addNamedRange": {"namedRange": {"name": bad_name, "range": {}}}}]}
+            )
+    sh.batch_update({"requests": [{"deleteNamedRange": {"namedRangeId": named["namedRangeId"]}}]})
+    assert "namedRanges" not in sh.fetch_sheet_metadata()
+    gone = sandbox.http.get(values_url(sh.id, "Totals"), headers=AUTH)
+    assert gone.status_code == 400
+    assert gone.json()["error"]["message"] == "Unable to parse range: Totals"
+
+
+def test_hiding_the_only_visible_sheet_is_invalid(gc, sheets) -> None:
+    sh = gc.create("Hidden")
+    with pytest.raises(gspread.exceptions.APIError) as caught:
+        sh.sheet1.hide()
+    assert caught.value.code == 400
+    assert caught.value.error["status"] == "INVALID_ARGUMENT"
+    assert "You can't hide all the sheets in a document." in caught.value.error["message"]
+    other = sh.add_worksheet("Other", rows=5, cols=5)
+    sh.sheet1.hide()
+    with pytest.raises(gspread.exceptions.APIError, match="hide all the sheets"):
+        other.hide()
+    assert sh.fetch_sheet_metadata()["sheets"][0]["properties"]["hidden"] is True
+
+
+def test_named_ranges_follow_inserted_and_deleted_rows(gc, sheets) -> None:
+    sh = gc.create("Named moves")
+    ws = sh.sheet1
+    ws.update([["h"], ["a"], ["b"], ["c"]], "A1")
+    grid = {
+        "sheetId": ws.id,
+        "startRowIndex": 1,
+        "endRowIndex": 4,
+        "startColumnIndex": 0,
+        "endColumnIndex": 1,
+    }
+    sh.batch_update(
+        {"requests": [{"addNamedRange": {"namedRange": {"name": "Items", "range": grid}}}]}
+    )
+    ws.insert_rows([["new header"]], row=1)  # insertDimension above the range, then a write
+    assert sh.values_get("Items") == {
+        "range": "Sheet1!A3:A5",
+        "majorDimension": "ROWS",
+        "values": [["a"], ["b"], ["c"]],
+    }
+    ws.insert_rows([["between"]], row=4)  # inside the range: it grows
+    assert sh.values_get("Items")["values"] == [["a"], ["between"], ["b"], ["c"]]
+    ws.delete_rows(3, 4)  # "a" and "between" go: the range shrinks
+    assert sh.values_get("Items")["range"] == "Sheet1!A3:A4"
+    assert sh.values_get("Items")["values"] == [["b"], ["c"]]
+    ws.delete_rows(3, 4)  # every row of it: the named range goes too
+    assert "namedRanges" not in sh.fetch_sheet_metadata()

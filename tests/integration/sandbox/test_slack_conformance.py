@@ -551,3 +551,102 @@ def test_snapshot_and_restore_keep_the_workspace(ws: Workspace) -> None:
     assert ws.backend.messages(ws.general)[0]["metadata"] == metadata
     later = ws.client.chat_postMessage(channel="general", text="after")["ts"]
     assert float(later) > float(ts)
+
+
+# ------------------------------------------------------------------ documented details (issue 21)
+def test_bot_profile_carries_updated_and_icons(ws: Workspace) -> None:
+    """Slack's bot_profile on the bot's messages: updated (epoch seconds) and three icon sizes."""
+    posted = ws.client.chat_postMessage(channel=ws.general, text="hello")
+    ws.client.chat_postMessage(channel=ws.general, text="in thread", thread_ts=posted["ts"])
+    seen = [
+        posted["message"]["bot_profile"],
+        ws.client.conversations_history(channel=ws.general)["messages"][0]["bot_profile"],
+        *(
+            m["bot_profile"]
+            for m in ws.client.conversations_replies(channel=ws.general, ts=posted["ts"])[
+                "messages"
+            ]
+        ),
+    ]
+    for profile in seen:
+        assert profile["id"] == ws.backend.bot_id
+        assert profile["app_id"] == "A0COALITION"
+        assert isinstance(profile["updated"], int) and profile["updated"] > 1_600_000_000
+        assert set(profile["icons"]) == {"image_36", "image_48", "image_72"}
+        assert all(url.startswith("https://") for url in profile["icons"].values())
+    assert len({p["updated"] for p in seen}) == 1
+
+
+def test_the_parent_in_conversations_replies_carries_thread_fields(ws: Workspace) -> None:
+    parent = ws.client.chat_postMessage(channel=ws.general, text="parent")["ts"]
+    reply = ws.client.chat_postMessage(channel=ws.general, text="reply", thread_ts=parent)["ts"]
+    first, second = ws.client.conversations_replies(channel=ws.general, ts=parent)["messages"]
+    assert first["ts"] == parent
+    assert first["reply_count"] == 1
+    assert first["reply_users"] == [ws.backend.bot_user_id]
+    assert first["reply_users_count"] == 1
+    assert first["latest_reply"] == reply
+    assert first["subscribed"] is False
+    assert first["is_locked"] is False
+    assert "subscribed" not in second and "reply_count" not in second
+    alone = ws.client.chat_postMessage(channel=ws.general, text="no thread")["ts"]
+    (only,) = ws.client.conversations_replies(channel=ws.general, ts=alone)["messages"]
+    assert "subscribed" not in only
+
+
+def test_profiles_carry_every_string_field_slack_always_sends(ws: Workspace) -> None:
+    for user in [
+        ws.client.users_info(user=ws.alice)["user"],
+        ws.client.users_lookupByEmail(email="alice@example.org")["user"],
+        next(m for m in ws.client.users_list()["members"] if m["id"] == ws.alice),
+    ]:
+        profile = user["profile"]
+        for key in ["title", "phone", "skype", "status_text", "status_emoji"]:
+            assert profile[key] == "", key
+        assert isinstance(profile["avatar_hash"], str) and profile["avatar_hash"]
+        assert profile["fields"] == {}
+        assert profile["real_name"] == "Alice Organizer"
+        assert profile["first_name"] == "Alice" and profile["last_name"] == "Organizer"
+        assert profile["image_72"].startswith("https://")
+
+
+def test_conversations_invite(ws: Workspace) -> None:
+    carol = ws.backend.create_user("carol", "Carol Partner")
+    dave = ws.backend.create_user("dave", "Dave Partner")
+    room = ws.client.conversations_create(name="partners")["channel"]["id"]
+    invited = ws.client.conversations_invite(channel=room, users=[carol, dave])
+    assert invited["channel"]["id"] == room
+    assert set(ws.client.conversations_members(channel=room)["members"]) == {
+        ws.backend.bot_user_id,
+        carol,
+        dave,
+    }
+    already = refusal(ws.client.conversations_invite, channel=room, users=carol)
+    assert already["error"] == "already_in_channel"
+    assert already["errors"] == [{"user": carol, "ok": False, "error": "already_in_channel"}]
+    assert (
+        refusal(ws.client.conversations_invite, channel=room, users=ws.backend.bot_user_id)["error"]
+        == "cant_invite_self"
+    )
+    assert (
+        refusal(ws.client.conversations_invite, channel=room, users="U0NOBODY00")["error"]
+        == "user_not_found"
+    )
+    assert (
+        refusal(ws.client.conversations_invite, channel="C0MISSING0", users=carol)["error"]
+        == "channel_not_found"
+    )
+    outside = ws.backend.create_channel("elsewhere", members=[ws.alice])
+    assert (
+        refusal(ws.client.conversations_invite, channel=outside, users=carol)["error"]
+        == "not_in_channel"
+    )
+    # With force, the valid ones are invited and the rest reported.
+    forced = ws.client.conversations_invite(
+        channel=ws.general, users=[carol, ws.alice, "U0NOBODY00"], force=True
+    )
+    assert carol in ws.client.conversations_members(channel=ws.general)["members"]
+    assert [e["error"] for e in forced["errors"]] == ["already_in_channel", "user_not_found"]
+    partial = refusal(ws.client.conversations_invite, channel=room, users=[ws.bob, "U0NOBODY00"])
+    assert partial["error"] == "user_not_found"
+    assert ws.bob not in ws.client.conversations_members(channel=room)["members"]  # all or nothing
