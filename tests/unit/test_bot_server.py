@@ -14,8 +14,10 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot import server
+from bot.inbound import Installation
 from bot.latency import command_body
 from sandbox.slack import app_side
+from sandbox.slack.models import APP_ID, TEAM_ID
 
 SECRET = "unit-test-signing-secret"
 
@@ -64,15 +66,20 @@ async def exchange(app: Any, body: bytes) -> list[int]:
 def test_signed_requests_are_dispatched_and_others_refused() -> None:
     seen: list[str] = []
     body = command_body("help", "U1", "C1", "general", "http://x/hooks/commands/t", 1)
-    statuses = asyncio.run(exchange(server.asgi_app(bolt_app(seen)), body))
+    door = server.Door(SECRET, lambda: Installation(TEAM_ID, APP_ID))
+    statuses = asyncio.run(exchange(server.asgi_app(bolt_app(seen), door), body))
     assert statuses == [200, 401, 401, 401, 200]
     assert seen == ["help"]
 
 
 def fake_runtime(token: str | None) -> Any:
     secret = SimpleNamespace(get_secret_value=lambda: token) if token else None
+    signing = SimpleNamespace(get_secret_value=lambda: SECRET)
     return SimpleNamespace(
-        settings=SimpleNamespace(secrets=SimpleNamespace(slack_app_token=secret)),
+        settings=SimpleNamespace(
+            secrets=SimpleNamespace(slack_app_token=secret, slack_signing_secret=signing)
+        ),
+        installation=lambda: Installation(TEAM_ID, APP_ID),
         shutdown=lambda: None,
         warm_up=lambda: None,
     )
