@@ -264,7 +264,10 @@ def test_fallback_text_keeps_texts_escaped_once() -> None:
 
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": "Rally2 &lt;!here&gt; now"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "already &lt;escaped&gt; &amp; more"}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": "already &lt;escaped&gt; &amp; more"},
+        },
     ]
     assert fallback_text(blocks) == "Rally2 &lt;!here&gt; now\nalready &lt;escaped&gt; &amp; more"
     # Headers of real templates get user text escaped once, by the template.
