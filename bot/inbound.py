@@ -168,6 +168,7 @@ class _State(_Open):
 
 
 class _View(_Open):
+    type: str  # Bolt tells a modal from a workflow step by it
     id: str | None = None
     callback_id: str = ""
     private_metadata: str = ""

@@ -159,7 +159,13 @@ def test_the_shapes_this_app_handles() -> None:
     submission = {
         **{k: v for k, v in CLICK.items() if k not in {"actions", "message", "container"}},
         "type": "view_submission",
-        "view": {"id": "V1", "callback_id": "x", "private_metadata": "{}", "state": {"values": {}}},
+        "view": {
+            "type": "modal",
+            "id": "V1",
+            "callback_id": "x",
+            "private_metadata": "{}",
+            "state": {"values": {}},
+        },
     }
     assert [kind_of(COMMAND), kind_of(CLICK), kind_of(submission)] == [
         "command",
