@@ -163,7 +163,13 @@ class CheckedSocketModeHandler(SocketModeHandler):
             client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             return
         if kind != "ssl_check":
-            other = inbound.foreign(req.payload, self.runtime.installation())
+            try:
+                installed = self.runtime.installation()
+            except Exception as exc:  # as over HTTP: nobody is served until auth.test answers
+                log.warning("could not tell the installed workspace: %s", type(exc).__name__)
+                client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+                return
+            other = inbound.foreign(req.payload, installed)
             if other is not None:
                 answer = refuse_foreign(other, kind)
                 payload = json.loads(answer.body) if answer.body else None
