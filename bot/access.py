@@ -2,15 +2,17 @@
 
 Roles: `admin` (config `admins`), `staff` (config `staff`; admins are staff too),
 `partner` (a Slack user listed by an organization in the partner directory, or, for
-someone no organization lists, a person acting in an organization's shared referral
-channel) and `guest` (anyone else in the workspace). A user an organization lists
+someone no organization lists, a member of an organization's shared referral channel
+acting in it) and `guest` (anyone else in the workspace). A user an organization lists
 always acts as that organization, even in another organization's channel, so a
-partner cannot borrow a channel it was invited to.
+partner cannot borrow a channel it was invited to; and a channel gives its
+organization's role only to the people in it (Slack's `conversations.members`), so a
+click that merely names the channel does not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -112,8 +114,13 @@ def resolve(
     staff: Iterable[str],
     admins: Iterable[str],
     partners: Iterable[PartnerRef],
+    members: Callable[[], Collection[str] | None] = lambda: None,
 ) -> Actor:
-    """The actor a Slack user is, acting in this channel (id and name as Slack sent them)."""
+    """The actor a Slack user is, acting in this channel (id and name as Slack sent them).
+
+    `members` gives the channel's members, asked only when the channel alone would make
+    the user a partner; None (unknown) gives no partner role.
+    """
     if user_id in set(admins):
         return Actor(user_id, "admin")
     if user_id in set(staff):
@@ -124,7 +131,7 @@ def resolve(
         return Actor(user_id, "partner", listed)
     here = {c for c in (channel_id, channel_name) if c}
     by_channel = frozenset(p.member_id for p in partners if p.channel and p.channel in here)
-    if by_channel:
+    if by_channel and user_id in (members() or ()):
         return Actor(user_id, "partner", by_channel)
     return Actor(user_id, "guest")
 

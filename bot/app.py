@@ -91,6 +91,10 @@ def create_app(runtime: BotRuntime) -> App:
     # The app subscribes to no events (config/slack-manifest.yaml); one that arrives anyway
     # (a subscription added by hand) is acknowledged, or Slack would send it again and again.
     app.event(re.compile(r".*"))(_ignore_event)
+    # What Slack would only send a differently configured app (another command, a view
+    # this app did not open) is acknowledged and recorded, never left to Bolt's 404.
+    app.command(re.compile(r".*"))(_other_command)
+    app.view(re.compile(r".*"))(_other_view(runtime))
     return app
 
 
@@ -144,6 +148,24 @@ def _other_click(runtime: BotRuntime, body: Mapping[str, Any]) -> None:
     click = actions.read_click(body)
     actor = runtime.actor(click.user, click.channel or None, click.channel_name)
     runtime.audit(actor, f"click:{click.action_id[:40]}", None, True, "no_handler")
+
+
+def _other_command(ack: Ack, command: dict[str, Any]) -> None:
+    log.warning("a command this app does not register arrived; check the app's manifest")
+    ack(f"This app answers {COMMAND} only. Try `{COMMAND} help`.")
+
+
+def _other_view(runtime: BotRuntime) -> Callable[..., None]:
+    def listener(ack: Ack, body: dict[str, Any]) -> None:
+        ack()  # closes the form; nothing else to do with a view this app did not open
+        user = str((body.get("user") or {}).get("id") or "")
+        runtime.submit(
+            lambda: runtime.audit(
+                runtime.actor(user, None, None), "submit:unknown_view", None, True, "no_handler"
+            )
+        )
+
+    return listener
 
 
 def _decline_submitted(runtime: BotRuntime) -> Callable[..., None]:

@@ -27,6 +27,7 @@ from bot import data
 from bot.access import Actor, PartnerRef, partner_refs, resolve
 from bot.commands import render_help, render_note
 from bot.flowruns import FlowRunner
+from bot.inbound import Installation
 from coalition.ledger import Ledger
 from coalition.ledger.intake_store import IntakeStore
 from coalition.ledger.tables.alerts import PostedMessage
@@ -38,6 +39,7 @@ log = logging.getLogger("bot.runtime")
 
 _PERSON = re.compile(r"<@[UW][A-Z0-9]{2,20}>")
 SANDBOX_SIGNING_SECRET = "sandbox-signing-secret"  # sandbox/slack/models.py DEFAULT_SIGNING_SECRET
+SANDBOX_APP_ID = "A0COALITION"  # sandbox/slack/models.py APP_ID
 DIRECTORY_TTL = 30.0  # seconds the partner directory is reused for role checks
 WORKERS = 8
 WITHHELD = (
@@ -61,6 +63,13 @@ def signing_secret(cfg: Settings) -> str:
         "slack_signing_secret",
         "the Slack app's signing secret, from Basic Information > App Credentials",
     )
+
+
+def configured_app_id(cfg: Settings) -> str | None:
+    """The app id requests must name (config `slack.app_id`); the sandbox's own in sandbox mode."""
+    if cfg.services.slack.app_id:
+        return cfg.services.slack.app_id
+    return SANDBOX_APP_ID if cfg.sandbox_url else None
 
 
 def app_token(cfg: Settings) -> str | None:
@@ -178,6 +187,10 @@ class BotRuntime:
     _directory: tuple[float, list[PartnerRef], dict[str, str]] | None = field(
         default=None, init=False, repr=False
     )
+    _installation: Installation | None = field(default=None, init=False, repr=False)
+    _members: dict[str, tuple[float, frozenset[str] | None]] = field(
+        default_factory=dict, init=False, repr=False
+    )
     _edit_locks: dict[tuple[str, str], threading.Lock] = field(default_factory=dict, repr=False)
     _locks_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -231,6 +244,20 @@ class BotRuntime:
         text, blocks = render_help(Actor("U0WARMUP", "admin"), flows=self.runner.names)
         check_outgoing(text + " (214) 555-0100", blocks, allow=["(214) 555-0100"])
         self.directory()
+        if self.installation().app_id is None:
+            log.warning(
+                "config/services.yaml slack.app_id is not set: requests are checked for the "
+                "workspace only (set it from Basic Information > App ID)"
+            )
+
+    def installation(self) -> Installation:
+        """The workspace the bot is installed in (auth.test, once per process) and the app id (config)."""
+        if self._installation is None:
+            reply = self.client.auth_test()
+            self._installation = Installation(
+                str(reply["team_id"]), configured_app_id(self.settings)
+            )
+        return self._installation
 
     # ------------------------------------------------------------ who is who
     def directory(self) -> tuple[list[PartnerRef], dict[str, str]]:
@@ -250,7 +277,41 @@ class BotRuntime:
     def actor(self, user_id: str, channel_id: str | None, channel_name: str | None) -> Actor:
         refs, _ = self.directory()
         access = self.settings.access
-        return resolve(user_id, channel_id, channel_name, access.staff, access.admins, refs)
+        return resolve(
+            user_id,
+            channel_id,
+            channel_name,
+            access.staff,
+            access.admins,
+            refs,
+            members=lambda: self.channel_members(channel_id),
+        )
+
+    def channel_members(self, channel_id: str | None) -> frozenset[str] | None:
+        """Who is in a channel now (conversations.members, re-read every 30 s); None if Slack would not say."""
+        if not channel_id:
+            return None
+        cached = self._members.get(channel_id)
+        if cached is not None and time.monotonic() - cached[0] < DIRECTORY_TTL:
+            return cached[1]
+        try:
+            found: set[str] = set()
+            cursor = None
+            while True:
+                reply = self.client.conversations_members(
+                    channel=channel_id, limit=1000, cursor=cursor
+                )
+                found.update(str(m) for m in reply.get("members") or [])
+                cursor = (reply.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+            members = frozenset(found)
+        except Exception as exc:
+            # Unknown membership gives no partner role (a refusal, never a borrowed one).
+            log.warning("could not read a channel's members: %s", type(exc).__name__)
+            return None
+        self._members[channel_id] = (time.monotonic(), members)
+        return members
 
     def partner_names(self) -> dict[str, str]:
         return self.directory()[1]
@@ -346,10 +407,12 @@ def _name(fn: Callable[..., Any]) -> str:
 
 
 __all__ = [
+    "SANDBOX_APP_ID",
     "SANDBOX_SIGNING_SECRET",
     "BotRuntime",
     "Reply",
     "app_token",
     "check_outgoing",
+    "configured_app_id",
     "signing_secret",
 ]

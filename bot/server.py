@@ -1,8 +1,13 @@
 """Serving the Slack app: HTTP at /slack/events (Starlette + uvicorn), or Socket Mode when SLACK_APP_TOKEN is set.
 
-Over HTTP, Bolt's own dispatch (signature and 5-minute timestamp check first, a 401
-for anything forged or replayed) runs in a worker thread, so one slow request never
-holds the event loop and twenty at once are acknowledged side by side. Socket Mode
+Over HTTP, every request passes the door of bot/inbound.py before Bolt sees it: the
+signature and 5-minute window over the raw bytes (401 for anything forged, replayed or
+unsigned), then the body's encoding and shape (400 for a verified body this app cannot
+read), then the workspace and app (a request from another one is answered and ignored).
+Nothing a client sends can make it answer 500 or log a traceback. Bolt's dispatch then
+runs in a worker thread, so one slow request never holds the event loop and twenty at
+once are acknowledged side by side. Socket Mode payloads pass the same shape and
+workspace checks (the connection itself is authenticated, so there is no signature). Socket Mode
 suits organizations that cannot expose a public URL: the app dials out to Slack
 (`start_socket_mode_in_thread` does the same for tests and the demo, and can be stopped).
 """
@@ -10,23 +15,28 @@ suits organizations that cannot expose a public URL: the app dials out to Slack
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import App
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.starlette.handler import to_starlette_response
+from slack_bolt.request.internals import build_context
+from slack_sdk.socket_mode.response import SocketModeResponse
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot import inbound
 from bot.app import create_app, create_runtime
-from bot.runtime import BotRuntime, app_token
+from bot.runtime import BotRuntime, app_token, signing_secret
 from coalition.settings import ConfigError
 
 log = logging.getLogger("bot.server")
@@ -35,12 +45,44 @@ EVENTS_PATH = "/slack/events"
 MAX_BODY = 1_000_000  # Slack's payloads are far smaller; anything bigger is not Slack
 
 
-def asgi_app(app: App, runtime: BotRuntime | None = None) -> Starlette:
+@dataclass(frozen=True)
+class Door:
+    """What requests to /slack/events are checked against: the signing secret and where the app is installed."""
+
+    secret: str
+    installation: Callable[[], inbound.Installation]
+
+    @classmethod
+    def of(cls, runtime: BotRuntime) -> Door:
+        return cls(signing_secret(runtime.settings), runtime.installation)
+
+
+def asgi_app(app: App, door: Door, runtime: BotRuntime | None = None) -> Starlette:
     """The Starlette application: POST /slack/events, GET /healthz."""
 
     async def events(request: Request) -> Response:
         body = await request.body()
-        bolt_request = to_bolt_request(request, body)
+        headers = dict(request.headers)
+        try:
+            inbound.verify(door.secret, headers, body, time.time())
+            text, fields = inbound.parse(inbound.media_type(headers), body)
+            kind = inbound.kind_of(fields)
+        except inbound.Refused as refused:
+            log.warning("refused a request: %s (HTTP %s)", refused.reason, refused.status)
+            words = "invalid request signature" if refused.status == 401 else "malformed request"
+            return PlainTextResponse(words, status_code=refused.status)
+        if kind != "ssl_check":
+            try:
+                installed = await run_in_threadpool(door.installation)
+            except (
+                Exception
+            ) as exc:  # auth.test failed: nobody can be told apart, so nobody is served
+                log.warning("could not tell the installed workspace: %s", type(exc).__name__)
+                return PlainTextResponse("try again shortly", status_code=503)
+            other = inbound.foreign(fields, installed)
+            if other is not None:
+                return to_starlette_response(refuse_foreign(other, kind))
+        bolt_request = _bolt_request(request, text, fields)
         bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
@@ -63,6 +105,79 @@ def asgi_app(app: App, runtime: BotRuntime | None = None) -> Starlette:
         lifespan=lifespan,
         max_body_size=MAX_BODY,
     )
+
+
+def _bolt_request(request: Request, text: str, fields: dict[str, Any]) -> BoltRequest:
+    """A BoltRequest holding the door's parse of the body.
+
+    Bolt's own parser guesses: a form whose text merely contains the word "payload"
+    (`/coalition member Payload Legal`) is read as an empty interaction, and a body
+    starting with "{" as JSON whatever its Content-Type. The raw text stays for Bolt's
+    own signature check.
+    """
+    bolt = BoltRequest(body="", query=request.query_params, headers=dict(request.headers))
+    bolt.raw_body = text
+    bolt.body = fields
+    bolt.context = build_context(BoltContext(), fields)
+    return bolt
+
+
+def refuse_foreign(other: inbound.Foreign, kind: str) -> BoltResponse:
+    """The answer to a request from another workspace or app: words for a command, a bare ack otherwise."""
+    log.warning(
+        "ignored a %s from another %s (team %s, app %s)",
+        kind,
+        "workspace" if other.reason == "other_team" else "app",
+        inbound.safe_id(other.team_id),
+        inbound.safe_id(other.app_id),
+    )
+    if kind == "command":
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_type": "ephemeral", "text": inbound.FOREIGN_WORDS}),
+            headers={"content-type": "application/json;charset=utf-8"},
+        )
+    return BoltResponse(status=200, body="")
+
+
+class CheckedSocketModeHandler(SocketModeHandler):
+    """Bolt's Socket Mode handler, with the door's shape and workspace checks before Bolt reads a payload."""
+
+    def __init__(self, app: App, token: str, runtime: BotRuntime) -> None:
+        super().__init__(app, token)
+        self.runtime = runtime
+
+    def handle(self, client: Any, req: Any) -> None:
+        kinds = {"slash_commands": "command", "interactive": "interaction"}
+        if (
+            req.type not in kinds
+        ):  # hello, disconnect and events are Bolt's (no events are subscribed)
+            super().handle(client, req)
+            return
+        try:
+            if not isinstance(req.payload, dict):
+                raise inbound.Refused(400, "payload_not_a_json_object")
+            kind = inbound.kind_of(req.payload)
+        except inbound.Refused as refused:
+            log.warning("refused a Socket Mode %s: %s", kinds[req.type], refused.reason)
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
+        if kind != "ssl_check":
+            try:
+                installed = self.runtime.installation()
+            except Exception as exc:  # as over HTTP: nobody is served until auth.test answers
+                log.warning("could not tell the installed workspace: %s", type(exc).__name__)
+                client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+                return
+            other = inbound.foreign(req.payload, installed)
+            if other is not None:
+                answer = refuse_foreign(other, kind)
+                payload = json.loads(answer.body) if answer.body else None
+                client.send_socket_mode_response(
+                    SocketModeResponse(envelope_id=req.envelope_id, payload=payload)
+                )
+                return
+        super().handle(client, req)
 
 
 @dataclass
@@ -91,7 +206,7 @@ def start_in_thread(
     port = port or free_port(host)
     runtime.warm_up()
     config = uvicorn.Config(
-        asgi_app(app or create_app(runtime)),
+        asgi_app(app or create_app(runtime), Door.of(runtime)),
         host=host,
         port=port,
         log_level="warning",
@@ -137,13 +252,11 @@ def start_socket_mode_in_thread(
     `token` defaults to SLACK_APP_TOKEN (`bot.runtime.app_token`). A token Slack refuses
     raises slack_sdk's SlackApiError from apps.connections.open, with nothing left running.
     """
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
     token = token or app_token(runtime.settings)
     if not token:
         raise ConfigError("environment: SLACK_APP_TOKEN is needed for Socket Mode (xapp-...)")
     runtime.warm_up()
-    handler = SocketModeHandler(app or create_app(runtime), token)
+    handler = CheckedSocketModeHandler(app or create_app(runtime), token, runtime)
     hello = threading.Event()
 
     def on_message(_client: Any, message: dict, _raw: str | None) -> None:
@@ -182,7 +295,7 @@ def serve(host: str = "0.0.0.0", port: int = 3000) -> None:
 
     log.info("Slack app listening on http://%s:%s%s", host, port, EVENTS_PATH)
     uvicorn.run(
-        asgi_app(app, runtime),
+        asgi_app(app, Door.of(runtime), runtime),
         host=host,
         port=port,
         log_level="info",
@@ -193,6 +306,8 @@ def serve(host: str = "0.0.0.0", port: int = 3000) -> None:
 
 __all__ = [
     "EVENTS_PATH",
+    "CheckedSocketModeHandler",
+    "Door",
     "RunningBot",
     "RunningSocketBot",
     "asgi_app",

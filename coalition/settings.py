@@ -76,6 +76,19 @@ class SlackChannels(_Strict):
 
 class SlackNames(_Strict):
     channels: SlackChannels = SlackChannels()
+    # The app's id (Basic Information > App Credentials, also in the app's URL): requests
+    # naming another app are ignored. Not a secret. Unset: only the workspace is checked.
+    app_id: str | None = None
+
+    @field_validator("app_id")
+    @classmethod
+    def _app_id(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith("A") or not value.isalnum() or not value.isupper():
+            raise ValueError("a Slack app id such as A0123ABCDEF (Basic Information > App ID)")
+        return value
 
 
 class OpenStatesConfig(_Strict):

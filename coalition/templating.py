@@ -253,14 +253,14 @@ _SPACES = re.compile(r"[ \t]+\n")
 
 def fallback_text(blocks: list[dict[str, Any]], limit: int = 3000) -> str:
     """Plain notification text from blocks (header and section texts), for `text` beside `blocks`."""
-    parts: list[str] = []
-    for block in blocks:
-        text_obj = block.get("text")
-        if block.get("type") in {"header", "section"} and _text_of(text_obj):
-            text = _text_of(text_obj)
-            # `text` is mrkdwn: plain_text (headers) must be escaped on the way in, or a
-            # title typed as "<!channel>" would become a real ping in the notification.
-            parts.append(escape_mrkdwn(text) if text_obj.get("type") == "plain_text" else text)
+    # Every text in our blocks, headers included, is escaped once where the message is
+    # built (templates' `| mrkdwn`, coalition.alerts.campaigns); escaping a header again
+    # here showed a title "a <!here> b" as "a &amp;lt;!here&amp;gt; b".
+    parts = [
+        _text_of(block.get("text"))
+        for block in blocks
+        if block.get("type") in {"header", "section"} and _text_of(block.get("text"))
+    ]
     return truncate(_SPACES.sub("\n", "\n".join(parts)).strip(), limit)
 
 

@@ -4,7 +4,10 @@ POST /_sandbox/slack/command  {app_url, text, user, channel, command="/coalition
 POST /_sandbox/slack/action   {app_url, user, channel, message_ts, action_id, value?}
 POST /_sandbox/slack/submit   {app_url, view_id, user?, values: {block_id: {action_id: value}}}
   each also takes signing_secret, timestamp (to forge a stale request), bad_signature,
-  timeout (seconds, default Slack's 3) and sandbox_url (base of the response_url).
+  timeout (seconds, default Slack's 3) and sandbox_url (base of the response_url);
+  team_id and api_app_id forge a request from another workspace or app (Slack sends
+  the installed ones), and `outsider: true` lets an action come from someone who is not
+  in the channel (Slack would not deliver it; a replayed or crafted payload would).
   `via`: "http" POSTs to app_url; "socket" sends a Socket Mode envelope to the connected
   app and waits for its ack (signing fields do not apply); without `via`, app_url means
   HTTP and no app_url means Socket Mode if an app is connected. Either way the answer is
@@ -95,8 +98,13 @@ class SlackControl:
         name = "directmessage" if record["is_im"] else record["name"]
         return {"id": channel_id, "name": name}
 
-    def _team(self) -> dict[str, str]:
+    def _team(self, body: dict[str, Any]) -> dict[str, str]:
+        if body.get("team_id"):
+            return {"id": str(body["team_id"]), "domain": "elsewhere"}
         return {"id": self.backend.team_id, "domain": self.backend.team_domain}
+
+    def _app_id(self, body: dict[str, Any]) -> str:
+        return str(body.get("api_app_id") or self.backend.app_id)
 
     def _delivery(self, body: dict[str, Any]) -> dict[str, Any]:
         """How to reach the app: over HTTP at app_url, or through its Socket Mode connection."""
@@ -153,14 +161,14 @@ class SlackControl:
         response_url = f"{self._base(request, body)}/hooks/commands/{token}"
         trigger_id = self.backend.issue_trigger(user["id"])
         fields = app_side.slash_command_fields(
-            team=self._team(),
+            team=self._team(body),
             channel=channel,
             user=user,
             command=str(body.get("command") or "/coalition"),
             text=str(body.get("text") or ""),
             response_url=response_url,
             trigger_id=trigger_id,
-            api_app_id=self.backend.app_id,
+            api_app_id=self._app_id(body),
             token=self.backend.verification_token,
         )
         reply = await self._send(
@@ -189,7 +197,9 @@ class SlackControl:
         delivery = self._delivery(body)
         user, channel = self._user(body.get("user")), self._channel(body.get("channel"))
         ts = str(body.get("message_ts") or "")
-        message, ephemeral = self._clicked_message(channel["id"], user["id"], ts)
+        message, ephemeral = self._clicked_message(
+            channel["id"], user["id"], ts, outsider=bool(body.get("outsider"))
+        )
         block_id, element = find_action(message.get("blocks") or [], str(body.get("action_id")))
         value = body.get("value")
         selected = element_state(element, element.get("value") if value is None else value)
@@ -201,7 +211,7 @@ class SlackControl:
         response_url = f"{self._base(request, body)}/hooks/commands/{token}"
         trigger_id = self.backend.issue_trigger(user["id"])
         payload = app_side.block_actions_payload(
-            team=self._team(),
+            team=self._team(body),
             user=user,
             channel=channel,
             message=None if ephemeral else self.backend.public_message(message, False),
@@ -214,7 +224,7 @@ class SlackControl:
             actions=[app_side.action_entry(element, block_id, selected, self.backend.next_ts())],
             response_url=response_url,
             trigger_id=trigger_id,
-            api_app_id=self.backend.app_id,
+            api_app_id=self._app_id(body),
             token=self.backend.verification_token,
         )
         reply = await self._send(
@@ -223,7 +233,7 @@ class SlackControl:
         return self._answer(reply, delivery, response_url=response_url, trigger_id=trigger_id)
 
     def _clicked_message(
-        self, channel_id: str, user_id: str, ts: str
+        self, channel_id: str, user_id: str, ts: str, outsider: bool = False
     ) -> tuple[dict[str, Any], bool]:
         """The message a person can click: one in a channel they are in, or an ephemeral for them."""
         ephemeral = self.backend.find_ephemeral(channel_id, ts)
@@ -232,7 +242,7 @@ class SlackControl:
         message = self.backend.find_message(channel_id, ts)
         if message is None:
             raise SlackError("message_not_found")
-        if user_id not in self.backend.channels[channel_id]["members"]:
+        if user_id not in self.backend.channels[channel_id]["members"] and not outsider:
             raise SlackError("user_not_in_channel")
         return message, False
 
@@ -248,11 +258,11 @@ class SlackControl:
         view = self.backend.fill_view_state(view_id, body.get("values") or {})
         trigger_id = self.backend.issue_trigger(owner, view_id)
         payload = app_side.view_submission_payload(
-            team=self._team(),
+            team=self._team(body),
             user=self.backend.users[owner],
             view=view,
             trigger_id=trigger_id,
-            api_app_id=self.backend.app_id,
+            api_app_id=self._app_id(body),
             token=self.backend.verification_token,
         )
         reply = await self._send(

@@ -197,6 +197,19 @@ def test_accept_is_acknowledged_and_applied(socket_bot: SocketBot) -> None:
     assert (entry.actor, entry.role, entry.allowed) == (user, "partner", True)
 
 
+def test_a_command_from_another_workspace_is_answered_and_not_acted_on(
+    socket_bot: SocketBot,
+) -> None:
+    from bot.inbound import FOREIGN_WORDS
+
+    result = socket_bot.slash("intake week", team_id="T0ELSEWHERE")
+    assert result["status"] == 200 and result["via"] == "socket"
+    assert socket_bot.answers_to(STAFF, "intake-triage") == [FOREIGN_WORDS]
+    assert audit_entries(socket_bot.runtime.ledger) == []
+    socket_bot.slash("intake week")
+    assert "Intake this week" in socket_bot.last_answer(STAFF, "intake-triage")
+
+
 def test_a_modal_answer_rides_on_the_ack(socket_bot: SocketBot) -> None:
     """A submission's input errors come back in the ack's payload; an empty ack closes the modal."""
     bot = socket_bot

@@ -30,13 +30,32 @@ PARTNERS = [
         ),  # an unlisted user in B's shared channel
         ("U0SHARED", "ref-alpha", None, "partner", {"recA"}),  # channel given by id in config
         ("U0NOBODY", "C1", "general", "guest", set()),
+        ("U0OUTSIDER", "C3", "ref-beta", "guest", set()),  # names B's channel, is not in it
     ],
 )
 def test_resolve(
     user: str, channel_id: str, channel_name: str | None, role: str, partners: set[str]
 ) -> None:
-    actor = resolve(user, channel_id, channel_name, STAFF, ADMINS, PARTNERS)
+    in_channel = {"U0SHARED", "U0ALPHA", "U0BETA"}
+    actor = resolve(
+        user, channel_id, channel_name, STAFF, ADMINS, PARTNERS, members=lambda: in_channel
+    )
     assert (actor.role, set(actor.partner_ids)) == (role, partners)
+
+
+def test_a_channel_gives_no_role_when_its_members_are_unknown() -> None:
+    asked: list[str] = []
+
+    def unknown() -> None:
+        asked.append("members")
+        return None
+
+    assert resolve("U0SHARED", "C3", "ref-beta", STAFF, ADMINS, PARTNERS, unknown).role == "guest"
+    assert asked == ["members"]
+    # Members are asked for only when the channel alone would decide.
+    resolve("U0ALPHA", "C3", "ref-beta", STAFF, ADMINS, PARTNERS, unknown)
+    resolve("U0STAFF", "C3", "ref-beta", STAFF, ADMINS, PARTNERS, unknown)
+    assert asked == ["members"]
 
 
 def test_partner_refs_skip_inactive_partners_and_clean_channels() -> None:

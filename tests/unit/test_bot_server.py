@@ -14,8 +14,10 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot import server
+from bot.inbound import Installation
 from bot.latency import command_body
 from sandbox.slack import app_side
+from sandbox.slack.models import APP_ID, TEAM_ID
 
 SECRET = "unit-test-signing-secret"
 
@@ -64,15 +66,20 @@ async def exchange(app: Any, body: bytes) -> list[int]:
 def test_signed_requests_are_dispatched_and_others_refused() -> None:
     seen: list[str] = []
     body = command_body("help", "U1", "C1", "general", "http://x/hooks/commands/t", 1)
-    statuses = asyncio.run(exchange(server.asgi_app(bolt_app(seen)), body))
+    door = server.Door(SECRET, lambda: Installation(TEAM_ID, APP_ID))
+    statuses = asyncio.run(exchange(server.asgi_app(bolt_app(seen), door), body))
     assert statuses == [200, 401, 401, 401, 200]
     assert seen == ["help"]
 
 
 def fake_runtime(token: str | None) -> Any:
     secret = SimpleNamespace(get_secret_value=lambda: token) if token else None
+    signing = SimpleNamespace(get_secret_value=lambda: SECRET)
     return SimpleNamespace(
-        settings=SimpleNamespace(secrets=SimpleNamespace(slack_app_token=secret)),
+        settings=SimpleNamespace(
+            secrets=SimpleNamespace(slack_app_token=secret, slack_signing_secret=signing)
+        ),
+        installation=lambda: Installation(TEAM_ID, APP_ID),
         shutdown=lambda: None,
         warm_up=lambda: None,
     )
@@ -114,3 +121,49 @@ def test_serve_listens_over_http_without_an_app_token(monkeypatch: pytest.Monkey
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
     server.serve(host="127.0.0.1", port=3999)
     assert calls and (calls[0]["host"], calls[0]["port"]) == ("127.0.0.1", 3999)
+
+
+def test_socket_mode_payloads_pass_the_same_door(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Malformed: acked, logged, not given to Bolt; another workspace: answered, not acted on."""
+    from slack_sdk.socket_mode.request import SocketModeRequest
+
+    from bot.inbound import FOREIGN_WORDS
+
+    seen: list[str] = []
+    runtime = SimpleNamespace(installation=lambda: Installation(TEAM_ID, APP_ID))
+    handler = server.CheckedSocketModeHandler(bolt_app(seen), "xapp-1-A0-1-unit", runtime)
+    acks: list[tuple[str, Any]] = []
+    client = SimpleNamespace(
+        send_socket_mode_response=lambda r: acks.append((r.envelope_id, r.payload)),
+        logger=handler.client.logger,
+    )
+    good = dict(
+        app_side.slash_command_fields(
+            team={"id": TEAM_ID, "domain": "coalition"},
+            channel={"id": "C1", "name": "general"},
+            user={"id": "U1", "name": "u1"},
+            command="/coalition",
+            text="help",
+            response_url="http://x/hooks/commands/t",
+            trigger_id="1.1.unit",
+            api_app_id=APP_ID,
+            token="unit",
+        )
+    )
+    requests = [
+        ("e1", {**good, "authorizations": "x"}),  # Bolt would raise on this one
+        ("e2", "not an object"),  # slack_sdk makes it {"text": ...}
+        ("e3", {**good, "team_id": "T0ELSEWHERE"}),
+        ("e4", good),
+    ]
+    for envelope_id, payload in requests:
+        request = SocketModeRequest(type="slash_commands", envelope_id=envelope_id, payload=payload)
+        handler.handle(client, request)
+    assert acks[:3] == [
+        ("e1", None),
+        ("e2", None),
+        ("e3", {"response_type": "ephemeral", "text": FOREIGN_WORDS}),
+    ]
+    assert [a[0] for a in acks] == ["e1", "e2", "e3", "e4"]
+    assert seen == ["help"]
+    handler.client.close()

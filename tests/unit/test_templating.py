@@ -259,14 +259,26 @@ def test_render_message_pairs_text_and_blocks(templates: Templates) -> None:
     assert text == "Fallback from blocks"
 
 
-def test_fallback_text_escapes_plain_text_headers() -> None:
-    from coalition.templating import fallback_text
+def test_fallback_text_keeps_texts_escaped_once() -> None:
+    from coalition.templating import fallback_text, render_message
 
     blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": "<!channel> & <@U123>"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "already &lt;escaped&gt;"}},
+        {"type": "header", "text": {"type": "plain_text", "text": "Rally2 &lt;!here&gt; now"}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": "already &lt;escaped&gt; &amp; more"},
+        },
     ]
-    text = fallback_text(blocks)
-    assert "<!channel>" not in text and "<@U123>" not in text
-    assert "&lt;!channel&gt; &amp; &lt;@U123&gt;" in text
-    assert "already &lt;escaped&gt;" in text
+    assert fallback_text(blocks) == "Rally2 &lt;!here&gt; now\nalready &lt;escaped&gt; &amp; more"
+    # Headers of real templates get user text escaped once, by the template.
+    text, blocks = render_message(
+        "slack/referral_digest.json.j2",
+        partner_name="Smith & <!here> Legal",
+        sheet_url="https://docs.google.com/spreadsheets/d/x",
+        reminder=False,
+        items=[],
+        shown=0,
+        hidden=0,
+    )
+    assert blocks[0]["text"]["text"] == "0 new referrals for Smith &amp; &lt;!here&gt; Legal"
+    assert text.startswith("0 new referrals for Smith &amp; &lt;!here&gt; Legal\n")
