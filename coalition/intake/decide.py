@@ -153,9 +153,13 @@ def _route(
         )
     chosen, prefix = _choose(case, ranked, by_id, history)
     if chosen is None:
-        code = matching.waitlist_code(ranked.evaluations)
+        short = matching.shortfall(ranked.evaluations)
         return Decision(
-            case.intake_id, Action.WAITLIST, matching.waitlist_reason(code, case), code, **base
+            case.intake_id,
+            Action.WAITLIST,
+            matching.waitlist_reason(short, case),
+            short.code,
+            **base,
         )
     partner = by_id[chosen.partner_id]
     approved = case.intake_id in history.approved or case.intake_id in history.forced

@@ -160,6 +160,8 @@ class Evaluation:
     language_fit: int = 0  # 3 first language, 2 another of theirs, 1 through an interpreter
     geo_fit: int = 0  # 3 county, 2 whole state, 1 remote
     capacity_left: int = 0
+    # Every rule the partner fails, in check order (excluded_by is the first): how close it came.
+    failed: tuple[str, ...] = ()
 
     @property
     def eligible(self) -> bool:
@@ -173,6 +175,7 @@ class Evaluation:
             "language_fit": self.language_fit,
             "geo_fit": self.geo_fit,
             "capacity_left": self.capacity_left,
+            "failed": list(self.failed),
         }
 
 
