@@ -476,12 +476,14 @@ def claim_in_ledger(
 
 
 # ---------------------------------------------------------------- deliver
-def partner_item(referral: ReferralState, case: IntakeCase) -> dict[str, Any]:
-    """A referral as Slack may show it: ids, category label, language, county, urgency words."""
+def partner_item(
+    referral: ReferralState, case: IntakeCase, partner: PartnerProfile
+) -> dict[str, Any]:
+    """A referral as Slack may show it: ids, category label, language as given, county, urgency words."""
     return notices.case_item(
         intake_id=referral.intake_id,
         category=case.category,
-        language=case.language,
+        language=matching.language_shown(case, partner),
         place=matching.place(case),
         urgency_codes=case.urgency.reasons,
         urgent=case.urgency.urgent,
@@ -559,7 +561,17 @@ def _deliver_one(
         received = local_time(run.now, run.tz)
         fresh = [r for r in ready if r.referral_id not in already]
         append_rows(
-            client, tab, [referral_row(r.referral_id, cases[r.intake_id], received) for r in fresh]
+            client,
+            tab,
+            [
+                referral_row(
+                    r.referral_id,
+                    cases[r.intake_id],
+                    received,
+                    matching.language_shown(cases[r.intake_id], partner),
+                )
+                for r in fresh
+            ],
         )
     except SheetsError as exc:
         if exc.transient:
@@ -570,7 +582,7 @@ def _deliver_one(
             return
         _partner_sheet_failed(partner, ready, exc, run)
         return
-    items = [partner_item(r, cases[r.intake_id]) for r in ready]
+    items = [partner_item(r, cases[r.intake_id], partner) for r in ready]
     try:
         owed = notices.partner_notices(
             partner.member_id,

@@ -19,7 +19,13 @@ from dataclasses import dataclass
 
 from coalition.intake import classify
 from coalition.intake.models import Evaluation, IntakeCase, PartnerProfile
-from coalition.intake.normalize import county_key, fold, normalize_languages, normalize_state
+from coalition.intake.normalize import (
+    county_key,
+    fold,
+    is_variety,
+    normalize_languages,
+    normalize_state,
+)
 from coalition.settings import RoutingConfig
 
 RULES: dict[str, str] = {
@@ -171,6 +177,26 @@ def language_fit(case: IntakeCase, partner: PartnerProfile) -> int:
     return 1 if partner.interpreter else 0
 
 
+def interpreter_needed(case: IntakeCase, partner: PartnerProfile) -> bool:
+    """The partner does not speak the person's first language as they named it.
+
+    Through its interpreter, or because the directory only knows the broader language
+    (a partner listed as speaking Chinese, a person who speaks Cantonese).
+    """
+    if not case.languages:
+        return False
+    shown = case.languages_shown[0]
+    return language_fit(case, partner) < 2 or (
+        language_fit(case, partner) == 3 and is_variety(shown)
+    )
+
+
+def language_shown(case: IntakeCase, partner: PartnerProfile) -> str:
+    """The person's languages as given, and "interpreter needed" when the partner lacks the first."""
+    shown = ", ".join(case.languages_shown) or "not stated"
+    return f"{shown} (interpreter needed)" if interpreter_needed(case, partner) else shown
+
+
 def geo_fit(case: IntakeCase, partner: PartnerProfile) -> int:
     """3 the person's county is served, 2 the whole state (or county unknown), 1 remote, 0 outside.
 
@@ -269,9 +295,9 @@ def _fill(template: str, case: IntakeCase | None) -> str:
 
 def choice_reason(case: IntakeCase, chosen: Evaluation, partner: PartnerProfile) -> str:
     """Why the chosen partner: "asylum; Spanish; Harris County; 3 of 8 slots left at routing" (no personal data)."""
-    language = case.language or ENGLISH
-    if chosen.language_fit == 1:
-        language += " via interpreter"
+    language = case.languages_shown[0] if case.languages else ENGLISH
+    if interpreter_needed(case, partner):
+        language += ", interpreter needed"
     where = {3: place(case), 2: case.state or place(case), 1: "remote"}.get(
         chosen.geo_fit, place(case)
     )

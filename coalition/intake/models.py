@@ -92,10 +92,17 @@ class IntakeCase:
     monthly_income: float | None = field(default=None, repr=False)
     contact_keys: tuple[str, ...] = field(default=(), repr=False)  # salted hashes, for duplicates
     warnings: tuple[str, ...] = ()  # codes of soft problems (kept, not blocking)
+    # The same languages as the person named them ("Cantonese" where `languages` says "Chinese"):
+    # `languages` is for matching, this is what a partner reads.
+    languages_given: tuple[str, ...] = ()
 
     @property
     def language(self) -> str | None:
         return self.languages[0] if self.languages else None
+
+    @property
+    def languages_shown(self) -> tuple[str, ...]:
+        return self.languages_given if len(self.languages_given) == len(self.languages) else self.languages
 
     def personal_values(self) -> list[str]:
         """The values that identify the person, for the privacy guard (Slack checks, log redaction).

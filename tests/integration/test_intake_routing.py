@@ -687,8 +687,8 @@ def test_a_name_planted_in_a_partner_notice_is_refused_and_retried_later(
 ) -> None:
     original = routing.partner_item
 
-    def leaky(referral, case):
-        item = original(referral, case)
+    def leaky(referral, case, partner):
+        item = original(referral, case, partner)
         item["place"] = case.name  # a person's name where the county goes
         return item
 

@@ -8,7 +8,7 @@ import pytest
 from intake_factories import RULES, case, partner
 
 from coalition.intake import matching
-from coalition.intake.models import Evaluation
+from coalition.intake.models import Evaluation, IntakeCase
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ def test_reason_sentence_has_no_personal_data_and_hides_survivor_types() -> None
     assert "U visa" not in reason and reason.startswith("protected category;")
     interp = case(languages=("Arabic",))
     q = partner(interpreter=True, counties=frozenset(), remote=True)
-    assert "Arabic via interpreter; TX;" in matching.choice_reason(
+    assert "Arabic, interpreter needed; TX;" in matching.choice_reason(
         interp, matching.evaluate(interp, q, RULES), q
     )
 
@@ -209,3 +209,37 @@ def test_capacity_override_is_used_when_given() -> None:
     c, p = case(), partner()
     assert matching.evaluate(c, p, RULES, capacity_left=0).excluded_by == "no_capacity"
     assert matching.evaluate(c, replace(p, used_this_week=8), RULES, capacity_left=1).eligible
+
+
+# ---------------------------------------------------------------- the language a partner reads
+def _parsed_language(raw: str) -> IntakeCase:
+    from coalition.intake.normalize import languages_as_given, normalize_languages
+
+    return case(languages=normalize_languages(raw), languages_given=languages_as_given(raw))
+
+
+@pytest.mark.parametrize(
+    ("raw", "partner_changes", "shown"),
+    [
+        ("Cantonese", {"languages": frozenset({"Chinese"})}, "Cantonese (interpreter needed)"),
+        ("Mandarin, English", {"languages": frozenset({"English"})}, "Mandarin, English"),
+        ("español", {}, "Español"),
+        ("Spanish, call me after 5", {}, "Spanish"),
+        ("Arabic", {"interpreter": True}, "Arabic (interpreter needed)"),
+        ("", {}, "not stated"),
+    ],
+)
+def test_partner_reads_the_language_as_given_and_whether_an_interpreter_is_needed(
+    raw: str, partner_changes: dict, shown: str
+) -> None:
+    """Issue 17: a Cantonese speaker is not "Chinese" to the partner; the interpreter note travels."""
+    assert matching.language_shown(_parsed_language(raw), partner(**partner_changes)) == shown
+
+
+def test_the_intake_sheet_reason_names_the_language_as_given() -> None:
+    c = _parsed_language("Cantonese")
+    p = partner(languages=frozenset({"Chinese", "English"}))
+    assert (
+        matching.choice_reason(c, matching.evaluate(c, p, RULES), p)
+        == "asylum; Cantonese, interpreter needed; Harris County; 8 of 8 slots left at routing"
+    )

@@ -218,6 +218,18 @@ def test_partner_row_has_contact_only_with_consent_and_the_full_category() -> No
         )
     )
     assert hidden["Name"] == hidden["Phone"] == hidden["Email"] == ""
+    given = replace(c, languages=("Chinese",), languages_given=("Cantonese",))
+    row = dict(
+        zip(
+            sheet_rows.REFERRAL_COLUMNS,
+            sheet_rows.referral_row("REF-1-1", given, "", "Cantonese (interpreter needed)"),
+            strict=True,
+        )
+    )
+    assert row["Language"] == "Cantonese (interpreter needed)"
+    assert sheet_rows.referral_row("REF-1-1", given, "")[
+        sheet_rows.REFERRAL_COLUMNS.index("Language")
+    ] == "Cantonese"
 
 
 # ---------------------------------------------------------------- ids
