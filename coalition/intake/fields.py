@@ -17,9 +17,9 @@ from coalition.intake.models import IntakeCase, RowProblem
 from coalition.intake.normalize import (
     clean_text,
     fold,
+    languages_as_given,
     normalize_county,
     normalize_email,
-    languages_as_given,
     normalize_languages,
     normalize_phone,
     normalize_state,

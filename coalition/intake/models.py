@@ -102,7 +102,11 @@ class IntakeCase:
 
     @property
     def languages_shown(self) -> tuple[str, ...]:
-        return self.languages_given if len(self.languages_given) == len(self.languages) else self.languages
+        return (
+            self.languages_given
+            if len(self.languages_given) == len(self.languages)
+            else self.languages
+        )
 
     def personal_values(self) -> list[str]:
         """The values that identify the person, for the privacy guard (Slack checks, log redaction).

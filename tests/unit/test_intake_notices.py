@@ -227,9 +227,10 @@ def test_partner_row_has_contact_only_with_consent_and_the_full_category() -> No
         )
     )
     assert row["Language"] == "Cantonese (interpreter needed)"
-    assert sheet_rows.referral_row("REF-1-1", given, "")[
-        sheet_rows.REFERRAL_COLUMNS.index("Language")
-    ] == "Cantonese"
+    assert (
+        sheet_rows.referral_row("REF-1-1", given, "")[sheet_rows.REFERRAL_COLUMNS.index("Language")]
+        == "Cantonese"
+    )
 
 
 # ---------------------------------------------------------------- ids
