@@ -296,6 +296,7 @@ class IntakeCounts:
     by_status: Mapping[str, int] = field(default_factory=dict)
     by_category: Mapping[str, int] = field(default_factory=dict)
     urgent: int = 0
+    undated: int = 0  # no received time: in no period's counts, here as in the weekly Doc
 
     @property
     def total(self) -> int:
@@ -329,6 +330,7 @@ def render_intake_counts(counts: IntakeCounts) -> Message:
         since=counts.since.isoformat(),
         total=counts.total,
         urgent=counts.urgent,
+        undated=counts.undated,
         statuses=[(STATUS_LABELS.get(s, s), str(n)) for s, n in statuses][:10],
         categories=[(c, str(n)) for c, n in sorted(categories.items(), key=lambda kv: -kv[1])][:10],
     )
