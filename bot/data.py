@@ -21,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from bot.commands import BillView, IntakeCounts, MemberCard, ReferralView, bill_key
 from coalition.ledger import Ledger, utcnow
 from coalition.ledger.intake_store import IntakeStore
-from coalition.summary.store import received_in, undated_intakes
 from coalition.ledger.tables.common import AuditEntry, Watermark
 from coalition.ledger.tables.intake import IntakeRecord
 from coalition.settings import Settings
+from coalition.summary.store import received_in, undated_intakes
 
 SCHEMA_TTL = 300.0  # seconds an opened Airtable base (and its schema) is reused
 MEMBER_FIELDS = (
