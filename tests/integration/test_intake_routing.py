@@ -762,3 +762,21 @@ def test_a_name_planted_in_a_partner_notice_is_refused_and_retried_later(
     assert again.counts["delivered"] >= len(refused) and not again.errors
     assert referrals_by_state()["claimed"] == 0
     _assert_exactly_once(demo_routing)
+
+
+def test_the_demo_tables_show_what_staff_now_read(demo_routing) -> None:
+    """Issue 17: `coalition demo`'s "what staff would now see" shows the messages' new wording."""
+    import io
+
+    from rich.console import Console
+
+    from coalition.demo import _print_workspace
+
+    run_routing(publish_report=False)
+    out = io.StringIO()
+    _print_workspace(Console(file=out, width=250), demo_routing.sandbox)
+    shown = out.getvalue()
+    assert "latest message reads" in shown and "Urgent, waiting for staff" in shown
+    assert "What the Intake sheet tells staff" in shown
+    assert "Waitlist │ no partner offers asylum in Wake County" in shown
+    assert leaks(demo_routing, shown) == []
