@@ -127,3 +127,33 @@ def test_ctrl_c_gives_a_gone_prefect_server_a_few_seconds_then_says_so(monkeypat
     assert "The Prefect server did not answer within 0.5 s: deployments were not paused" in (
         " ".join(out.getvalue().split())
     )
+
+
+def test_a_failed_runs_traceback_is_logged_once() -> None:
+    """Issue 17: the engine's exit message no longer repeats the flow's traceback."""
+    import logging
+    import sys
+
+    from flows.deployed import traceback_once
+
+    assert traceback_once in logging.getLogger("prefect.engine").filters  # installed on import
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        info = sys.exc_info()
+    exit_record = logging.LogRecord(
+        "prefect.engine", logging.ERROR, __file__, 1,
+        "Execution of flow run 'abc' exited with unexpected exception", None, info,
+    )  # fmt: skip
+    assert traceback_once(exit_record) and exit_record.exc_info is None
+    assert exit_record.getMessage().endswith("(traceback above, logged when the flow failed)")
+    other = logging.LogRecord(
+        "prefect.engine",
+        logging.ERROR,
+        __file__,
+        1,
+        "Unexpected exception loading flow",
+        None,
+        info,
+    )
+    assert traceback_once(other) and other.exc_info is info  # a load failure keeps its only one
