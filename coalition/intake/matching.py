@@ -41,9 +41,6 @@ RULES: dict[str, str] = {
     "over_income_limit": "has an income limit below this household's income",
     "no_capacity": "has no capacity left this week",
 }
-RULE_ORDER = tuple(RULES)
-# Waitlist reason codes (the rule that left no partner), for `/coalition why` and the ledger.
-WAITLIST_CODES = ("no_partners", *RULES)
 # What the case needs, in the order a coordinator narrows the field by hand.
 CASE_RULES = (
     "service_not_offered",
