@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,23 +126,23 @@ class RosterReport(BaseModel):
 
 
 def changed_records(
-    roster: Roster, plan: SyncPlan, before: RosterIndex | None
+    members: Iterable[str], contacts: Iterable[str], plan: SyncPlan, before: RosterIndex | None
 ) -> tuple[set[str], set[str]]:
-    """Records read this run that differ from what the last run knew (all of them without `before`).
+    """Of the records Airtable listed as modified, those that differ from what the last run knew.
 
-    An incremental run reads again what was saved just before the last run (clocks differ)
-    and the neighbours of each change; those that come back the same are not "changed".
+    An incremental run lists again what was saved just before the last run (clocks differ);
+    those that come back the same are not "changed". Neighbours read by id only to re-check
+    them were not modified, so they are never counted.
     """
+    members, contacts = set(members), set(contacts)
     if before is None:
-        return set(roster.members), set(roster.contacts)
+        return members, contacts
     partners = {p.member_id for p in plan.partners.upserts}
-    members = {
-        i
-        for i in roster.members
-        if before.members.get(i) != plan.index.members.get(i) or i in partners
+    changed_members = {
+        i for i in members if before.members.get(i) != plan.index.members.get(i) or i in partners
     }
-    contacts = {i for i in roster.contacts if before.contacts.get(i) != plan.index.contacts.get(i)}
-    return members, contacts
+    changed_contacts = {i for i in contacts if before.contacts.get(i) != plan.index.contacts.get(i)}
+    return changed_members, changed_contacts
 
 
 def build_report(
@@ -165,7 +165,7 @@ def build_report(
         if findings:
             with_issues += 1
         codes.update({f.code for f in findings})
-    changed_members, changed_contacts = changed_records(roster, plan, before)
+    changed_members, changed_contacts = changed_records(members.by_id, contacts.by_id, plan, before)
     directory = plan.directory
     digest = plan.digest
     write_requests = {
