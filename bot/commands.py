@@ -251,8 +251,8 @@ class ReferralView:
 
 
 STATE_WORDS = {
-    "claimed": "being delivered",
-    "written": "in the partner's sheet, notice pending",
+    "claimed": "being delivered to the partner",
+    "written": "in the partner's sheet, waiting for the partner's answer",
     "notified": "waiting for the partner's answer",
     "accepted": "accepted",
     "declined": "declined",
@@ -261,12 +261,31 @@ STATE_WORDS = {
 }
 
 
+# What happened to a referral, as its history lists it; None: an internal step, not shown.
+HISTORY_WORDS: dict[str, str | None] = {
+    "claimed": None,
+    "written": "added to the partner's referral sheet",
+    "notified": "partner told in its Slack channel",
+    "reminded": "partner reminded",
+    "accepted": "accepted",
+    "declined": "declined",
+    "expired": "closed: no answer in time",
+    "failed": "could not be delivered (partner sheet unavailable)",
+}
+
+
+def _who(actor: str | None) -> str:
+    """A person who acted (a mention), or "someone" for the bot itself (not shown)."""
+    return "someone" if actor in (None, "", "bot") else mention(actor)
+
+
 def render_referral(view: ReferralView, tz: ZoneInfo) -> Message:
     """Status and history of one referral."""
     rerouted = view.current_referral not in (None, view.referral_id)
     history = [
-        {"when": local_time(at, tz), "what": STATE_WORDS.get(event, event), "who": mention(actor)}
+        {"when": local_time(at, tz), "what": words, "who": _who(actor)}
         for at, event, actor in view.events
+        if (words := HISTORY_WORDS.get(event, event.replace("_", " ")))  # internal steps: not shown
     ]
     return render_message(
         "slack/bot_referral.json.j2",
@@ -296,6 +315,7 @@ class IntakeCounts:
     by_status: Mapping[str, int] = field(default_factory=dict)
     by_category: Mapping[str, int] = field(default_factory=dict)
     urgent: int = 0
+    undated: int = 0  # no received time: in no period's counts, here as in the weekly Doc
 
     @property
     def total(self) -> int:
@@ -329,6 +349,7 @@ def render_intake_counts(counts: IntakeCounts) -> Message:
         since=counts.since.isoformat(),
         total=counts.total,
         urgent=counts.urgent,
+        undated=counts.undated,
         statuses=[(STATUS_LABELS.get(s, s), str(n)) for s, n in statuses][:10],
         categories=[(c, str(n)) for c, n in sorted(categories.items(), key=lambda kv: -kv[1])][:10],
     )
@@ -432,14 +453,19 @@ class FlowStatus:
     url: str = ""
 
 
+def status_words(row: FlowStatus, tz: ZoneInfo) -> str:
+    """'Completed, Mon 7 Dec 14:05 EST', 'healthy since Mon 7 Dec 14:05 EST', 'no run yet'."""
+    if row.when is None:
+        return row.state
+    joint = " " if row.state.endswith(" since") else ", "
+    return f"{row.state}{joint}{local_time(row.when, tz)}"
+
+
 def render_status(rows: Sequence[FlowStatus], source: str, tz: ZoneInfo) -> Message:
     """Last run of each flow, and where that knowledge came from (Prefect or the bot's ledger)."""
     return render_message(
         "slack/bot_status.json.j2",
-        rows=[
-            {"flow": r.flow, "state": r.state, "when": local_time(r.when, tz), "url": r.url}
-            for r in rows
-        ],
+        rows=[{"flow": r.flow, "state": status_words(r, tz), "url": r.url} for r in rows],
         source=source,
     )
 

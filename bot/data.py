@@ -24,6 +24,7 @@ from coalition.ledger.intake_store import IntakeStore
 from coalition.ledger.tables.common import AuditEntry, Watermark
 from coalition.ledger.tables.intake import IntakeRecord
 from coalition.settings import Settings
+from coalition.summary.store import received_in, undated_intakes
 
 SCHEMA_TTL = 300.0  # seconds an opened Airtable base (and its schema) is reused
 MEMBER_FIELDS = (
@@ -89,12 +90,11 @@ def period_start(period: str, now: datetime, tz: ZoneInfo) -> datetime:
 
 
 def intake_counts(ledger: Ledger, period: str, now: datetime, tz: ZoneInfo) -> IntakeCounts:
-    """Intakes received since the start of `period`, by status and by broad category."""
+    """Intakes received since the start of `period` (as the weekly Doc counts them), by status and category."""
     since = period_start(period, now, tz)
-    received = func.coalesce(IntakeRecord.received_at, IntakeRecord.created_at)
     query = (
         select(IntakeRecord.status, IntakeRecord.category, IntakeRecord.urgent, func.count())
-        .where(received >= since)
+        .where(received_in(since))
         .group_by(IntakeRecord.status, IntakeRecord.category, IntakeRecord.urgent)
     )
     by_status: dict[str, int] = {}
@@ -105,7 +105,8 @@ def intake_counts(ledger: Ledger, period: str, now: datetime, tz: ZoneInfo) -> I
             by_status[status] = by_status.get(status, 0) + n
             by_category[category or ""] = by_category.get(category or "", 0) + n
             urgent += n if is_urgent else 0
-    return IntakeCounts(period, since.date(), by_status, by_category, urgent)
+        undated = undated_intakes(session)
+    return IntakeCounts(period, since.date(), by_status, by_category, urgent, undated)
 
 
 # ---------------------------------------------------------------- ledger: audit and claims

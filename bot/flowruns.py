@@ -275,7 +275,7 @@ class FlowRunner:
                 words = "failing" if state == "failing" else "healthy"
                 rows.append(FlowStatus(flow, f"{words} since", since))
             else:
-                rows.append(FlowStatus(flow, "no run known"))
+                rows.append(FlowStatus(flow, "no run yet"))
         return rows
 
     def shutdown(self) -> None:

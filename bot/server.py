@@ -275,7 +275,7 @@ def start_socket_mode_in_thread(
     return RunningSocketBot(runtime, handler)
 
 
-def serve(host: str = "0.0.0.0", port: int = 3000) -> None:
+def serve(host: str = "127.0.0.1", port: int = 3000) -> None:
     """Run the Slack app until stopped: Socket Mode if SLACK_APP_TOKEN is set, else HTTP."""
     runtime = create_runtime()
     app = create_app(runtime)

@@ -176,6 +176,51 @@ def _post_control(url: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
     return response.json()
 
 
+# The demo seed's intake coordinator (config/access.yaml lists the id as staff).
+DEMO_STAFF_USER = "U0DEMOSTF01"
+
+
+def _get_control(url: str, path: str) -> dict[str, Any]:
+    import httpx
+
+    try:
+        response = httpx.get(f"{url}{path}", timeout=30)
+    except httpx.HTTPError as exc:
+        raise fail(f"sandbox at {url} unreachable: {type(exc).__name__}") from None
+    if response.status_code >= 400:
+        raise fail(f"sandbox refused: HTTP {response.status_code} {response.text[:200]}")
+    return response.json()
+
+
+def message_words(message: dict[str, Any]) -> list[str]:
+    """What a person reads in a message: its blocks' texts (or its text when it has no blocks)."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if isinstance(value.get("text"), str):
+                found.append(value["text"])
+            for key, item in value.items():
+                if not (key == "text" and isinstance(item, str)):
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(message.get("blocks") or [])
+    return found or [str(message.get("text") or "")]
+
+
+def _answers(url: str, channel: str, user: str) -> dict[str, dict[str, Any]]:
+    """Messages of a channel the user sees (ephemeral ones meant for them included), by ts."""
+    path = f"/_sandbox/slack/channels/{channel}/messages?include_ephemeral=1"
+    return {
+        m["ts"]: m
+        for m in _get_control(url, path).get("messages", [])
+        if not m.get("is_ephemeral") or m.get("visible_to") == user
+    }
+
+
 @sandbox_app.command("slash")
 def sandbox_slash(
     text: Annotated[str, typer.Argument(help='The command as typed, e.g. "/coalition help"')],
@@ -183,21 +228,41 @@ def sandbox_slash(
         str, typer.Option(help="The bot's Slack endpoint, e.g. http://127.0.0.1:3000/slack/events")
     ],
     sandbox_url: Annotated[str | None, typer.Option(help="Default: COALITION_SANDBOX_URL")] = None,
-    user: Annotated[str, typer.Option(help="Slack user id of the sender")] = "U0STAFF01",
+    user: Annotated[
+        str,
+        typer.Option(help="Slack user id of the sender (default: the demo's intake coordinator)"),
+    ] = DEMO_STAFF_USER,
     channel: Annotated[
         str, typer.Option(help="Channel name or id it is typed in")
     ] = "intake-triage",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the answer")] = 10.0,
 ) -> None:
-    """Send a signed slash command to the bot, as Slack would, and show the answer."""
+    """Send a signed slash command to the bot, as Slack would, and print the answer the person sees."""
+    import time
+
+    url = _sandbox_url(sandbox_url)
     command, _, rest = text.strip().partition(" ")
     if not command.startswith("/"):
         command, rest = "/coalition", text.strip()
+    before = set(_answers(url, channel, user))
     reply = _post_control(
-        _sandbox_url(sandbox_url),
+        url,
         "/_sandbox/slack/command",
         {"app_url": app_url, "command": command, "text": rest, "user": user, "channel": channel},
     )
-    console.print_json(data=reply)
+    if not reply.get("ok"):
+        raise fail(f"the bot did not take the command: {reply.get('error') or reply.get('status')}")
+    # The acknowledgement comes first; the answer follows through response_url or the Web API.
+    deadline = time.monotonic() + wait
+    fresh: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not fresh:
+        time.sleep(0.2)
+        fresh = [m for ts, m in sorted(_answers(url, channel, user).items()) if ts not in before]
+    if not fresh:
+        raise fail(f"no answer shown to {user} in #{channel} within {wait:g} s")
+    time.sleep(0.5)  # an answer in several messages: let the rest arrive
+    fresh = [m for ts, m in sorted(_answers(url, channel, user).items()) if ts not in before]
+    console.print("\n".join(line for m in fresh for line in message_words(m)), markup=False)
 
 
 @sandbox_app.command("click")
@@ -210,7 +275,10 @@ def sandbox_click(
         str | None, typer.Option(help="The button's value (default: as in the message)")
     ] = None,
     sandbox_url: Annotated[str | None, typer.Option(help="Default: COALITION_SANDBOX_URL")] = None,
-    user: Annotated[str, typer.Option(help="Slack user id of the clicker")] = "U0STAFF01",
+    user: Annotated[
+        str,
+        typer.Option(help="Slack user id of the clicker (default: the demo's intake coordinator)"),
+    ] = DEMO_STAFF_USER,
 ) -> None:
     """Click a button of a message, as Slack would send it to the bot."""
     body = {
@@ -245,7 +313,12 @@ def demo(
 
 # ---------------------------------------------------------------------- slack app
 @slack_app.command("serve")
-def slack_serve(port: int = 3000, host: str = "0.0.0.0") -> None:
+def slack_serve(
+    port: int = 3000,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 0.0.0.0 exposes it to the network")
+    ] = "127.0.0.1",
+) -> None:
     """Serve the Slack app at /slack/events (Socket Mode when SLACK_APP_TOKEN is set)."""
     prepare_runtime()
     from bot.server import serve

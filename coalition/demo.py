@@ -126,6 +126,7 @@ def _print_workspace(console: Console, sandbox: Any) -> None:
     table.add_column("channel")
     table.add_column("messages")
     table.add_column("thread replies")
+    table.add_column("latest message reads")
     for channel in sorted(slack.channels.values(), key=lambda c: c["name"]):
         messages = slack.messages(channel["id"], include_ephemeral=True)
         if not messages:
@@ -135,5 +136,44 @@ def _print_workspace(console: Console, sandbox: Any) -> None:
             for m in messages
             if m.get("reply_count")
         )
-        table.add_row(f"#{channel['name']}", str(len(messages)), str(replies))
+        table.add_row(
+            f"#{channel['name']}", str(len(messages)), str(replies), _first_line(messages[-1])
+        )
+    console.print(table)
+    _print_intake_reasons(console, sandbox)
+
+
+def _first_line(message: dict[str, Any]) -> str:
+    """The first line a person reads in a message (its header or first section)."""
+    for block in message.get("blocks") or []:
+        text = block.get("text")
+        if isinstance(text, dict) and text.get("text"):
+            return str(text["text"]).splitlines()[0][:90]
+    return str(message.get("text") or "").splitlines()[0][:90] if message.get("text") else ""
+
+
+def _print_intake_reasons(console: Console, sandbox: Any, limit: int = 10) -> None:
+    """The Intake sheet's most frequent statuses and routing reasons (no personal data in them)."""
+    from collections import Counter
+
+    cfg = settings().services.sheets
+    sheets = sandbox.services["sheets"]
+    sheet_id = sheets.find_by_title(cfg.intake)
+    values = sheets.get_values(sheet_id, cfg.intake_tab) if sheet_id else []
+    if not values:
+        return
+    header = values[0]
+    if "Status" not in header or "Routing reason" not in header:
+        return
+    status, reason = header.index("Status"), header.index("Routing reason")
+    seen = Counter(
+        (row[status], row[reason])
+        for row in values[1:]
+        if len(row) > reason and row[status] and row[status] != "Referred"
+    )
+    table = Table(title="What the Intake sheet tells staff (besides Referred)")
+    for column in ("status", "routing reason", "rows"):
+        table.add_column(column)
+    for (shown, why), n in seen.most_common(limit):
+        table.add_row(shown, why, str(n))
     console.print(table)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from datetime import time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -228,6 +228,19 @@ class SchedulesConfig(_Strict):
 
     def for_flow(self, flow_name: str) -> str:
         return getattr(self, flow_name.replace("-", "_"))
+
+    def longest_gap(self, flow_name: str, start: datetime, runs: int = 200) -> timedelta:
+        """The longest wait between two scheduled runs of a flow over its next `runs` runs."""
+        from croniter import croniter
+
+        times = croniter(self.for_flow(flow_name), start)
+        previous = times.get_next(datetime)
+        gap = timedelta(0)
+        for _ in range(runs):
+            current = times.get_next(datetime)
+            gap = max(gap, current - previous)
+            previous = current
+        return gap
 
 
 # ---------------------------------------------------------------- secrets (environment)

@@ -13,6 +13,7 @@ deployment was made from into it). Working from this host's checkout means its
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -22,6 +23,24 @@ from flows.registry import FLOWS
 PULL_STEP = {"flows.deployed.enter_project": {}}
 
 _BY_ATTRIBUTE = {entry.attribute: entry for entry in FLOWS.values()}
+
+# Prefect's flow engine logs a failed run's exception with its traceback, then the process
+# running it logs the same exception again on exit: the dashboard and `coalition serve`
+# showed each traceback twice.
+ENGINE_EXIT = "Execution of flow run"
+
+
+def traceback_once(record: logging.LogRecord) -> bool:
+    """Filter for `prefect.engine`: its exit message keeps its words, not a second traceback."""
+    if record.exc_info and str(record.msg).startswith(ENGINE_EXIT):
+        record.msg = f"{record.msg} (traceback above, logged when the flow failed)"
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
+
+if traceback_once not in logging.getLogger("prefect.engine").filters:
+    logging.getLogger("prefect.engine").addFilter(traceback_once)
 
 
 def enter_project() -> dict[str, str]:

@@ -123,6 +123,51 @@ def failure_text(run: RunRef, error_class: str) -> str:
     )
 
 
+def failure_report(flow: str, error: str) -> str:
+    """The markdown artifact a failed run ends with (its own report was never written)."""
+    return "\n\n".join(
+        [
+            f"# {_plain(flow)} — failed",
+            f"**Error:** `{_plain(error)}` (the run's log in Prefect has the details)",
+            "## What it did\nIt stopped before it could write its report: the task runs above"
+            " show which steps completed. Its writes are idempotent, so the next run finishes"
+            " what this one started.",
+            f"## What to try\n{advice_for(error, flow)}",
+        ]
+    )
+
+
+def artifact_key(flow: str) -> str:
+    """The key every run of a flow writes its report under (flows/reporting.py uses the same)."""
+    return re.sub(r"[^a-z0-9-]", "-", flow.replace("_", "-").lower())
+
+
+def publish_failure_report(flow: Any, flow_run: Any, error: str) -> None:
+    """The failed run's report artifact and counts table, tied to the run (error class only)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import ArtifactCreate
+
+    key = artifact_key(str(flow.name))
+    markdown = failure_report(str(flow.name), error)
+    table = [
+        {"kind": "error", "name": "run", "value": _plain(error)},
+        {"kind": "what to try", "name": "advice", "value": advice_for(error, str(flow.name))},
+    ]
+    with get_client(sync_client=True) as client:
+        client.create_artifact(
+            ArtifactCreate(
+                key=f"{key}-report", type="markdown", data=markdown,
+                description=f"{flow.name} run report (failed)", flow_run_id=flow_run.id,
+            )
+        )  # fmt: skip
+        client.create_artifact(
+            ArtifactCreate(
+                key=f"{key}-counts", type="table", data=table,
+                description=f"{flow.name} counts (failed)", flow_run_id=flow_run.id,
+            )
+        )  # fmt: skip
+
+
 def recovery_text(run: RunRef, failing_since: datetime, timezone: str) -> str:
     """The one message that ends a failure streak."""
     since = failing_since.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
@@ -256,7 +301,11 @@ def _ledger() -> Ledger:
 
 
 def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
-    """on_failure / on_crashed hook: one alert per failure streak. Never raises."""
+    """on_failure / on_crashed hook: the run's report artifact, and one alert per failure streak. Never raises."""
+    try:
+        publish_failure_report(flow, flow_run, error_class(state))
+    except Exception as exc:  # the alert below still matters
+        log.warning("could not write the failure report of %s: %s", flow.name, type(exc).__name__)
     try:
         run = run_ref(flow, flow_run)
         ledger = _ledger()

@@ -26,7 +26,17 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
 from coalition.intake import fields, ids, matching, notices, records
-from coalition.intake.decide import History, decide, plan_summary
+from coalition.intake.decide import (
+    DIRECTORY_EMPTY,
+    DIRECTORY_FRESH,
+    DIRECTORY_MISSING,
+    DIRECTORY_STALE,
+    History,
+    decide,
+    directory_state,
+    hold_waitlist,
+    plan_summary,
+)
 from coalition.intake.models import Action, Decision, IntakeCase, Notice, ParsedRow, PartnerProfile
 from coalition.intake.normalize import clean_text, language_aliases
 from coalition.intake.sheet_rows import (
@@ -87,6 +97,9 @@ class Run:
     salt: str
     report: RunReport
     only: frozenset[str] | None = None  # restrict to these intakes (approvals, decisions)
+    directory: str = DIRECTORY_FRESH  # whether the partner directory may say "no partner"
+    directory_age: timedelta | None = None
+    sync_gap: timedelta | None = None
     guarded: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -278,8 +291,42 @@ def load_partner_directory(run: Run) -> list[PartnerProfile]:
         matching.profile(row, used.get(str(row["member_id"]), 0), aliases)
         for row in run.store.partners()
     ]
-    run.count("partners", sum(1 for p in partners if p.active))
+    active = sum(1 for p in partners if p.active)
+    run.report.counts["partners"] = active  # shown even at 0: it explains a run that routed nothing
+    built = run.store.directory_built_at()
+    run.sync_gap = run.cfg.schedules.longest_gap("roster-sync", run.now.astimezone(run.tz))
+    run.directory_age = run.now - built if built else None
+    run.directory = directory_state(built, run.now, run.sync_gap, active)
     return partners
+
+
+def directory_note(run: Run, held: int) -> str | None:
+    """What the report says when the directory cannot be trusted to say "no partner"."""
+    if run.directory == DIRECTORY_MISSING:
+        return (
+            "waiting for the first roster sync: the partner directory has not been built yet,"
+            " so no row was routed; the next run after it routes them"
+        )
+    if not held:
+        return None
+    rows = f"{held} row(s) that no partner fits were held, not waitlisted"
+    if run.directory == DIRECTORY_EMPTY:
+        return f"{rows}: the partner directory has no active partner (check roster sync)"
+    if run.directory == DIRECTORY_STALE:
+        return (
+            f"{rows}: the partner directory is {_duration(run.directory_age)} old"
+            f" (roster sync runs every {_duration(run.sync_gap)}); they are decided once it syncs"
+        )
+    return None
+
+
+def _duration(value: timedelta | None) -> str:
+    minutes = int((value or timedelta(0)).total_seconds() // 60)
+    if minutes >= 2 * 24 * 60:
+        return f"{minutes // (24 * 60)} days"
+    if minutes >= 60:
+        return f"{minutes // 60} h" + (f" {minutes % 60} min" if minutes % 60 else "")
+    return f"{minutes} min"
 
 
 # ---------------------------------------------------------------- decide
@@ -362,6 +409,12 @@ def decide_routing(read: IntakeRead, partners: list[PartnerProfile], run: Run) -
     decisions = decide(
         ordered, _release_holds(partners, rows, states), run.rules, now=run.now, history=history
     )
+    if run.directory in {DIRECTORY_EMPTY, DIRECTORY_STALE}:
+        # "No partner" from a directory that may be missing partners would send staff chasing it.
+        decisions, held = hold_waitlist(decisions)
+        run.count("held: partner directory not trusted", len(held))
+        if note := directory_note(run, len(held)):
+            run.report.notes.append(note)
     work = Work(rows=rows, parsed=parsed, decisions=decisions, history=history)
     if sheet_approved and not run.dry_run:
         for intake_id in sheet_approved:
@@ -476,12 +529,14 @@ def claim_in_ledger(
 
 
 # ---------------------------------------------------------------- deliver
-def partner_item(referral: ReferralState, case: IntakeCase) -> dict[str, Any]:
-    """A referral as Slack may show it: ids, category label, language, county, urgency words."""
+def partner_item(
+    referral: ReferralState, case: IntakeCase, partner: PartnerProfile
+) -> dict[str, Any]:
+    """A referral as Slack may show it: ids, category label, language as given, county, urgency words."""
     return notices.case_item(
         intake_id=referral.intake_id,
         category=case.category,
-        language=case.language,
+        language=matching.language_shown(case, partner),
         place=matching.place(case),
         urgency_codes=case.urgency.reasons,
         urgent=case.urgency.urgent,
@@ -559,7 +614,17 @@ def _deliver_one(
         received = local_time(run.now, run.tz)
         fresh = [r for r in ready if r.referral_id not in already]
         append_rows(
-            client, tab, [referral_row(r.referral_id, cases[r.intake_id], received) for r in fresh]
+            client,
+            tab,
+            [
+                referral_row(
+                    r.referral_id,
+                    cases[r.intake_id],
+                    received,
+                    matching.language_shown(cases[r.intake_id], partner),
+                )
+                for r in fresh
+            ],
         )
     except SheetsError as exc:
         if exc.transient:
@@ -570,7 +635,7 @@ def _deliver_one(
             return
         _partner_sheet_failed(partner, ready, exc, run)
         return
-    items = [partner_item(r, cases[r.intake_id]) for r in ready]
+    items = [partner_item(r, cases[r.intake_id], partner) for r in ready]
     try:
         owed = notices.partner_notices(
             partner.member_id,
@@ -830,6 +895,24 @@ def run_step(step: Any, *args: Any) -> Any:
     return step(*args) if FlowRunContext.get() is not None else step.fn(*args)
 
 
+def _route(read: IntakeRead, partners: list[PartnerProfile], run: Run) -> None:
+    """Decide, then (unless a dry run) claim, deliver, write the Intake sheet and notify."""
+    work = run_step(decide_routing, read, partners, run)
+    if run.dry_run:
+        run.report.plan = plan_lines(work, read, partners, run.rules.digest_threshold)
+        run.count("decided", len(work.decisions))
+        return
+    try:
+        claimed = run_step(claim_in_ledger, work, read, partners, run)
+        # Delivered first: a partner sheet that refuses its cases is then
+        # shown as such in the Intake sheet, not as "Referred".
+        run_step(deliver_to_partners, claimed, read, work, partners, run)
+        run_step(write_intake_status, read, partners, run)
+        run_step(notify, run, partners)
+    finally:
+        run.store.release()
+
+
 def run_routing(
     dry_run: bool = False, only: Iterable[str] | None = None, publish_report: bool = True
 ) -> RunReport:
@@ -839,20 +922,11 @@ def run_routing(
         with measured(run.report):
             read = run_step(read_intake_sheet, run)
             partners = run_step(load_partner_directory, run)
-            work = run_step(decide_routing, read, partners, run)
-            if dry_run:
-                run.report.plan = plan_lines(work, read, partners, run.rules.digest_threshold)
-                run.count("decided", len(work.decisions))
+            if run.directory == DIRECTORY_MISSING:
+                run.report.notes.append(directory_note(run, 0) or "")
+                run.count("waiting", len(select_rows(read, run)))
             else:
-                try:
-                    claimed = run_step(claim_in_ledger, work, read, partners, run)
-                    # Delivered first: a partner sheet that refuses its cases is then
-                    # shown as such in the Intake sheet, not as "Referred".
-                    run_step(deliver_to_partners, claimed, read, work, partners, run)
-                    run_step(write_intake_status, read, partners, run)
-                    run_step(notify, run, partners)
-                finally:
-                    run.store.release()
+                _route(read, partners, run)
         log.info("%s", run.report.summary_lines()[0])
         if publish_report:
             publish(run.report)  # checked by the guard while it still knows this run's values

@@ -33,6 +33,8 @@ class RunReport(BaseModel):
     duration_seconds: float = 0.0
     errors: list[ItemError] = Field(default_factory=list)
     plan: list[str] = Field(default_factory=list)
+    # What an operator must know first: the run waited, held work back, or failed and what to try.
+    notes: list[str] = Field(default_factory=list)
     # Set when the run stood aside (another run of the flow held its lease): it proves nothing
     # about the flow's health, so it must not end a failure streak.
     stood_aside: bool = False
@@ -42,6 +44,7 @@ class RunReport(BaseModel):
         counts = ", ".join(f"{k} {v}" for k, v in self.counts.items()) or "nothing to do"
         requests = ", ".join(f"{k} {v}" for k, v in sorted(self.requests.items())) or "none"
         lines = [f"{head}: {counts}", f"requests: {requests}; {self.duration_seconds:.1f} s"]
+        lines += [f"note: {note}" for note in self.notes]
         lines += [f"plan: {line}" for line in self.plan]
         lines += [f"error: {e.item}: {e.error}" for e in self.errors]
         return lines
@@ -52,6 +55,7 @@ class RunReport(BaseModel):
         parts = [
             f"# {self.flow}{' — dry run, nothing written' if self.dry_run else ''}",
             f"Duration: {self.duration_seconds:.1f} s",
+            "## Notes\n" + "\n".join(f"- {n}" for n in self.notes) if self.notes else "",
             "## Counts\n| what | count |\n|---|---|\n" + rows
             if rows
             else "## Counts\nNothing to do.",
@@ -71,6 +75,7 @@ class RunReport(BaseModel):
             {"kind": "requests", "name": k, "value": v} for k, v in sorted(self.requests.items())
         ]
         rows += [{"kind": "error", "name": e.item, "value": e.error} for e in self.errors]
+        rows += [{"kind": "note", "name": "note", "value": n} for n in self.notes]
         rows.append(
             {"kind": "duration", "name": "seconds", "value": round(self.duration_seconds, 2)}
         )

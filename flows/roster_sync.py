@@ -149,6 +149,7 @@ def roster_sync(dry_run: bool = False, full: bool | None = None) -> RosterReport
         writes,
         requests,
         warnings=[*tables.result().fields.warnings, *plan.warnings],
+        before=state.index,
     )  # fmt: skip
     publish_report(report)
     return report

@@ -368,9 +368,43 @@ def single_instance(lock_file: Path) -> Iterator[None]:
         handle.close()
 
 
+# How long Ctrl-C waits for the Prefect server to pause the deployments before giving up.
+PAUSE_SECONDS = 5.0
+
+
+def bounded_runner(console: Console, **kwargs: Any) -> Any:
+    """A Prefect Runner whose shutdown gives the server PAUSE_SECONDS to pause the deployments.
+
+    Prefect's own retries against a server that is already gone would hold Ctrl-C for
+    minutes at "Pausing all deployments"; the schedules are on the server anyway.
+    """
+    import anyio
+    from prefect.runner import Runner
+
+    class BoundedRunner(Runner):
+        async def _pause_schedules(self) -> None:
+            try:
+                with anyio.fail_after(PAUSE_SECONDS):
+                    await super()._pause_schedules()
+            except (TimeoutError, OSError, RuntimeError) as exc:
+                reason = "did not answer" if isinstance(exc, TimeoutError) else "is unreachable"
+                console.print(
+                    f"The Prefect server {reason} within {PAUSE_SECONDS:g} s: deployments were"
+                    " not paused (they stay scheduled; pause them in the dashboard if needed)."
+                )
+            except Exception as exc:  # httpx errors: the server is gone; stopping matters more
+                console.print(
+                    f"Deployments were not paused ({type(exc).__name__}); stopping anyway."
+                )
+
+    return BoundedRunner(**kwargs)
+
+
 def serve_all(console: Console | None = None) -> None:
     """Serve every flow on its schedule in this process until Ctrl-C (needs a Prefect server)."""
-    from prefect import serve
+    import asyncio
+
+    from prefect.exceptions import TerminationSignal
 
     console = console or Console(highlight=False)
     cfg = settings()
@@ -382,9 +416,16 @@ def serve_all(console: Console | None = None) -> None:
         warn_missing_secrets(cfg, console)
         ensure_shared_budgets(cfg, console)
         ensure_zombie_automation(console)  # if this process dies, its runs end Crashed
+        runner = bounded_runner(console, pause_on_shutdown=True, heartbeat_seconds=heartbeat)
+        for deployment in deployments:
+            runner.add_deployment(deployment)
         for spec in specs:
             console.print(f"serving {spec.flow}: '{spec.cron}' ({spec.timezone})")
-        serve(*deployments, print_starting_message=True, heartbeat_seconds=heartbeat)
+        console.print("Serving every flow; Ctrl-C stops.")
+        try:
+            asyncio.run(runner.start())
+        except (KeyboardInterrupt, TerminationSignal):
+            console.print("Stopped.")
 
 
 # ---------------------------------------------------------------- many machines

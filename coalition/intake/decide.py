@@ -153,9 +153,13 @@ def _route(
         )
     chosen, prefix = _choose(case, ranked, by_id, history)
     if chosen is None:
-        code = matching.waitlist_code(ranked.evaluations)
+        short = matching.shortfall(ranked.evaluations)
         return Decision(
-            case.intake_id, Action.WAITLIST, matching.waitlist_reason(code, case), code, **base
+            case.intake_id,
+            Action.WAITLIST,
+            matching.waitlist_reason(short, case),
+            short.code,
+            **base,
         )
     partner = by_id[chosen.partner_id]
     approved = case.intake_id in history.approved or case.intake_id in history.forced
@@ -194,6 +198,33 @@ def _choose(
     if preferred and preferred in evaluations and evaluations[preferred].eligible:
         return evaluations[preferred], ""
     return ranked.best, ""
+
+
+# Whether the partner directory can be trusted to say "no partner fits".
+DIRECTORY_MISSING = "missing"  # no roster sync has completed: route nothing yet
+DIRECTORY_EMPTY = "empty"  # built, but no active partner: hold the waitlist
+DIRECTORY_STALE = "stale"  # the last sync is older than two of its intervals: hold the waitlist
+DIRECTORY_FRESH = "fresh"
+
+
+def directory_state(
+    built_at: datetime | None, now: datetime, sync_gap: timedelta, active_partners: int
+) -> str:
+    """missing, empty, stale or fresh. One missed sync is tolerated: a sync runs beside routing."""
+    if built_at is None:
+        return DIRECTORY_MISSING
+    if active_partners == 0:
+        return DIRECTORY_EMPTY
+    if now - built_at > 2 * sync_gap:
+        return DIRECTORY_STALE
+    return DIRECTORY_FRESH
+
+
+def hold_waitlist(decisions: Sequence[Decision]) -> tuple[list[Decision], list[Decision]]:
+    """(kept, held): a "no partner" verdict waits while the directory cannot be trusted."""
+    kept = [d for d in decisions if d.action is not Action.WAITLIST]
+    held = [d for d in decisions if d.action is Action.WAITLIST]
+    return kept, held
 
 
 def plan_summary(decisions: Sequence[Decision], partner_names: Mapping[str, str]) -> str:

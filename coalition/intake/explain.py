@@ -1,7 +1,8 @@
-"""Why an intake went where it went: partners considered, the rule that excluded each, why the winner won (pure).
+"""Why an intake went where it went: partners considered, closest first, what excluded each, why the winner won (pure).
 
 Built from what the ledger keeps of a decision (partner ids, rule codes, fit scores,
-the broad category, county and language), so it carries no personal data.
+the broad category, county and language), so it carries no personal data. What a
+person reads names partners and reasons in words: no record ids, no rule codes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coalition.intake import classify
-from coalition.intake.matching import RULES, WAITLIST_TEXT
+from coalition.intake.matching import RULES
 from coalition.intake.models import STAFF_CHOICE
 
 STATUS_WORDS = {
@@ -26,6 +27,16 @@ STATUS_WORDS = {
     "referred": "was referred",
     "accepted": "was accepted",
 }
+REFERRAL_WORDS = {
+    "claimed": "being delivered",
+    "written": "in the partner's sheet",
+    "notified": "waiting for the partner's answer",
+    "accepted": "accepted",
+    "declined": "declined",
+    "expired": "expired without an answer",
+    "failed": "could not be delivered",
+}
+UNKNOWN_PARTNER = "a partner no longer in the directory"
 LANGUAGE_FIT = {
     3: "speaks their language",
     2: "speaks another of their languages",
@@ -42,15 +53,15 @@ GEO_FIT = {
 class Considered:
     """One partner weighed for the case."""
 
-    partner_id: str
+    partner_id: str  # kept for code and tests; never shown
     name: str
     fits: bool
-    rule: str | None  # the rule code that excluded it
+    rule: str | None  # the rule code that excluded it; never shown
     why: str  # in words
 
     def line(self) -> str:
         mark = "fits" if self.fits else "excluded"
-        return f"{self.name} ({self.partner_id}): {mark}: {self.why}"
+        return f"{self.name}: {mark}: {self.why}"
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ class Explanation:
         if self.winner_reason:
             out.append(f"Why this partner: {self.winner_reason}")
         if self.considered:
-            out.append(f"Partners considered ({len(self.considered)}):")
+            out.append(f"Partners considered ({len(self.considered)}), closest first:")
             out += [f"- {c.line()}" for c in self.considered]
         out += [f"History: {h}" for h in self.history]
         return out
@@ -90,7 +101,7 @@ def _fit_words(record: Mapping[str, Any]) -> str:
     parts = [
         LANGUAGE_FIT.get(int(record.get("language_fit") or 0), "no shared language"),
         GEO_FIT.get(int(record.get("geo_fit") or 0), "outside its area"),
-        f"{record.get('capacity_left', 0)} slots left this week",
+        f"{record.get('capacity_left', 0)} slots left at routing",
     ]
     return ", ".join(parts)
 
@@ -101,6 +112,23 @@ def _rank(record: Mapping[str, Any]) -> tuple[int, int, int, str]:
         -int(record.get("geo_fit") or 0),
         -int(record.get("capacity_left") or 0),
         str(record.get("partner")),
+    )
+
+
+def _failed(record: Mapping[str, Any]) -> list[str]:
+    rule = record.get("rule")
+    return list(record.get("failed") or ([rule] if rule else []))
+
+
+def _closeness(record: Mapping[str, Any], chosen: str | None) -> tuple:
+    """The chosen partner, then the others that fit (ranked), then the excluded by fewest rules failed."""
+    return (record.get("partner") != chosen, len(_failed(record)), _rank(record))
+
+
+def _excluded_words(record: Mapping[str, Any], context: Mapping[str, str]) -> str:
+    """Every rule the partner failed, in words: "does not serve Dallas County; does not offer DACA"."""
+    return "; ".join(
+        RULES.get(rule, str(rule).replace("_", " ")).format(**context) for rule in _failed(record)
     )
 
 
@@ -121,7 +149,7 @@ def why_winner(
         return "the most capacity left among equally good fits"
     if _rank(chosen) > _rank(runner):
         return "an approved suggestion that still fits"
-    return "an exact tie with the next partner, decided by partner id"
+    return "an exact tie with the next partner, broken by a fixed order"
 
 
 def explain(
@@ -141,23 +169,23 @@ def explain(
     context = _context(evaluation)
     chosen_id = evaluation.get("chosen")
     considered: list[Considered] = []
-    for record in sorted(records, key=lambda r: (r.get("rule") is not None, _rank(r))):
+    for record in sorted(records, key=lambda r: _closeness(r, chosen_id)):
         partner = str(record.get("partner"))
         rule = record.get("rule")
-        why = RULES.get(rule, str(rule)).format(**context) if rule else _fit_words(record)
+        why = _excluded_words(record, context) if rule else _fit_words(record)
         if partner == chosen_id:
             why += " (chosen)"
-        considered.append(Considered(partner, names.get(partner, partner), rule is None, rule, why))
+        name = names.get(partner, UNKNOWN_PARTNER)
+        considered.append(Considered(partner, name, rule is None, rule, why))
     winner_reason = None
     if chosen_id:
         chosen = next((r for r in records if r.get("partner") == chosen_id), None)
         fitting = [r for r in records if r.get("rule") is None and r.get("partner") != chosen_id]
         if chosen is not None:
             winner_reason = why_winner(chosen, fitting, evaluation.get("reason_code"))
-    elif evaluation.get("reason_code") in WAITLIST_TEXT:
-        summary += f" (rule {evaluation['reason_code']})"
     history = tuple(
-        f"{r['referral_id']} to {names.get(r['partner_id'], r['partner_id'])}: {r['state']}"
+        f"{r['referral_id']} to {names.get(r['partner_id'], UNKNOWN_PARTNER)}: "
+        + REFERRAL_WORDS.get(r["state"], str(r["state"]).replace("_", " "))
         for r in referrals
     )
     return Explanation(intake_id, status, summary, winner_reason, tuple(considered), history)

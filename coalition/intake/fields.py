@@ -17,6 +17,7 @@ from coalition.intake.models import IntakeCase, RowProblem
 from coalition.intake.normalize import (
     clean_text,
     fold,
+    languages_as_given,
     normalize_county,
     normalize_email,
     normalize_languages,
@@ -193,6 +194,7 @@ def parse_row(
         case_types=types,
         category=classify.primary(types),
         languages=languages,
+        languages_given=languages_as_given(raw_language, ctx.language_aliases),
         county=county,
         state=state,
         consent=parse_yes_no(answers.get("consent", "")) is True,

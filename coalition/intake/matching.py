@@ -1,10 +1,15 @@
 """Which partners can serve a case (one rule code per exclusion), how well each fits, and why the winner won.
 
-Rules, in the order they are checked (the order also names a waitlist's reason:
-the rule that stopped the partner that got furthest):
+Rules, in the order they are checked (a partner's `excluded_by` is the first it fails):
 inactive, no_referral_sheet, not_accepting, tried_before, service_not_offered,
 outside_area, language_unsupported, accreditation_required, lsc_restricted,
 over_income_limit, no_capacity.
+
+When no partner fits, `shortfall` finds the binding constraint as data: the active
+partners are narrowed by what the case needs (service, place, language, accreditation,
+LSC rules, income) until none is left; if some fit the case, the partner-side rules
+that stopped them (no sheet, not accepting, already had it, full) are counted.
+`waitlist_reason` turns that into the sentence staff read.
 """
 
 from __future__ import annotations
@@ -14,7 +19,13 @@ from dataclasses import dataclass
 
 from coalition.intake import classify
 from coalition.intake.models import Evaluation, IntakeCase, PartnerProfile
-from coalition.intake.normalize import county_key, fold, normalize_languages, normalize_state
+from coalition.intake.normalize import (
+    county_key,
+    fold,
+    is_variety,
+    normalize_languages,
+    normalize_state,
+)
 from coalition.settings import RoutingConfig
 
 RULES: dict[str, str] = {
@@ -30,20 +41,39 @@ RULES: dict[str, str] = {
     "over_income_limit": "has an income limit below this household's income",
     "no_capacity": "has no capacity left this week",
 }
-RULE_ORDER = tuple(RULES)
-WAITLIST_TEXT: dict[str, str] = {
-    "no_partners": "no partner in the directory",
-    "inactive": "no active partner",
-    "no_referral_sheet": "no partner with a referral sheet set up",
-    "not_accepting": "no partner accepting referrals",
-    "tried_before": "every fitting partner already had this case",
-    "service_not_offered": "no partner offers {category}",
-    "outside_area": "no partner for {place}",
-    "language_unsupported": "no partner for {category} in {language}",
-    "accreditation_required": "no accredited partner for {category} in {place}",
-    "lsc_restricted": "only LSC-funded partners fit, and they may not take {category}",
-    "over_income_limit": "income above every fitting partner's limit",
-    "no_capacity": "no capacity left this week for {category} in {place}",
+# What the case needs, in the order a coordinator narrows the field by hand.
+CASE_RULES = (
+    "service_not_offered",
+    "outside_area",
+    "language_unsupported",
+    "accreditation_required",
+    "lsc_restricted",
+    "over_income_limit",
+)
+# Why partners that fit the case could not take it (singular, plural).
+PARTNER_SIDE: dict[str, tuple[str, str]] = {
+    "no_referral_sheet": (
+        "has no referral sheet or channel set up",
+        "have no referral sheet or channel set up",
+    ),
+    "not_accepting": ("is not accepting referrals", "are not accepting referrals"),
+    "tried_before": ("already had this case", "already had this case"),
+    "no_capacity": ("is full this week", "are full this week"),
+}
+# How a narrowing rule qualifies the group of partners left after it.
+QUALIFIERS = {
+    "language_unsupported": " speaking {language}",
+    "accreditation_required": " with an attorney or fully accredited representative",
+    "lsc_restricted": " free of LSC restrictions",
+    "over_income_limit": " whose income limit covers this household",
+}
+# A case type as the object of "offers" ("no partner offers work permits").
+SERVICE_WORDS = {
+    "work permit": "work permits",
+    "family petition": "family petitions",
+    "detained": "detained cases",
+    "know your rights": "know-your-rights help",
+    classify.PROTECTED_LABEL: "cases in a protected category",
 }
 QUALIFIED = {
     "attorney",
@@ -144,6 +174,26 @@ def language_fit(case: IntakeCase, partner: PartnerProfile) -> int:
     return 1 if partner.interpreter else 0
 
 
+def interpreter_needed(case: IntakeCase, partner: PartnerProfile) -> bool:
+    """The partner does not speak the person's first language as they named it.
+
+    Through its interpreter, or because the directory only knows the broader language
+    (a partner listed as speaking Chinese, a person who speaks Cantonese).
+    """
+    if not case.languages:
+        return False
+    shown = case.languages_shown[0]
+    return language_fit(case, partner) < 2 or (
+        language_fit(case, partner) == 3 and is_variety(shown)
+    )
+
+
+def language_shown(case: IntakeCase, partner: PartnerProfile) -> str:
+    """The person's languages as given, and "interpreter needed" when the partner lacks the first."""
+    shown = ", ".join(case.languages_shown) or "not stated"
+    return f"{shown} (interpreter needed)" if interpreter_needed(case, partner) else shown
+
+
 def geo_fit(case: IntakeCase, partner: PartnerProfile) -> int:
     """3 the person's county is served, 2 the whole state (or county unknown), 1 remote, 0 outside.
 
@@ -181,8 +231,9 @@ def evaluate(
     lang = language_fit(case, partner)
     geo = geo_fit(case, partner)
 
-    def result(rule: str | None) -> Evaluation:
-        return Evaluation(partner.member_id, rule, lang, geo, left)
+    def result(failed: tuple[str, ...]) -> Evaluation:
+        first = failed[0] if failed else None
+        return Evaluation(partner.member_id, first, lang, geo, left, failed)
 
     needs_attorney = bool(set(case.case_types) & set(rules.attorney_required_for)) or case.detained
     checks = (
@@ -204,10 +255,7 @@ def evaluate(
         ),
         ("no_capacity", left <= 0),
     )
-    for rule, failed in checks:
-        if failed:
-            return result(rule)
-    return result(None)
+    return result(tuple(rule for rule, failed in checks if failed))
 
 
 def rank(
@@ -243,27 +291,124 @@ def _fill(template: str, case: IntakeCase | None) -> str:
 
 
 def choice_reason(case: IntakeCase, chosen: Evaluation, partner: PartnerProfile) -> str:
-    """Why the chosen partner: "asylum; Spanish; Harris County; 3 of 8 slots left" (no personal data)."""
-    language = case.language or ENGLISH
-    if chosen.language_fit == 1:
-        language += " via interpreter"
+    """Why the chosen partner: "asylum; Spanish; Harris County; 3 of 8 slots left at routing" (no personal data)."""
+    language = case.languages_shown[0] if case.languages else ENGLISH
+    if interpreter_needed(case, partner):
+        language += ", interpreter needed"
     where = {3: place(case), 2: case.state or place(case), 1: "remote"}.get(
         chosen.geo_fit, place(case)
     )
     parts = [classify.label(case.category), language, where]
-    parts.append(f"{chosen.capacity_left} of {partner.weekly_capacity} slots left")
+    # Counted when routing decided; the partner's answers since then do not change this sentence.
+    parts.append(f"{chosen.capacity_left} of {partner.weekly_capacity} slots left at routing")
     return "; ".join(parts)
 
 
-def waitlist_code(evaluations: Sequence[Evaluation]) -> str:
-    """The rule that stopped the partner that got furthest, or no_partners."""
+@dataclass(frozen=True)
+class Shortfall:
+    """Why no partner fits, as data: the binding rule, the case rules that narrowed the field, who was left."""
+
+    code: str  # a rule code, or "no_partners"
+    narrowed: tuple[str, ...] = ()  # case rules that removed partners before the binding one
+    group: int = 0  # partners left when the binding rule applied
+    blocked: tuple[
+        tuple[str, int], ...
+    ] = ()  # partner-side rules and how many partners each stopped
+
+
+def failures(evaluation: Evaluation) -> tuple[str, ...]:
+    """Every rule a partner failed (only the first is known for evaluations made elsewhere)."""
+    if evaluation.failed:
+        return evaluation.failed
+    return (evaluation.excluded_by,) if evaluation.excluded_by else ()
+
+
+def shortfall(evaluations: Sequence[Evaluation]) -> Shortfall:
+    """The binding constraint when no partner fits: what the case needs first, then what the partners lack."""
     if not evaluations:
-        return "no_partners"
-    return max((e.excluded_by or "no_capacity" for e in evaluations), key=RULE_ORDER.index)
+        return Shortfall("no_partners")
+    pool = [e for e in evaluations if "inactive" not in failures(e)]
+    if not pool:
+        return Shortfall("inactive")
+    narrowed: list[str] = []
+    for rule in CASE_RULES:
+        kept = [e for e in pool if rule not in failures(e)]
+        if not kept:
+            return Shortfall(rule, tuple(narrowed), len(pool))
+        if len(kept) < len(pool):
+            narrowed.append(rule)
+        pool = kept
+    counts: dict[str, int] = {}
+    for e in pool:
+        # A partner that fits every rule yet was not chosen lost its last slot to an earlier case.
+        rule = next((r for r in PARTNER_SIDE if r in failures(e)), "no_capacity")
+        counts[rule] = counts.get(rule, 0) + 1
+    order = list(PARTNER_SIDE)
+    blocked = tuple(sorted(counts.items(), key=lambda item: (-item[1], order.index(item[0]))))
+    return Shortfall(blocked[0][0], tuple(narrowed), len(pool), blocked)
 
 
-def waitlist_reason(code: str, case: IntakeCase | None) -> str:
-    return _fill(WAITLIST_TEXT.get(code, code.replace("_", " ")), case)
+def waitlist_code(evaluations: Sequence[Evaluation]) -> str:
+    """The reason code of a waitlisted case: its binding rule, or no_partners."""
+    return shortfall(evaluations).code
+
+
+def service_words(case: IntakeCase | None) -> str:
+    label = classify.label(case.category) if case else "this case type"
+    return SERVICE_WORDS.get(label, label)
+
+
+def _language(case: IntakeCase | None) -> str:
+    if case is None:
+        return "their language"
+    return case.language or (
+        "an unrecognised language" if "language_unrecognized" in case.warnings else ENGLISH
+    )
+
+
+def _group(short: Shortfall, case: IntakeCase | None) -> str:
+    """ "partners for asylum in Suffolk County speaking Spanish": the field the binding rule emptied."""
+    where = place(case) if case else "this area"
+    words = f"for {service_words(case)} in {where}"
+    for rule in short.narrowed:
+        words += QUALIFIERS.get(rule, "").format(language=_language(case))
+    return words
+
+
+def waitlist_reason(short: Shortfall | str, case: IntakeCase | None) -> str:
+    """The binding constraint in plain words: "no partner offers work permits in Cook County"."""
+    if isinstance(short, str):
+        short = Shortfall(short)
+    group = _group(short, case)
+    n = short.group
+    the = "the only partner" if n == 1 else f"the {n} partners"
+    code = short.code
+    if code == "no_partners":
+        return "no partner in the directory"
+    if code == "inactive":
+        return "no active partner in the directory"
+    if code == "service_not_offered":
+        return f"no partner offers {service_words(case)}"
+    if code == "outside_area":
+        return f"no partner offers {service_words(case)} in {place(case) if case else 'this area'}"
+    if code == "language_unsupported":
+        if case is not None and case.language is None:
+            return f"language not recognised, and no partner {group} has an interpreter"
+        return f"no partner {group} speaks {_language(case)} or has an interpreter"
+    if code == "accreditation_required":
+        return f"no partner {group} has an attorney or fully accredited representative"
+    if code == "lsc_restricted":
+        verb = "is" if n == 1 else "are"
+        return f"{the} {group} {verb} LSC-funded and may not take this case"
+    if code == "over_income_limit":
+        limit = "limit" if n == 1 else "limits"
+        return f"the household's income is above the {limit} of {the} {group}"
+    blocked = short.blocked or ((code, n),)
+    if len(blocked) == 1:
+        singular, plural = PARTNER_SIDE.get(code, (code, code))
+        return f"{the} {group} {singular if n == 1 else plural}"
+    parts = [f"{k} {PARTNER_SIDE[rule][0 if k == 1 else 1]}" for rule, k in blocked]
+    return f"of {the} {group}, " + ", ".join(parts[:-1]) + f" and {parts[-1]}"
 
 
 def rule_text(code: str, case: IntakeCase | None) -> str:

@@ -92,10 +92,21 @@ class IntakeCase:
     monthly_income: float | None = field(default=None, repr=False)
     contact_keys: tuple[str, ...] = field(default=(), repr=False)  # salted hashes, for duplicates
     warnings: tuple[str, ...] = ()  # codes of soft problems (kept, not blocking)
+    # The same languages as the person named them ("Cantonese" where `languages` says "Chinese"):
+    # `languages` is for matching, this is what a partner reads.
+    languages_given: tuple[str, ...] = ()
 
     @property
     def language(self) -> str | None:
         return self.languages[0] if self.languages else None
+
+    @property
+    def languages_shown(self) -> tuple[str, ...]:
+        return (
+            self.languages_given
+            if len(self.languages_given) == len(self.languages)
+            else self.languages
+        )
 
     def personal_values(self) -> list[str]:
         """The values that identify the person, for the privacy guard (Slack checks, log redaction).
@@ -160,6 +171,8 @@ class Evaluation:
     language_fit: int = 0  # 3 first language, 2 another of theirs, 1 through an interpreter
     geo_fit: int = 0  # 3 county, 2 whole state, 1 remote
     capacity_left: int = 0
+    # Every rule the partner fails, in check order (excluded_by is the first): how close it came.
+    failed: tuple[str, ...] = ()
 
     @property
     def eligible(self) -> bool:
@@ -173,6 +186,7 @@ class Evaluation:
             "language_fit": self.language_fit,
             "geo_fit": self.geo_fit,
             "capacity_left": self.capacity_left,
+            "failed": list(self.failed),
         }
 
 

@@ -392,6 +392,42 @@ def language_aliases(
     return table
 
 
+# Names the directory files under a broader language: a partner that lists "Chinese" may
+# speak Mandarin only, so a Cantonese speaker is told to the partner as needing an interpreter.
+LANGUAGE_VARIETIES = frozenset(
+    fold(v)
+    for v in (
+        "cantonese", "mandarin", "普通话", "粤语", "廣東話", "toisanese", "taishanese", "hakka",
+        "fujianese", "hokkien", "creole", "criollo",
+    )
+)  # fmt: skip
+_LANGUAGE_SPLIT = re.compile(r"\s*(?:[,;/&+|()\n]|\band\b|\by\b|\bet\b|\bو\b)\s*", re.I)
+
+
+def languages_as_given(value: str, aliases: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Each recognised language as the person wrote it, aligned with `normalize_languages`.
+
+    "cantonese / English" -> ("Cantonese", "English"). Only words of the alias table are
+    returned (capitalised), so free text around them ("call after 5") never is.
+    """
+    table = aliases or language_aliases()
+    canonical = normalize_languages(value, table)
+    text = clean_text(value, 200)
+    words: dict[str, str] = {}
+    for token in [text, *_LANGUAGE_SPLIT.split(text)]:
+        token = token.strip(" .-'\"")
+        for candidate in [token, *token.split()]:
+            name = table.get(fold(candidate))
+            if name and name not in words:
+                words[name] = candidate[:1].upper() + candidate[1:]
+    return tuple(words.get(name, name) for name in canonical)
+
+
+def is_variety(language: str) -> bool:
+    """A name the directory files under a broader language (Cantonese under Chinese)."""
+    return fold(language) in LANGUAGE_VARIETIES
+
+
 def normalize_languages(value: str, aliases: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """Canonical languages, in the order written: "Español / English" -> ("Spanish", "English")."""
     table = aliases or language_aliases()

@@ -109,8 +109,13 @@ def intake_cells(
     }
 
 
-def referral_row(referral_id: str, case: IntakeCase, received: str) -> list[str]:
-    """One row for the partner's sheet, in REFERRAL_COLUMNS order (written RAW)."""
+def referral_row(
+    referral_id: str, case: IntakeCase, received: str, language: str | None = None
+) -> list[str]:
+    """One row for the partner's sheet, in REFERRAL_COLUMNS order (written RAW).
+
+    `language` is what the partner reads (as given, "interpreter needed" when it lacks it).
+    """
     level = urgency.describe(case.urgency.reasons) if case.urgency.urgent else "not urgent"
     if case.court_date:
         level += f"; next court date {case.court_date.isoformat()}"
@@ -121,7 +126,7 @@ def referral_row(referral_id: str, case: IntakeCase, received: str) -> list[str]
         "Received": received,
         "Category": ", ".join(case.case_types) or "unclassified",
         "Urgency": level,
-        "Language": ", ".join(case.languages) or "not stated",
+        "Language": language or ", ".join(case.languages_shown) or "not stated",
         "County": case.county or "",
         "State": case.state or "",
         "Name": case.name if contact else "",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, text, update
@@ -289,6 +289,19 @@ class IntakeStore:
         """Per partner: referrals since `since` still open, and suggestions waiting (each holds a slot)."""
         with self.ledger.session() as session:
             return self._slots_taken(session, since, set())
+
+    def directory_built_at(self) -> datetime | None:
+        """When the last roster sync that wrote the partner directory completed its run (None: never)."""
+        from coalition.roster.store import (
+            SINCE,  # the watermark a sync moves only after every write
+        )
+
+        with self.ledger.session() as session:
+            row = session.get(Watermark, SINCE)
+        if row is None or not row.value:
+            return None
+        built = datetime.fromisoformat(row.value)
+        return built if built.tzinfo else built.replace(tzinfo=UTC)
 
     def partners(self) -> list[dict[str, Any]]:
         """The partner directory as roster sync wrote it (organisation data only)."""

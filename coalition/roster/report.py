@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from coalition.roster.models import RosterIndex
 from coalition.roster.plan import Roster, SyncMode, SyncPlan
 
 
@@ -31,8 +32,9 @@ class RosterReport(BaseModel):
     dry_run: bool
     members_read: int = 0
     contacts_read: int = 0
-    members_changed: int = 0
+    members_changed: int = 0  # read this run and different from what the last run knew
     contacts_changed: int = 0
+    reread_unchanged: int = 0  # read again (the watermark's overlap, neighbours) and unchanged
     blank_records_skipped: int = 0
     deleted_members: int = 0
     deleted_contacts: int = 0
@@ -81,12 +83,21 @@ class RosterReport(BaseModel):
         parts.append(f"#membership: {messages} message{'' if messages == 1 else 's'}")
         return "; ".join(parts)
 
+    def changed_text(self) -> str:
+        """ "changed since the last run: 1 member, 1 contact (120 read again, unchanged)"."""
+        if self.mode == "full":
+            return "a full pass reads every record"
+        members = f"{self.members_changed} member{'' if self.members_changed == 1 else 's'}"
+        contacts = f"{self.contacts_changed} contact{'' if self.contacts_changed == 1 else 's'}"
+        again = f" ({self.reread_unchanged} read again, unchanged)" if self.reread_unchanged else ""
+        return f"changed since the last run: {members}, {contacts}{again}"
+
     def summary_lines(self) -> list[str]:
         verb = "would write" if self.dry_run else "wrote"
         lines = [
             f"roster-sync ({self.mode}: {self.reason}){' (dry run)' if self.dry_run else ''}",
-            f"read {self.members_read} members, {self.contacts_read} contacts "
-            f"({self.members_changed} and {self.contacts_changed} changed since the last run)",
+            f"read {self.members_read} members, {self.contacts_read} contacts; "
+            + self.changed_text(),
             f"{verb}: {self.plan_text()}",
             f"data issues: {self.records_with_issues} records; "
             + (", ".join(f"{k} {v}" for k, v in sorted(self.issues.items())) or "none"),
@@ -114,6 +125,26 @@ class RosterReport(BaseModel):
         return "\n".join(lines)
 
 
+def changed_records(
+    members: Iterable[str], contacts: Iterable[str], plan: SyncPlan, before: RosterIndex | None
+) -> tuple[set[str], set[str]]:
+    """Of the records Airtable listed as modified, those that differ from what the last run knew.
+
+    An incremental run lists again what was saved just before the last run (clocks differ);
+    those that come back the same are not "changed". Neighbours read by id only to re-check
+    them were not modified, so they are never counted.
+    """
+    members, contacts = set(members), set(contacts)
+    if before is None:
+        return members, contacts
+    partners = {p.member_id for p in plan.partners.upserts}
+    changed_members = {
+        i for i in members if before.members.get(i) != plan.index.members.get(i) or i in partners
+    }
+    changed_contacts = {i for i in contacts if before.contacts.get(i) != plan.index.contacts.get(i)}
+    return changed_members, changed_contacts
+
+
 def build_report(
     mode: SyncMode,
     dry_run: bool,
@@ -124,8 +155,9 @@ def build_report(
     writes: Writes,
     requests: Mapping[str, int],
     warnings: list[str],
+    before: RosterIndex | None = None,
 ) -> RosterReport:
-    """Count what a run read, decided and wrote."""
+    """Count what a run read, decided and wrote; `before` is what the last run knew."""
     found = plan.assessment
     codes: Counter[str] = Counter()
     with_issues = 0
@@ -133,6 +165,7 @@ def build_report(
         if findings:
             with_issues += 1
         codes.update({f.code for f in findings})
+    changed_members, changed_contacts = changed_records(members.by_id, contacts.by_id, plan, before)
     directory = plan.directory
     digest = plan.digest
     write_requests = {
@@ -148,8 +181,12 @@ def build_report(
         dry_run=dry_run,
         members_read=len(roster.members),
         contacts_read=len(roster.contacts),
-        members_changed=len(members.by_id),
-        contacts_changed=len(contacts.by_id),
+        members_changed=len(changed_members),
+        contacts_changed=len(changed_contacts),
+        reread_unchanged=(len(roster.members) - len(changed_members))
+        + (len(roster.contacts) - len(changed_contacts))
+        if not roster.full
+        else 0,
         blank_records_skipped=members.blank + contacts.blank,
         deleted_members=len(roster.deleted_members | plan.removed_ids),
         deleted_contacts=len(roster.deleted_contacts),

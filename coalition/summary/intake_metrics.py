@@ -26,6 +26,8 @@ PROTECTED_LABEL = "Protected categories"
 UNCLASSIFIED_LABEL = "Unclassified"
 FEWER = "fewer than {n}"
 WITHHELD = "withheld"
+# A median over too few cases is not shown; "fewer than 5" alone would read as "under 5 hours".
+WITHHELD_MEDIAN = "withheld: fewer than {n} cases"
 # Ledger categories are broad already ("protected"); raw survivor types are caught too,
 # so a change elsewhere can never put one in the document.
 PROTECTED_VALUES = frozenset(
@@ -153,7 +155,7 @@ class CategoryRow:
     received: Shown
     routed: Shown
     accepted: Shown
-    median_hours_to_routing: str  # "18.5", or the small-count text
+    median_hours_to_routing: str  # "18.5", or "withheld: fewer than 5 cases"
 
 
 @dataclass
@@ -221,7 +223,7 @@ def category_rows(cases: Sequence[Case], threshold: int) -> list[CategoryRow]:
         timed = [c.hours_to_routing for c in groups[name] if c.hours_to_routing is not None]
         median = median_hours(timed)
         text = (
-            FEWER.format(n=threshold)
+            WITHHELD_MEDIAN.format(n=threshold)
             if len(timed) < threshold or median is None
             else f"{median:,.1f}"
         )

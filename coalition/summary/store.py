@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from coalition.ledger.tables.alerts import PostedMessage
@@ -79,15 +79,27 @@ def _chunks(items: list[str], size: int = CHUNK) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def received_in(start: datetime, end: datetime | None = None) -> Any:
+    """The one meaning of "received in a period", for the weekly Doc and `/coalition intake`.
+
+    By the form's timestamp; an intake without one is in no period (the Doc counts those
+    apart, as undated), never placed by when the bot first saw it.
+    """
+    clause = IntakeRecord.received_at >= start
+    return clause if end is None else and_(clause, IntakeRecord.received_at < end)
+
+
+def undated_intakes(session: Session) -> int:
+    """Intakes with no received time: in no week's figures."""
+    query = select(func.count()).select_from(IntakeRecord).where(IntakeRecord.received_at.is_(None))
+    return int(session.scalar(query) or 0)
+
+
 def ledger_facts(session: Session, start: datetime, end: datetime) -> LedgerFacts:
     """Intakes received and alerts posted in [start, end), their referrals, and the roster index."""
     intakes = [
         IntakeFact(r.intake_id, r.received_at, r.status, r.category, r.routed_at)
-        for r in session.scalars(
-            select(IntakeRecord).where(
-                IntakeRecord.received_at >= start, IntakeRecord.received_at < end
-            )
-        )
+        for r in session.scalars(select(IntakeRecord).where(received_in(start, end)))
     ]
     referrals = [
         ReferralFact(r.intake_id, r.state, r.decided_at)
@@ -108,10 +120,7 @@ def ledger_facts(session: Session, start: datetime, end: datetime) -> LedgerFact
             )
         )
     ]
-    undated = session.scalar(
-        select(func.count()).select_from(IntakeRecord).where(IntakeRecord.received_at.is_(None))
-    )
-    return LedgerFacts(intakes, referrals, members, posted, int(undated or 0))
+    return LedgerFacts(intakes, referrals, members, posted, undated_intakes(session))
 
 
 # ---------------------------------------------------------------- the week's document

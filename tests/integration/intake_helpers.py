@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -63,7 +64,23 @@ def seed_partner_directory(handle: Any, **overrides: dict[str, Any]) -> dict[str
     with ledger.session() as session:
         for row in rows.values():
             session.merge(Partner(**row))
+        mark_directory_built(session, datetime.now(UTC))
     return rows
+
+
+def mark_directory_built(session: Any, at: datetime | None) -> None:
+    """Move the watermark a completed roster sync moves (None: as if no sync ever completed)."""
+    from coalition.ledger.tables.common import Watermark
+    from coalition.roster.store import SINCE
+
+    row = session.get(Watermark, SINCE)
+    if at is None:
+        if row is not None:
+            session.delete(row)
+    elif row is None:
+        session.add(Watermark(key=SINCE, value=at.isoformat()))
+    else:
+        row.value = at.isoformat()
 
 
 def intake_values(handle: Any) -> list[list[str]]:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from intake_helpers import (
     empty_test_postgres,
     intake_records,
     intake_values,
+    mark_directory_built,
     member_id,
     referral_rows,
     seed_partner_directory,
@@ -153,6 +156,54 @@ def test_every_row_ends_with_a_status_and_partners_get_only_their_own_cases(demo
             )  # consent: contact details go
     assert report.counts["delivered"] == statuses["Referred"]
     assert not report.errors
+
+
+# ---------------------------------------------------------------- before the first roster sync (issue 17)
+def test_routing_waits_for_the_first_roster_sync_and_says_so(demo) -> None:
+    """A new install routes before roster sync ever completed: no "no partner", no triage alert."""
+    forget_channels()
+    report = run_routing(publish_report=False)
+    assert report.counts["partners"] == 0 and report.counts["waiting"] == 150
+    assert report.notes == [
+        "waiting for the first roster sync: the partner directory has not been built yet,"
+        " so no row was routed; the next run after it routes them"
+    ]
+    assert "## Notes\n- waiting for the first roster sync" in report.markdown()
+    statuses = {r["Status"] for r in intake_records(demo) if r.get("Full name")}
+    assert statuses == {""}
+    assert slack_posts(demo) == []
+    # Roster sync built it since: the next run routes every row.
+    demo.partners = seed_partner_directory(demo)
+    again = run_routing(publish_report=False)
+    assert again.notes == [] and again.counts["partners"] > 0
+    assert "Referred" in {r["Status"] for r in intake_records(demo)}
+
+
+def test_a_stale_directory_never_tells_staff_no_partner(demo_routing) -> None:
+    """The last sync is 3 hours old: fitting rows are routed, "no partner" verdicts wait."""
+    with open_ledger().session() as session:
+        mark_directory_built(session, datetime.now(UTC) - timedelta(hours=3, minutes=5))
+    report = run_routing(publish_report=False)
+    held = report.counts["held: partner directory not trusted"]
+    assert held > 0
+    assert report.notes == [
+        f"{held} row(s) that no partner fits were held, not waitlisted: the partner directory"
+        " is 3 h 5 min old (roster sync runs every 15 min); they are decided once it syncs"
+    ]
+    records = [r for r in intake_records(demo_routing) if r.get("Full name")]
+    statuses = Counter(r["Status"] for r in records)
+    assert statuses["Waitlist"] == 0 and statuses["Referred"] > 20 and statuses[""] == held
+    posted = json.dumps(slack_posts(demo_routing), ensure_ascii=False)
+    assert "Urgent, waiting for staff" in posted  # triage (no consent) still alerts
+    assert "no partner" not in posted and "Waitlist" not in posted
+    # Fresh again: the held rows get their verdict, with the reason in words.
+    with open_ledger().session() as session:
+        mark_directory_built(session, datetime.now(UTC))
+    again = run_routing(publish_report=False)
+    assert again.counts.get("held: partner directory not trusted", 0) == 0 and not again.notes
+    waitlisted = [r for r in intake_records(demo_routing) if r["Status"] == "Waitlist"]
+    assert len(waitlisted) == held
+    assert all(r["Routing reason"] for r in waitlisted)
 
 
 def test_nothing_personal_in_slack_ledger_or_report(demo_routing) -> None:
@@ -396,7 +447,9 @@ def test_a_dry_run_writes_nothing_anywhere(demo_routing) -> None:
     assert slack_posts(demo_routing) == []
     with open_ledger().session() as session:
         assert session.scalar(select(IntakeRecord).limit(1)) is None
-        assert session.scalar(text("SELECT count(*) FROM watermarks")) == 0
+        # Only the roster sync's own watermark (the test's directory) is there: no salt written.
+        mine = text("SELECT count(*) FROM watermarks WHERE key NOT LIKE 'roster-sync:%'")
+        assert session.scalar(mine) == 0
     plan = report.plan[0]
     assert plan.startswith("Intake: 150 rows -> ") and "routed (" in plan and "waitlisted (" in plan
     assert "need review" in plan and leaks(demo_routing, "\n".join(report.plan)) == []
@@ -668,6 +721,7 @@ def test_a_thousand_rows_across_twenty_partners_within_the_request_budget(
                     active=True,
                 )
             )
+        mark_directory_built(session, datetime.now(UTC))
     sandbox.sandbox.limiter.enabled = True
     since = sandbox.sandbox.journal.last_seq
     report = run_routing(publish_report=False)
@@ -687,8 +741,8 @@ def test_a_name_planted_in_a_partner_notice_is_refused_and_retried_later(
 ) -> None:
     original = routing.partner_item
 
-    def leaky(referral, case):
-        item = original(referral, case)
+    def leaky(referral, case, partner):
+        item = original(referral, case, partner)
         item["place"] = case.name  # a person's name where the county goes
         return item
 
@@ -709,3 +763,21 @@ def test_a_name_planted_in_a_partner_notice_is_refused_and_retried_later(
     assert again.counts["delivered"] >= len(refused) and not again.errors
     assert referrals_by_state()["claimed"] == 0
     _assert_exactly_once(demo_routing)
+
+
+def test_the_demo_tables_show_what_staff_now_read(demo_routing) -> None:
+    """Issue 17: `coalition demo`'s "what staff would now see" shows the messages' new wording."""
+    import io
+
+    from rich.console import Console
+
+    from coalition.demo import _print_workspace
+
+    run_routing(publish_report=False)
+    out = io.StringIO()
+    _print_workspace(Console(file=out, width=250), demo_routing.sandbox)
+    shown = out.getvalue()
+    assert "latest message reads" in shown and "Urgent, waiting for staff" in shown
+    assert "What the Intake sheet tells staff" in shown
+    assert re.search(r"Waitlist +│ no partner offers asylum in Wake County", shown)
+    assert leaks(demo_routing, shown) == []

@@ -114,6 +114,19 @@ def _probe() -> Any:
     return with_health_hooks(ops_health_probe)
 
 
+def _artifacts_of(flow_run_id: Any) -> tuple[Any, Any]:
+    """(markdown report, counts table) a flow run left."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    by_type = {a.type: a for a in found}
+    return by_type["markdown"], by_type["table"]
+
+
 def _ops_messages(sandbox: Any) -> list[dict[str, Any]]:
     slack = sandbox.services["slack"]
     channel = slack.channel_by_name("ops-alerts")
@@ -134,9 +147,17 @@ def test_a_failed_run_alerts_once_and_the_recovery_once(demo: Any, prefect_api: 
     assert "503" not in text and "Coalition" not in text  # nothing of the exception's text
     guard.check_slack_message(text, alert.get("blocks"))
 
+    # Issue 17: the failed run ends with its report artifact in the dashboard: error, what to try.
+    report, counts = _artifacts_of(first.state_details.flow_run_id)
+    assert report.key == "ops-health-probe-report" and counts.key == "ops-health-probe-counts"
+    assert report.data.startswith("# ops-health-probe — failed")
+    assert "**Error:** `AirtableUnavailable`" in report.data
+    assert "## What to try\nA service was down" in report.data and "503" not in report.data
+
     second = probe(return_state=True)
     assert second.is_failed()
     assert len(_ops_messages(demo)) == 1, "a failure streak alerts once"
+    assert _artifacts_of(second.state_details.flow_run_id)[0].data == report.data  # every run
 
     demo.sandbox.faults.clear()
     third = probe(return_state=True)

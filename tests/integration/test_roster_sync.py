@@ -314,6 +314,26 @@ def test_incremental_run_reads_only_what_changed(
         assert "not a phone" not in repr(vars(row))
 
 
+def test_an_incremental_report_says_what_changed_not_what_was_read_again(ws: Workspace) -> None:
+    """Issue 17: after one member and one contact were added, the report said "41 and 81 changed"."""
+    roster_sync()  # the seed was saved moments ago: the next run's overlap reads it all again
+    (member,) = ws.airtable.create_records(
+        ws.base, "Members", [{"Name": "Nueva Esperanza Legal Clinic", "State": "NM"}]
+    )
+    ws.airtable.create_records(
+        ws.base, "Contacts", [{"Name": "New Contact", "Organization": [member["id"]]}]
+    )
+    report = roster_sync()
+    assert report.mode == "incremental"
+    assert (report.members_changed, report.contacts_changed) == (1, 1)
+    again = report.members_read + report.contacts_read - 2
+    assert again > 100  # the whole seed, read again through the watermark's overlap
+    assert report.summary_lines()[1] == (
+        f"read {report.members_read} members, {report.contacts_read} contacts; changed since"
+        f" the last run: 1 member, 1 contact ({again} read again, unchanged)"
+    )
+
+
 def test_rate_limits_and_server_errors_are_waited_out(ws: Workspace) -> None:
     ws.box.sandbox.faults.add(kind="429", service="airtable", count=2)
     ws.box.sandbox.faults.add(kind="5xx", service="sheets", count=1, method="GET")

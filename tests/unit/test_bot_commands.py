@@ -258,9 +258,21 @@ def test_referral_view_shows_ids_states_and_who_acted() -> None:
         "no_capacity",
         "routing",
         "REF-7K3M9Q2XPA-2",
-        ((at, "notified", None), (at, "declined", "U0PARTNER1")),
+        (
+            (at, "claimed", "bot"),
+            (at, "written", "bot"),
+            (at, "notified", None),
+            (at, "declined", "U0PARTNER1"),
+        ),
     )
     shown = everything(commands.render_referral(view, TZ))
+    # Issue 17: what happened, in words; no internal step ("claimed", "notice pending", "(bot)").
+    assert (
+        "Mon 4 May 14:03 EDT: added to the partner's referral sheet\\n"
+        "• Mon 4 May 14:03 EDT: partner told in its Slack channel\\n"
+        "• Mon 4 May 14:03 EDT: declined (<@U0PARTNER1>)"
+    ) in shown
+    assert "claimed" not in shown and "pending" not in shown and "(bot)" not in shown
     assert "protected category" in shown and "VAWA" not in shown  # survivor case types never named
     assert "<@U0PARTNER1>" in shown and "No capacity right now" in shown
     assert "REF-7K3M9Q2XPA-2" in shown and "Mon 4 May 14:03 EDT" in shown
@@ -281,8 +293,13 @@ def test_status_lists_every_flow() -> None:
         ),
         FlowStatus("alerts", "no run yet"),
     ]
+    rows.append(FlowStatus("weekly-summary", "healthy since", datetime(2026, 5, 4, 13, tzinfo=UTC)))
     shown = everything(commands.render_status(rows, "Prefect", TZ))
-    assert "roster-sync" in shown and "never" in shown and "From Prefect" in shown
+    assert "From Prefect" in shown
+    # Issue 17: no "healthy since, Mon..." and no "no run known, never".
+    assert "*roster-sync*: Completed, Mon 4 May 08:00 EDT" in shown
+    assert "*alerts*: no run yet" in shown and "never" not in shown
+    assert "*weekly-summary*: healthy since Mon 4 May 09:00 EDT" in shown
 
 
 def test_mention_only_for_real_user_ids() -> None:

@@ -92,7 +92,7 @@ def test_status_without_prefect_shows_own_runs_and_ledger_health(tmp_path: Any) 
     assert states == {
         "roster-sync": "Completed",
         "alerts": "failing since",
-        "weekly-summary": "no run known",
+        "weekly-summary": "no run yet",
     }
     assert "no Prefect API configured" in source
 

@@ -154,7 +154,7 @@ def test_routes_to_the_best_fit_and_explains_why() -> None:
         now=NOW,
     )
     assert d.action is Action.ROUTE and d.partner_id == "recB"
-    assert d.reason == "asylum; Spanish; Harris County; 7 of 8 slots left"
+    assert d.reason == "asylum; Spanish; Harris County; 7 of 8 slots left at routing"
     assert {e.partner_id for e in d.evaluations} == {"recA", "recB"}
 
 
@@ -181,7 +181,7 @@ def test_unclear_case_type_goes_to_staff_triage() -> None:
 def test_no_fit_is_waitlisted_with_a_reason_code() -> None:
     [d] = decide(rows(case(county="Dallas County")), [partner()], RULES, now=NOW)
     assert d.action is Action.WAITLIST and d.reason_code == "outside_area"
-    assert d.reason == "no partner for Dallas County"
+    assert d.reason == "no partner offers asylum in Dallas County"
     [d] = decide(rows(case()), [], RULES, now=NOW)
     assert d.reason_code == "no_partners"
 
@@ -294,7 +294,7 @@ def test_plan_summary_has_counts_and_no_personal_data() -> None:
     decisions = decide([*batch, review], [partner("recA", name="Partner A")], RULES, now=NOW)
     line = plan_summary(decisions, {"recA": "Partner A"})
     assert line == (
-        "5 rows -> 1 routed (Partner A 1), 1 waitlisted (no partner for Dallas County), "
+        "5 rows -> 1 routed (Partner A 1), 1 waitlisted (no partner offers asylum in Dallas County), "
         "1 to staff triage, 1 duplicates, 1 need review"
     )
     assert "Maria" not in line and "+1713" not in line

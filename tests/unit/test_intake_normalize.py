@@ -255,3 +255,25 @@ def test_income_figures_in_dollar_forms(amount: int) -> None:
     assert parse_income(f"${amount:,}")[0] == amount
     assert parse_income(f"{amount}/month")[0] == amount
     assert parse_income(f"{amount * 12} per year")[0] == pytest.approx(amount)
+
+
+_WORDS = ["Cantonese", "español", "Mandarin", "KREYÒL", "English", "call me", "555 0142", "only"]
+
+
+@given(
+    st.lists(st.sampled_from(_WORDS) | st.text(max_size=12), max_size=5),
+    st.sampled_from([", ", " / ", " and ", " "]),
+)
+def test_languages_as_given_align_with_matching_and_show_only_known_words(
+    parts: list[str], sep: str
+) -> None:
+    """What a partner reads is one known language word per matched language, never other text."""
+    from coalition.intake.normalize import fold, language_aliases, languages_as_given
+
+    text = sep.join(parts)
+    table = language_aliases()
+    canonical = normalize_languages(text)
+    given = languages_as_given(text)
+    assert len(given) == len(canonical)
+    for word, name in zip(given, canonical, strict=True):
+        assert word == name or table.get(fold(word)) == name

@@ -89,7 +89,7 @@ def test_survivor_categories_never_appear_in_any_message() -> None:
 def test_staff_messages_render(kind: str) -> None:
     extra = {
         "status": "Waitlist",
-        "reason": "no partner for Dallas County",
+        "reason": "no partner offers asylum in Dallas County",
         "partner_name": "Partner A",
     }
     owed = notices.staff_notice(
@@ -167,7 +167,7 @@ def test_intake_cells_follow_the_ledger_status() -> None:
         "Routing reason": "asylum; Spanish",
     }
     waiting = sheet_rows.intake_cells(
-        intake_id="INT-1", status="waitlist", reason="no partner for Dallas County", partner_id=None,
+        intake_id="INT-1", status="waitlist", reason="no partner offers asylum in Dallas County", partner_id=None,
         referral_id=None, routed_at=None, partner_names=names, tz=TZ,
     )  # fmt: skip
     assert (
@@ -218,6 +218,19 @@ def test_partner_row_has_contact_only_with_consent_and_the_full_category() -> No
         )
     )
     assert hidden["Name"] == hidden["Phone"] == hidden["Email"] == ""
+    given = replace(c, languages=("Chinese",), languages_given=("Cantonese",))
+    row = dict(
+        zip(
+            sheet_rows.REFERRAL_COLUMNS,
+            sheet_rows.referral_row("REF-1-1", given, "", "Cantonese (interpreter needed)"),
+            strict=True,
+        )
+    )
+    assert row["Language"] == "Cantonese (interpreter needed)"
+    assert (
+        sheet_rows.referral_row("REF-1-1", given, "")[sheet_rows.REFERRAL_COLUMNS.index("Language")]
+        == "Cantonese"
+    )
 
 
 # ---------------------------------------------------------------- ids
@@ -275,7 +288,9 @@ def test_explain_says_who_was_considered_what_excluded_each_and_why_the_winner_w
         "INT-1", "referred", d.reason, _evaluation(d), {p.member_id: p.name for p in partners}
     )
     text = result.text()
-    assert "INT-1 was referred: asylum; Spanish; Harris County; 6 of 8 slots left" in text
+    assert (
+        "INT-1 was referred: asylum; Spanish; Harris County; 6 of 8 slots left at routing" in text
+    )
     assert result.winner_reason == "the best language fit among the partners that fit"
     lines = {c.partner_id: c for c in result.considered}
     assert lines["recA"].fits and "(chosen)" in lines["recA"].why
@@ -290,8 +305,38 @@ def test_explain_a_waitlisted_survivor_case_without_naming_the_category() -> Non
     [d] = decide([ParsedRow("INT-2", c)], [partner(services=frozenset({"U visa"}))], RULES, now=NOW)
     result = explain("INT-2", "waitlist", d.reason, _evaluation(d), {"recA": "Partner A"})
     text = result.text()
-    assert "rule outside_area" in text and "does not serve Dallas County" in text
-    assert "U visa" not in text
+    assert text == (
+        "INT-2 is on the waitlist: no partner offers cases in a protected category in Dallas County\n"
+        "Partners considered (1), closest first:\n"
+        "- Partner A: excluded: does not serve Dallas County"
+    )
+    assert "U visa" not in text and "rule" not in text and "recA" not in text
+
+
+def test_explain_lists_partners_closest_first_in_words_without_ids() -> None:
+    """Issue 17: sorted by how close each came, every reason in words, no record ids or rule codes."""
+    c = case("INT-3", county="Dallas County", languages=("Arabic",))
+    partners = [
+        partner("recA", name="Far And Silent"),  # outside the area, no Arabic
+        partner("recB", name="Far Interpreter", interpreter=True),  # outside the area only
+        partner("recC", name="Nothing Fits", services=frozenset({"DACA"}), accepting=False),
+    ]
+    [d] = decide([ParsedRow("INT-3", c)], partners, RULES, now=NOW)
+    names = {p.member_id: p.name for p in partners}
+    names.pop("recC")  # left the directory since
+    history = [{"referral_id": "REF-3-1", "partner_id": "recB", "state": "written"}]
+    text = explain("INT-3", "waitlist", d.reason, _evaluation(d), names, history).text()
+    assert text == (
+        "INT-3 is on the waitlist: no partner offers asylum in Dallas County\n"
+        "Partners considered (3), closest first:\n"
+        "- Far Interpreter: excluded: does not serve Dallas County\n"
+        "- Far And Silent: excluded: does not serve Dallas County;"
+        " does not speak Arabic and has no interpreter\n"
+        "- a partner no longer in the directory: excluded: is not accepting referrals;"
+        " does not offer asylum; does not serve Dallas County;"
+        " does not speak Arabic and has no interpreter\n"
+        "History: REF-3-1 to Far Interpreter: in the partner's sheet"
+    )
 
 
 # ---------------------------------------------------------------- ledger records of decisions
@@ -300,7 +345,7 @@ def _state(**kw) -> IntakeState:
         "intake_id": "INT-1",
         "status": "waitlist",
         "reason_code": "outside_area",
-        "reason": "no partner for Dallas County",
+        "reason": "no partner offers asylum in Dallas County",
     }
     return IntakeState(**{**base, **kw})
 

@@ -93,3 +93,67 @@ def test_missing_secrets_are_listed_outside_the_sandbox(
     assert missing_secrets(cfg) == ["airtable_token", "google_service_account", *poller]
     monkeypatch.setenv("COALITION_SANDBOX_URL", "http://127.0.0.1:1")
     assert missing_secrets(reload_settings()) == []
+
+
+def test_ctrl_c_gives_a_gone_prefect_server_a_few_seconds_then_says_so(monkeypatch) -> None:
+    """Issue 17: shutdown used to hang at "Pausing all deployments" when the server was gone."""
+    import asyncio
+    import io
+    import time
+    import uuid
+
+    from rich.console import Console
+
+    from flows import serve as serve_module
+
+    monkeypatch.setattr(serve_module, "PAUSE_SECONDS", 0.5)
+    out = io.StringIO()
+    runner = serve_module.bounded_runner(Console(file=out, width=200), pause_on_shutdown=True)
+    ids = [uuid.uuid4()]
+
+    class Gone:
+        async def pause_deployment(self, deployment_id: uuid.UUID) -> None:
+            await asyncio.sleep(60)  # Prefect's client retrying a server that is not there
+
+    class Registry:
+        def get_deployment_ids(self) -> list[uuid.UUID]:
+            return ids
+
+    runner._client = Gone()
+    runner._deployment_registry = Registry()
+    started = time.monotonic()
+    asyncio.run(runner._pause_schedules())
+    assert time.monotonic() - started < 5
+    assert "The Prefect server did not answer within 0.5 s: deployments were not paused" in (
+        " ".join(out.getvalue().split())
+    )
+
+
+def test_a_failed_runs_traceback_is_logged_once() -> None:
+    """Issue 17: the engine's exit message no longer repeats the flow's traceback."""
+    import logging
+    import sys
+
+    from flows.deployed import traceback_once
+
+    assert traceback_once in logging.getLogger("prefect.engine").filters  # installed on import
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        info = sys.exc_info()
+    exit_record = logging.LogRecord(
+        "prefect.engine", logging.ERROR, __file__, 1,
+        "Execution of flow run 'abc' exited with unexpected exception", None, info,
+    )  # fmt: skip
+    assert traceback_once(exit_record) and exit_record.exc_info is None
+    assert exit_record.getMessage().endswith("(traceback above, logged when the flow failed)")
+    other = logging.LogRecord(
+        "prefect.engine",
+        logging.ERROR,
+        __file__,
+        1,
+        "Unexpected exception loading flow",
+        None,
+        info,
+    )
+    assert traceback_once(other) and other.exc_info is info  # a load failure keeps its only one

@@ -220,16 +220,22 @@ def test_serve_keeps_the_operators_heartbeat_and_warns_when_too_slow() -> None:
 def test_serve_all_gives_its_runner_the_heartbeat(
     unset_heartbeat: Any, monkeypatch: pytest.MonkeyPatch, env: Path
 ) -> None:
-    import prefect
-
     import flows.serve
 
-    served: dict[str, Any] = {}
+    served: dict[str, Any] = {"deployments": []}
 
-    def fake_serve(*deployments: Any, **kwargs: Any) -> None:
-        served.update(kwargs, deployments=deployments)
+    class FakeRunner:
+        def add_deployment(self, deployment: Any) -> None:
+            served["deployments"].append(deployment)
 
-    monkeypatch.setattr(prefect, "serve", fake_serve)
+        async def start(self) -> None:
+            return None
+
+    def fake_runner(console: Any, **kwargs: Any) -> FakeRunner:
+        served.update(kwargs)
+        return FakeRunner()
+
+    monkeypatch.setattr(flows.serve, "bounded_runner", fake_runner)
     monkeypatch.setattr(flows.serve, "require_server", lambda command: "http://test/api")
     monkeypatch.setattr(flows.serve, "warn_missing_secrets", lambda cfg, console: None)
     monkeypatch.setattr(flows.serve, "ensure_shared_budgets", lambda cfg, console: None)

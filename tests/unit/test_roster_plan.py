@@ -267,3 +267,36 @@ def test_unnamed_member_is_listed_and_flagged() -> None:
     plan = full_run(sheet, ms, contacts(), RosterIndex())
     assert "an unnamed member (recD)" in plan.digest.new_members
     assert "No organization name" in plan.assessment.member_text["recD"]
+
+
+def test_an_incremental_report_counts_what_changed_not_what_was_read_again() -> None:
+    """Issue 17: one member and one contact added; the overlap re-read the other 120 records."""
+    from types import SimpleNamespace
+
+    from coalition.roster.models import ContactIndex, MemberIndex
+    from coalition.roster.report import RosterReport, changed_records
+
+    before = RosterIndex(
+        {f"recM{i}": MemberIndex(f"recM{i}", f"Member {i}") for i in range(40)},
+        {f"recC{i}": ContactIndex(f"recC{i}", (f"recM{i % 40}",)) for i in range(80)},
+    )
+    after = RosterIndex(
+        {**before.members, "recNEW": MemberIndex("recNEW", "Nueva Esperanza")},
+        {**before.contacts, "recCNEW": ContactIndex("recCNEW", ("recNEW",))},
+    )
+    listed = (list(after.members), list(after.contacts))  # all listed as modified (the overlap)
+    plan = SimpleNamespace(index=after, partners=SimpleNamespace(upserts=[]))
+    members, contacts = changed_records(*listed, plan, before)  # type: ignore[arg-type]
+    assert (members, contacts) == ({"recNEW"}, {"recCNEW"})
+    report = RosterReport(
+        mode="incremental", reason="changes since the last run", dry_run=False,
+        members_read=41, contacts_read=81, members_changed=1, contacts_changed=1,
+        reread_unchanged=120,
+    )  # fmt: skip
+    assert report.summary_lines()[1] == (
+        "read 41 members, 81 contacts; changed since the last run: 1 member, 1 contact"
+        " (120 read again, unchanged)"
+    )
+    # A partner entry that changes (capacity, say) makes its member "changed" too.
+    plan.partners.upserts = [SimpleNamespace(member_id="recM3")]
+    assert changed_records(*listed, plan, before)[0] == {"recNEW", "recM3"}  # type: ignore[arg-type]

@@ -101,7 +101,8 @@ def test_a_single_hidden_cell_gets_a_withheld_partner() -> None:
 def test_small_medians_are_not_shown() -> None:
     cases = [Case("Asylum", "referred", float(h), None, False, False) for h in (1, 2, 3, 4)]
     (row,) = [r for r in category_rows(cases, 5) if r.label == "Asylum"]
-    assert row.median_hours_to_routing == "fewer than 5"
+    # Issue 17: a bare "fewer than 5" in an hours column reads as "under 5 hours".
+    assert row.median_hours_to_routing == "withheld: fewer than 5 cases"
     cases.append(Case("Asylum", "referred", 5.0, None, False, False))
     (row,) = [r for r in category_rows(cases, 5) if r.label == "Asylum"]
     assert row.median_hours_to_routing == "3.0"

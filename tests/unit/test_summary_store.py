@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -64,3 +65,39 @@ def test_a_damaged_watermark_reads_as_no_history(tmp_path: Path) -> None:
         session.add(Watermark(key=store.HISTORY_KEY, value='{"complete_before": "soon"}'))
     with ledger.session() as session:
         assert store.history_state(session) == HistoryState()
+
+
+def test_the_doc_and_the_intake_command_count_the_same_week(tmp_path: Path) -> None:
+    """Issue 17: undated intakes are in no week's figures, in the Doc and in `/coalition intake week`."""
+    from zoneinfo import ZoneInfo
+
+    from bot import commands
+    from bot.data import intake_counts
+    from coalition.ledger.tables.intake import IntakeRecord
+    from coalition.summary.intake_metrics import intake_metrics
+    from coalition.summary.weeks import IsoWeek
+
+    ledger = _ledger(tmp_path)
+    tz = ZoneInfo("America/New_York")
+    now = datetime(2026, 12, 9, 15, tzinfo=UTC)  # a Wednesday
+    with ledger.session() as session:
+        for n in range(3):
+            session.add(
+                IntakeRecord(
+                    intake_id=f"INT-D{n}", status="referred", category="asylum",
+                    received_at=datetime(2026, 12, 8, 14, tzinfo=UTC), created_at=now,
+                )
+            )  # fmt: skip
+        for n in range(4):  # no received time; the bot first saw them this week
+            session.add(IntakeRecord(intake_id=f"INT-U{n}", status="review", created_at=now))
+    week = IsoWeek.of(now.astimezone(tz).date())
+    start, end = week.start(tz), week.end(tz)
+    with ledger.session() as session:
+        facts = store.ledger_facts(session, start, end)
+    metrics = intake_metrics(facts.intakes, facts.referrals, week, tz)
+    counts = intake_counts(ledger, "week", now, tz)
+    assert (metrics.received, facts.undated_intakes) == (3, 4)
+    assert (counts.total, counts.undated) == (3, 4)
+    shown = json.dumps(commands.render_intake_counts(counts)[1])
+    assert "Intake this week: 3 cases" in shown
+    assert "4 intake requests with no received time are in no period" in shown
