@@ -22,10 +22,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from coalition.ledger import open_ledger
+from coalition.partner_sheets import cause_text
 from coalition.privacy import PIIError, guard
 from coalition.roster import store
 from coalition.roster.fields import FieldPlan, RosterFieldError, plan_fields
-from coalition.partner_sheets import cause_text
 from coalition.roster.models import MEMBER_FIELDS, Code, Finding
 from coalition.roster.normalize import (
     canonical_lookup,
