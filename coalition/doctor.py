@@ -141,8 +141,13 @@ def _drive(cfg: Settings) -> str:
         .list(q="mimeType = 'application/vnd.google-apps.folder' and trashed = false", pageSize=100)
         .execute()
     )
-    names = {f["name"] for f in reply.get("files", [])}
-    wanted = {cfg.services.drive.summary_folder, cfg.services.drive.referral_folder}
+    from coalition.references import GoogleRef, parse_google
+
+    names = {f["name"] for f in reply.get("files", [])} | {f["id"] for f in reply.get("files", [])}
+    wanted: set[str] = set()
+    for folder in (cfg.services.drive.summary_folder, cfg.services.drive.referral_folder):
+        ref = parse_google(folder, "folder")  # a link or an id is looked for by id
+        wanted.add(ref.canonical() if isinstance(ref, GoogleRef) else folder)
     missing = wanted - names
     return f"{len(names)} folders" + (
         f"; will create: {', '.join(sorted(missing))}" if missing else ""
