@@ -63,6 +63,8 @@ class RunReport(BaseModel):
         ]
         if self.plan:
             parts.append("## Plan\n" + "\n".join(f"- {line}" for line in self.plan))
+        if self.notes:
+            parts.append("## Notes\n" + "\n".join(f"- {line}" for line in self.notes))
         if self.errors:
             parts.append("## Errors\n" + "\n".join(f"- `{e.item}`: {e.error}" for e in self.errors))
         return "\n\n".join(p for p in parts if p)

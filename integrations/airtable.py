@@ -21,6 +21,7 @@ import requests
 from pyairtable import Api, Base, Table
 from pyairtable import formulas as F
 
+from coalition.references import AirtableRef, parse_airtable
 from integrations.http import ServiceUnavailable
 
 log = logging.getLogger("integrations.airtable")
@@ -136,9 +137,17 @@ class AirtableTable:
 
 
 def open_base(api: Api, base: str) -> Base:
-    """The base named (or with the id) `base`; one meta request."""
+    """The base given by name, id or airtable.com link; one meta request."""
+    ref = parse_airtable(base, "base")
+    if not isinstance(ref, AirtableRef):
+        why = (
+            ref.message("services.yaml airtable.base")
+            if ref
+            else "services.yaml airtable.base is blank"
+        )
+        raise AirtableNotFound(why)
     try:
-        return api.base(base, validate=True)
+        return api.base(ref.canonical(), validate=True)
     except KeyError:
         raise AirtableNotFound(
             f"Airtable base '{base}' not found, or the token may not see it "
@@ -149,9 +158,12 @@ def open_base(api: Api, base: str) -> Base:
 
 
 def open_table(base: Base, name: str) -> AirtableTable:
-    """A table by name with its field names; the base's schema is fetched once and cached."""
+    """A table by name, id or link with its field names; the base's schema is fetched once and cached."""
+    ref = parse_airtable(name, "table")
+    if not isinstance(ref, AirtableRef):
+        raise AirtableNotFound(ref.message(f"table '{name}'") if ref else "a table name is blank")
     try:
-        schema = base.schema().table(name)
+        schema = base.schema().table(ref.canonical())
     except KeyError:
         raise AirtableNotFound(
             f"Airtable base '{base.name or base.id}' has no table '{name}' (check services.yaml)"
@@ -159,8 +171,8 @@ def open_table(base: Base, name: str) -> AirtableTable:
     except Exception as exc:
         raise _typed(exc, f"reading the schema of '{name}'") from None
     return AirtableTable(
-        base.table(name),
-        name,
+        base.table(schema.name),
+        schema.name,
         frozenset(f.name for f in schema.fields),
         {f.name: f.type for f in schema.fields},
     )

@@ -3,7 +3,9 @@
 Rules, in the order they are checked (a partner's `excluded_by` is the first it fails):
 inactive, no_referral_sheet, not_accepting, tried_before, service_not_offered,
 outside_area, language_unsupported, accreditation_required, lsc_restricted,
-over_income_limit, no_capacity.
+over_income_limit, sheet_unreachable, no_capacity.
+A partner whose sheet refused a case is not "tried": it fits again once its sheet works,
+and it comes late in the order so a waitlist names the broken sheet, not a lesser fit.
 
 When no partner fits, `shortfall` finds the binding constraint as data: the active
 partners are narrowed by what the case needs (service, place, language, accreditation,
@@ -32,13 +34,14 @@ RULES: dict[str, str] = {
     "inactive": "is not an active member",
     "no_referral_sheet": "has no referral sheet or channel set up",
     "not_accepting": "is not accepting referrals",
-    "tried_before": "already had this case (declined, silent or unreachable)",
+    "tried_before": "already had this case (declined or did not answer)",
     "service_not_offered": "does not offer {category}",
     "outside_area": "does not serve {place}",
     "language_unsupported": "does not speak {language} and has no interpreter",
     "accreditation_required": "has no attorney or fully accredited representative for {category}",
     "lsc_restricted": "is LSC-funded and may not take {category}",
     "over_income_limit": "has an income limit below this household's income",
+    "sheet_unreachable": "fits, but its referral sheet cannot take cases until staff fix it; the case goes to it then",
     "no_capacity": "has no capacity left this week",
 }
 # What the case needs, in the order a coordinator narrows the field by hand.
@@ -58,6 +61,10 @@ PARTNER_SIDE: dict[str, tuple[str, str]] = {
     ),
     "not_accepting": ("is not accepting referrals", "are not accepting referrals"),
     "tried_before": ("already had this case", "already had this case"),
+    "sheet_unreachable": (
+        "fits, but its referral sheet cannot take cases yet (see #ops-alerts)",
+        "fit, but their referral sheets cannot take cases yet (see #ops-alerts)",
+    ),
     "no_capacity": ("is full this week", "are full this week"),
 }
 # How a narrowing rule qualifies the group of partners left after it.
@@ -253,6 +260,7 @@ def evaluate(
             "over_income_limit",
             case.income_percent is not None and case.income_percent > income_limit(partner, rules),
         ),
+        ("sheet_unreachable", partner.sheet_problem is not None),
         ("no_capacity", left <= 0),
     )
     return result(tuple(rule for rule, failed in checks if failed))
