@@ -182,6 +182,7 @@ class Spreadsheet:
     locale: str = "en_US"
     time_zone: str = "Etc/GMT"
     recorded: list[dict[str, Any]] = field(default_factory=list)
+    charts: dict[int, dict[str, Any]] = field(default_factory=dict)  # see sandbox/sheets/charts.py
 
     def clone(self) -> Spreadsheet:
         """A transaction's working copy (cheap: rows are copied on first write)."""
@@ -192,6 +193,7 @@ class Spreadsheet:
             self.locale,
             self.time_zone,
             list(self.recorded),
+            copy.deepcopy(self.charts),
         )
 
     def deep_clone(self) -> Spreadsheet:
@@ -202,6 +204,7 @@ class Spreadsheet:
             self.locale,
             self.time_zone,
             copy.deepcopy(self.recorded),
+            copy.deepcopy(self.charts),
         )
 
     def commit(self) -> Spreadsheet:
@@ -237,6 +240,7 @@ class Spreadsheet:
             "locale": self.locale,
             "timeZone": self.time_zone,
             "recorded": self.recorded,
+            "charts": list(self.charts.values()),
             "sheets": [
                 {
                     "sheetId": s.sheet_id,
@@ -272,6 +276,7 @@ class Spreadsheet:
             raw.get("locale", "en_US"),
             raw.get("timeZone", "Etc/GMT"),
             raw.get("recorded", []),
+            {int(c["chartId"]): c for c in raw.get("charts", [])},
         )
 
 
