@@ -51,6 +51,8 @@ class SheetNames(_Strict):
     intake_tab: str = "Form Responses"
     member_directory: str = "Member Directory"
     member_directory_tab: str = "Directory"
+    # Aggregates and charts for leadership, kept current by the weekly summary.
+    dashboard: str = "Coalition dashboard"
     # Staff e-mails `coalition setup sheets` gives edit access to every sheet it creates.
     share_with: list[EmailStr] = []  # a typo is a config error, not a Drive error later
 

@@ -25,7 +25,7 @@ from typing import Any
 from coalition.summary.need import UnmetNeed
 from coalition.summary.outcomes import ReferralOutcomes
 from coalition.summary.suppression import Table
-from coalition.summary.weeks import IsoWeek
+from coalition.summary.weeks import IsoWeek, Window
 
 ABOUT = "About"
 GIVING = "Weekly giving"
@@ -163,7 +163,7 @@ def cross_tab(title: str, table: Table, corner: str) -> TabData:
 
 def about_tab(updated: str, week: IsoWeek, need: UnmetNeed, threshold: int) -> TabData:
     rows = [
-        ["Coalition dashboard", f"Updated by the coalition bot on {updated} (week {week.label})."],
+        ["Coalition dashboard", f"Figures to week {week.label} ({week.range_label()}), written by the coalition bot."],
         ["Only aggregates are written here: counts, sums, medians. Nobody's details."],
         [GIVING, "Sum of gifts with a positive amount, and their number, per ISO week; "
                  "weeks before the bot's first summary are blank."],
@@ -321,10 +321,50 @@ def plan(meta: Mapping[str, Any], dashboard: Dashboard) -> Plan:
         props = request.get("addSheet", {}).get("properties")
         if props and props.get("index") is None:
             props.pop("index")
-    result.values = [
-        {"range": f"{quote(tab.title)}!A1", "values": padded(tab.rows)} for tab in dashboard.tabs
-    ]
+    current = current_values(meta)
+    changed = [t for t in dashboard.tabs if _trimmed(t.rows) != current.get(t.title, [])]
+    result.values = [{"range": f"{quote(t.title)}!A1", "values": padded(t.rows)} for t in changed]
+    result.counts["tabs rewritten"] = len(changed)
     return result
+
+
+def current_values(meta: Mapping[str, Any]) -> dict[str, list[list[Any]]]:
+    """Each tab's values as spreadsheets.get (includeGridData) gave them, trimmed like `_trimmed`."""
+    out: dict[str, list[list[Any]]] = {}
+    for sheet in meta.get("sheets") or []:
+        title = str((sheet.get("properties") or {}).get("title"))
+        rows: list[list[Any]] = []
+        for block in sheet.get("data") or []:
+            for row in block.get("rowData") or []:
+                rows.append([_entered(cell) for cell in row.get("values") or []])
+        out[title] = _trimmed(rows)
+    return out
+
+
+def _entered(cell: Mapping[str, Any]) -> Any:
+    value = cell.get("userEnteredValue") or {}
+    if "numberValue" in value:
+        return float(value["numberValue"])
+    if "boolValue" in value:
+        return value["boolValue"]
+    if "formulaValue" in value:
+        return value["formulaValue"]
+    return value.get("stringValue", "")
+
+
+def _trimmed(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """Rows with numbers as floats, trailing blanks dropped, trailing empty rows dropped."""
+    out = []
+    for row in rows:
+        values = [
+            float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for v in row
+        ]
+        while values and values[-1] in ("", None):
+            values.pop()
+        out.append(values)
+    while out and not out[-1]:
+        out.pop()
+    return out
 
 
 def padded(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
@@ -344,6 +384,22 @@ def aggregate_values(dashboard: Dashboard) -> list[Any]:
     return [v for tab in dashboard.tabs for row in tab.rows for v in row]
 
 
+def weekly_giving(
+    tallies: Mapping[IsoWeek, Any], window: Window, whole_history: bool, weeks: int = 52
+) -> dict[str, tuple[int, int]]:
+    """(raised in cents, gifts) of the weeks a listing read whole: the window's five, or 52 on a rebuild."""
+    if whole_history:
+        span = [window.target.shift(k - weeks + 1) for k in range(weeks)]
+    else:
+        span = list(window.weeks)
+    out: dict[str, tuple[int, int]] = {}
+    for week in span:
+        tally = tallies.get(week)
+        amount = Decimal(tally.amount) if tally is not None else Decimal(0)
+        out[week.label] = (int((amount * 100).to_integral_value()), tally.gifts if tally else 0)
+    return out
+
+
 def month_day(week: IsoWeek) -> date:
     """The day whose month the Unmet need section reports: the week's Sunday."""
     return week.sunday
@@ -360,4 +416,5 @@ __all__ = [
     "chart_spec",
     "month_day",
     "plan",
+    "weekly_giving",
 ]
