@@ -85,6 +85,8 @@ class SheetNames(_Strict):
     member_directory_tab: str = "Directory"
     # The tab of each partner's own sheet that takes its referrals (added when missing).
     referral_tab: str = "Referrals"
+    # Aggregates and charts for leadership, kept current by the weekly summary.
+    dashboard: str = "Coalition dashboard"
     # Staff e-mails `coalition setup sheets` gives edit access to every sheet it creates.
     share_with: list[EmailStr] = []  # a typo is a config error, not a Drive error later
 

@@ -200,8 +200,11 @@ class SheetSpec:
     folder: str | None = None
 
 
+DASHBOARD_TAB, DASHBOARD_TITLE = "About", "Coalition dashboard"
+
+
 def coalition_sheets(cfg: Settings) -> list[SheetSpec]:
-    """The Intake and Member Directory spreadsheets, with headers from DESIGN.md and config."""
+    """The Intake, Member Directory and dashboard spreadsheets, with headers from DESIGN.md and config."""
     names = cfg.services.sheets
     return [
         SheetSpec(
@@ -216,6 +219,8 @@ def coalition_sheets(cfg: Settings) -> list[SheetSpec]:
             names.member_directory_tab,
             tuple(cfg.roster.directory_columns),
         ),
+        # The weekly summary fills it (one tab per measure, charts); setup makes it and its About tab.
+        SheetSpec("dashboard", names.dashboard, DASHBOARD_TAB, (DASHBOARD_TITLE,)),
     ]
 
 

@@ -36,7 +36,7 @@ from coalition.ledger import open_ledger
 from coalition.ledger.tables.summary import SummaryDocument
 from coalition.privacy import PIIError, find_pii, guard
 from coalition.settings import ConfigError, Settings, settings
-from coalition.summary import community, queries, store
+from coalition.summary import community, dashboard, queries, store
 from coalition.summary.document import (
     Document,
     body_end_index,
@@ -53,15 +53,18 @@ from coalition.summary.donations import (
     fundraising,
     personal_values,
 )
+from coalition.summary.evidence import Evidence
 from coalition.summary.history import HistoryRead, after_read, plan_history_read
 from coalition.summary.intake_metrics import intake_metrics
+from coalition.summary.need import months_ending, unmet_need
+from coalition.summary.outcomes import referral_outcomes
 from coalition.summary.render import render_document, render_markup
 from coalition.summary.report import Summary, data_notes, run_notes, title_prefix
 from coalition.summary.weeks import IsoWeek, Window, is_complete, resolve_week
 from coalition.templating import render_message
 from flows.reporting import ItemError, RunReport, measured, publish
-from integrations import airtable, docs
-from integrations.clients import airtable_api, docs_service, drive_service
+from integrations import airtable, docs, sheets
+from integrations.clients import airtable_api, docs_service, drive_service, sheets_client
 from integrations.slack import SlackPostError, slack_poster
 
 log = logging.getLogger("flows.weekly_summary")
@@ -80,7 +83,7 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
     except Exception as exc:
         if isinstance(exc, SlackPostError):
             return exc.error in TRANSIENT_SLACK_ERRORS
-        return airtable.is_transient(exc) or docs.is_transient(exc)
+        return airtable.is_transient(exc) or docs.is_transient(exc) or sheets.is_transient(exc)
     return False
 
 
@@ -116,6 +119,8 @@ class Giving:
     pages: int = 0  # pages of the one listing
     records: int = 0  # records it returned
     outside: int = 0  # of them, dated outside the five weeks (the history's part)
+    # (raised in cents, gifts) of each week read whole, for the dashboard's giving tab
+    weekly: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -138,6 +143,21 @@ class Placement:
     writes: int = 0  # batchUpdate requests this run sent
 
 
+@dataclass
+class Board:
+    """Where the dashboard spreadsheet is, and what this run did to it."""
+
+    spreadsheet_id: str | None
+    counts: dict[str, int] = field(default_factory=dict)
+    requests: int = 0  # Sheets requests this run sent to it
+
+    @property
+    def url(self) -> str | None:
+        if self.spreadsheet_id is None:
+            return None
+        return f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit"
+
+
 # ---------------------------------------------------------------- the flow
 @flow(name=FLOW_NAME)
 def weekly_summary(
@@ -158,17 +178,25 @@ def weekly_summary(
         with guard.batch(donors):
             reads = read_week_activity(tables, target)
             facts = read_ledger_facts(window)
-            summary = summarize(cfg, target, window, now, giving, reads, facts)
+            evidence = read_evidence(target)
+            board = None if preview is not None else find_dashboard()
+            summary = summarize(cfg, target, window, now, giving, reads, facts, evidence, board)
             document = render_checked(summary, donors)
+            charts = build_dashboard(summary, giving, evidence, now)
+            check_dashboard(charts, donors)
             if preview is not None:
                 write_preview(document, preview)
                 report.plan.append(f"Weekly summary {target}: preview written to {preview.name}")
             elif dry_run:
                 report.plan.append(plan_run(document, summary, content_hash(summary)))
+                report.plan.append(plan_dashboard(board or Board(None), charts))
             else:
                 placement = write_document(document, target, content_hash(summary))
                 post_link(summary, placement)
                 report.counts.update(_written(placement))
+                record_weekly_giving(giving)
+                board = write_dashboard(board or Board(None), charts)
+                report.counts.update(_dashboard_counts(board))
     report.counts.update(_counts(summary, giving, document))
     report.counts["airtable requests needed"] = _airtable_floor(tables, giving, reads)
     report.errors.extend(_examples(giving.problems))
@@ -259,6 +287,7 @@ def read_donations(tables: Tables, window: Window) -> Giving:
         pages=pages,
         records=listing.records,
         outside=listing.outside,
+        weekly=dashboard.weekly_giving(listing.weekly, window, plan.rebuild),
     )
 
 
@@ -307,6 +336,31 @@ def read_ledger_facts(window: Window) -> store.LedgerFacts:
         return store.ledger_facts(session, start, end)
 
 
+def evidence_start(target: IsoWeek, tz: ZoneInfo) -> datetime:
+    """The earliest time the evidence needs: 52 weeks of outcomes, 12 months of unmet need (a day of margin)."""
+    weeks = target.shift(-51).start(tz)
+    months = datetime.combine(months_ending(target.sunday)[0], datetime.min.time(), tz)
+    return min(weeks, months) - timedelta(days=1)
+
+
+@task(**STEP)
+def read_evidence(target: IsoWeek) -> store.EvidenceFacts:
+    """Intakes and referrals of the last 52 weeks and 12 months, partner names, recorded weekly giving (ledger)."""
+    tz = ZoneInfo(settings().services.timezone)
+    with open_ledger().session() as session:
+        return store.evidence_facts(session, evidence_start(target, tz))
+
+
+@task(**STEP)
+def find_dashboard() -> Board:
+    """The dashboard spreadsheet named in config (one Drive search); missing, it is left to `coalition setup sheets`."""
+    name = settings().services.sheets.dashboard
+    found = sheets.spreadsheet_id_if_any(sheets_client(), name)
+    if found is None:
+        log.warning("no spreadsheet named '%s': `coalition setup sheets` creates it", name)
+    return Board(found)
+
+
 # ---------------------------------------------------------------- deciding (pure)
 def summarize(
     cfg: Settings,
@@ -316,6 +370,8 @@ def summarize(
     giving: Giving,
     reads: Reads,
     facts: store.LedgerFacts,
+    evidence: store.EvidenceFacts | None = None,
+    board: Board | None = None,
 ) -> Summary:
     """Every section's figures from what was read."""
     tz = ZoneInfo(cfg.services.timezone)
@@ -332,6 +388,12 @@ def summarize(
     members = community.membership(facts.members, target, tz)
     advocacy = community.advocacy(reads.bills, facts.posted, target, tz)
     activities, activity_problems = community.activities(reads.activities, target, tz)
+    notes = list(reads.notes)
+    if board is not None and board.spreadsheet_id is None:
+        notes.append(
+            f"The dashboard spreadsheet '{cfg.services.sheets.dashboard}' was not found, so it was "
+            "not updated: `coalition setup sheets` creates it."
+        )
     return Summary(
         week=target,
         timezone=cfg.services.timezone,
@@ -344,10 +406,48 @@ def summarize(
         activities=activities,
         notes=data_notes(
             [*giving.problems, *activity_problems],
-            run_notes(money, facts.undated_intakes, reads.notes),
+            run_notes(money, facts.undated_intakes, notes),
         ),
         threshold=options.small_count_threshold,
+        evidence=None
+        if evidence is None
+        else evidence_figures(cfg, target, now, evidence, board.url if board else None),
     )
+
+
+def evidence_figures(
+    cfg: Settings, target: IsoWeek, now: datetime, facts: store.EvidenceFacts, url: str | None
+) -> Evidence:
+    """Referral outcomes over 52 weeks and unmet need over 12 months, suppressed, from the ledger's rows."""
+    tz = ZoneInfo(cfg.services.timezone)
+    threshold = cfg.summary.small_count_threshold
+    outcomes = referral_outcomes(
+        facts.referrals, facts.intakes, target, tz, now, facts.partner_names
+    )
+    need = unmet_need(facts.intakes, dashboard.month_day(target), tz, threshold)
+    return Evidence(outcomes, need, cfg.services.sheets.dashboard, url)
+
+
+def build_dashboard(
+    summary: Summary, giving: Giving, facts: store.EvidenceFacts, now: datetime
+) -> dashboard.Dashboard | None:
+    """The dashboard's tabs: this run's weeks of giving over what the ledger recorded before."""
+    if summary.evidence is None:
+        return None
+    weeks = {**facts.giving, **giving.weekly}
+    local = now.astimezone(ZoneInfo(summary.timezone))
+    e = summary.evidence
+    return dashboard.build(summary.week, weeks, e.referrals, e.need, local, summary.threshold)
+
+
+def check_dashboard(board: dashboard.Dashboard | None, donors: list[str]) -> None:
+    """Every value bound for the dashboard passes the same privacy check as the document."""
+    if board is None:
+        return
+    text = "\n".join(str(v) for v in dashboard.aggregate_values(board))
+    if find_pii(text, distinctive(donors)):
+        log.error("the dashboard was not written: the privacy check found personal data in it")
+        raise PIIError({"dashboard"}, ["the dashboard spreadsheet"])
 
 
 def render_checked(summary: Summary, donors: list[str]) -> Document:
@@ -508,6 +608,44 @@ def post_link(summary: Summary, placement: Placement) -> str:
     return result.action
 
 
+@task(**STEP)
+def record_weekly_giving(giving: Giving) -> None:
+    """The weeks' giving totals in the ledger, for the dashboard's 52 weeks (sums and counts only)."""
+    with open_ledger().session() as session:
+        store.save_weekly_giving(session, giving.weekly)
+
+
+@task(**STEP)
+def write_dashboard(board: Board, charts: dashboard.Dashboard | None) -> Board:
+    """The dashboard's tabs and charts: one read, one batchUpdate for tabs and charts, one values write."""
+    if board.spreadsheet_id is None or charts is None:
+        return board
+    client = sheets_client()
+    meta = sheets.dashboard_metadata(client, board.spreadsheet_id)
+    planned = dashboard.plan(meta, charts)
+    sent = 1
+    if planned.requests:
+        sheets.spreadsheet_batch_update(client, board.spreadsheet_id, planned.requests)
+        sent += 1
+    sent += sheets.write_values(client, board.spreadsheet_id, planned.values)
+    return Board(board.spreadsheet_id, planned.counts, sent)
+
+
+def plan_dashboard(board: Board, charts: dashboard.Dashboard | None) -> str:
+    """What a real run would do to the dashboard (one metadata read, nothing written)."""
+    name = settings().services.sheets.dashboard
+    if board.spreadsheet_id is None or charts is None:
+        return f"Dashboard '{name}': not found, nothing would be written (`coalition setup sheets`)"
+    meta = sheets.dashboard_metadata(sheets_client(), board.spreadsheet_id)
+    planned = dashboard.plan(meta, charts)
+    structural = ("tabs added", "charts added", "charts updated", "charts deleted")
+    changes = ", ".join(f"{k} {planned.counts[k]}" for k in structural if planned.counts[k])
+    return (
+        f"Dashboard '{name}': would rewrite {len(planned.values)} of {len(charts.tabs)} tabs of "
+        f"figures; {changes or 'no tab or chart to add or change'}"
+    )
+
+
 def plan_run(document: Document, summary: Summary, digest: str) -> str:
     """What a real run would do, from reads alone (no folder, Doc, message or ledger row is made)."""
     placement = plan_document(summary.week, digest)
@@ -569,6 +707,16 @@ def _written(placement: Placement) -> dict[str, int]:
         # Read the document, then replace its content in one batchUpdate (or leave it).
         "docs requests needed": 1 + placement.writes,
         "folder created": int(placement.folder_created),
+    }
+
+
+def _dashboard_counts(board: Board) -> dict[str, int]:
+    if board.spreadsheet_id is None:
+        return {"dashboard found": 0}
+    return {
+        "dashboard found": 1,
+        **{f"dashboard {k}": v for k, v in board.counts.items()},
+        "dashboard sheets requests": board.requests,
     }
 
 

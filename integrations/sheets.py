@@ -279,6 +279,67 @@ def read_tab_as_shown(client: gspread.Client, tab: Tab) -> list[list[str]]:
     return [[str(cell) for cell in row] for row in reply.get("values", [])]
 
 
+# ---------------------------------------------------------------- the dashboard (issue 20)
+# Three Sheets requests a run, whatever the number of charts: one metadata read (tabs and
+# charts), one spreadsheets:batchUpdate (tabs and charts), one values:batchUpdate.
+DASHBOARD_FIELDS = (
+    "spreadsheetId,properties(title),sheets(properties(sheetId,title),"
+    "charts(chartId,spec,position),data(rowData(values(userEnteredValue))))"
+)
+
+
+def spreadsheet_id_if_any(client: gspread.Client, name: str) -> str | None:
+    """The id of the spreadsheet a link, id or title names, or None when the bot sees none."""
+    try:
+        return _find_spreadsheet(client, name)
+    except (SheetNotFound, BadSheetReference):
+        return None
+    except (APIError, ServiceUnavailable, requests.RequestException) as exc:
+        raise _typed(exc, f"finding '{name}'") from None
+
+
+def dashboard_metadata(client: gspread.Client, spreadsheet_id: str) -> dict[str, Any]:
+    """The spreadsheet's tabs, their charts (chartId, spec, position) and values, in one spreadsheets.get.
+
+    The values come along so a run whose figures did not change writes nothing; a
+    dashboard is a few hundred cells, so this read stays small.
+    """
+    try:
+        meta = client.http_client.fetch_sheet_metadata(
+            spreadsheet_id, params={"includeGridData": "true", "fields": DASHBOARD_FIELDS}
+        )
+    except (APIError, ServiceUnavailable, requests.RequestException) as exc:
+        raise _typed(exc, "reading the dashboard's tabs and charts") from None
+    return dict(meta)
+
+
+def spreadsheet_batch_update(
+    client: gspread.Client, spreadsheet_id: str, requests_: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Tabs and charts in one spreadsheets:batchUpdate (all or nothing); the replies ([] if nothing to send)."""
+    if not requests_:
+        return []
+    try:
+        reply = client.http_client.batch_update(spreadsheet_id, {"requests": list(requests_)})
+    except (APIError, ServiceUnavailable, requests.RequestException) as exc:
+        raise _typed(exc, "updating the dashboard's tabs and charts") from None
+    return list(reply.get("replies") or [])
+
+
+def write_values(
+    client: gspread.Client, spreadsheet_id: str, ranges: Sequence[dict[str, Any]]
+) -> int:
+    """Every tab's values in one values:batchUpdate, RAW; requests made (0 or 1)."""
+    if not ranges:
+        return 0
+    body = {"valueInputOption": "RAW", "data": [dict(r, majorDimension="ROWS") for r in ranges]}
+    try:
+        client.http_client.values_batch_update(spreadsheet_id, body=body)
+    except (APIError, ServiceUnavailable, requests.RequestException) as exc:
+        raise _typed(exc, "writing the dashboard's values") from None
+    return 1
+
+
 __all__ = [
     "BadSheetReference",
     "SheetNotFound",
@@ -287,14 +348,18 @@ __all__ = [
     "add_tab",
     "append_rows",
     "batch_update",
+    "dashboard_metadata",
     "find_spreadsheet",
     "is_transient",
     "open_tab",
     "read_tab",
     "read_tab_as_shown",
     "sample_tabs",
+    "spreadsheet_batch_update",
+    "spreadsheet_id_if_any",
     "spreadsheet_ref",
     "tab_by_name",
     "tab_of",
     "write_ranges",
+    "write_values",
 ]

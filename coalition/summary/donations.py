@@ -295,6 +295,9 @@ class Listing:
     first_days: dict[str, date] = field(default_factory=dict)
     records: int = 0  # records read, once each
     outside: int = 0  # records read for the history: dated more than NEAR_WINDOW from the window
+    # Gifts (not refunds) by week over everything read: whole weeks only when the listing
+    # read the whole history (a rebuild), so the dashboard's 52 weeks cost no extra page.
+    weekly: dict[IsoWeek, Tally] = field(default_factory=dict)
     _seen: set[str] = field(default_factory=set, repr=False)
 
     def add(self, records: Iterable[Mapping[str, Any]]) -> None:
@@ -313,6 +316,8 @@ class Listing:
             elif not self._near_window(found.day):
                 self.outside += 1
             _note_first_gift(self.first_days, found)
+            if not found.is_refund:
+                self.weekly.setdefault(IsoWeek.of(found.day), Tally()).add(found.amount)
         elif found.problem.startswith("date_") or self._dated_in_window(record):
             self.problems.append(found)
         else:

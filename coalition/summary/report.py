@@ -14,6 +14,7 @@ from datetime import datetime
 
 from coalition.summary.community import Activities, Advocacy, Membership, group_counts
 from coalition.summary.donations import PROBLEMS, Fundraising, RecordProblem
+from coalition.summary.evidence import Evidence
 from coalition.summary.intake_metrics import IntakeMetrics
 from coalition.summary.weeks import IsoWeek
 
@@ -48,6 +49,7 @@ class Summary:
     activities: Activities
     notes: list[str] = field(default_factory=list)
     threshold: int = 5
+    evidence: Evidence | None = None  # Referrals and Unmet need (from the ledger)
 
     @property
     def title(self) -> str:

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from coalition.ledger.tables.alerts import PostedMessage
 from coalition.ledger.tables.common import Watermark
 from coalition.ledger.tables.intake import IntakeRecord, Referral
-from coalition.ledger.tables.roster import MemberState
-from coalition.ledger.tables.summary import SummaryDocument, SummaryDonor
+from coalition.ledger.tables.roster import MemberState, Partner
+from coalition.ledger.tables.summary import SummaryDocument, SummaryDonor, SummaryWeek
 from coalition.summary.history import HistoryState
 
 HASH_KEY = "weekly-summary:hash-key"
@@ -222,15 +222,107 @@ def _save_state(session: Session, state: HistoryState) -> None:
         row.value = value
 
 
+# ---------------------------------------------------------------- evidence: outcomes, unmet need, giving
+@dataclass(frozen=True)
+class OutcomeFact:
+    """A referral as the outcome figures see it (coalition/summary/outcomes.py)."""
+
+    referral_id: str
+    intake_id: str
+    partner_id: str
+    attempt: int
+    state: str
+    sent_at: datetime | None
+    decided_at: datetime | None
+    decline_reason: str | None
+
+
+@dataclass(frozen=True)
+class NeedFact:
+    """An intake as the unmet-need figures see it (coalition/summary/need.py): labels, never answers."""
+
+    intake_id: str
+    received_at: datetime | None
+    status: str
+    category: str | None
+    place: str | None
+    language: str | None
+    reason_code: str | None
+
+
+@dataclass
+class EvidenceFacts:
+    intakes: list[NeedFact]
+    referrals: list[OutcomeFact]
+    partner_names: dict[str, str]
+    giving: dict[str, tuple[int, int]]  # week label -> (raised in cents, gifts)
+
+
+def evidence_facts(session: Session, start: datetime) -> EvidenceFacts:
+    """Intakes received since `start`, referrals made since then, partner names and recorded weekly giving.
+
+    Plain column reads (no ORM objects): 52 weeks of 1,000 intakes is 100,000 rows.
+    """
+    i = IntakeRecord
+    intakes = [
+        NeedFact(*row)
+        for row in session.execute(
+            select(
+                i.intake_id, i.received_at, i.status, i.category, i.place, i.language, i.reason_code
+            ).where(i.received_at >= start)
+        )
+    ]
+    r = Referral
+    referrals = [
+        OutcomeFact(rid, iid, pid, attempt, state, written or created, decided, reason)
+        for rid, iid, pid, attempt, state, written, created, decided, reason in session.execute(
+            select(
+                r.referral_id, r.intake_id, r.partner_id, r.attempt, r.state, r.written_at,
+                r.created_at, r.decided_at, r.decline_reason,
+            ).where(r.created_at >= start)
+        )
+    ]  # fmt: skip
+    names = {mid: name for mid, name in session.execute(select(Partner.member_id, Partner.name))}
+    giving = {
+        week: (cents, gifts)
+        for week, cents, gifts in session.execute(
+            select(SummaryWeek.week, SummaryWeek.raised_cents, SummaryWeek.gifts)
+        )
+    }
+    return EvidenceFacts(intakes, referrals, names, giving)
+
+
+def save_weekly_giving(session: Session, weeks: Mapping[str, tuple[int, int]]) -> None:
+    """Record each week's (raised in cents, gifts); a later count of a week replaces the earlier one."""
+    if not weeks:
+        return
+    existing = {
+        row.week: row
+        for chunk in _chunks(sorted(weeks))
+        for row in session.scalars(select(SummaryWeek).where(SummaryWeek.week.in_(chunk)))
+    }
+    for week, (cents, gifts) in weeks.items():
+        row = existing.get(week)
+        if row is None:
+            session.add(SummaryWeek(week=week, raised_cents=cents, gifts=gifts))
+        elif (row.raised_cents, row.gifts) != (cents, gifts):
+            row.raised_cents, row.gifts = cents, gifts
+
+
 __all__ = [
+    "EvidenceFacts",
     "IntakeFact",
     "LedgerFacts",
     "MemberFact",
+    "NeedFact",
+    "OutcomeFact",
     "PostedFact",
     "ReferralFact",
     "document_row",
+    "evidence_facts",
     "history_state",
     "ledger_facts",
     "save_document",
+    "save_weekly_giving",
     "update_history",
 ]

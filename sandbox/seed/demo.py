@@ -77,6 +77,9 @@ class DemoData:
         return next(s for s in self.spreadsheets if s.title == title)
 
 
+DASHBOARD_TAB, DASHBOARD_TAB_HEADER = "About", "Coalition dashboard"
+
+
 def _referral_sheet_ids(rng: random.Random) -> dict[str, str]:
     return {m.name: google_id(rng) for m in roster.LEGAL_AID_MEMBERS}
 
@@ -110,6 +113,15 @@ def _spreadsheets(
                 referral_folder,
             )
         )
+    # As `coalition setup sheets` leaves it: an About tab, filled by the weekly summary. Its id
+    # has its own generator, so the demo's other ids stay what they were before it existed.
+    sheets.append(
+        SheetSpec(
+            names.dashboard,
+            google_id(random.Random("coalition-dashboard")),
+            {DASHBOARD_TAB: [[DASHBOARD_TAB_HEADER]]},
+        )
+    )
     return sheets
 
 

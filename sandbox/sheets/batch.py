@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.sheets import a1, cells
+from sandbox.sheets import a1, cells, charts
 from sandbox.sheets.exceptions import InvalidArgument, bad_request, exceeds_grid
 from sandbox.sheets.grid import DEFAULT_COLUMNS, DEFAULT_ROWS, Sheet, Spreadsheet
 
@@ -112,6 +112,9 @@ def apply_requests(
             ss.recorded.append(copy.deepcopy(request))
             replies.append({})
             continue
+        if kind in charts.CHART_REQUESTS:
+            replies.append(charts.apply(ss, kind, spec, index))
+            continue
         handler = getattr(applier, kind, None)
         if handler is None:
             raise bad_request(index, kind, "this request is not implemented by the sandbox")
@@ -119,6 +122,7 @@ def apply_requests(
             replies.append(handler(ss, spec or {}) or {})
         except (RequestProblem, TypeError, ValueError) as problem:
             raise bad_request(index, kind, str(problem)) from None
+    charts.prune(ss)
     return replies
 
 

@@ -184,6 +184,7 @@ class Spreadsheet:
     recorded: list[dict[str, Any]] = field(default_factory=list)
     # NamedRange objects as the API shows them: {namedRangeId, name, range: GridRange}.
     named_ranges: list[dict[str, Any]] = field(default_factory=list)
+    charts: dict[int, dict[str, Any]] = field(default_factory=dict)  # see sandbox/sheets/charts.py
 
     def clone(self) -> Spreadsheet:
         """A transaction's working copy (cheap: rows are copied on first write)."""
@@ -195,6 +196,7 @@ class Spreadsheet:
             self.time_zone,
             list(self.recorded),
             copy.deepcopy(self.named_ranges),
+            copy.deepcopy(self.charts),
         )
 
     def deep_clone(self) -> Spreadsheet:
@@ -206,6 +208,7 @@ class Spreadsheet:
             self.time_zone,
             copy.deepcopy(self.recorded),
             copy.deepcopy(self.named_ranges),
+            copy.deepcopy(self.charts),
         )
 
     def shift_named_ranges(self, sheet_id: int, dim: str, start: int, count: int) -> None:
@@ -281,6 +284,7 @@ class Spreadsheet:
             "timeZone": self.time_zone,
             "recorded": self.recorded,
             "namedRanges": self.named_ranges,
+            "charts": list(self.charts.values()),
             "sheets": [
                 {
                     "sheetId": s.sheet_id,
@@ -317,6 +321,7 @@ class Spreadsheet:
             raw.get("timeZone", "Etc/GMT"),
             raw.get("recorded", []),
             raw.get("namedRanges", []),
+            {int(c["chartId"]): c for c in raw.get("charts", [])},
         )
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.core import SandboxServices
-from sandbox.sheets import a1, batch, cells
+from sandbox.sheets import a1, batch, cells, charts
 from sandbox.sheets.exceptions import (
     InvalidArgument,
     NotFound,
@@ -219,6 +219,8 @@ class Backend:
             if ranges and not mine:
                 continue
             entry: dict[str, Any] = {"properties": sheet.properties(index)}
+            if ss.charts and (embedded := charts.of_sheet(ss, sheet.sheet_id)):
+                entry["charts"] = embedded
             if include_grid_data:
                 whole = Target(
                     sheet, a1.A1Range(sheet.title), 0, sheet.row_count, 0, sheet.col_count

@@ -287,7 +287,9 @@ def test_preview_renders_locally_without_any_google_or_slack_request(
 def test_dry_run_plans_and_sends_no_write(ws: Workspace) -> None:
     report = weekly_summary(dry_run=True)
     assert ws.box.writes() == []
-    (plan,) = report.plan
+    plan, board = report.plan
+    assert board.startswith("Dashboard 'Coalition dashboard': would rewrite 8 of 8 tabs of figures")
+    assert "tabs added 7" in board and "charts added 4" in board
     assert plan.startswith(
         f"Weekly summary {ws.week}: document would be created in folder 'Weekly summaries'"
     )
@@ -304,9 +306,13 @@ def test_dry_run_plans_and_sends_no_write(ws: Workspace) -> None:
     weekly_summary()
     ws.add_donation(Donor="Another", Amount="10", Date=str(ws.week.monday))
     before = ws.seq
-    (plan,) = weekly_summary(dry_run=True).plan
+    plan, board = weekly_summary(dry_run=True).plan
     assert ws.box.writes(before) == []
-    assert "document would be rewritten (7 sections)" in plan and plan.endswith(
+    assert board == (
+        "Dashboard 'Coalition dashboard': would rewrite 1 of 8 tabs of figures; "
+        "no tab or chart to add or change"
+    )
+    assert "document would be rewritten (9 sections)" in plan and plan.endswith(
         "message would be edited"
     )
 

@@ -4,7 +4,7 @@ from coalition.ledger.tables.alerts import BillState, PostedMessage
 from coalition.ledger.tables.common import AuditEntry, FlowHealth, Watermark
 from coalition.ledger.tables.intake import IntakeNotice, IntakeRecord, Referral, ReferralEvent
 from coalition.ledger.tables.roster import ContactState, MemberState, Partner
-from coalition.ledger.tables.summary import SummaryDocument, SummaryDonor
+from coalition.ledger.tables.summary import SummaryDocument, SummaryDonor, SummaryWeek
 
 __all__ = [
     "AuditEntry",
@@ -20,5 +20,6 @@ __all__ = [
     "ReferralEvent",
     "SummaryDocument",
     "SummaryDonor",
+    "SummaryWeek",
     "Watermark",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coalition.ledger.db import Base, utcnow
@@ -35,4 +35,18 @@ class SummaryDonor(Base):
     __tablename__ = "summary_donors"
     donor_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # HMAC-SHA256, hex
     first_gift: Mapped[date]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SummaryWeek(Base):
+    """A week's giving totals as a summary run counted them (sums and counts, never a donor).
+
+    The dashboard's 52-week giving chart reads these, so it costs no Airtable page: each
+    run records the five weeks it read, and a donor-history rebuild records every week.
+    """
+
+    __tablename__ = "summary_weeks"
+    week: Mapped[str] = mapped_column(String(10), primary_key=True)  # 2026-W48
+    raised_cents: Mapped[int] = mapped_column(BigInteger)
+    gifts: Mapped[int]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
