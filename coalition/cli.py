@@ -29,7 +29,8 @@ sandbox_app = typer.Typer(
 )
 slack_app = typer.Typer(help="The Slack app (/coalition command, buttons).", no_args_is_help=True)
 setup_app = typer.Typer(
-    help="Create what the bot needs in Airtable and Google Sheets.", no_args_is_help=True
+    help="Find (discover) or create what the bot needs in Airtable, Google Sheets and Slack.",
+    no_args_is_help=True,
 )
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(slack_app, name="slack")
@@ -312,6 +313,20 @@ def setup_sheets(dry_run: Annotated[bool, typer.Option("--dry-run")] = False) ->
     from coalition.setup_tasks import setup_sheets as action
 
     guarded(lambda: action(dry_run=dry_run, console=console))
+
+
+@setup_app.command("discover")
+def setup_discover(
+    write: Annotated[
+        bool,
+        typer.Option("--write", help="Write fields.yaml and the tab names in services.yaml"),
+    ] = False,
+) -> None:
+    """Find every table, field, column, tab and channel the bot needs in your workspace (names only)."""
+    prepare_runtime()
+    from coalition.setup_discover import run_discover
+
+    raise typer.Exit(guarded(lambda: run_discover(write=write, console=console)))
 
 
 @app.command()
