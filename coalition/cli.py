@@ -132,7 +132,9 @@ def print_report(flow: str, report: Any) -> None:
 def sandbox_serve(
     host: str = "127.0.0.1",
     port: int = 8787,
-    seed: Annotated[str, typer.Option(help="demo or empty")] = "demo",
+    seed: Annotated[
+        str, typer.Option(help="demo, foreign (the demo under a real coalition's names) or empty")
+    ] = "demo",
     state: Annotated[
         Path | None, typer.Option(help="Keep state in this JSON file across restarts")
     ] = None,
@@ -147,9 +149,10 @@ def sandbox_serve(
     """Serve the sandbox until Ctrl-C."""
     from sandbox.app import Sandbox
     from sandbox.runner import serve_forever
+    from sandbox.seed.apply import SEEDS
 
-    if seed not in {"demo", "empty"}:
-        raise fail(f"--seed must be demo or empty, not {seed!r}")
+    if seed not in SEEDS:
+        raise fail(f"--seed must be one of {', '.join(SEEDS)}, not {seed!r}")
     box = Sandbox(seed=seed, state_file=state, time_scale=time_scale, rate_limits=rate_limits)
     console.print(
         f"Sandbox at [bold]http://{host}:{port}[/] (viewer at /). Set COALITION_SANDBOX_URL=http://{host}:{port}. Ctrl-C stops."

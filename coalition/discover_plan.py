@@ -327,7 +327,7 @@ def _best_tab(
             return Match(tab_need, None, "unmapped", value)
         return Match(tab_need, best_tab, how, value)
     if value < threshold:  # a tab named nothing like it, chosen for its header
-        how, value = "fuzzy", round(100.0 * found / max(len(needs), 1), 1)
+        how, value = "header", round(100.0 * found / max(len(needs), 1), 1)
     return Match(tab_need, best_tab, how, value)
 
 

@@ -29,7 +29,8 @@ from rapidfuzz import fuzz
 
 from coalition.intake.normalize import fold
 
-How = Literal["exact", "folded", "bilingual", "fuzzy", "unmapped"]
+# "header": a tab chosen for the columns its header holds, not for its name.
+How = Literal["exact", "folded", "bilingual", "fuzzy", "header", "unmapped"]
 
 EXACT, FOLDED, BILINGUAL, FUZZY_CAP = 100.0, 97.0, 94.0, 90.0
 DEFAULT_THRESHOLD = 80.0
@@ -98,17 +99,21 @@ def content_words(text: str) -> list[str]:
     return kept or words
 
 
+def _stem(word: str) -> str:
+    """A word without its common English ending: "sharing" and "share" meet at "shar"."""
+    for suffix in ("ing", "ed", "es", "s", "e", "y"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
 def _same_word(a: str, b: str) -> bool:
-    """Alike enough to be one word: "referral"/"referrals", "sheet"/"spreadsheet", "e-mail"/"email"."""
-    if a == b:
+    """Alike enough to be one word: "referral"/"referrals", "sheet"/"spreadsheet", a typo; not "state"/"status"."""
+    if a == b or _stem(a) == _stem(b):
         return True
-    shorter = min(len(a), len(b))
-    if shorter >= 4 and (a.endswith(b) or b.endswith(a)):
+    if min(len(a), len(b)) >= 4 and (a.endswith(b) or b.endswith(a)):
         return True
-    prefix = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), shorter)
-    if prefix >= 4 and prefix >= 0.75 * shorter:  # "share"/"sharing", "referral"/"referrals"
-        return True
-    return len(a) >= 4 and len(b) >= 4 and fuzz.ratio(a, b) >= 80
+    return min(len(a), len(b)) >= 5 and fuzz.ratio(a, b) >= 85
 
 
 def word_score(name: str, spelling: str) -> float:
