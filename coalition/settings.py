@@ -28,6 +28,24 @@ class ConfigError(Exception):
     """A configuration problem explained for a person: what, where, and what is expected."""
 
 
+class WorkspaceNameError(ConfigError):
+    """A name config gives (a table, field or column) that the workspace lacks.
+
+    Its message holds config keys and names only, never a record's values, so it is safe
+    to quote in #ops-alerts."""
+
+    public = True
+
+
+def config_file(directory: Path, name: str) -> str:
+    """A config file as a person finds it: relative to the working folder when inside it."""
+    path = Path(directory) / name
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -68,6 +68,8 @@ ADVICE: dict[str, str] = {
         "to check the token and that the bot is in every channel."
     ),
     "ScheduleError": "A schedule in config/schedules.yaml does not parse; fix it and redeploy.",
+    "WorkspaceNameError": _RENAMED,
+    "IntakeHeaderError": _RENAMED,
     CRASHED: (
         "The run's process died (out of memory, host restarted, or it lost the Prefect server). "
         "Check the worker's host; the next run carries on from what the ledger recorded."
@@ -114,13 +116,20 @@ def _plain(text: str) -> str:
     return re.sub(r"[^\w .:-]", "", text)[:80]
 
 
-def failure_text(run: RunRef, error_class: str) -> str:
-    """The one message a failure streak posts."""
+def failure_text(run: RunRef, error_class: str, detail: str = "") -> str:
+    """The one message a failure streak posts; `detail` only from an error that is safe to quote."""
+    said = f"*What is wrong:* {_quoted(detail)}\n" if detail else ""
     return (
         f":red_circle: *{_plain(run.flow)}* failed (run {run.mrkdwn()}).\n"
-        f"*Error:* `{_plain(error_class)}`\n"
+        f"*Error:* `{_plain(error_class)}`\n{said}"
         f"*What to try:* {advice_for(error_class, run.flow)}"
     )
+
+
+def _quoted(detail: str) -> str:
+    from coalition.privacy import escape_mrkdwn
+
+    return escape_mrkdwn(" ".join(detail.split())[:1500])
 
 
 def recovery_text(run: RunRef, failing_since: datetime, timezone: str) -> str:
@@ -228,6 +237,21 @@ def error_class(state: Any) -> str:
     return match.group(1).rsplit(".", 1)[-1] if match else "unknown error"
 
 
+def error_detail(state: Any) -> str:
+    """The text of what ended the run when its class says it is safe to quote (names from
+    config, never a record's values: WorkspaceNameError), else ""."""
+    try:
+        result = state.result(raise_on_failure=False)
+    except Exception:  # no result, no detail
+        return ""
+    if inspect.iscoroutine(result):
+        result.close()
+        return ""
+    if isinstance(result, BaseException) and getattr(result, "public", False) is True:
+        return str(result)
+    return ""
+
+
 def run_ref(flow: Any, flow_run: Any) -> RunRef:
     """The flow's name, the run's name and its dashboard link (when a Prefect UI URL is known)."""
     link = None
@@ -264,7 +288,8 @@ def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
         if streak is None:
             log.info("%s failed again; #ops-alerts was already told", run.flow)
             return
-        ts = _post(failure_key(run.flow, streak.since), failure_text(run, error_class(state)))
+        text = failure_text(run, error_class(state), error_detail(state))
+        ts = _post(failure_key(run.flow, streak.since), text)
         if ts:
             record_alert(ledger, run.flow, streak, ts)
     except Exception as exc:  # a hook must not mask the run's own failure
