@@ -70,6 +70,8 @@ class SheetNames(_Strict):
     intake_tab: str = "Form Responses"
     member_directory: str = "Member Directory"
     member_directory_tab: str = "Directory"
+    # The tab of each partner's own sheet that takes its referrals (added when missing).
+    referral_tab: str = "Referrals"
     # Staff e-mails `coalition setup sheets` gives edit access to every sheet it creates.
     share_with: list[EmailStr] = []  # a typo is a config error, not a Drive error later
 

@@ -32,7 +32,6 @@ from coalition.intake.normalize import clean_text, language_aliases
 from coalition.intake.sheet_rows import (
     PARTNER_STATUS,
     REFERRAL_COLUMNS,
-    REFERRAL_TAB,
     intake_cells,
     is_approval,
     local_time,
@@ -47,9 +46,17 @@ from coalition.ledger.intake_store import (
     IntakeWrite,
     ReferralState,
 )
+from coalition.partner_sheets import cause_text, row_for_header
 from coalition.privacy import PIIError, guard
 from coalition.settings import RoutingConfig, Settings, config_file, settings
 from coalition.sheet_table import SheetTable, SheetTableError, cell_text, ranges_for
+from flows.partner_sheets import (
+    UNREACHABLE_PREFIX,
+    PartnerSheetProblem,
+    ReferralTab,
+    open_referral_tab,
+    sheet_cause,
+)
 from flows.reporting import ItemError, RunReport, measured, publish
 from integrations.clients import sheets_client
 from integrations.sheets import (
@@ -59,7 +66,6 @@ from integrations.sheets import (
     read_tab,
     read_tab_as_shown,
     tab_by_name,
-    tab_of,
     write_ranges,
 )
 from integrations.slack import slack_poster
@@ -275,8 +281,47 @@ def load_partner_directory(run: Run) -> list[PartnerProfile]:
         matching.profile(row, used.get(str(row["member_id"]), 0), aliases)
         for row in run.store.partners()
     ]
+    partners = recheck_unreachable(partners, run)
     run.count("partners", sum(1 for p in partners if p.active))
     return partners
+
+
+def recheck_unreachable(partners: list[PartnerProfile], run: Run) -> list[PartnerProfile]:
+    """Partners whose sheet refused their last delivery: fit again if the sheet works now.
+
+    Only these few are looked at (one or two Sheets reads each, nothing written): the
+    moment staff fix a sheet, its waiting cases go to it on the next run.
+    """
+    broken = run.store.unreachable_partners()
+    if not broken:
+        return partners
+    client = sheets_client(run.cfg)
+    out: list[PartnerProfile] = []
+    for partner in partners:
+        if partner.member_id in broken and partner.active and partner.referral_sheet:
+            problem = _sheet_problem_now(client, partner, run)
+            if problem is not None:
+                partner = replace(partner, sheet_problem=problem)
+            else:
+                run.count("partner sheets working again", 1)
+        out.append(partner)
+    return out
+
+
+def _sheet_problem_now(client: Any, partner: PartnerProfile, run: Run) -> str | None:
+    try:
+        open_referral_tab(
+            client,
+            partner.referral_sheet,
+            f"referral sheet of {partner.name}",
+            run.cfg.services.sheets.referral_tab,
+            prepare=False,
+        )
+    except PartnerSheetProblem as exc:
+        return exc.cause
+    except SheetsError:
+        return "refused_write"  # no answer now: try again next run rather than send into it
+    return None
 
 
 # ---------------------------------------------------------------- decide
@@ -542,22 +587,43 @@ def _deliver_one(
         run.store.mark_failed([r.referral_id for r in ready], run.now, "partner_not_in_directory")
         run.error(partner_id, "partner left the directory; its referrals go to the next fit")
         return
-    tab = tab_of(partner.referral_sheet, REFERRAL_TAB, f"referral sheet of {partner.name}")
     try:
+        located = open_referral_tab(
+            client,
+            partner.referral_sheet,
+            f"referral sheet of {partner.name}",
+            run.cfg.services.sheets.referral_tab,
+        )
+        if located.created:
+            _tab_added(partner, located, run)
         already: set[str] = set()
-        if any(r.referral_id in claimed.recovered for r in ready):
+        if any(r.referral_id in claimed.recovered for r in ready) and not located.needs_header:
             # A crashed run may have appended before it could record it: look before appending again.
-            values = read_tab(client, tab)
-            column = next(
-                (i for i, h in enumerate(values[0] if values else []) if h == REFERRAL_COLUMNS[0]),
-                0,
-            )
+            values = read_tab(client, located.tab)
+            header = [cell_text(h) for h in (values[0] if values else [])]
+            column = header.index(REFERRAL_COLUMNS[0]) if REFERRAL_COLUMNS[0] in header else 0
             already = {cell_text(row[column]) for row in values[1:] if len(row) > column}
         received = local_time(run.now, run.tz)
         fresh = [r for r in ready if r.referral_id not in already]
-        append_rows(
-            client, tab, [referral_row(r.referral_id, cases[r.intake_id], received) for r in fresh]
-        )
+        rows = [
+            row_for_header(
+                dict(
+                    zip(
+                        REFERRAL_COLUMNS,
+                        referral_row(r.referral_id, cases[r.intake_id], received),
+                        strict=True,
+                    )
+                ),
+                located.header,
+            )
+            for r in fresh
+        ]
+        if rows and located.needs_header:
+            rows.insert(0, list(located.header))
+        append_rows(client, located.tab, rows)
+    except PartnerSheetProblem as exc:
+        _partner_sheet_failed(partner, ready, exc, run)
+        return
     except SheetsError as exc:
         if exc.transient:
             run.error(
@@ -573,7 +639,7 @@ def _deliver_one(
             partner.member_id,
             partner.name,
             partner.referral_channel or "",
-            partner.referral_sheet,
+            _link_of(located),
             items,
             run.rules.digest_threshold,
         )
@@ -591,20 +657,31 @@ def _deliver_one(
     run.count("partner sheets written", 1 if fresh else 0)
 
 
+def _link_of(located: ReferralTab) -> str:
+    """The sheet's id, with its tab's gid when known (a link that opens on the referrals)."""
+    gid = located.tab.sheet_id
+    return f"{located.tab.spreadsheet_id}#gid={gid}" if gid >= 0 else located.tab.spreadsheet_id
+
+
 def _partner_sheet_failed(
     partner: PartnerProfile, referrals: list[ReferralState], exc: Exception, run: Run
 ) -> None:
-    status = getattr(exc, "status", None)
-    reason = {404: "sheet not found (deleted?)", 403: "sheet not shared with the bot"}.get(
-        status, f"sheet refused the write (HTTP {status})"
-    )
+    """The partner could not receive these cases: they wait for it (or the next fit), and #ops-alerts hears the cause."""
+    cause = exc.cause if isinstance(exc, PartnerSheetProblem) else sheet_cause(exc)
+    reason = cause_text(cause)
     failed = run.store.mark_failed(
-        [r.referral_id for r in referrals], run.now, "partner_sheet_unavailable"
+        [r.referral_id for r in referrals], run.now, f"{UNREACHABLE_PREFIX}{cause}"
     )
     run.count("partner sheet errors", 1)
     run.error(
-        partner.member_id, f"{partner.name}: {reason}; {len(failed)} referral(s) will be re-routed"
+        partner.member_id,
+        f"{partner.name}: {reason}; {len(failed)} referral(s) wait until it is fixed "
+        "or go to the next fitting partner",
     )
+    _ops_alert(partner, reason, cause, len(failed), run)
+
+
+def _ops_alert(partner: PartnerProfile, reason: str, cause: str, count: int, run: Run) -> None:
     day = run.now.astimezone(run.tz).date().isoformat()
     try:
         alert = notices.partner_sheet_error(
@@ -612,8 +689,9 @@ def _partner_sheet_failed(
             partner.member_id,
             partner.name,
             reason,
-            len(failed),
+            count,
             day,
+            cause=cause,
         )
     except PIIError as exc:  # the run's errors already say what happened
         run.error(partner.member_id, f"{partner.name}: #ops-alerts notice refused ({exc})")
@@ -621,10 +699,39 @@ def _partner_sheet_failed(
     run.store.add_notices([alert], run.now)
 
 
-# ---------------------------------------------------------------- partners' own sheets after delivery
-def _partner_tab(partner: PartnerProfile) -> Tab:
+def _tab_added(partner: PartnerProfile, located: ReferralTab, run: Run) -> None:
+    """Staff hear once (run report and #ops-alerts) that a partner's sheet got a referral tab."""
+    run.count("partner tabs added", 1)
+    run.report.notes.append(
+        f"{partner.name}: added tab '{located.tab.title}' with the referral header to its sheet"
+    )
+    try:
+        alert = notices.partner_tab_added(
+            run.cfg.services.slack.channels.ops_alerts,
+            partner.member_id,
+            partner.name,
+            located.tab.title,
+            located.tab.spreadsheet_id,
+        )
+    except PIIError as exc:
+        run.error(partner.member_id, f"{partner.name}: #ops-alerts notice refused ({exc})")
+        return
+    run.store.add_notices([alert], run.now)
 
-    return tab_of(str(partner.referral_sheet), REFERRAL_TAB, f"referral sheet of {partner.name}")
+
+# ---------------------------------------------------------------- partners' own sheets after delivery
+def _partner_tab(client: Any, partner: PartnerProfile, run: Run) -> Tab:
+    """The tab that holds the partner's referrals (found as delivery found it; nothing added)."""
+    located = open_referral_tab(
+        client,
+        partner.referral_sheet,
+        f"referral sheet of {partner.name}",
+        run.cfg.services.sheets.referral_tab,
+        prepare=False,
+    )
+    if located.missing:
+        raise PartnerSheetProblem("no_tab", "no referral tab yet")
+    return located.tab
 
 
 def read_partner_answers(
@@ -634,11 +741,12 @@ def read_partner_answers(
 
     wanted = set(referral_ids)
     try:
-        values = read_tab(client, _partner_tab(partner))
+        tab = _partner_tab(client, partner, run)
+        values = read_tab(client, tab)
         table = SheetTable.from_values(
-            REFERRAL_TAB, values, [PARTNER_STATUS_HEADER], REFERRAL_COLUMNS[0]
+            tab.title, values, [PARTNER_STATUS_HEADER], REFERRAL_COLUMNS[0]
         )
-    except (SheetsError, SheetTableError) as exc:
+    except (SheetsError, SheetTableError, PartnerSheetProblem) as exc:
         run.error(
             partner.member_id, f"{partner.name}: could not read its referral sheet ({_safe(exc)})"
         )
@@ -659,18 +767,18 @@ def write_partner_status(
 
     if not statuses or not partner.referral_sheet:
         return
-    tab = _partner_tab(partner)
     try:
+        tab = _partner_tab(client, partner, run)
         values = read_tab(client, tab)
         table = SheetTable.from_values(
-            REFERRAL_TAB, values, [PARTNER_STATUS_HEADER], REFERRAL_COLUMNS[0]
+            tab.title, values, [PARTNER_STATUS_HEADER], REFERRAL_COLUMNS[0]
         )
         changes: dict[tuple[int, int], Any] = {}
         for referral_id, status in statuses.items():
             for number in table.rows_by_id.get(referral_id, []):
                 changes.update(table.changed_cells(number, {PARTNER_STATUS_HEADER: status}))
-        write_ranges(client, tab, ranges_for(REFERRAL_TAB, changes))
-    except (SheetsError, SheetTableError) as exc:
+        write_ranges(client, tab, ranges_for(tab.title, changes))
+    except (SheetsError, SheetTableError, PartnerSheetProblem) as exc:
         run.error(partner.member_id, f"{partner.name}: Partner status not updated ({_safe(exc)})")
 
 

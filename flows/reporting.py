@@ -33,6 +33,9 @@ class RunReport(BaseModel):
     duration_seconds: float = 0.0
     errors: list[ItemError] = Field(default_factory=list)
     plan: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(
+        default_factory=list
+    )  # what staff should know (e.g. a tab the bot added)
     # Set when the run stood aside (another run of the flow held its lease): it proves nothing
     # about the flow's health, so it must not end a failure streak.
     stood_aside: bool = False
@@ -43,6 +46,7 @@ class RunReport(BaseModel):
         requests = ", ".join(f"{k} {v}" for k, v in sorted(self.requests.items())) or "none"
         lines = [f"{head}: {counts}", f"requests: {requests}; {self.duration_seconds:.1f} s"]
         lines += [f"plan: {line}" for line in self.plan]
+        lines += [f"note: {line}" for line in self.notes]
         lines += [f"error: {e.item}: {e.error}" for e in self.errors]
         return lines
 
@@ -59,6 +63,8 @@ class RunReport(BaseModel):
         ]
         if self.plan:
             parts.append("## Plan\n" + "\n".join(f"- {line}" for line in self.plan))
+        if self.notes:
+            parts.append("## Notes\n" + "\n".join(f"- {line}" for line in self.notes))
         if self.errors:
             parts.append("## Errors\n" + "\n".join(f"- `{e.item}`: {e.error}" for e in self.errors))
         return "\n\n".join(p for p in parts if p)

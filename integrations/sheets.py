@@ -8,7 +8,6 @@ Deciding what to write is not done here (see coalition/sheet_table.py).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,10 +16,12 @@ import gspread
 import requests
 from gspread.exceptions import APIError
 
+from coalition.partner_sheets import TabSample
+from coalition.references import BadReference, GoogleRef, parse_google
 from coalition.sheet_table import quote_tab
 from integrations.http import ServiceUnavailable
 
-_SPREADSHEET_ID = re.compile(r"^[A-Za-z0-9_-]{30,}$")
+SAMPLE_ROWS = 10  # rows read of each tab to tell an empty tab, a referral tab and other data apart
 
 
 class SheetsError(Exception):
@@ -77,23 +78,29 @@ class Tab:
 
 
 def open_tab(client: gspread.Client, spreadsheet: str, tab: str) -> Tab:
-    """Find a spreadsheet by name (or id) and one of its tabs: one Drive search and one metadata read."""
+    """Find a spreadsheet by link, id or title and one of its tabs: at most one Drive search and one metadata read.
+
+    The tab is the one named; a link's `#gid=N` is used only when no tab has that name.
+    """
     http = client.http_client
+    ref = spreadsheet_ref(spreadsheet)
     try:
         spreadsheet_id = _find_spreadsheet(client, spreadsheet)
         meta = http.fetch_sheet_metadata(spreadsheet_id)
     except (APIError, ServiceUnavailable, requests.RequestException) as exc:
         raise _typed(exc, f"opening '{spreadsheet}'") from None
     title = meta.get("properties", {}).get("title", spreadsheet)
+    titles = [s.get("properties", {}).get("title") for s in meta.get("sheets", [])]
     for sheet in meta.get("sheets", []):
         props = sheet.get("properties", {})
-        if props.get("title") == tab:
+        by_gid = tab not in titles and ref.gid is not None and props.get("sheetId") == ref.gid
+        if props.get("title") == tab or by_gid:
             grid = props.get("gridProperties", {})
             return Tab(
                 spreadsheet_id,
                 title,
                 int(props.get("sheetId", 0)),
-                tab,
+                str(props.get("title")),
                 int(grid.get("rowCount", 0)),
             )
     tabs = ", ".join(f"'{s['properties']['title']}'" for s in meta.get("sheets", []))
@@ -102,17 +109,90 @@ def open_tab(client: gspread.Client, spreadsheet: str, tab: str) -> Tab:
     )
 
 
+class BadSheetReference(SheetNotFound):
+    """The text names no spreadsheet at all (not a link, id or title); `reason` says why."""
+
+    def __init__(self, message: str, reason: BadReference | None) -> None:
+        super().__init__(message, None)
+        self.reason = reason
+
+
+def spreadsheet_ref(text: str) -> GoogleRef:
+    """The spreadsheet a link, id or title names; BadSheetReference when it names none."""
+    ref = parse_google(text, "spreadsheet")
+    if isinstance(ref, GoogleRef):
+        return ref
+    why = ref.message("the spreadsheet") if ref is not None else "the spreadsheet is blank."
+    raise BadSheetReference(why, ref)
+
+
 def _find_spreadsheet(client: gspread.Client, name: str) -> str:
-    files = client.list_spreadsheet_files(title=name)
-    for item in files:
-        if item.get("name") == name:
+    """The id of a spreadsheet given by link or id (no request), or by title (one Drive search)."""
+    ref = spreadsheet_ref(name)
+    if ref.id is not None:
+        return ref.id
+    title = str(ref.title)
+    for item in client.list_spreadsheet_files(title=title):
+        if item.get("name") == title:
             return str(item["id"])
-    if _SPREADSHEET_ID.match(name):
-        return name
     raise SheetNotFound(
-        f"no spreadsheet named '{name}' is shared with the bot (check services.yaml and sharing)",
+        f"no spreadsheet titled '{title}' is shared with the bot (check the name and sharing)",
         404,
     )
+
+
+def find_spreadsheet(client: gspread.Client, ref: GoogleRef) -> str:
+    """The id of a parsed spreadsheet reference (a Drive search when it is a title)."""
+    try:
+        return _find_spreadsheet(client, ref.canonical())
+    except (APIError, ServiceUnavailable, requests.RequestException) as exc:
+        raise _typed(exc, f"finding {ref.describe()}") from None
+
+
+def sample_tabs(
+    client: gspread.Client, spreadsheet_id: str, titles: Sequence[str] | None = None
+) -> tuple[str, list[TabSample]]:
+    """(spreadsheet title, its tabs with their first rows): one metadata read and one values:batchGet.
+
+    With `titles`, only those tabs are read and no metadata is fetched (one request);
+    a title the spreadsheet lacks makes Sheets answer 400.
+    """
+    http = client.http_client
+    try:
+        if titles is None:
+            meta = http.fetch_sheet_metadata(spreadsheet_id)
+            title = str(meta.get("properties", {}).get("title", spreadsheet_id))
+            props = [s.get("properties", {}) for s in meta.get("sheets", [])]
+            tabs = [(str(p.get("title")), int(p.get("sheetId", 0))) for p in props]
+        else:
+            title, tabs = spreadsheet_id, [(t, -1) for t in titles]
+        if not tabs:
+            return title, []
+        reply = http.values_batch_get(
+            spreadsheet_id,
+            [f"{quote_tab(t)}!1:{SAMPLE_ROWS}" for t, _ in tabs],
+            params={"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"},
+        )
+    except (APIError, ServiceUnavailable, requests.RequestException) as exc:
+        raise _typed(exc, f"reading the tabs of spreadsheet {spreadsheet_id}") from None
+    ranges = reply.get("valueRanges", [])
+    samples = [
+        TabSample(t, gid, tuple(tuple(str(c) for c in row) for row in r.get("values", [])))
+        for (t, gid), r in zip(tabs, ranges, strict=False)
+    ]
+    return title, samples
+
+
+def add_tab(client: gspread.Client, spreadsheet_id: str, title: str) -> int:
+    """A new tab at the end of the spreadsheet, in one spreadsheets:batchUpdate; its sheetId."""
+    try:
+        reply = client.http_client.batch_update(
+            spreadsheet_id, {"requests": [{"addSheet": {"properties": {"title": title}}}]}
+        )
+    except (APIError, ServiceUnavailable, requests.RequestException) as exc:
+        raise _typed(exc, f"adding tab '{title}' to spreadsheet {spreadsheet_id}") from None
+    props = reply.get("replies", [{}])[0].get("addSheet", {}).get("properties", {})
+    return int(props.get("sheetId", 0))
 
 
 def read_tab(client: gspread.Client, tab: Tab) -> list[list[Any]]:
@@ -199,15 +279,20 @@ def read_tab_as_shown(client: gspread.Client, tab: Tab) -> list[list[str]]:
 
 
 __all__ = [
+    "BadSheetReference",
     "SheetNotFound",
     "SheetsError",
     "Tab",
+    "add_tab",
     "append_rows",
     "batch_update",
+    "find_spreadsheet",
     "is_transient",
     "open_tab",
     "read_tab",
     "read_tab_as_shown",
+    "sample_tabs",
+    "spreadsheet_ref",
     "tab_by_name",
     "tab_of",
     "write_ranges",

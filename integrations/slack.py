@@ -28,6 +28,7 @@ from slack_sdk.errors import SlackApiError
 from coalition.ledger import Ledger, utcnow
 from coalition.ledger.tables.alerts import PostedMessage
 from coalition.privacy import PrivacyGuard, guard, iter_strings
+from coalition.references import ChannelRef, parse_channel
 from integrations.budget import SLACK_MESSAGES_PER_CHANNEL, budgets
 from integrations.http import request_counter
 
@@ -176,13 +177,19 @@ def _load_channels(client: WebClient) -> dict[str, str]:
 
 
 def channel_id(client: WebClient, channel: str, refresh: bool = False) -> str:
-    """The id of a channel given by name (no '#', as config has it) or by id.
+    """The id of a channel given as staff type it: name, #name, id, <#C…|name> mention or link.
 
     The directory is paged once per process (per Slack API URL) and cached.
     """
     ref = channel.strip().lstrip("#")
     if _CHANNEL_ID.match(ref):
         return ref
+    parsed = parse_channel(channel)
+    if not isinstance(parsed, ChannelRef):
+        raise ChannelNotFound(ref)
+    if parsed.id:
+        return parsed.id
+    ref = str(parsed.name)
     key = str(client.base_url)
     with _channels_lock:
         if refresh or key not in _channels:
@@ -191,6 +198,13 @@ def channel_id(client: WebClient, channel: str, refresh: bool = False) -> str:
     if found is None:
         raise ChannelNotFound(ref)
     return found
+
+
+def _is_channel_id(channel: str) -> bool:
+    parsed = parse_channel(channel)
+    return bool(_CHANNEL_ID.match(channel.strip().lstrip("#"))) or (
+        isinstance(parsed, ChannelRef) and parsed.id is not None
+    )
 
 
 # ---------------------------------------------------------------- the poster
@@ -346,7 +360,7 @@ class SlackPoster:
         try:
             return self._adopt_or_post(key, target, text, blocks, thread_ts, digest)
         except SlackPostError as exc:
-            if exc.error != "channel_not_found" or _CHANNEL_ID.match(channel.lstrip("#")):
+            if exc.error != "channel_not_found" or _is_channel_id(channel):
                 raise
         # The cached directory may be stale (a channel renamed or recreated): look once more.
         target = channel_id(self._client, channel, refresh=True)

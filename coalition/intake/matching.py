@@ -4,7 +4,9 @@ Rules, in the order they are checked (the order also names a waitlist's reason:
 the rule that stopped the partner that got furthest):
 inactive, no_referral_sheet, not_accepting, tried_before, service_not_offered,
 outside_area, language_unsupported, accreditation_required, lsc_restricted,
-over_income_limit, no_capacity.
+over_income_limit, sheet_unreachable, no_capacity.
+A partner whose sheet refused a case is not "tried": it fits again once its sheet works,
+and it comes late in the order so a waitlist names the broken sheet, not a lesser fit.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ RULES: dict[str, str] = {
     "inactive": "is not an active member",
     "no_referral_sheet": "has no referral sheet or channel set up",
     "not_accepting": "is not accepting referrals",
-    "tried_before": "already had this case (declined, silent or unreachable)",
+    "tried_before": "already had this case (declined or did not answer)",
     "service_not_offered": "does not offer {category}",
     "outside_area": "does not serve {place}",
     "language_unsupported": "does not speak {language} and has no interpreter",
     "accreditation_required": "has no attorney or fully accredited representative for {category}",
     "lsc_restricted": "is LSC-funded and may not take {category}",
     "over_income_limit": "has an income limit below this household's income",
+    "sheet_unreachable": "fits, but its referral sheet cannot take cases until staff fix it; the case goes to it then",
     "no_capacity": "has no capacity left this week",
 }
 RULE_ORDER = tuple(RULES)
@@ -43,6 +46,7 @@ WAITLIST_TEXT: dict[str, str] = {
     "accreditation_required": "no accredited partner for {category} in {place}",
     "lsc_restricted": "only LSC-funded partners fit, and they may not take {category}",
     "over_income_limit": "income above every fitting partner's limit",
+    "sheet_unreachable": "the fitting partner's referral sheet cannot take cases yet (see #ops-alerts)",
     "no_capacity": "no capacity left this week for {category} in {place}",
 }
 QUALIFIED = {
@@ -202,6 +206,7 @@ def evaluate(
             "over_income_limit",
             case.income_percent is not None and case.income_percent > income_limit(partner, rules),
         ),
+        ("sheet_unreachable", partner.sheet_problem is not None),
         ("no_capacity", left <= 0),
     )
     for rule, failed in checks:

@@ -145,6 +145,7 @@ class PartnerProfile:
     referral_channel: str | None = None
     referral_sheet: str | None = None
     active: bool = True
+    sheet_problem: str | None = None  # why its sheet refused the last delivery, until it works
 
     @property
     def capacity_left(self) -> int:

@@ -11,11 +11,13 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from coalition.intake import classify, urgency
 from coalition.intake.models import Notice as NoticeState
 from coalition.intake.sheet_rows import STATUS_TEXT
 from coalition.privacy import guard
+from coalition.references import GoogleRef, parse_google
 from coalition.templating import Templates, fallback_text
 
 REFERRAL_NOTICE = "referral_notice"
@@ -26,6 +28,7 @@ APPROVAL_REQUEST = "approval_request"
 APPROVAL_REMINDER = "approval_reminder"
 REROUTE_NOTICE = "reroute_notice"
 PARTNER_SHEET_ERROR = "partner_sheet_error"
+PARTNER_TAB_ADDED = "partner_tab_added"
 MAX_LINES = 40  # list lines per message, leaving room for header, context and actions in 50 blocks
 
 TEMPLATES = {
@@ -37,6 +40,15 @@ TEMPLATES = {
     APPROVAL_REMINDER: "slack/approval_request.json.j2",
     REROUTE_NOTICE: "slack/reroute_notice.json.j2",
     PARTNER_SHEET_ERROR: "slack/partner_sheet_error.json.j2",
+    PARTNER_TAB_ADDED: "slack/partner_tab_added.json.j2",
+}
+# What staff do about each cause of a partner sheet the bot cannot use.
+SHEET_FIXES = {
+    "bad_reference": "Put the sheet's link, id or exact title in the partner's Referral sheet field in Airtable (roster sync carries it over).",
+    "not_found": "Check the Referral sheet field in Airtable, and share the sheet with the bot's account as Editor.",
+    "not_shared": "Share the sheet with the bot's account as Editor.",
+    "no_tab": "Rename the tab that holds other data, or name another tab in services.yaml sheets.referral_tab.",
+    "refused_write": "Check the sheet's protections and the bot's Editor access.",
 }
 
 
@@ -49,8 +61,14 @@ def checked(notice: NoticeState) -> NoticeState:
     return notice
 
 
-def sheet_url(spreadsheet_id: str) -> str:
-    return f"https://docs.google.com/spreadsheets/d/{spreadsheet_id}/edit"
+def sheet_url(reference: str) -> str:
+    """The browser link of a spreadsheet given by id, canonical `id#gid=N`, link or title."""
+    ref = parse_google(reference, "spreadsheet")
+    if isinstance(ref, GoogleRef) and ref.id is not None:
+        tail = f"#gid={ref.gid}" if ref.gid is not None else ""
+        return f"https://docs.google.com/spreadsheets/d/{ref.id}/edit{tail}"
+    title = ref.title if isinstance(ref, GoogleRef) else reference
+    return "https://drive.google.com/drive/search?q=" + quote(f'title:"{title}"')
 
 
 def group_key(prefix: str, ids: Iterable[str]) -> str:
@@ -213,17 +231,43 @@ def staff_notices(
 
 
 def partner_sheet_error(
-    channel: str, partner_id: str, partner_name: str, error: str, count: int, day: str
+    channel: str,
+    partner_id: str,
+    partner_name: str,
+    error: str,
+    count: int,
+    day: str,
+    cause: str = "refused_write",
 ) -> NoticeState:
-    """One ops alert per partner per day, however many runs hit the broken sheet."""
+    """One ops alert per partner, cause and day: a new one follows when the cause changes."""
     payload = {
         "partner_id": partner_id,
         "partner_name": partner_name,
         "error": error,
         "count": count,
+        "fix": SHEET_FIXES.get(cause, SHEET_FIXES["refused_write"]),
     }
     return checked(
-        NoticeState(f"ops:partner-sheet:{partner_id}:{day}", PARTNER_SHEET_ERROR, channel, payload)
+        NoticeState(
+            f"ops:partner-sheet:{partner_id}:{cause}:{day}", PARTNER_SHEET_ERROR, channel, payload
+        )
+    )
+
+
+def partner_tab_added(
+    channel: str, partner_id: str, partner_name: str, tab: str, spreadsheet_id: str
+) -> NoticeState:
+    """Told once per partner sheet: the bot added its referral tab there."""
+    payload = {
+        "partner_id": partner_id,
+        "partner_name": partner_name,
+        "tab": tab,
+        "url": sheet_url(spreadsheet_id),
+    }
+    return checked(
+        NoticeState(
+            f"ops:partner-tab:{partner_id}:{spreadsheet_id}", PARTNER_TAB_ADDED, channel, payload
+        )
     )
 
 

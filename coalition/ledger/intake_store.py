@@ -27,6 +27,7 @@ from coalition.ledger.db import Ledger, utcnow
 from coalition.ledger.tables.common import Watermark
 from coalition.ledger.tables.intake import IntakeNotice, IntakeRecord, Referral, ReferralEvent
 from coalition.ledger.tables.roster import Partner
+from coalition.partner_sheets import UNREACHABLE_PREFIX
 
 SALT_KEY = "intake:hash-salt"
 LEASE = timedelta(minutes=15)  # longer than any run; a crashed run's claims lapse after it
@@ -277,13 +278,54 @@ class IntakeStore:
         return contacts
 
     def tried_partners(self, intake_ids: Iterable[str]) -> dict[str, frozenset[str]]:
-        """Partners that declined, let expire, or could not receive each intake."""
+        """Partners that declined or let expire each intake (or left the directory).
+
+        A partner whose sheet refused the case never had it: it is not counted, and gets
+        the case once its sheet works (see unreachable_partners).
+        """
         tried: dict[str, set[str]] = {}
         for intake_id, referrals in self.referrals_of(intake_ids).items():
             for ref in referrals:
-                if ref.state in CLOSED_STATES:
+                unreachable = ref.state == FAILED and (ref.decline_reason or "").startswith(
+                    UNREACHABLE_PREFIX
+                )
+                if ref.state in CLOSED_STATES and not unreachable:
                     tried.setdefault(intake_id, set()).add(ref.partner_id)
         return {k: frozenset(v) for k, v in tried.items()}
+
+    def unreachable_partners(self) -> dict[str, str]:
+        """Partner -> cause, for partners whose last delivery was refused by their sheet."""
+        failed_at = (
+            select(Referral.partner_id, func.max(Referral.decided_at).label("at"))
+            .where(Referral.state == FAILED, Referral.decline_reason.like(f"{UNREACHABLE_PREFIX}%"))
+            .group_by(Referral.partner_id)
+            .subquery()
+        )
+        written_at = (
+            select(Referral.partner_id, func.max(Referral.written_at).label("at"))
+            .where(Referral.written_at.is_not(None))
+            .group_by(Referral.partner_id)
+            .subquery()
+        )
+        query = (
+            select(failed_at.c.partner_id, failed_at.c.at)
+            .outerjoin(written_at, written_at.c.partner_id == failed_at.c.partner_id)
+            .where(or_(written_at.c.at.is_(None), written_at.c.at < failed_at.c.at))
+        )
+        out: dict[str, str] = {}
+        with self.ledger.session() as session:
+            for partner_id, at in session.execute(query):
+                cause = session.scalar(
+                    select(Referral.decline_reason)
+                    .where(
+                        Referral.partner_id == partner_id,
+                        Referral.state == FAILED,
+                        Referral.decided_at == at,
+                    )
+                    .limit(1)
+                )
+                out[partner_id] = (cause or UNREACHABLE_PREFIX).removeprefix(UNREACHABLE_PREFIX)
+        return out
 
     def slots_taken(self, since: datetime) -> dict[str, int]:
         """Per partner: referrals since `since` still open, and suggestions waiting (each holds a slot)."""
