@@ -238,12 +238,21 @@ def demo(
         bool, typer.Option("--keep-serving", help="Leave the sandbox up afterwards to browse it")
     ] = False,
     port: Annotated[int, typer.Option(help="Sandbox port (0: any free port)")] = 0,
+    seed: Annotated[
+        str,
+        typer.Option(
+            help="demo (the design's names) or foreign (a real coalition's own names: "
+            "discover, doctor, then every flow)"
+        ),
+    ] = "demo",
 ) -> None:
     """Rehearse the whole bot on the embedded sandbox with the demo coalition."""
     from coalition.demo import run_demo
 
+    if seed not in {"demo", "foreign"}:
+        raise fail(f"--seed must be demo or foreign, not {seed!r}")
     prepare_runtime()
-    code = guarded(lambda: run_demo(console, keep_serving=keep_serving, port=port))
+    code = guarded(lambda: run_demo(console, keep_serving=keep_serving, port=port, seed=seed))
     raise typer.Exit(code)
 
 

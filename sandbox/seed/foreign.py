@@ -2,9 +2,9 @@
 
 Same people, partners, gifts and intake rows as `demo` (so outcomes compare row for
 row), named the coalition's own way: form questions in its own words, some bilingual
-("Full name / Nombre completo"), in a tab `Form Responses 1` without the bot's columns
-yet; the partner table `Organizations` with fields such as `Languages spoken` and
-`Referral spreadsheet`; other tables and fields renamed; partners' referral sheets
+("Full name / Nombre completo"), in a tab `Form Responses 1` (the bot's columns at the
+right end, as `coalition setup sheets` adds them); the partner table `Organizations` with fields such as `Languages spoken` and
+`Referral spreadsheet`; contacts' fields and other tables renamed; partners' referral sheets
 given by their browser URL, their first tab the default `Sheet1` or `Hoja 1` (some
 empty, some with the referral header and staff columns); partners' referral channels
 typed as Slack links or `#names`. Nothing here says where the bot's names are:
@@ -34,6 +34,8 @@ TABLES = {
     "activities": "Events",
 }
 # Design's field name -> this coalition's, by table key; fields not listed keep their name.
+# Only the partner and contact tables' fields are renamed so far: the alerts and weekly
+# summary flows do not yet read their field names from fields.yaml.
 FIELDS: dict[str, dict[str, str]] = {
     "members": {
         "Name": "Organization name",
@@ -58,10 +60,6 @@ FIELDS: dict[str, dict[str, str]] = {
         "Slack user": "Slack member ID",
         "Primary contact": "Main contact?",
     },
-    "campaigns": {"Call to action": "Call to action (CTA)"},
-    "bills": {"Bill": "Bill number", "Position": "Our position"},
-    "donations": {"Amount": "Gift amount"},
-    "activities": {"Type": "Event type", "Attendees": "Attendance"},
 }
 # The form's questions, as the coalition's form asks them.
 FORM: dict[str, str] = {
@@ -84,6 +82,9 @@ FORM: dict[str, str] = {
     "Notes": "Anything else we should know?",
 }
 STAFF_COLUMNS = ["Staff notes"]
+# The bot's own columns, empty, at the right end: as `coalition setup sheets` adds them to
+# the form's tab on day one (the form itself never writes them).
+BOT_COLUMNS = list(intake.BOT_COLUMNS)
 DIRECTORY: dict[str, str] = {
     "Organization": "Organization name",
     "Accepting referrals": "Accepting referrals?",
@@ -148,10 +149,10 @@ def _typed_channel(name: str, ids: dict[str, str], index: int) -> str:
 
 def _spreadsheets(data: DemoData, cfg: Settings, ids: dict[str, str]) -> list[SheetSpec]:
     names = cfg.services.sheets
-    form_header = [FORM[c] for c in intake.FORM_COLUMNS] + STAFF_COLUMNS
-    rows = [form_header]
+    columns = [*intake.FORM_COLUMNS, *STAFF_COLUMNS, *BOT_COLUMNS]
+    rows = [[FORM.get(c, c) for c in columns]]
     for case in data.intake:
-        row = [case.values[c] for c in (*intake.FORM_COLUMNS, *STAFF_COLUMNS)]
+        row = [case.values[c] for c in columns]
         while row and row[-1] == "":
             row.pop()
         rows.append(row)
