@@ -76,7 +76,7 @@ def test_partners_say_which_tab_and_channel_the_bot_will_use() -> None:
         cfg.fields, cfg.services, _workspace(_foreign()), referral_columns=REFERRAL_COLUMNS
     )
     by_name = {p.name: p for p in found.partners}
-    assert "'Sheet1' (holds the referral columns)" == by_name["Riverbend"].tab
+    assert by_name["Riverbend"].tab == "'Sheet1' (holds the referral columns)"
     assert by_name["Riverbend"].channel == "#ref-riverbend" and by_name["Riverbend"].ok
     assert "adds a 'Referrals' tab" in by_name["Tidepool"].tab
     assert not by_name["Tidepool"].ok and "not found" in by_name["Tidepool"].channel
