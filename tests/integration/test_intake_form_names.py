@@ -132,4 +132,4 @@ def test_spellings_in_fields_yaml_route_exactly_as_the_design_names_do(
     run_routing(publish_report=False)
     outcomes = _outcomes(demo_routing)
     assert outcomes == baseline
-    assert sum(1 for status, partner, _ in outcomes if partner) > 50  # cases really went out
+    assert sum(1 for status, partner, _ in outcomes if partner) > 30  # cases really went out
