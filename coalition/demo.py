@@ -112,6 +112,9 @@ def _day_one(console: Console, var: Path) -> bool:
     for check in checks:
         table.add_row(check.name, ("ok " if check.ok else "FAIL ") + check.detail)
     console.print(table)
+    if not all(check.ok for check in checks):
+        console.print("[red]doctor found problems; the rehearsal stops here[/]")
+        return False
     return True
 
 

@@ -191,6 +191,10 @@ class Discovery:
     services: dict[tuple[str, ...], str]
     problems: list[str]
 
+    def found(self, key: str) -> str | None:
+        """The name found for the need `key` (e.g. "airtable.members"), if any."""
+        return next((m.found for s in self.sections for m in s.matches if m.need.key == key), None)
+
     @property
     def unmapped(self) -> list[Match]:
         """Required needs found nowhere: the command exits 2 on any."""
@@ -305,30 +309,33 @@ def _bot_needs(fields: FieldsConfig) -> list[Need]:
     ]
 
 
+# A tab chosen for its header alone must hold at least this share of the needed columns.
+MIN_HEADER_SHARE = 50.0
+
+
 def _best_tab(
     tabs: Mapping[str, Sequence[str]], needs: list[Need], tab_need: Need, threshold: float
 ) -> Match:
-    """The tab whose header holds most of the needs (its name breaks a tie), or the one named."""
-    if not tabs:
+    """The tab whose header holds most of the needs (its name breaks a tie); by name alone if none does."""
+    ranked = sorted(
+        tabs,
+        key=lambda title: (
+            sum(1 for m in assign(needs, tabs[title], threshold) if m.mapped),
+            score(title, tab_need)[1],
+        ),
+        reverse=True,
+    )
+    if not ranked:
         return Match(tab_need, None, "unmapped", 0.0)
-    best_tab, best_key = None, (-1, -1.0, -1.0)
-    for title, header in tabs.items():
-        matches = assign(needs, header, threshold)
-        found = sum(1 for m in matches if m.mapped)
-        name_score = score(title, tab_need)[1]
-        key = (found, sum(m.score for m in matches if m.mapped), name_score)
-        if key > best_key:
-            best_tab, best_key = title, key
-    assert best_tab is not None
-    found, _, name_score = best_key
-    how, value = score(best_tab, tab_need)
-    if found == 0:  # no header to go by: the name alone decides
-        if value < threshold:
-            return Match(tab_need, None, "unmapped", value)
-        return Match(tab_need, best_tab, how, value)
-    if value < threshold:  # a tab named nothing like it, chosen for its header
-        how, value = "header", round(100.0 * found / max(len(needs), 1), 1)
-    return Match(tab_need, best_tab, how, value)
+    best = ranked[0]
+    held = sum(1 for m in assign(needs, tabs[best], threshold) if m.mapped)
+    how, value = score(best, tab_need)
+    if value >= threshold:
+        return Match(tab_need, best, how, value)
+    share = round(100.0 * held / max(len(needs), 1), 1)
+    if held and share >= MIN_HEADER_SHARE:  # named nothing like it, but its header says it is
+        return Match(tab_need, best, "header", share)
+    return Match(tab_need, None, "unmapped", max(value, share))
 
 
 def _intake(

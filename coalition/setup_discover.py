@@ -87,8 +87,7 @@ def run_discover(
     cfg = settings()
     ws = read_workspace(cfg)
     first = _discover(cfg, ws, threshold)
-    members_found = next(s for s in first.sections if s.title == "Airtable tables").matches[0]
-    if members_found.mapped:
+    if first.found("airtable.members"):
         ws = Workspace(
             ws.tables,
             ws.intake_tabs,
