@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
+import pytest
 import yaml
 
 from coalition.discover_plan import PartnerSheet, Workspace, discover
@@ -122,3 +124,39 @@ def test_services_yaml_keeps_its_comments_and_other_keys() -> None:
     assert data["sheets"]["intake_tab"] == "Form Responses 1"
     assert data["sheets"]["share_with"] == ["a@example.org"]
     assert data["slack"]["channels"] == {"ops_alerts": "ops-alerts", "policy": "policy-team"}
+
+
+def test_a_tab_is_chosen_for_its_header_only_when_it_holds_half_the_columns() -> None:
+    cfg = load_settings()
+    data = _foreign()
+    ws = _workspace(data)
+    form_header = ws.intake_tabs[foreign.INTAKE_TAB]
+    tabs = {"Sheet3": form_header[:3], "Respuestas": form_header}
+    found = discover(
+        cfg.fields, cfg.services, Workspace(ws.tables, tabs, ws.directory_tabs, ws.channels)
+    )
+    assert found.found("sheets.intake_tab") == "Respuestas"
+    few = {"Sheet3": form_header[:3]}
+    found = discover(
+        cfg.fields, cfg.services, Workspace(ws.tables, few, ws.directory_tabs, ws.channels)
+    )
+    assert found.found("sheets.intake_tab") is None
+    assert "sheets.intake_tab" in {m.need.key for m in found.unmapped}
+
+
+def test_names_the_config_cannot_hold_are_not_written(tmp_path: Path) -> None:
+    import shutil
+
+    from coalition.settings import PROJECT_ROOT, ConfigError
+    from coalition.setup_discover import write_config
+
+    config = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", config)
+    before = {p.name: p.read_text() for p in config.glob("*.yaml")}
+    cfg = load_settings()
+    found = discover(cfg.fields, cfg.services, _workspace(_foreign()))
+    # Two needs of one table given one name: fields.yaml's loader refuses it, so must discover.
+    found.fields["airtable"]["members"]["fields"]["type"] = "Organization name"
+    with pytest.raises(ConfigError, match="nothing was written"):
+        write_config(config, found)
+    assert {p.name: p.read_text() for p in config.glob("*.yaml")} == before
