@@ -11,9 +11,11 @@ class name, because an exception message may quote a record.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -96,6 +98,29 @@ def advice_for(error_class: str, flow: str) -> str:
         f"Open the run in Prefect for its log, and try `coalition run {flow} --dry-run` "
         "to see what it would do."
     )
+
+
+# ---------------------------------------------------------------- stopping on a name the workspace lacks
+def stops_on_name_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Under @flow: a WorkspaceNameError (a configured name the workspace lacks, found before
+    any write) ends the run Failed with its one-line message as the state's, so Prefect logs
+    no traceback; the failure hook still alerts #ops-alerts once and the caller still gets
+    the error (the CLI prints it and exits 2)."""
+    from coalition.settings import WorkspaceNameError
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except WorkspaceNameError as exc:
+            from prefect.context import FlowRunContext
+            from prefect.states import Failed
+
+            if FlowRunContext.get() is None:
+                raise  # called as a plain function (`flow.fn`): nothing to mark
+            return Failed(message=str(exc), data=exc)
+
+    return run
 
 
 # ---------------------------------------------------------------- messages (pure)
@@ -355,5 +380,6 @@ __all__ = [
     "notify_recovery",
     "record_alert",
     "recovery_text",
+    "stops_on_name_errors",
     "with_health_hooks",
 ]
