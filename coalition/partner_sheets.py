@@ -19,7 +19,7 @@ from typing import Any
 # and in the partner's Data issues. Codes are stable (they key alerts and findings).
 CAUSES: dict[str, str] = {
     "bad_reference": "the Referral sheet field is not a link, id or title of a spreadsheet",
-    "not_found": "no spreadsheet with that link, id or title is shared with the bot",
+    "not_found": "the spreadsheet was not found (deleted, or not shared with the bot)",
     "not_shared": "the spreadsheet is not shared with the bot's account as Editor",
     "no_tab": "no tab can take referrals: the named tab holds other data",
     "refused_write": "the spreadsheet refused the bot's write",

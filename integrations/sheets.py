@@ -248,9 +248,10 @@ def batch_update(client: gspread.Client, tab: Tab, requests_: Sequence[dict[str,
 
 
 # ---------------------------------------------------------------- intake routing (added for issue 5)
-# Intake routing's budget is 3 Sheets requests per run plus one per partner, so it
-# finds tabs without a metadata read: a spreadsheet by one Drive search (none when
-# the id is known), and a missing tab shows up as the first read's or write's error.
+# Intake routing's budget is 3 Sheets requests per run plus two per partner (its
+# referral tab's header, then one append), so it finds the Intake tab without a
+# metadata read: a spreadsheet by one Drive search (none when the id is known), and a
+# missing tab shows up as the first read's or write's error.
 def tab_by_name(client: gspread.Client, spreadsheet: str, tab: str) -> Tab:
     """A tab of a spreadsheet found by name or id, without a Sheets request."""
     try:

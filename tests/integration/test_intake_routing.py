@@ -184,7 +184,7 @@ def test_a_second_run_changes_nothing(demo_routing) -> None:
     assert "claimed" not in report.counts and not report.errors
 
 
-def test_request_budget_three_sheets_requests_plus_one_per_partner(demo_routing) -> None:
+def test_request_budget_three_sheets_requests_plus_two_per_partner(demo_routing) -> None:
     report = run_routing(publish_report=False)
     journal = demo_routing.journal(since=demo_routing.journal_start)
     sheets = [e for e in journal if e["service"] == "sheets"]
@@ -195,8 +195,9 @@ def test_request_budget_three_sheets_requests_plus_one_per_partner(demo_routing)
         if referral_rows(demo_routing, p["referral_sheet"])
     )
     assert len(appends) == partners_with_cases
-    # Read, read again just before writing (staff may have sorted), write, one append per partner.
-    assert len(sheets) == 3 + partners_with_cases
+    # Read, read again just before writing (staff may have sorted), write; per partner its
+    # referral tab's header (rows go under the partner's own columns) and one append.
+    assert len(sheets) == 3 + 2 * partners_with_cases
     posts = [
         e for e in journal if e["service"] == "slack" and e["path"].endswith("chat.postMessage")
     ]
@@ -581,7 +582,7 @@ def test_the_prefect_flow_routes_and_leaves_a_clean_report(demo_routing) -> None
         report = routing.intake_routing(dry_run=False)
         artifacts = _artifacts("intake-routing-report")
     assert report.flow == "intake-routing" and report.counts["claimed"] == 150
-    assert 3 <= report.requests.get("sheets", 0) <= 3 + 17
+    assert 3 <= report.requests.get("sheets", 0) <= 3 + 2 * 17
     assert len(artifacts) == 1 and "claimed" in artifacts[0]
     assert leaks(demo_routing, report.markdown() + artifacts[0]) == []
 
@@ -620,7 +621,7 @@ COUNTIES = [
 def test_a_thousand_rows_across_twenty_partners_within_the_request_budget(
     sandbox, monkeypatch
 ) -> None:
-    """1,000 new rows, 20 partners, rate limits on: 3 + 20 Sheets requests, one Slack message per partner."""
+    """1,000 new rows, 20 partners, rate limits on: 3 + 2 x 20 Sheets requests, one Slack message per partner."""
     monkeypatch.setenv("COALITION_TIME_SCALE", "50")
     reload_settings()
     forget_channels()
@@ -673,7 +674,7 @@ def test_a_thousand_rows_across_twenty_partners_within_the_request_budget(
     report = run_routing(publish_report=False)
     journal = sandbox.journal(since=since)
     assert report.counts["delivered"] == 1000 and not report.errors
-    assert len([e for e in journal if e["service"] == "sheets"]) == 3 + 20
+    assert len([e for e in journal if e["service"] == "sheets"]) == 3 + 2 * 20
     posts = [
         e for e in journal if e["service"] == "slack" and e["path"].endswith("chat.postMessage")
     ]
