@@ -11,10 +11,12 @@ unmapped, and the new fields.yaml and services.yaml names to write.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from coalition.intake.sheet_rows import REFERRAL_COLUMNS, REFERRAL_TAB
 from coalition.name_match import DEFAULT_THRESHOLD, Match, Need, assign, folded, score
+from coalition.partner_sheets import CAUSES, TabSample, choose_tab
 from coalition.references import BadReference, parse_channel
 from coalition.settings import (
     COMPUTED_SOURCES,
@@ -148,7 +150,8 @@ class PartnerSheet:
     name: str
     sheet_ref: str
     channel_ref: str
-    tabs: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    tabs: Sequence[TabSample] = ()  # each with its first row only
+    gid: int | None = None  # the tab the link points to, if it does
     problem: str | None = None  # why the sheet could not be read
 
 
@@ -211,8 +214,8 @@ def discover(
     services: ServicesConfig,
     ws: Workspace,
     threshold: float = DEFAULT_THRESHOLD,
-    referral_columns: Sequence[str] = (),
-    referral_tab: str = "Referrals",
+    referral_columns: Sequence[str] = REFERRAL_COLUMNS,
+    referral_tab: str = REFERRAL_TAB,
 ) -> Discovery:
     """Match every need to the workspace's names and say what to write."""
     sections: list[Section] = []
@@ -276,9 +279,7 @@ def discover(
     for m in channel_matches:
         if m.found:
             updates[("slack", "channels", _leaf(m))] = m.found
-    partners = [
-        _partner(p, ws.channels, referral_columns, referral_tab, threshold) for p in ws.partners
-    ]
+    partners = [_partner(p, ws.channels, referral_columns, referral_tab) for p in ws.partners]
     return Discovery(sections, partners, out, updates, list(ws.problems))
 
 
@@ -430,13 +431,12 @@ def _partner(
     channels: Mapping[str, str],
     referral_columns: Sequence[str],
     referral_tab: str,
-    threshold: float,
 ) -> PartnerFinding:
     channel_text, channel_ok = _partner_channel(partner.channel_ref, channels)
     if partner.problem:
-        return PartnerFinding(partner.name, f"cannot read: {partner.problem}", channel_text, False)
-    tab = _referral_tab(partner.tabs, referral_columns, referral_tab, threshold)
-    return PartnerFinding(partner.name, tab, channel_text, channel_ok)
+        return PartnerFinding(partner.name, f"cannot use: {partner.problem}", channel_text, False)
+    tab, tab_ok = _referral_tab(partner, referral_columns, referral_tab)
+    return PartnerFinding(partner.name, tab, channel_text, channel_ok and tab_ok)
 
 
 def _partner_channel(typed: str, channels: Mapping[str, str]) -> tuple[str, bool]:
@@ -455,16 +455,17 @@ def _partner_channel(typed: str, channels: Mapping[str, str]) -> tuple[str, bool
 
 
 def _referral_tab(
-    tabs: Mapping[str, Sequence[str]],
-    columns: Sequence[str],
-    configured: str,
-    threshold: float,
-) -> str:
-    """Which tab referrals will go to, as the bot will choose it, said for a person."""
-    if configured in tabs:
-        return f"'{configured}'"
-    needs = [Need(c, c, (c,)) for c in columns]
-    for title, header in tabs.items():
-        if header and sum(m.mapped for m in assign(needs, header, threshold)) == len(needs):
-            return f"'{title}' (holds the referral columns)"
-    return f"none yet: the bot adds a '{configured}' tab"
+    partner: PartnerSheet, columns: Sequence[str], configured: str
+) -> tuple[str, bool]:
+    """Which tab referrals will go to, chosen as intake routing chooses it, said for a person."""
+    choice = choose_tab(partner.tabs, configured, partner.gid, columns)
+    if not choice.usable:
+        return CAUSES.get(choice.cause or "", str(choice.cause)), False
+    if choice.create:
+        return f"a new tab '{choice.title}' (no tab holds the referral header)", True
+    said = f"'{choice.title}' ({choice.how})"
+    if choice.write_header:
+        said += ", empty: the header goes in row 1"
+    elif choice.add_columns:
+        said += f", {len(choice.add_columns)} referral column(s) added at the right"
+    return said, True

@@ -21,7 +21,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from coalition.discover_plan import Discovery, PartnerSheet, Workspace, discover
-from coalition.intake.sheet_rows import REFERRAL_COLUMNS, REFERRAL_TAB
 from coalition.name_match import DEFAULT_THRESHOLD
 from coalition.settings import ConfigError, Settings, load_settings, settings
 
@@ -61,7 +60,7 @@ def read_workspace(cfg: Settings) -> Workspace:
 def read_partners(cfg: Settings, found: Discovery) -> list[PartnerSheet]:
     """Each partner's referral sheet tabs and headers, read with the partner table's discovered names."""
     from integrations.clients import airtable_api, sheets_client
-    from integrations.workspace import partner_sheets, tab_headers
+    from integrations.workspace import partner_sheets, tab_samples
 
     members = found.fields["airtable"]["members"]
     names = members["fields"]
@@ -73,7 +72,7 @@ def read_partners(cfg: Settings, found: Discovery) -> list[PartnerSheet]:
         names["name"],
         names["referral_sheet"],
         names["referral_channel"],
-        lambda ref: tab_headers(client, ref),
+        lambda ref: tab_samples(client, ref),
     )
 
 
@@ -114,14 +113,7 @@ def run_discover(
 
 
 def _discover(cfg: Settings, ws: Workspace, threshold: float) -> Discovery:
-    return discover(
-        cfg.fields,
-        cfg.services,
-        ws,
-        threshold,
-        referral_columns=list(REFERRAL_COLUMNS),
-        referral_tab=REFERRAL_TAB,
-    )
+    return discover(cfg.fields, cfg.services, ws, threshold)
 
 
 def print_discovery(console: Console, found: Discovery) -> None:

@@ -19,6 +19,7 @@ from pyairtable import Api
 from slack_sdk import WebClient
 
 from coalition.discover_plan import PartnerSheet
+from coalition.partner_sheets import CAUSES, TabSample
 from coalition.references import BadReference, GoogleRef, parse_google
 from coalition.sheet_table import quote_tab
 from integrations.http import ServiceUnavailable
@@ -35,30 +36,35 @@ def airtable_tables(api: Api, base: str) -> dict[str, list[str]]:
     return {table.name: [f.name for f in table.fields] for table in schema.tables}
 
 
-def tab_headers(client: gspread.Client, spreadsheet: str) -> Headers:
-    """Tab title -> its first row, for a spreadsheet given by title or id: two requests."""
+def tab_samples(client: gspread.Client, spreadsheet: str) -> list[TabSample]:
+    """Every tab of a spreadsheet (by title or id) with its first row only: two requests."""
     http = client.http_client
     try:
         spreadsheet_id = _find_spreadsheet(client, spreadsheet)
         meta = http.fetch_sheet_metadata(spreadsheet_id)
-        titles = [s["properties"]["title"] for s in meta.get("sheets", [])]
-        if not titles:
-            return {}
+        props = [s.get("properties", {}) for s in meta.get("sheets", [])]
+        tabs = [(str(p.get("title")), int(p.get("sheetId", 0))) for p in props]
+        if not tabs:
+            return []
         reply = http.values_batch_get(
             spreadsheet_id,
-            [f"{quote_tab(t)}!1:1" for t in titles],
+            [f"{quote_tab(title)}!1:1" for title, _ in tabs],  # the header row, never a data row
             params={"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"},
         )
     except (APIError, ServiceUnavailable, requests.RequestException) as exc:
         raise _typed(exc, f"reading the tabs of '{spreadsheet}'") from None
-    ranges = reply.get("valueRanges", [])
-    headers: Headers = {}
-    for title, found in zip(titles, ranges, strict=False):
-        rows = found.get("values") or [[]]
-        headers[title] = [str(cell) for cell in rows[0]]
-    for title in titles[len(ranges) :]:
-        headers[title] = []
-    return headers
+    ranges = [*reply.get("valueRanges", []), *[{}] * len(tabs)]
+    return [
+        TabSample(
+            title, gid, tuple(tuple(str(c) for c in row) for row in found.get("values", [])[:1])
+        )
+        for (title, gid), found in zip(tabs, ranges, strict=False)
+    ]
+
+
+def tab_headers(client: gspread.Client, spreadsheet: str) -> Headers:
+    """Tab title -> its first row, for a spreadsheet given by title or id."""
+    return {sample.title: sample.header for sample in tab_samples(client, spreadsheet)}
 
 
 def channels(client: WebClient) -> dict[str, str]:
@@ -75,7 +81,7 @@ def partner_sheets(
     name_field: str,
     sheet_field: str,
     channel_field: str,
-    headers_of: Callable[[str], Headers],
+    samples_of: Callable[[str], list[TabSample]],
 ) -> list[PartnerSheet]:
     """Each member with a referral sheet: its references as typed, and its sheet's tabs and headers."""
     from integrations.airtable import all_records, open_base, open_table
@@ -93,16 +99,15 @@ def partner_sheets(
         ref = parse_google(sheet_ref, "spreadsheet")
         if not isinstance(ref, GoogleRef):
             why = ref.why if isinstance(ref, BadReference) else "empty"
-            partners.append(
-                PartnerSheet(name, sheet_ref, channel_ref, problem=f"not a sheet reference ({why})")
-            )
+            problem = f"{CAUSES['bad_reference']} ({why})"
+            partners.append(PartnerSheet(name, sheet_ref, channel_ref, problem=problem))
             continue
         try:
-            tabs = headers_of(ref.id or str(ref.title))
-        except (SheetsError, ValueError) as exc:
+            tabs = samples_of(ref.id or str(ref.title))
+        except SheetsError as exc:
             partners.append(PartnerSheet(name, sheet_ref, channel_ref, problem=_why(exc)))
             continue
-        partners.append(PartnerSheet(name, sheet_ref, channel_ref, tabs))
+        partners.append(PartnerSheet(name, sheet_ref, channel_ref, tabs, gid=ref.gid))
     return partners
 
 
@@ -112,9 +117,10 @@ def _text(value: Any) -> str:
     return str(value or "").strip()
 
 
-def _why(exc: Exception) -> str:
-    """What went wrong, for a person: not found or not shared, refused, or a reference we cannot read."""
+def _why(exc: SheetsError) -> str:
+    """What went wrong, for a person, in the words #ops-alerts uses."""
     if isinstance(exc, SheetNotFound):
-        return "not found or not shared with the bot"
-    status = getattr(exc, "status", None)
-    return f"Sheets answered HTTP {status}" if status else type(exc).__name__
+        return CAUSES["not_found"]
+    if exc.status == 403:
+        return CAUSES["not_shared"]
+    return f"Sheets answered HTTP {exc.status}" if exc.status else type(exc).__name__

@@ -10,6 +10,7 @@ import yaml
 
 from coalition.discover_plan import PartnerSheet, Workspace, discover
 from coalition.intake.sheet_rows import REFERRAL_COLUMNS
+from coalition.partner_sheets import TabSample
 from coalition.settings import FieldsConfig, load_settings
 from coalition.setup_discover import update_services
 from sandbox.seed import foreign
@@ -40,8 +41,12 @@ def _workspace(data: DemoData, drop_form: set[str] = frozenset()) -> Workspace:
         channels={c.name: c.channel_id for c in data.channels},
         partners=[
             PartnerSheet("Riverbend", "https://docs.google.com/spreadsheets/d/x/edit", "#ref-riverbend",
-                         {"Sheet1": [*REFERRAL_COLUMNS, "Assigned attorney"]}),
-            PartnerSheet("Tidepool", "Tidepool sheet", "https://x.slack.com/archives/C0NOSUCH1", {"Hoja 1": []}),
+                         [TabSample("Sheet1", 0, ((*REFERRAL_COLUMNS, "Assigned attorney"),))]),
+            PartnerSheet("Tidepool", "Tidepool sheet", "https://x.slack.com/archives/C0NOSUCH1",
+                         [TabSample("Hoja 1", 0)]),
+            PartnerSheet("Palisade", "https://docs.google.com/spreadsheets/d/y/edit#gid=7", "#ref-palisade",
+                         [TabSample("Sheet1", 0, (("Client", "Notes"),)), TabSample("Intake", 7)], gid=7),
+            PartnerSheet("Jade", "junk", "#ref-jade", problem="the spreadsheet was not found"),
         ],
     )  # fmt: skip
 
@@ -78,10 +83,14 @@ def test_partners_say_which_tab_and_channel_the_bot_will_use() -> None:
         cfg.fields, cfg.services, _workspace(_foreign()), referral_columns=REFERRAL_COLUMNS
     )
     by_name = {p.name: p for p in found.partners}
-    assert by_name["Riverbend"].tab == "'Sheet1' (holds the referral columns)"
+    assert by_name["Riverbend"].tab == "'Sheet1' (tab with the referral header)"
     assert by_name["Riverbend"].channel == "#ref-riverbend" and by_name["Riverbend"].ok
-    assert "adds a 'Referrals' tab" in by_name["Tidepool"].tab
+    # An empty first tab is not taken unless a link points at it: a new tab is added.
+    assert by_name["Tidepool"].tab == "a new tab 'Referrals' (no tab holds the referral header)"
     assert not by_name["Tidepool"].ok and "not found" in by_name["Tidepool"].channel
+    assert by_name["Palisade"].tab == "'Intake' (tab of the link), empty: the header goes in row 1"
+    assert by_name["Jade"].tab.startswith("cannot use: the spreadsheet was not found")
+    assert not by_name["Jade"].ok
 
 
 def test_a_question_the_form_lacks_is_unmapped_not_guessed() -> None:
