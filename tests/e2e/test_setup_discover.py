@@ -141,3 +141,27 @@ def test_day_one_on_the_foreign_seed_routes_every_row_as_the_demo_does(
     got = _outcomes(sandbox, foreign.INTAKE_TAB, "Status", "Partner")
     assert got == expected
     assert not any(status == "Routing" for status, _ in got)
+
+
+@pytest.mark.timeout(1500)
+def test_demo_with_the_foreign_seed_rehearses_day_one(tmp_path: Path) -> None:
+    env = {**os.environ, "COALITION_VAR_DIR": str(tmp_path / "var"), "COALITION_TIME_SCALE": "1000"}
+    for key in ("COALITION_SANDBOX_URL", "COALITION_CONFIG_DIR", "COALITION_DATABASE_URL"):
+        env.pop(key, None)
+    result = subprocess.run(
+        [COALITION, "demo", "--seed", "foreign"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1400,
+        cwd=PROJECT_ROOT,
+    )
+    out = result.stdout
+    assert result.returncode == 0, out[-4000:] + result.stderr[-4000:]
+    assert "Every name the bot needs was found." in out
+    assert "without a final status: 0" in out
+    assert "FAILED" not in out and "Traceback" not in result.stderr
+    # The copy of config/ was written, config/ itself untouched.
+    written = yaml.safe_load((tmp_path / "var" / "demo" / "config" / "fields.yaml").read_text())
+    assert written["airtable"]["members"]["table"] == "Organizations"
+    assert "Organizations" not in (PROJECT_ROOT / "config" / "fields.yaml").read_text()
