@@ -54,7 +54,9 @@ def test_the_demo_workspace_has_every_name(demo: Any) -> None:
 def test_a_field_the_base_lacks_is_named_by_doctor_and_stops_roster_sync_before_any_write(
     demo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _config(tmp_path, monkeypatch, "airtable:\n  members:\n    fields: {capacity: Cupos semanales}\n")
+    _config(
+        tmp_path, monkeypatch, "airtable:\n  members:\n    fields: {capacity: Cupos semanales}\n"
+    )
     [failed] = _name_rows(ok=False)
     assert failed.detail == (
         f"{tmp_path / 'config' / 'fields.yaml'} airtable.members.fields.capacity: "
@@ -81,7 +83,7 @@ def test_renamed_fields_and_table_mapped_in_fields_yaml_sync_as_the_design_names
     # Before the map: doctor names each, and the sync stops before writing anything.
     assert any("airtable.members.table" in r.detail for r in _name_rows(ok=False))
     before = demo.sandbox.journal.last_seq
-    with pytest.raises(WorkspaceNameError, match="airtable.members.table"):
+    with pytest.raises(WorkspaceNameError, match=r"airtable\.members\.table"):
         roster_sync()
     assert demo.writes(before) == []
 
@@ -118,7 +120,7 @@ def test_a_bills_field_the_base_lacks_stops_alerts_before_any_write(
     assert "airtable.bills.fields.last_action_date" in failed.detail
     assert "'Last action date'" in failed.detail
     before = demo.sandbox.journal.last_seq
-    with pytest.raises(WorkspaceNameError, match="airtable.bills.fields.last_action_date"):
+    with pytest.raises(WorkspaceNameError, match=r"airtable\.bills\.fields\.last_action_date"):
         run_alerts(publish_report=False)
     assert demo.writes(before) == []
 
