@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
@@ -277,6 +278,24 @@ class _Names(_Strict):
 
     def key_of(self, name: str) -> str | None:
         return next((key for key, value in self.items() if value == name), None)
+
+    def from_design(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Values keyed by the design's field names, keyed by this workspace's names instead
+        (the pure core speaks DESIGN.md's vocabulary; Airtable gets the configured names)."""
+        design = {name: key for key, name in type(self)().items()}
+        return {
+            (getattr(self, design[name]) if name in design else name): value
+            for name, value in values.items()
+        }
+
+    def to_design(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The inverse of `from_design`: a record's fields as the pure core reads them."""
+        design = type(self)()
+        mine = {name: key for key, name in self.items()}
+        return {
+            (getattr(design, mine[name]) if name in mine else name): value
+            for name, value in values.items()
+        }
 
 
 class MemberFields(_Names):

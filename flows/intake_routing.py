@@ -50,6 +50,7 @@ from coalition.partner_sheets import cause_text, row_for_header
 from coalition.privacy import PIIError, guard
 from coalition.settings import RoutingConfig, Settings, config_file, settings
 from coalition.sheet_table import SheetTable, SheetTableError, cell_text, ranges_for
+from flows.health import stops_on_name_errors
 from flows.partner_sheets import (
     UNREACHABLE_PREFIX,
     PartnerSheetProblem,
@@ -970,6 +971,7 @@ def run_routing(
 
 
 @flow(name=FLOW_NAME, log_prints=False, persist_result=False)
+@stops_on_name_errors
 def intake_routing(dry_run: bool = False) -> RunReport:
     """Route every new intake row to a partner that can serve it, or to staff triage with a reason."""
     return run_routing(dry_run=dry_run)

@@ -117,3 +117,32 @@ def test_bad_values_name_file_key_value_and_expectation(
     message = str(caught.value)
     for needle in expected:
         assert needle in message, message
+
+
+def test_setup_creates_the_configured_names(config_copy: Path) -> None:
+    from coalition.setup_plan import coalition_sheets, missing_headers, plan_airtable
+
+    (config_copy / "fields.yaml").write_text(
+        "airtable:\n"
+        "  members: {table: Organizaciones, fields: {capacity: Cupos semanales}}\n"
+        "intake:\n"
+        '  form: {name: ["Nombre completo", "Full name"]}\n'
+        "  bot: {status: Estado del caso}\n"
+    )
+    cfg = load_settings(config_copy)
+    [create] = [s for s in plan_airtable(cfg, {}).steps if s.key == "members"]
+    assert create.table == "Organizaciones"
+    names = [f.name for f in create.fields]
+    assert "Cupos semanales" in names and "Weekly capacity" not in names
+    contacts = next(s for s in plan_airtable(cfg, {}).steps if s.key == "contacts")
+    assert [f.link for f in contacts.fields if f.name == "Organization"] == ["members"]
+    have = {f.name: f.type for f in create.fields}
+    assert not [s for s in plan_airtable(cfg, {"Organizaciones": have}).steps if s.key == "members"]
+
+    intake = next(s for s in coalition_sheets(cfg) if s.role == "intake")
+    assert intake.header[1] == "Nombre completo" and "Estado del caso" in intake.header
+    assert "Full name" not in intake.header
+    # A form that asks the question in another listed spelling has the column already.
+    row = ["Timestamp", "Full name", "Estado del caso"]
+    assert "Nombre completo" not in missing_headers(row, intake.header, intake.also)
+    assert "Preferred language" in missing_headers(row, intake.header, intake.also)
