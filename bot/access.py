@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from coalition.references import ChannelRef, parse_channel
+
 Role = Literal["admin", "staff", "partner", "guest"]
 ROLES: tuple[Role, ...] = ("admin", "staff", "partner", "guest")
 
@@ -100,7 +102,10 @@ def partner_refs(rows: Iterable[Mapping[str, Any]]) -> list[PartnerRef]:
         if not row.get("active", True):
             continue
         users = frozenset(str(u).strip() for u in row.get("slack_users") or [] if str(u).strip())
-        channel = str(row.get("referral_channel") or "").strip().lstrip("#") or None
+        # The directory holds the short form (id or name), but a row written before
+        # references were parsed may still hold a link or a mention.
+        parsed = parse_channel(row.get("referral_channel"))
+        channel = parsed.canonical() if isinstance(parsed, ChannelRef) else None
         refs.append(PartnerRef(str(row["member_id"]), str(row.get("name") or ""), users, channel))
     return refs
 

@@ -303,6 +303,9 @@ def recheck_unreachable(partners: list[PartnerProfile], run: Run) -> list[Partne
             problem = _sheet_problem_now(client, partner, run)
             if problem is not None:
                 partner = replace(partner, sheet_problem=problem)
+                if problem != broken[partner.member_id] and not run.dry_run:
+                    # Staff changed something and the sheet fails another way: say so now.
+                    _ops_alert(partner, cause_text(problem), problem, 0, run)
             else:
                 run.count("partner sheets working again", 1)
         out.append(partner)

@@ -41,6 +41,8 @@ class Code:
     INVALID_VALUE = "invalid_value"
     MISSING_ORGANIZATION = "missing_organization"
     LINKED_RECORD_MISSING = "linked_record_missing"
+    INVALID_REFERENCE = "invalid_reference"  # a Referral sheet or channel that names nothing
+    PARTNER_SHEET = "partner_sheet"  # the referral sheet cannot take referrals (why in the text)
 
 
 @dataclass(frozen=True, order=True)

@@ -18,6 +18,13 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from coalition.places import USPS_STATES
+from coalition.references import (
+    BadReference,
+    ChannelRef,
+    GoogleRef,
+    parse_channel,
+    parse_google,
+)
 from coalition.roster.models import (
     ACCREDITATIONS,
     CONTACT_FIELDS,
@@ -236,7 +243,12 @@ def member_from_record(
     if accreditation not in ACCREDITATIONS:
         problems.append(_bad(Code.INVALID_VALUE, "Accreditation", raw.get(fields.accreditation)))
         accreditation = "none"
-    channel = clean_name(raw.get(fields.referral_channel)).lstrip("#") or None
+    channel = _reference(
+        parse_channel(raw.get(fields.referral_channel)), "Referral channel", problems
+    )
+    sheet = _reference(
+        parse_google(raw.get(fields.referral_sheet), "spreadsheet"), "Referral sheet", problems
+    )
     return Member(
         id=str(record["id"]),
         name=name,
@@ -253,7 +265,7 @@ def member_from_record(
         interpreter=parse_bool(raw.get(fields.interpreter)),
         accreditation=accreditation,
         referral_channel=channel,
-        referral_sheet=clean_name(raw.get(fields.referral_sheet)) or None,
+        referral_sheet=sheet,
         status=clean_name(raw.get(fields.status)),
         dues_paid_through=dues,
         last_verified=verified,
@@ -308,6 +320,18 @@ def contact_from_record(
 
 
 SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{8,}")
+
+
+def _reference(
+    ref: GoogleRef | ChannelRef | BadReference | None, label: str, problems: list[Finding]
+) -> str | None:
+    """The short form of a reference staff typed (link, id, name...); a finding when it is none of them."""
+    if ref is None:
+        return None
+    if isinstance(ref, BadReference):
+        problems.append(Finding(Code.INVALID_REFERENCE, ref.message(label)))
+        return None
+    return ref.canonical()
 
 
 def _bad(code: str, label: str, value: Any) -> Finding:

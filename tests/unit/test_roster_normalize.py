@@ -218,6 +218,54 @@ def test_member_record_normalized() -> None:
     assert member.problems == []
 
 
+SHEET_ID = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCd"
+
+
+@pytest.mark.parametrize(
+    ("sheet", "channel", "want_sheet", "want_channel"),
+    [
+        (
+            f"https://docs.google.com/spreadsheets/d/{SHEET_ID}/edit?usp=sharing",
+            "#casos",
+            SHEET_ID,
+            "casos",
+        ),
+        (
+            f"https://docs.google.com/spreadsheets/u/0/d/{SHEET_ID}/edit#gid=42",
+            "C0123ABCDE",
+            f"{SHEET_ID}#gid=42",
+            "C0123ABCDE",
+        ),
+        (SHEET_ID, "<#C0123ABCDE|casos>", SHEET_ID, "C0123ABCDE"),
+        (
+            "Casos de Centro Legal",
+            "https://centro.slack.com/archives/C0123ABCDE",
+            "Casos de Centro Legal",
+            "C0123ABCDE",
+        ),
+    ],
+)
+def test_referral_references_as_staff_type_them(sheet, channel, want_sheet, want_channel) -> None:
+    member = _member({"Name": "Centro", "Referral sheet": sheet, "Referral channel": channel})
+    assert (member.referral_sheet, member.referral_channel) == (want_sheet, want_channel)
+    assert member.problems == []
+
+
+def test_a_reference_that_names_nothing_is_a_finding_naming_the_field() -> None:
+    member = _member(
+        {
+            "Name": "Centro",
+            "Referral sheet": "https://docs.google.com/document/d/" + SHEET_ID + "/edit",
+            "Referral channel": "casos centro legal",
+        }
+    )
+    assert member.referral_sheet is None and member.referral_channel is None
+    texts = sorted(p.text for p in member.problems)
+    assert [p.code for p in member.problems] == [Code.INVALID_REFERENCE] * 2
+    assert texts[0].startswith("Referral channel not understood")
+    assert texts[1].startswith("Referral sheet not understood (a link to a Google Doc)")
+
+
 def test_member_with_bad_values_is_kept_and_flagged() -> None:
     member = _member(
         {
