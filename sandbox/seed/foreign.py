@@ -4,7 +4,7 @@ Same people, partners, gifts and intake rows as `demo` (so outcomes compare row 
 row), named the coalition's own way: form questions in its own words, some bilingual
 ("Full name / Nombre completo"), in a tab `Form Responses 1` (the bot's columns at the
 right end, as `coalition setup sheets` adds them); the partner table `Organizations` with fields such as `Languages spoken` and
-`Referral spreadsheet`; contacts' fields and other tables renamed; partners' referral sheets
+`Referral spreadsheet`; other tables and fields renamed; partners' referral sheets
 given by their browser URL, their first tab the default `Sheet1` or `Hoja 1` (some
 empty, some with the referral header and staff columns); partners' referral channels
 typed as Slack links or `#names`. Nothing here says where the bot's names are:
@@ -34,8 +34,6 @@ TABLES = {
     "activities": "Events",
 }
 # Design's field name -> this coalition's, by table key; fields not listed keep their name.
-# Only the partner and contact tables' fields are renamed so far: the alerts and weekly
-# summary flows do not yet read their field names from fields.yaml.
 FIELDS: dict[str, dict[str, str]] = {
     "members": {
         "Name": "Organization name",
@@ -60,6 +58,10 @@ FIELDS: dict[str, dict[str, str]] = {
         "Slack user": "Slack member ID",
         "Primary contact": "Main contact?",
     },
+    "campaigns": {"Call to action": "Call to action (CTA)", "Send at": "Send time"},
+    "bills": {"Bill": "Bill number", "Position": "Our position"},
+    "donations": {"Amount": "Gift amount", "Date": "Gift date"},
+    "activities": {"Type": "Event type", "Attendees": "Attendance"},
 }
 # The form's questions, as the coalition's form asks them.
 FORM: dict[str, str] = {
