@@ -11,6 +11,8 @@ unmapped needs keep their configured names and are listed).
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,22 @@ FIELDS_HEADER = """\
 """
 
 
+@contextmanager
+def _explained() -> Iterator[None]:
+    """A service's refusal (no such base, a bad token) as one line for a person, not a traceback."""
+    from integrations.airtable import AirtableError
+    from integrations.slack import SlackPostError
+
+    try:
+        yield
+    except AirtableError as exc:
+        raise ConfigError(
+            f"Airtable: {exc} (check services.yaml airtable.base and AIRTABLE_TOKEN)"
+        ) from None
+    except SlackPostError as exc:
+        raise ConfigError(f"Slack: {exc} (check SLACK_BOT_TOKEN and its scopes)") from None
+
+
 def read_workspace(cfg: Settings) -> Workspace:
     """Names of the whole workspace except the partners' sheets (they need the partner table's names)."""
     from integrations.clients import airtable_api, sheets_client, slack_client
@@ -39,7 +57,9 @@ def read_workspace(cfg: Settings) -> Workspace:
     from integrations.workspace import airtable_tables, channels, tab_headers
 
     problems: list[str] = []
-    tables = airtable_tables(airtable_api(cfg), cfg.services.airtable.base)
+    with _explained():
+        tables = airtable_tables(airtable_api(cfg), cfg.services.airtable.base)
+        names = channels(slack_client(cfg))
     client = sheets_client(cfg)
     tabs: list[dict[str, list[str]]] = []
     for title in (cfg.services.sheets.intake, cfg.services.sheets.member_directory):
@@ -52,7 +72,7 @@ def read_workspace(cfg: Settings) -> Workspace:
         tables=tables,
         intake_tabs=tabs[0],
         directory_tabs=tabs[1],
-        channels=channels(slack_client(cfg)),
+        channels=names,
         problems=problems,
     )
 
@@ -65,15 +85,16 @@ def read_partners(cfg: Settings, found: Discovery) -> list[PartnerSheet]:
     members = found.fields["airtable"]["members"]
     names = members["fields"]
     client = sheets_client(cfg)
-    return partner_sheets(
-        airtable_api(cfg),
-        cfg.services.airtable.base,
-        members["table"],
-        names["name"],
-        names["referral_sheet"],
-        names["referral_channel"],
-        lambda ref: tab_samples(client, ref),
-    )
+    with _explained():
+        return partner_sheets(
+            airtable_api(cfg),
+            cfg.services.airtable.base,
+            members["table"],
+            names["name"],
+            names["referral_sheet"],
+            names["referral_channel"],
+            lambda ref: tab_samples(client, ref),
+        )
 
 
 def run_discover(

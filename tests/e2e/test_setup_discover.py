@@ -33,6 +33,10 @@ def cli(url: str, config: Path, var: Path, *args: str) -> subprocess.CompletedPr
         "COALITION_VAR_DIR": str(var),
         "COALITION_DATABASE_URL": f"sqlite:///{var / 'ledger.sqlite3'}",
         "COALITION_TIME_SCALE": "1000",
+        # One Prefect home per test, so each run's temporary server finds its database
+        # migrated; a loaded machine may take minutes to start that server.
+        "PREFECT_HOME": str(var.parent / "prefect"),
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600",
     }
     var.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
@@ -119,7 +123,7 @@ def _outcomes(sandbox: Any, tab: str, status: str, partner: str) -> list[tuple[s
     return [(row[s] if s < len(row) else "", row[p] if p < len(row) else "") for row in rows[1:]]
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1800)
 def test_day_one_on_the_foreign_seed_routes_every_row_as_the_demo_does(
     sandbox: Any, tmp_path: Path
 ) -> None:
@@ -145,7 +149,12 @@ def test_day_one_on_the_foreign_seed_routes_every_row_as_the_demo_does(
 
 @pytest.mark.timeout(1500)
 def test_demo_with_the_foreign_seed_rehearses_day_one(tmp_path: Path) -> None:
-    env = {**os.environ, "COALITION_VAR_DIR": str(tmp_path / "var"), "COALITION_TIME_SCALE": "1000"}
+    env = {
+        **os.environ,
+        "COALITION_VAR_DIR": str(tmp_path / "var"),
+        "COALITION_TIME_SCALE": "1000",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600",
+    }
     for key in ("COALITION_SANDBOX_URL", "COALITION_CONFIG_DIR", "COALITION_DATABASE_URL"):
         env.pop(key, None)
     result = subprocess.run(
@@ -165,3 +174,16 @@ def test_demo_with_the_foreign_seed_rehearses_day_one(tmp_path: Path) -> None:
     written = yaml.safe_load((tmp_path / "var" / "demo" / "config" / "fields.yaml").read_text())
     assert written["airtable"]["members"]["table"] == "Organizations"
     assert "Organizations" not in (PROJECT_ROOT / "config" / "fields.yaml").read_text()
+
+
+def test_an_unknown_base_is_one_clear_line(sandbox: Any, tmp_path: Path) -> None:
+    sandbox.reset("foreign")
+    config = _config(tmp_path)
+    services = (config / "services.yaml").read_text().replace("base: Coalition", "base: Coalitoin")
+    (config / "services.yaml").write_text(services)
+    result = cli(sandbox.url, config, tmp_path / "var", "setup", "discover", "--write")
+    assert result.returncode == 2
+    assert "Coalitoin" in result.stderr and "Traceback" not in result.stderr + result.stdout
+    assert (config / "fields.yaml").read_text() == (
+        PROJECT_ROOT / "config" / "fields.yaml"
+    ).read_text()
