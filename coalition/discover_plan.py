@@ -218,48 +218,8 @@ def discover(
     referral_tab: str = REFERRAL_TAB,
 ) -> Discovery:
     """Match every need to the workspace's names and say what to write."""
-    sections: list[Section] = []
-    out: dict[str, Any] = {"airtable": {}, "intake": {}, "directory": {}}
-    design = FieldsConfig()
-    table_needs = [
-        Need(
-            f"airtable.{key}",
-            f"Airtable table {getattr(design.airtable, key).table}",
-            _spellings(
-                [table.table, getattr(design.airtable, key).table], TABLE_WORDS.get(key, ())
-            ),
-        )
-        for key, table in fields.airtable.tables().items()
-    ]
-    table_matches = assign(table_needs, ws.tables, threshold)
-    sections.append(Section("Airtable tables", table_matches))
-    for (key, table), table_match in zip(
-        fields.airtable.tables().items(), table_matches, strict=True
-    ):
-        found_table = table_match.found
-        names = table.fields  # type: ignore[attr-defined]
-        defaults = getattr(design.airtable, key).fields
-        needs = [
-            Need(
-                f"airtable.{key}.{fkey}",
-                f"{getattr(design.airtable, key).table} · {getattr(defaults, fkey)}",
-                _spellings(
-                    [value, getattr(defaults, fkey)],
-                    FIELD_WORDS.get(key, {}).get(getattr(defaults, fkey), ()),
-                ),
-                required=fkey not in OPTIONAL_FIELDS.get(key, frozenset()),
-            )
-            for fkey, value in names.items()
-        ]
-        matches = assign(needs, ws.tables.get(found_table, ()) if found_table else (), threshold)
-        sections.append(Section(f"Airtable {found_table or table.table}", matches))
-        out["airtable"][key] = {
-            "table": found_table or table.table,
-            "fields": {
-                fkey: m.found or value
-                for (fkey, value), m in zip(names.items(), matches, strict=True)
-            },
-        }
+    sections, airtable = _airtable(fields, ws, threshold)
+    out: dict[str, Any] = {"airtable": airtable}
     intake_tab, form_matches, bot_matches = _intake(fields, services, ws, threshold)
     sections.append(Section("Intake tab", [intake_tab]))
     sections.append(Section(f"Intake form ({intake_tab.found or '?'})", form_matches))
@@ -281,6 +241,51 @@ def discover(
             updates[("slack", "channels", _leaf(m))] = m.found
     partners = [_partner(p, ws.channels, referral_columns, referral_tab) for p in ws.partners]
     return Discovery(sections, partners, out, updates, list(ws.problems))
+
+
+def _airtable(
+    fields: FieldsConfig, ws: Workspace, threshold: float
+) -> tuple[list[Section], dict[str, Any]]:
+    """Tables first, then each found table's fields; fields.yaml's `airtable` part."""
+    design = FieldsConfig().airtable
+    tables = fields.airtable.tables()
+    table_needs = [
+        Need(
+            f"airtable.{key}",
+            f"Airtable table {getattr(design, key).table}",
+            _spellings([table.table, getattr(design, key).table], TABLE_WORDS.get(key, ())),
+        )
+        for key, table in tables.items()
+    ]
+    table_matches = assign(table_needs, ws.tables, threshold)
+    sections = [Section("Airtable tables", table_matches)]
+    out: dict[str, Any] = {}
+    for (key, table), table_match in zip(tables.items(), table_matches, strict=True):
+        found_table = table_match.found
+        names = table.fields  # type: ignore[attr-defined]
+        defaults = getattr(design, key).fields
+        needs = [
+            Need(
+                f"airtable.{key}.{fkey}",
+                f"{getattr(design, key).table} · {getattr(defaults, fkey)}",
+                _spellings(
+                    [value, getattr(defaults, fkey)],
+                    FIELD_WORDS.get(key, {}).get(getattr(defaults, fkey), ()),
+                ),
+                required=fkey not in OPTIONAL_FIELDS.get(key, frozenset()),
+            )
+            for fkey, value in names.items()
+        ]
+        matches = assign(needs, ws.tables.get(found_table, ()) if found_table else (), threshold)
+        sections.append(Section(f"Airtable {found_table or table.table}", matches))
+        out[key] = {
+            "table": found_table or table.table,
+            "fields": {
+                fkey: m.found or value
+                for (fkey, value), m in zip(names.items(), matches, strict=True)
+            },
+        }
+    return sections, out
 
 
 def _form_needs(fields: FieldsConfig) -> list[Need]:
