@@ -666,7 +666,9 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ConfigError(f"{path}: is not valid YAML{where}") from None
+        # Form questions often end in "?" or hold ":", which YAML reads as syntax.
+        hint = '; put text holding "?", ":" or "#" in quotes' if path.name == "fields.yaml" else ""
+        raise ConfigError(f"{path}: is not valid YAML{where}{hint}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
