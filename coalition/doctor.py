@@ -185,15 +185,16 @@ def _intake_names(cfg: Settings) -> list[MissingName]:
         MissingName(
             source,
             " / ".join(f"intake.form.{k}" for k in keys),
-            " or ".join(s for k in keys for s in spellings[k]),
-            f"{where}, {REQUIRED_LABELS[field]},",
+            ", ".join(f"'{s}'" for k in keys for s in spellings[k]),
+            where,
             True,
+            f"column for {REQUIRED_LABELS[field]}",
         )
         for field, keys in missing_required(columns, intake)
     ]
     bot = {name: key for key, name in intake.bot.items()}
     found += [
-        MissingName(source, f"intake.bot.{bot[n]}", n, where, True)
+        MissingName(source, f"intake.bot.{bot[n]}", n, where, True, "column")
         for n in missing_bot_columns(columns, intake)
     ]
     return found
@@ -210,7 +211,7 @@ def _directory_names(cfg: Settings) -> list[MissingName]:
     header = {str(h).strip() for h in (values[0] if values else [])}
     source, where = _source(cfg), f"the Member Directory header ({tab.where})"
     return [
-        MissingName(source, f"directory.{h}", h, where, True)
+        MissingName(source, f"directory.{h}", h, where, True, "column")
         for h in cfg.fields.directory
         if h not in header
     ]

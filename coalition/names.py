@@ -56,16 +56,22 @@ class MissingName:
     name: str
     where: str  # e.g. "the Members table"
     required: bool
+    kind: str = (
+        "field"  # table, field, column, or "column for <what>" (then `name` lists spellings)
+    )
 
     def line(self) -> str:
-        kind = "table" if self.key.endswith(".table") else "field"
-        return f"{self.file} {self.key}: {self.where} has no {kind} '{self.name}'"
+        if self.kind.startswith("column for"):
+            return (
+                f"{self.file} {self.key}: {self.where} has no {self.kind} (looked for {self.name})"
+            )
+        return f"{self.file} {self.key}: {self.where} has no {self.kind} '{self.name}'"
 
 
 def table_missing(names: FieldsConfig, table_key: str, base: str, file: str) -> MissingName:
     table = names.airtable.tables()[table_key].table
     return MissingName(
-        file, f"airtable.{table_key}.table", table, f"the Airtable base '{base}'", True
+        file, f"airtable.{table_key}.table", table, f"the Airtable base '{base}'", True, "table"
     )
 
 

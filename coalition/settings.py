@@ -668,7 +668,9 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ConfigError(f"{path}: is not valid YAML{where}") from None
+        # Form questions often end in "?" or hold ":", which YAML reads as syntax.
+        hint = '; put text holding "?", ":" or "#" in quotes' if path.name == "fields.yaml" else ""
+        raise ConfigError(f"{path}: is not valid YAML{where}{hint}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -707,15 +709,24 @@ def merge_names(
     directory_columns) still count where fields.yaml is silent; then both agree, so code reading
     either finds the same names."""
     old_tables = services.airtable.tables
-    tables = {
-        key: table
-        if "table" in table.model_fields_set or key not in old_tables.model_fields_set
-        else table.model_copy(update={"table": getattr(old_tables, key)})
-        for key, table in fields.airtable.tables().items()
-    }
+    tables: dict[str, Any] = {}
+    for key, table in fields.airtable.tables().items():
+        old = getattr(old_tables, key) if key in old_tables.model_fields_set else None
+        if old is not None and "table" in table.model_fields_set and old != table.table:
+            raise ConfigError(
+                f"services.yaml airtable.tables.{key} says '{old}' but fields.yaml "
+                f"airtable.{key}.table says '{table.table}': keep the name in fields.yaml only"
+            )
+        tables[key] = table if old is None else table.model_copy(update={"table": old})
     directory = fields.directory
-    if "directory" not in fields.model_fields_set and roster.directory_columns:
-        directory = dict(roster.directory_columns)
+    old_directory = roster.directory_columns
+    if old_directory and "directory" in fields.model_fields_set and old_directory != directory:
+        raise ConfigError(
+            "roster.yaml directory_columns and fields.yaml directory differ: keep the columns in "
+            "fields.yaml directory only"
+        )
+    if old_directory:
+        directory = dict(old_directory)
     merged = fields.model_copy(
         update={"airtable": AirtableFields(**tables), "directory": directory}
     )

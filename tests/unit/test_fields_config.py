@@ -54,7 +54,7 @@ def test_a_missing_key_means_its_default(config_copy: Path) -> None:
 def test_old_homes_of_names_still_count_where_fields_yaml_is_silent(config_copy: Path) -> None:
     (config_copy / "fields.yaml").write_text("airtable:\n  bills: {table: Legislation}\n")
     (config_copy / "services.yaml").write_text(
-        "airtable:\n  tables: {members: Organizations, bills: Old bills}\n"
+        "airtable:\n  tables: {members: Organizations, bills: Legislation}\n"
     )
     (config_copy / "roster.yaml").write_text("directory_columns: {ID: id, Org: Name}\n")
     cfg = load_settings(config_copy)
@@ -66,6 +66,17 @@ def test_old_homes_of_names_still_count_where_fields_yaml_is_silent(config_copy:
     assert cfg.services.airtable.tables.bills == "Legislation"
     assert cfg.fields.directory == {"ID": "id", "Org": "Name"}
     assert cfg.roster.directory_columns == {"ID": "id", "Org": "Name"}
+
+
+def test_two_homes_saying_different_names_is_an_error(config_copy: Path) -> None:
+    (config_copy / "services.yaml").write_text("airtable:\n  tables: {members: Organizations}\n")
+    with pytest.raises(ConfigError, match=r"airtable\.tables\.members says 'Organizations'"):
+        load_settings(config_copy)  # the shipped fields.yaml says Members
+    (config_copy / "services.yaml").write_text("airtable:\n  tables: {members: Members}\n")
+    assert load_settings(config_copy).fields.airtable.members.table == "Members"
+    (config_copy / "roster.yaml").write_text("directory_columns: {ID: id}\n")
+    with pytest.raises(ConfigError, match=r"directory_columns and fields\.yaml directory differ"):
+        load_settings(config_copy)
 
 
 def test_directory_sources_may_be_member_keys(config_copy: Path) -> None:
