@@ -17,7 +17,7 @@ from typing import Any
 from coalition.intake.sheet_rows import REFERRAL_COLUMNS, REFERRAL_TAB
 from coalition.name_match import DEFAULT_THRESHOLD, Match, Need, assign, folded, score
 from coalition.partner_sheets import CAUSES, TabSample, choose_tab
-from coalition.references import BadReference, parse_channel
+from coalition.references import BadReference, ChannelRef, parse_channel
 from coalition.settings import (
     COMPUTED_SOURCES,
     CONTACT_FORM_FIELDS,
@@ -236,9 +236,7 @@ def discover(
         updates[("sheets", "intake_tab")] = intake_tab.found
     if directory_tab.found:
         updates[("sheets", "member_directory_tab")] = directory_tab.found
-    for m in channel_matches:
-        if m.found:
-            updates[("slack", "channels", _leaf(m))] = m.found
+    updates.update(_channel_updates(services, channel_matches))
     partners = [_partner(p, ws.channels, referral_columns, referral_tab) for p in ws.partners]
     return Discovery(sections, partners, out, updates, list(ws.problems))
 
@@ -424,11 +422,37 @@ def _directory_yaml(fields: FieldsConfig, matches: list[Match]) -> dict[str, str
 
 
 def _channels(services: ServicesConfig, ws: Workspace, threshold: float) -> list[Match]:
+    """Each configured channel: one given by id or link is looked up by id, a name is matched."""
+    configured = services.slack.channels.model_dump()
+    by_id = {channel_id: name for name, channel_id in ws.channels.items()}
     needs = [
-        Need(f"slack.channels.{key}", f"#{name}", (name, key.replace("_", "-")))
-        for key, name in services.slack.channels.model_dump().items()
+        Need(f"slack.channels.{key}", f"#{key.replace('_', '-')}", (value, key.replace("_", "-")))
+        for key, value in configured.items()
     ]
-    return assign(needs, ws.channels, threshold)
+    by_name = assign(needs, ws.channels, threshold)
+    matches: list[Match] = []
+    for need, value, named in zip(needs, configured.values(), by_name, strict=True):
+        ref = parse_channel(value)
+        if isinstance(ref, ChannelRef) and ref.id:
+            found = by_id.get(ref.id)
+            matches.append(
+                Match(need, found, "exact", 100.0) if found else Match(need, None, "unmapped", 0.0)
+            )
+        else:
+            matches.append(named)
+    return matches
+
+
+def _channel_updates(services: ServicesConfig, matches: list[Match]) -> dict[tuple[str, ...], str]:
+    """services.yaml channel names to write: only a name that differs (an id or link stays as given)."""
+    configured = services.slack.channels.model_dump()
+    updates: dict[tuple[str, ...], str] = {}
+    for m in matches:
+        key = _leaf(m)
+        ref = parse_channel(configured[key])
+        if m.found and not (isinstance(ref, ChannelRef) and ref.id) and m.found != configured[key]:
+            updates[("slack", "channels", key)] = m.found
+    return updates
 
 
 def _partner(

@@ -251,8 +251,13 @@ def _drive(cfg: Settings) -> str:
         .list(q="mimeType = 'application/vnd.google-apps.folder' and trashed = false", pageSize=100)
         .execute()
     )
-    names = {f["name"] for f in reply.get("files", [])}
-    wanted = {cfg.services.drive.summary_folder, cfg.services.drive.referral_folder}
+    from coalition.references import GoogleRef, parse_google
+
+    names = {f["name"] for f in reply.get("files", [])} | {f["id"] for f in reply.get("files", [])}
+    wanted: set[str] = set()
+    for folder in (cfg.services.drive.summary_folder, cfg.services.drive.referral_folder):
+        ref = parse_google(folder, "folder")  # a link or an id is looked for by id
+        wanted.add(ref.canonical() if isinstance(ref, GoogleRef) else folder)
     missing = wanted - names
     return f"{len(names)} folders" + (
         f"; will create: {', '.join(sorted(missing))}" if missing else ""
@@ -389,29 +394,63 @@ def _sheets_editable(cfg: Settings) -> str:
         f"'{cfg.services.sheets.intake}'": cfg.services.sheets.intake,
         f"'{cfg.services.sheets.member_directory}'": cfg.services.sheets.member_directory,
     }
-    for name, sheet, _channel in _partners(cfg):
-        if sheet:
-            wanted[f"referral sheet of {name}"] = sheet
+    partners = [(name, sheet) for name, sheet, _channel in _partners(cfg) if sheet]
+    for name, sheet in partners:
+        wanted[f"referral sheet of {name}"] = sheet
     found = {label: _drive_file(drive, ref) for label, ref in wanted.items()}
     problems = sheet_problems(found)
+    problems += _referral_tab_problems(
+        cfg, [(n, s) for n, s in partners if found[f"referral sheet of {n}"]]
+    )
     if problems:
         raise LookupError("; ".join(problems))
-    return f"the service account can edit all {len(found)} sheets"
+    return f"the service account can edit all {len(found)} sheets; every partner sheet can take referrals"
+
+
+def _referral_tab_problems(cfg: Settings, partners: list[tuple[str, str]]) -> list[str]:
+    """Partner sheets the bot opens but could not deliver into (their tab holds other data), by partner name."""
+    from flows.partner_sheets import PartnerSheetProblem, open_referral_tab
+    from integrations.clients import sheets_client
+    from integrations.sheets import SheetsError
+
+    client = sheets_client(cfg) if partners else None
+    problems = []
+    for name, sheet in partners:
+        try:
+            open_referral_tab(
+                client,
+                sheet,
+                f"referral sheet of {name}",
+                cfg.services.sheets.referral_tab,
+                prepare=False,
+            )
+        except PartnerSheetProblem as exc:
+            problems.append(f"referral sheet of {name}: {exc}")
+        except SheetsError as exc:
+            problems.append(f"referral sheet of {name}: did not answer ({exc.status})")
+    return problems
 
 
 def _drive_file(drive, ref: str) -> dict | None:
-    """A spreadsheet by id or by exact name, with its canEdit capability; None if the bot cannot see it."""
-    from coalition.setup_tasks import SPREADSHEET_ID, SPREADSHEET_MIME, drive_quoted
+    """A spreadsheet by link, id or exact name, with its canEdit capability; None if the bot cannot see it."""
+    from coalition.references import GoogleRef, parse_google
+    from coalition.setup_tasks import SPREADSHEET_MIME, drive_quoted
 
     fields = "id,name,capabilities(canEdit)"
-    if SPREADSHEET_ID.match(ref):
+    parsed = parse_google(ref, "spreadsheet")
+    if not isinstance(parsed, GoogleRef):
+        return None  # not a link, id or title: nothing the bot could open
+    if parsed.id is not None:
         try:
-            return drive.files().get(fileId=ref, fields=fields).execute()
+            return drive.files().get(fileId=parsed.id, fields=fields).execute()
         except Exception:  # 404 or 403: not visible to the bot
             return None
-    query = f"name = '{drive_quoted(ref)}' and mimeType = '{SPREADSHEET_MIME}' and trashed = false"
+    title = str(parsed.title)
+    query = (
+        f"name = '{drive_quoted(title)}' and mimeType = '{SPREADSHEET_MIME}' and trashed = false"
+    )
     files = drive.files().list(q=query, fields=f"files({fields})").execute().get("files", [])
-    return next((f for f in files if f.get("name") == ref), None)
+    return next((f for f in files if f.get("name") == title), None)
 
 
 def channel_problems(wanted: list[str], visible: dict[str, bool]) -> list[str]:
@@ -424,6 +463,14 @@ def channel_problems(wanted: list[str], visible: dict[str, bool]) -> list[str]:
     if outside:
         problems.append(f"bot not in: {', '.join(outside)}")
     return problems
+
+
+def _channel_key(text: str) -> str:
+    """A channel as typed (#name, id, mention, link) as the name or id Slack lists it by."""
+    from coalition.references import ChannelRef, parse_channel
+
+    parsed = parse_channel(text)
+    return parsed.canonical() if isinstance(parsed, ChannelRef) else text
 
 
 def _slack_reach(cfg: Settings) -> str:
@@ -450,9 +497,12 @@ def _slack_reach(cfg: Settings) -> str:
         if not cursor:
             break
     wanted = [
-        *cfg.services.slack.channels.model_dump().values(),
-        *cfg.alerts.region_channels.values(),
-        *[channel.lstrip("#") for _name, _sheet, channel in _partners(cfg) if channel],
+        _channel_key(c)
+        for c in [
+            *cfg.services.slack.channels.model_dump().values(),
+            *cfg.alerts.region_channels.values(),
+            *[channel for _name, _sheet, channel in _partners(cfg) if channel],
+        ]
     ]
     problems += channel_problems(wanted, visible)
     if problems:

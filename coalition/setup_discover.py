@@ -171,9 +171,12 @@ def write_config(directory: Path, found: Discovery) -> list[Path]:
     services_path = directory / "services.yaml"
     fields_text = FIELDS_HEADER.format(when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     fields_text += yaml.safe_dump(found.fields, sort_keys=False, allow_unicode=True, width=100)
+    # Table names services.yaml still holds (its older home) must agree with fields.yaml.
+    tables = {("airtable", "tables", k): t["table"] for k, t in found.fields["airtable"].items()}
     services_text = update_services(
         services_path.read_text(encoding="utf-8") if services_path.exists() else "",
         found.services,
+        only_existing=tables,
     )
     # Both files must load before either replaces the old ones.
     _validate(directory, fields_text, services_text)
@@ -182,8 +185,12 @@ def write_config(directory: Path, found: Discovery) -> list[Path]:
     return [fields_path, services_path]
 
 
-def update_services(text: str, updates: dict[tuple[str, ...], str]) -> str:
-    """services.yaml with the given keys set (comments, order and other keys kept)."""
+def update_services(
+    text: str,
+    updates: dict[tuple[str, ...], str],
+    only_existing: dict[tuple[str, ...], str] | None = None,
+) -> str:
+    """services.yaml with `updates` set and `only_existing` set where the file has them (comments, order and other keys kept)."""
     from ruamel.yaml import YAML
 
     rt = YAML()
@@ -200,6 +207,12 @@ def update_services(text: str, updates: dict[tuple[str, ...], str]) -> str:
                 node[key] = {}
             node = node[key]
         if node.get(path[-1]) != value:
+            node[path[-1]] = value
+    for path, value in (only_existing or {}).items():
+        node = data
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and path[-1] in node and node[path[-1]] != value:
             node[path[-1]] = value
     out = io.StringIO()
     rt.dump(data, out)

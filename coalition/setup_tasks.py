@@ -9,7 +9,6 @@ organizations, never a person: who a sheet is shared with is given as a count.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from coalition.references import BadReference, GoogleRef, parse_google
 from coalition.roster.models import INACTIVE_STATUSES, NON_LEGAL_SERVICES
 from coalition.settings import ConfigError, Settings, settings
 from coalition.setup_plan import (
@@ -29,11 +29,11 @@ from coalition.setup_plan import (
     plan_airtable,
     referral_sheet,
 )
+from coalition.sheet_table import quote_tab
 
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 FOLDER_MIME = "application/vnd.google-apps.folder"
 WRITERS = {"writer", "owner", "organizer", "fileOrganizer"}
-SPREADSHEET_ID = re.compile(r"^[A-Za-z0-9_-]{30,}$")
 
 
 # ---------------------------------------------------------------- Airtable
@@ -148,8 +148,8 @@ def setup_sheets(dry_run: bool = False, console: Console | None = None) -> list[
         with _explained(f"check the referral sheet of {partner.name}"):
             outcome = _partner_sheet(google, cfg, partner, staff)
         outcomes.append(outcome)
-        # An empty field, or a title typed there: the flows need the spreadsheet's id.
-        if outcome.spreadsheet_id and not dry_run and not SPREADSHEET_ID.match(partner.sheet):
+        # An empty field, or a title typed there: record the id (a link or id stays as typed).
+        if outcome.spreadsheet_id and not dry_run and not _names_an_id(partner.sheet):
             written_back[partner.record_id] = outcome.spreadsheet_id
     if written_back:
         with _explained("the token needs data.records:write"):
@@ -166,10 +166,21 @@ def setup_sheets(dry_run: bool = False, console: Console | None = None) -> list[
 def _partner_sheet(
     google: _Google, cfg: Settings, partner: Partner, staff: tuple[str, ...]
 ) -> SheetOutcome:
+    """The partner's referral sheet as staff gave it (link, id or title), or a new one when blank."""
     people = staff + partner.emails
-    if SPREADSHEET_ID.match(partner.sheet):
+    ref = parse_google(partner.sheet, "spreadsheet")
+    if isinstance(ref, BadReference):
         spec = referral_sheet(cfg, partner.name, title=f"Referral sheet of {partner.name}")
-        if not google.exists(partner.sheet):
+        return SheetOutcome(
+            spec,
+            problem=(
+                f"its Referral sheet in Airtable is not understood ({ref.why}); put the "
+                "sheet's link, id or title there, or clear the field to have one created"
+            ),
+        )
+    if ref is not None and ref.id is not None:
+        spec = referral_sheet(cfg, partner.name, title=f"Referral sheet of {partner.name}")
+        if not google.exists(ref.id):
             return SheetOutcome(
                 spec,
                 problem=(
@@ -177,8 +188,14 @@ def _partner_sheet(
                     "share that sheet with the bot, or clear the field to have one created"
                 ),
             )
-        return google.ensure(spec, people, known_id=partner.sheet)
-    return google.ensure(referral_sheet(cfg, partner.name, title=partner.sheet or None), people)
+        return google.referral_tab(spec, partner, cfg, people)
+    title = ref.title if ref is not None else None
+    return google.ensure(referral_sheet(cfg, partner.name, title=title), people)
+
+
+def _names_an_id(text: str) -> bool:
+    ref = parse_google(text, "spreadsheet")
+    return isinstance(ref, GoogleRef) and ref.id is not None
 
 
 def partners_from_airtable(cfg: Settings) -> list[Partner]:
@@ -263,6 +280,41 @@ class _Google:
                 return self._plan_sharing(outcome, people, current=set())
             outcome.spreadsheet_id = self._create(spec)
         self._tab_and_header(outcome)
+        return self._share(outcome, people)
+
+    def referral_tab(
+        self, spec: SheetSpec, partner: Partner, cfg: Settings, people: Iterable[str]
+    ) -> SheetOutcome:
+        """A partner's existing sheet: its referral tab chosen as delivery chooses it, never one holding other data."""
+        from flows.partner_sheets import PartnerSheetProblem, open_referral_tab
+
+        outcome = SheetOutcome(spec, parse_google(partner.sheet, "spreadsheet").id)  # type: ignore[union-attr]
+        try:
+            located = open_referral_tab(
+                self.sheets,
+                partner.sheet,
+                f"referral sheet of {partner.name}",
+                cfg.services.sheets.referral_tab,
+                prepare=not self.dry_run,
+            )
+        except PartnerSheetProblem as exc:
+            outcome.problem = f"its referral sheet cannot take referrals: {exc}"
+            return outcome
+        if located.needs_header and not self.dry_run:
+            from integrations.sheets import write_ranges
+
+            header = [
+                {"range": f"{quote_tab(located.tab.title)}!A1", "values": [list(located.header)]}
+            ]
+            write_ranges(self.sheets, located.tab, header)
+        if located.created or located.missing:
+            outcome.actions.append(f"add tab '{located.tab.title}' with the referral header")
+        elif located.columns_added:
+            outcome.actions.append(f"add header columns: {', '.join(located.columns_added)}")
+        elif located.needs_header:
+            outcome.actions.append(
+                f"referrals go to empty tab '{located.tab.title}' (header first)"
+            )
         return self._share(outcome, people)
 
     def exists(self, file_id: str) -> bool:

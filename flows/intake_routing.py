@@ -56,6 +56,7 @@ from flows.partner_sheets import (
     PartnerSheetProblem,
     ReferralTab,
     open_referral_tab,
+    parse_reference,
     sheet_cause,
 )
 from flows.reporting import ItemError, RunReport, measured, publish
@@ -64,6 +65,7 @@ from integrations.sheets import (
     SheetsError,
     Tab,
     append_rows,
+    find_spreadsheet,
     read_tab,
     read_tab_as_shown,
     tab_by_name,
@@ -724,18 +726,27 @@ def _tab_added(partner: PartnerProfile, located: ReferralTab, run: Run) -> None:
 
 
 # ---------------------------------------------------------------- partners' own sheets after delivery
-def _partner_tab(client: Any, partner: PartnerProfile, run: Run) -> Tab:
-    """The tab that holds the partner's referrals (found as delivery found it; nothing added)."""
-    located = open_referral_tab(
-        client,
-        partner.referral_sheet,
-        f"referral sheet of {partner.name}",
-        run.cfg.services.sheets.referral_tab,
-        prepare=False,
-    )
+def _read_partner_tab(
+    client: Any, partner: PartnerProfile, run: Run
+) -> tuple[Tab, list[list[Any]]]:
+    """The tab holding the partner's referrals and its values: one values.get when it is the configured tab."""
+    configured = run.cfg.services.sheets.referral_tab
+    label = f"referral sheet of {partner.name}"
+    ref = parse_reference(partner.referral_sheet)
+    if ref.gid is None:
+        tab = Tab(find_spreadsheet(client, ref), label, -1, configured)
+        try:
+            values = read_tab(client, tab)
+        except SheetsError as exc:
+            if exc.status != 400:  # 400: no tab of that name; look at every tab below
+                raise
+        else:
+            if not values or REFERRAL_COLUMNS[0] in [cell_text(h) for h in values[0]]:
+                return tab, values
+    located = open_referral_tab(client, partner.referral_sheet, label, configured, prepare=False)
     if located.missing:
         raise PartnerSheetProblem("no_tab", "no referral tab yet")
-    return located.tab
+    return located.tab, read_tab(client, located.tab)
 
 
 def read_partner_answers(
@@ -745,8 +756,7 @@ def read_partner_answers(
 
     wanted = set(referral_ids)
     try:
-        tab = _partner_tab(client, partner, run)
-        values = read_tab(client, tab)
+        tab, values = _read_partner_tab(client, partner, run)
         table = SheetTable.from_values(
             tab.title, values, [PARTNER_STATUS_HEADER], REFERRAL_COLUMNS[0]
         )
@@ -772,8 +782,7 @@ def write_partner_status(
     if not statuses or not partner.referral_sheet:
         return
     try:
-        tab = _partner_tab(client, partner, run)
-        values = read_tab(client, tab)
+        tab, values = _read_partner_tab(client, partner, run)
         table = SheetTable.from_values(
             tab.title, values, [PARTNER_STATUS_HEADER], REFERRAL_COLUMNS[0]
         )

@@ -23,9 +23,11 @@ from prefect.utilities.annotations import quote
 
 from coalition.ledger import open_ledger
 from coalition.names import missing_directory_sources, missing_fields, stop_if_required
+from coalition.partner_sheets import cause_text
 from coalition.privacy import PIIError, guard
 from coalition.roster import store
 from coalition.roster.fields import FieldPlan, RosterFieldError, plan_fields
+from coalition.roster.models import Code, Finding
 from coalition.roster.normalize import (
     canonical_lookup,
     contact_from_record,
@@ -47,6 +49,7 @@ from coalition.settings import Settings, config_file, settings
 from coalition.sheet_table import SheetTable
 from coalition.templating import fallback_text, render_blocks
 from flows.health import stops_on_name_errors
+from flows.partner_sheets import PartnerSheetProblem, open_referral_tab
 from integrations import airtable, sheets
 from integrations.clients import airtable_api, sheets_client
 from integrations.http import counting
@@ -125,6 +128,7 @@ def roster_sync(dry_run: bool = False, full: bool | None = None) -> RosterReport
         roster = read_affected_records(
             tables, mode, quote(members.result()), quote(contacts.result()), quote(directory), quote(state)
         )
+        roster = check_partner_sheets(quote(roster))
         plan = decide(
             roster, state.index, directory.table, state.partners, today(cfg), state.secret,
             plan_options(cfg, tables.result().fields),
@@ -295,6 +299,36 @@ def read_affected_records(
         deleted_members=want_members - set(extra_members.by_id),
         deleted_contacts=want_contacts - set(extra_contacts.by_id),
     )
+
+
+@task(**STEP)
+def check_partner_sheets(roster: Roster) -> Roster:
+    """Each partner read this run: its referral sheet opens and has (or can get) its tab; a Data issue when not.
+
+    Reads only (one or two Sheets requests a partner; the tab is added when a case
+    is delivered). A sheet that does not answer now is not a finding.
+    """
+    cfg = settings()
+    client = None
+    for member in roster.members.values():
+        if not (member.offers_legal_services and member.active and member.referral_sheet):
+            continue
+        client = client or sheets_client()
+        try:
+            open_referral_tab(
+                client,
+                member.referral_sheet,
+                f"referral sheet of {member.name}",
+                cfg.services.sheets.referral_tab,
+                prepare=False,
+            )
+        except PartnerSheetProblem as exc:
+            member.problems.append(
+                Finding(Code.PARTNER_SHEET, f"Referral sheet: {cause_text(exc.cause)}.")
+            )
+        except sheets.SheetsError as exc:
+            log.warning("referral sheet of %s did not answer (%s)", member.name, exc.status)
+    return roster
 
 
 def _normalized_members(pages: Any, fields: FieldPlan) -> Records:

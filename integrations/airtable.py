@@ -21,6 +21,7 @@ import requests
 from pyairtable import Api, Base, Table
 from pyairtable import formulas as F
 
+from coalition.references import AirtableRef, parse_airtable
 from coalition.settings import WorkspaceNameError
 from integrations.http import ServiceUnavailable
 
@@ -141,9 +142,17 @@ class AirtableTable:
 
 
 def open_base(api: Api, base: str) -> Base:
-    """The base named (or with the id) `base`; one meta request."""
+    """The base given by name, id or airtable.com link; one meta request."""
+    ref = parse_airtable(base, "base")
+    if not isinstance(ref, AirtableRef):
+        why = (
+            ref.message("services.yaml airtable.base")
+            if ref
+            else "services.yaml airtable.base is blank"
+        )
+        raise AirtableNotFound(why)
     try:
-        return api.base(base, validate=True)
+        return api.base(ref.canonical(), validate=True)
     except KeyError:
         raise AirtableNotFound(
             f"Airtable base '{base}' not found, or the token may not see it "
@@ -154,12 +163,15 @@ def open_base(api: Api, base: str) -> Base:
 
 
 def open_table(base: Base, name: str, config_key: str | None = None) -> AirtableTable:
-    """A table by name with its field names; the base's schema is fetched once and cached.
+    """A table by name, id or link with its field names; the base's schema is fetched once and cached.
 
     `config_key` ("config/fields.yaml airtable.members.table") is where the name comes from,
     for the message when the base has no such table."""
+    ref = parse_airtable(name, "table")
+    if not isinstance(ref, AirtableRef):
+        raise AirtableNotFound(ref.message(f"table '{name}'") if ref else "a table name is blank")
     try:
-        schema = base.schema().table(name)
+        schema = base.schema().table(ref.canonical())
     except KeyError:
         where = config_key or "config/fields.yaml"
         raise AirtableTableMissing(
@@ -168,8 +180,8 @@ def open_table(base: Base, name: str, config_key: str | None = None) -> Airtable
     except Exception as exc:
         raise _typed(exc, f"reading the schema of '{name}'") from None
     return AirtableTable(
-        base.table(name),
-        name,
+        base.table(schema.name),
+        schema.name,
         frozenset(f.name for f in schema.fields),
         {f.name: f.type for f in schema.fields},
     )

@@ -15,6 +15,7 @@ from typing import Any
 import requests
 from googleapiclient.errors import HttpError
 
+from coalition.references import GoogleRef, parse_google
 from integrations.http import ServiceUnavailable
 
 FOLDER_MIME = "application/vnd.google-apps.folder"
@@ -92,7 +93,15 @@ def _quoted(value: str) -> str:
 
 # ---------------------------------------------------------------- Drive
 def find_folder(drive: Any, name: str) -> str | None:
-    """The id of the oldest folder of that name the bot can see, or None."""
+    """The folder given by link or id (if the bot can see it), else the oldest of that name, or None."""
+    ref = parse_google(name, "folder")
+    if isinstance(ref, GoogleRef) and ref.id is not None:
+        try:
+            found = drive.files().get(fileId=ref.id, fields="id, mimeType, trashed").execute()
+        except Exception:  # 404 or 403: the bot cannot use it
+            return None
+        usable = found.get("mimeType") == FOLDER_MIME and not found.get("trashed")
+        return str(found["id"]) if usable else None
     query = f"name = {_quoted(name)} and mimeType = '{FOLDER_MIME}' and trashed = false"
     reply = _run(
         drive.files().list(

@@ -136,7 +136,7 @@ def _find_spreadsheet(client: gspread.Client, name: str) -> str:
         if item.get("name") == title:
             return str(item["id"])
     raise SheetNotFound(
-        f"no spreadsheet titled '{title}' is shared with the bot (check the name and sharing)",
+        f"no spreadsheet named '{title}' is shared with the bot (check services.yaml and sharing)",
         404,
     )
 

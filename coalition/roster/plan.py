@@ -109,8 +109,13 @@ def affected_records(
     for entry in index.members.values():
         if entry.removed or entry.id in found.members:
             continue
-        if _dates_flip(entry, today, verify_months, check_verified) or _row_drift(
-            entry, table, headers
+        # A partner whose referral sheet failed its check is checked again each run, so
+        # its Data issue clears once staff fix the sheet (nothing changes in Airtable then).
+        sheet_issue = Code.PARTNER_SHEET in _codes(entry.finding_keys)
+        if (
+            sheet_issue
+            or _dates_flip(entry, today, verify_months, check_verified)
+            or _row_drift(entry, table, headers)
         ):
             found.members.add(entry.id)
     for contact_id in list(found.contacts):

@@ -86,3 +86,27 @@ def test_a_partner_sheet_the_bot_cannot_see_and_a_channel_without_the_bot_fail(
     assert "Editor" in (sheets.fix or "")
     channels = _check("slack scopes and channels")
     assert not channels.ok and "ref-new-partner" in channels.detail
+
+
+def test_doctor_names_partner_sheets_it_cannot_use_by_partner(demo: Any) -> None:
+    """A pasted link is fine; a link to a missing sheet and a tab of other data are named by partner."""
+    from coalition.ledger import open_ledger
+    from coalition.ledger.tables import Partner
+
+    sheets = demo.services["sheets"]
+    good = sheets.create_spreadsheet("Linked partner sheet", {"Sheet1": []})
+    books = sheets.create_spreadsheet("Books", {"Referrals": [["Client", "Hours"], ["A", "1"]]})
+    rows = {
+        "Linked Partner": f"https://docs.google.com/spreadsheets/u/0/d/{good}/edit?usp=sharing",
+        "Gone Partner": "https://docs.google.com/spreadsheets/d/1" + "k" * 43 + "/edit#gid=0",
+        "Books Partner": books,
+    }
+    with open_ledger().session() as session:
+        for i, (name, sheet) in enumerate(rows.items()):
+            session.add(Partner(member_id=f"recDOCTORPART000{i}", name=name, referral_sheet=sheet))
+    check = _check("google sheets editable")
+    assert not check.ok
+    assert "referral sheet of Gone Partner: not found or not shared" in check.detail
+    assert "referral sheet of Books Partner: no tab can take referrals" in check.detail
+    assert "Linked Partner" not in check.detail
+    assert sheets.get_values(books, "Referrals") == [["Client", "Hours"], ["A", "1"]]

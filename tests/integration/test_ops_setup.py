@@ -267,3 +267,32 @@ def test_a_referral_sheet_named_by_title_is_recorded_by_its_id(
     files = _drive_files(sandbox)
     [record] = [r for r in members.all() if r["fields"]["Name"] == "Titled Org"]
     assert record["fields"]["Referral sheet"] == files["Titled referrals"].id
+
+
+def test_a_pasted_link_is_the_partners_sheet_not_a_title_to_create(
+    sandbox: Any, bare_base: str
+) -> None:
+    """The browser link staff paste names the existing sheet: dry run proposes no new sheet, the run adds the tab."""
+    from integrations.clients import airtable_api
+
+    setup_airtable(console=quiet()[0])
+    sheets = sandbox.services["sheets"]
+    theirs = sheets.create_spreadsheet("Casa intake", {"Sheet1": [["Client", "Hours"], ["A", "1"]]})
+    link = f"https://docs.google.com/spreadsheets/d/{theirs}/edit?usp=sharing#gid=0"
+    members = airtable_api().base(bare_base).table("Members")
+    members.create({"Name": "Linked Org", "Services": ["asylum"], "Referral sheet": link})
+    console, out = quiet()
+    before = set(_drive_files(sandbox))
+    setup_sheets(dry_run=True, console=console)
+    plan = out.getvalue()
+    [line] = [ln for ln in plan.splitlines() if "Linked Org" in ln]
+    assert "docs.google.com" not in line and "create it" not in line, line
+    assert "would add tab 'Referrals' with the referral header" in line
+    assert set(_drive_files(sandbox)) == before
+    setup_sheets(console=quiet()[0])
+    titles = [s.title for s in sheets.spreadsheets[theirs].sheets]
+    assert titles == ["Sheet1", "Referrals"]
+    assert sheets.get_values(theirs, "Sheet1") == [["Client", "Hours"], ["A", "1"]]
+    assert _header(sandbox, theirs, "Referrals") == list(REFERRAL_COLUMNS)
+    [record] = [r for r in members.all() if r["fields"]["Name"] == "Linked Org"]
+    assert record["fields"]["Referral sheet"] == link  # a link stays as staff typed it

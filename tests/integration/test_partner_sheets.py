@@ -20,7 +20,7 @@ from coalition.intake.sheet_rows import REFERRAL_COLUMNS
 from coalition.ledger import open_ledger
 from coalition.ledger.tables.intake import IntakeRecord, Referral
 from coalition.ledger.tables.roster import Partner
-from coalition.settings import reload_settings
+from coalition.settings import reload_settings, settings
 from flows.intake_routing import run_routing
 from integrations.slack import forget_channels
 from sandbox.seed import roster
@@ -233,3 +233,54 @@ def _set_sheet(partner_id: str, reference_text: str) -> None:
             .where(Partner.member_id == partner_id)
             .values(referral_sheet=reference_text)
         )
+
+
+# ---------------------------------------------------------------- roster sync checks each partner's sheet
+def test_roster_sync_records_each_partner_sheet_problem_and_clears_it(demo, monkeypatch) -> None:
+    from flows.roster_sync import roster_sync
+
+    monkeypatch.setenv("COALITION_TIME_SCALE", "50")
+    reload_settings()
+    airtable, sheets = demo.services["airtable"], demo.services["sheets"]
+    base = airtable.find_base(settings().services.airtable.base)
+    legal = [
+        r
+        for r in airtable.records(base, "Members")
+        if r["fields"].get("Referral sheet") and r["fields"].get("Membership status") == "Active"
+    ]
+    bad, books, unshared, linked = legal[:4]
+    other = sheets.create_spreadsheet("Their books", {"Referrals": OTHER_DATA})
+    url = f"https://docs.google.com/spreadsheets/d/{linked['fields']['Referral sheet']}/edit#gid=0"
+    edits = {
+        bad["id"]: "TBD",
+        books["id"]: other,
+        unshared["id"]: "https://docs.google.com/spreadsheets/d/1" + "Q" * 43 + "/edit",
+        linked["id"]: url,
+    }
+    for record_id, value in edits.items():
+        airtable.update_record_fields(base, "Members", record_id, {"Referral sheet": value})
+    roster_sync(dry_run=False)
+
+    issues = {
+        r["id"]: r["fields"].get("Data issues", "") for r in airtable.records(base, "Members")
+    }
+    assert "Referral sheet not understood" in issues[bad["id"]]
+    assert "the named tab holds other data" in issues[books["id"]]
+    assert "was not found" in issues[unshared["id"]]
+    assert "Referral sheet" not in issues[linked["id"]]  # a link is as good as an id
+    with open_ledger().session() as session:
+        stored = session.get(Partner, linked["id"])
+        assert stored.referral_sheet == f"{linked['fields']['Referral sheet']}#gid=0"
+    assert sheets.get_values(other, "Referrals") == OTHER_DATA  # looked at, never written
+
+    # Staff rename the tab that held other data: the next (incremental) run clears the issue.
+    _rename_tab(sheets, other, "Referrals", "Books")
+    roster_sync(dry_run=False)
+    after = {r["id"]: r["fields"].get("Data issues", "") for r in airtable.records(base, "Members")}
+    assert "Referral sheet" not in after[books["id"]]
+    assert "was not found" in after[unshared["id"]]
+
+
+def _rename_tab(sheets, spreadsheet_id: str, old: str, new: str) -> None:
+    tab = next(s for s in sheets.spreadsheets[spreadsheet_id].sheets if s.title == old)
+    tab.title = new

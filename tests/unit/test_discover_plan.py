@@ -133,6 +133,23 @@ def test_services_yaml_keeps_its_comments_and_other_keys() -> None:
     assert data["sheets"]["intake_tab"] == "Form Responses 1"
     assert data["sheets"]["share_with"] == ["a@example.org"]
     assert data["slack"]["channels"] == {"ops_alerts": "ops-alerts", "policy": "policy-team"}
+    # The older home of table names is kept in step where it is used, never added.
+    older = "airtable:\n  base: Coalition\n  tables:\n    members: Members  # ours\n"
+    tables = {
+        ("airtable", "tables", "members"): "Organizations",
+        ("airtable", "tables", "bills"): "Legislation",
+    }
+    out = update_services(older, {}, only_existing=tables)
+    assert (
+        yaml.safe_load(out)["airtable"]["tables"] == {"members": "Organizations"}
+        and "# ours" in out
+    )
+    assert (
+        "tables"
+        not in yaml.safe_load(update_services("airtable:\n  base: X\n", {}, only_existing=tables))[
+            "airtable"
+        ]
+    )
 
 
 def test_a_tab_is_chosen_for_its_header_only_when_it_holds_half_the_columns() -> None:
@@ -169,3 +186,31 @@ def test_names_the_config_cannot_hold_are_not_written(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="nothing was written"):
         write_config(config, found)
     assert {p.name: p.read_text() for p in config.glob("*.yaml")} == before
+
+
+def test_channels_given_by_link_are_looked_up_by_id_and_names_matched() -> None:
+    cfg = load_settings()
+    data = _foreign()
+    ws = _workspace(data)
+    ops_id = ws.channels["ops-alerts"]
+    channels = cfg.services.slack.channels.model_copy(
+        update={
+            "ops_alerts": f"https://x.slack.com/archives/{ops_id}",
+            "intake_triage": "Intake_Triage",
+        }
+    )
+    services = cfg.services.model_copy(
+        update={"slack": cfg.services.slack.model_copy(update={"channels": channels})}
+    )
+    found = discover(cfg.fields, services, ws)
+    assert found.found("slack.channels.ops_alerts") == "ops-alerts"
+    assert found.found("slack.channels.intake_triage") == "intake-triage"
+    assert ("slack", "channels", "ops_alerts") not in found.services  # the link stays as given
+    assert found.services[("slack", "channels", "intake_triage")] == "intake-triage"
+    gone = cfg.services.slack.channels.model_copy(update={"policy": "C0NOSUCH99"})
+    services = cfg.services.model_copy(
+        update={"slack": cfg.services.slack.model_copy(update={"channels": gone})}
+    )
+    assert "slack.channels.policy" in {
+        m.need.key for m in discover(cfg.fields, services, ws).unmapped
+    }

@@ -23,6 +23,9 @@ from coalition.templating import MAX_BLOCKS
 TZ = ZoneInfo("America/New_York")
 
 
+SHEET = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCd"
+
+
 def item(n: int = 1, **extra):
     return notices.case_item(
         intake_id=f"INT-00000000{n:02d}",
@@ -38,7 +41,7 @@ def item(n: int = 1, **extra):
 
 # ---------------------------------------------------------------- partner notices
 def test_up_to_the_threshold_each_referral_gets_its_own_notice_with_buttons() -> None:
-    owed = notices.partner_notices("recA", "Partner A", "ref-a", "sheet1", [item(1), item(2)], 5)
+    owed = notices.partner_notices("recA", "Partner A", "ref-a", SHEET, [item(1), item(2)], 5)
     assert [n.key for n in owed] == ["referral:REF-0000000001-1", "referral:REF-0000000002-1"]
     text, blocks = notices.render(owed[0])
     elements = next(b for b in blocks if b["type"] == "actions")["elements"]
@@ -47,12 +50,12 @@ def test_up_to_the_threshold_each_referral_gets_its_own_notice_with_buttons() ->
         (actions.REFERRAL_DECLINE, "REF-0000000001-1"),
     ]
     assert "Urgent referral REF-0000000001-1" in text
-    assert "https://docs.google.com/spreadsheets/d/sheet1/edit" in json.dumps(blocks)
+    assert f"https://docs.google.com/spreadsheets/d/{SHEET}/edit" in json.dumps(blocks)
 
 
 def test_more_than_the_threshold_is_one_digest_with_a_menu_per_referral() -> None:
     items = [item(n) for n in range(1, 8)]
-    [digest] = notices.partner_notices("recA", "Partner A", "ref-a", "sheet1", items, 5)
+    [digest] = notices.partner_notices("recA", "Partner A", "ref-a", SHEET, items, 5)
     assert digest.kind == notices.REFERRAL_DIGEST
     _, blocks = notices.render(digest)
     menus = [b["accessory"] for b in blocks if b.get("accessory")]
@@ -61,15 +64,13 @@ def test_more_than_the_threshold_is_one_digest_with_a_menu_per_referral() -> Non
         "accept:REF-0000000001-1",
         "decline:REF-0000000001-1",
     ]
-    again = notices.partner_notices(
-        "recA", "Partner A", "ref-a", "sheet1", list(reversed(items)), 5
-    )
+    again = notices.partner_notices("recA", "Partner A", "ref-a", SHEET, list(reversed(items)), 5)
     assert again[0].key == digest.key  # the same referrals, the same message
 
 
 def test_a_huge_digest_stays_within_slack_limits() -> None:
     items = [item(n % 100, category="VAWA") for n in range(300)]
-    [digest] = notices.partner_notices("recA", "Partner A", "ref-a", "sheet1", items, 5)
+    [digest] = notices.partner_notices("recA", "Partner A", "ref-a", SHEET, items, 5)
     _, blocks = notices.render(digest)
     assert len(blocks) <= MAX_BLOCKS
     assert "260 more referrals" in json.dumps(blocks)
@@ -114,15 +115,37 @@ def test_user_text_in_a_payload_cannot_ping_anyone() -> None:
     assert "<!channel>" not in text + json.dumps(blocks) and "&lt;!channel&gt;" in text
 
 
-def test_ops_alert_is_keyed_by_partner_and_day() -> None:
+def test_ops_alert_is_keyed_by_partner_cause_and_day() -> None:
     a = notices.partner_sheet_error(
-        "ops-alerts", "recA", "Partner A", "sheet not found", 3, "2026-03-02"
+        "ops-alerts", "recA", "Partner A", "sheet not found", 3, "2026-03-02", cause="not_found"
     )
     b = notices.partner_sheet_error(
-        "ops-alerts", "recA", "Partner A", "sheet not found", 5, "2026-03-02"
+        "ops-alerts", "recA", "Partner A", "sheet not found", 5, "2026-03-02", cause="not_found"
     )
-    assert a.key == b.key == "ops:partner-sheet:recA:2026-03-02"
-    assert "Partner A" in notices.render(a)[0]
+    c = notices.partner_sheet_error(
+        "ops-alerts", "recA", "Partner A", "tab holds other data", 5, "2026-03-02", cause="no_tab"
+    )
+    assert a.key == b.key == "ops:partner-sheet:recA:not_found:2026-03-02"
+    assert c.key != a.key  # a new cause is a new message
+    text = notices.render(a)[0]
+    assert "Partner A" in text and "sheet not found" in text
+    assert "share the sheet with the bot" in json.dumps(notices.render(a)[1])
+    assert "services.yaml sheets.referral_tab" in json.dumps(notices.render(c)[1])
+
+
+@pytest.mark.parametrize(
+    ("reference", "url"),
+    [
+        (SHEET, f"https://docs.google.com/spreadsheets/d/{SHEET}/edit"),
+        (f"{SHEET}#gid=7", f"https://docs.google.com/spreadsheets/d/{SHEET}/edit#gid=7"),
+        (
+            f"https://docs.google.com/spreadsheets/u/0/d/{SHEET}/edit?usp=sharing",
+            f"https://docs.google.com/spreadsheets/d/{SHEET}/edit",
+        ),
+    ],
+)
+def test_sheet_links_from_any_reference(reference: str, url: str) -> None:
+    assert notices.sheet_url(reference) == url
 
 
 @settings(max_examples=100, deadline=None)
@@ -144,7 +167,7 @@ def test_messages_carry_no_personal_data_whatever_the_labels(place: str, languag
         place=place,
         referral_id="REF-0000000001-1",
     )
-    owed = notices.partner_notices("recA", "Partner A", "c", "sheet1", [it], 5)
+    owed = notices.partner_notices("recA", "Partner A", "c", SHEET, [it], 5)
     text, blocks = notices.render(owed[0])
     if not find_pii(place + language):
         guard.check_slack_message(text, blocks)
