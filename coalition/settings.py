@@ -52,6 +52,28 @@ class _Strict(BaseModel):
 
 
 # ---------------------------------------------------------------- services.yaml
+def _reference(value: str, parse: Any, what: str) -> str:
+    """A reference staff typed (link, id or name), refused when it is none of them."""
+    parsed = parse(value)
+    if parsed is None or hasattr(parsed, "why"):
+        why = parsed.why if parsed is not None else "blank"
+        expected = parsed.expected if parsed is not None else what
+        raise ValueError(f"not understood ({why}); expected {expected}")
+    return value
+
+
+def _google(kind: Any) -> Any:
+    from coalition.references import parse_google
+
+    return lambda value: parse_google(value, kind)
+
+
+def _airtable(kind: Any) -> Any:
+    from coalition.references import parse_airtable
+
+    return lambda value: parse_airtable(value, kind)
+
+
 class AirtableTables(_Strict):
     members: str = "Members"
     contacts: str = "Contacts"
@@ -60,10 +82,20 @@ class AirtableTables(_Strict):
     donations: str = "Donations"
     activities: str = "Activities"
 
+    @field_validator("*")
+    @classmethod
+    def _table(cls, value: str) -> str:
+        return _reference(value, _airtable("table"), "an Airtable table")
+
 
 class AirtableNames(_Strict):
     base: str = "Coalition"
     tables: AirtableTables = AirtableTables()
+
+    @field_validator("base")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        return _reference(value, _airtable("base"), "an Airtable base")
 
 
 class SheetNames(_Strict):
@@ -76,10 +108,20 @@ class SheetNames(_Strict):
     # Staff e-mails `coalition setup sheets` gives edit access to every sheet it creates.
     share_with: list[EmailStr] = []  # a typo is a config error, not a Drive error later
 
+    @field_validator("intake", "member_directory")
+    @classmethod
+    def _sheet(cls, value: str) -> str:
+        return _reference(value, _google("spreadsheet"), "a spreadsheet")
+
 
 class DriveNames(_Strict):
     summary_folder: str = "Weekly summaries"
     referral_folder: str = "Partner referrals"
+
+    @field_validator("*")
+    @classmethod
+    def _folder(cls, value: str) -> str:
+        return _reference(value, _google("folder"), "a Drive folder")
 
 
 class SlackChannels(_Strict):
@@ -92,8 +134,13 @@ class SlackChannels(_Strict):
 
     @field_validator("*")
     @classmethod
-    def _no_hash(cls, value: str) -> str:
-        return value.lstrip("#")
+    def _channel(cls, value: str) -> str:
+        """#name, name, id, <#C…|name> or a link: kept as the id or the name."""
+        from coalition.references import ChannelRef, parse_channel
+
+        _reference(value, parse_channel, "a Slack channel")
+        parsed = parse_channel(value)
+        return parsed.canonical() if isinstance(parsed, ChannelRef) else value
 
 
 class SlackNames(_Strict):

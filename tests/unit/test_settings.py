@@ -45,6 +45,21 @@ def test_shipped_config_is_valid() -> None:
             "sheets: {share_with: [ana.example.org]}\n",
             ["services.yaml", "sheets.share_with", "ana.example.org"],
         ),
+        (
+            "services.yaml",
+            "sheets: {intake: 'https://docs.google.com/document/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789/edit'}\n",
+            ["services.yaml", "sheets.intake", "Google Doc", "spreadsheet"],
+        ),
+        (
+            "services.yaml",
+            "slack: {channels: {ops_alerts: 'ops alerts'}}\n",
+            ["services.yaml", "slack.channels.ops_alerts", "Slack channel"],
+        ),
+        (
+            "services.yaml",
+            "airtable: {base: 'tblAAAAAAAAAAAAAA'}\n",
+            ["services.yaml", "airtable.base", "not of a base"],
+        ),
         ("schedules.yaml", "alerts: every now and then\n", ["schedules.yaml", "alerts", "cron"]),
         (
             "alerts.yaml",
@@ -61,6 +76,21 @@ def test_bad_values_are_named(config_copy: Path, file: str, text: str, expected:
     for part in expected:
         assert part in message
     assert "Traceback" not in message and "pydantic" not in message.lower()
+
+
+def test_references_in_services_yaml_may_be_links(config_copy: Path) -> None:
+    (config_copy / "services.yaml").write_text(
+        "slack: {channels: {ops_alerts: 'https://coalition.slack.com/archives/C0123ABCDE', "
+        "membership: '#Membership', leadership: '<#C0999ZZZZZ|leadership>'}}\n"
+        "drive: {summary_folder: 'https://drive.google.com/drive/u/0/folders/1AbCdEfGhIjKlMnOpQrStUvWxYz012'}\n"
+        "airtable: {base: 'https://airtable.com/appAAAAAAAAAAAAAA/tblBBBBBBBBBBBBBB/viwCCCCCCCCCCCCCC'}\n"
+    )
+    channels = load_settings(config_copy).services.slack.channels
+    assert (channels.ops_alerts, channels.membership, channels.leadership) == (
+        "C0123ABCDE",
+        "membership",
+        "C0999ZZZZZ",
+    )
 
 
 def test_malformed_yaml_names_the_line(config_copy: Path) -> None:
