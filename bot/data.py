@@ -27,6 +27,7 @@ from coalition.settings import Settings
 from coalition.summary.store import received_in, undated_intakes
 
 SCHEMA_TTL = 300.0  # seconds an opened Airtable base (and its schema) is reused
+# What the app reads, by the design's field names (`Airtable` maps them to the workspace's).
 MEMBER_FIELDS = (
     "Name",
     "Type",
@@ -159,7 +160,11 @@ def release_claim(ledger: Ledger, key: str) -> None:
 
 # ---------------------------------------------------------------- Airtable
 class Airtable:
-    """The coalition's base, opened lazily and reused for SCHEMA_TTL seconds."""
+    """The coalition's base, opened lazily and reused for SCHEMA_TTL seconds.
+
+    The app speaks the design's field names ("Weekly capacity"); this class is where they
+    become the workspace's (config/fields.yaml): in requests, in the records it returns and
+    in what it writes."""
 
     def __init__(self, cfg: Settings, api_factory: Callable[[], Any] | None = None) -> None:
         self.cfg = cfg
@@ -169,11 +174,16 @@ class Airtable:
         self._opened = 0.0
         self._tables: dict[str, Any] = {}
 
+    def names(self, key: str) -> Any:
+        """The configured field names of a table of config/fields.yaml (members, bills...)."""
+        return self.cfg.fields.airtable.tables()[key].fields
+
     def table(self, key: str) -> Any:
-        """An `integrations.airtable.AirtableTable` for a table of services.yaml (members, bills...)."""
+        """An `integrations.airtable.AirtableTable` for a table of config/fields.yaml (members, bills...)."""
+        from coalition.settings import config_file
         from integrations.airtable import open_base, open_table
 
-        name = getattr(self.cfg.services.airtable.tables, key)
+        name = self.cfg.fields.airtable.tables()[key].table
         with self._lock:
             if self._base is None or time.monotonic() - self._opened > SCHEMA_TTL:
                 if self._api_factory is not None:
@@ -186,20 +196,28 @@ class Airtable:
                 self._opened = time.monotonic()
                 self._tables = {}
             if key not in self._tables:
-                self._tables[key] = open_table(self._base, name)
+                where = f"{config_file(self.cfg.config_dir, 'fields.yaml')} airtable.{key}.table"
+                self._tables[key] = open_table(self._base, name, where)
             return self._tables[key]
+
+    def _wanted(self, key: str, fields: Sequence[str]) -> list[str]:
+        return list(self.names(key).from_design(dict.fromkeys(fields)))
+
+    def _as_design(self, key: str, record: dict[str, Any]) -> dict[str, Any]:
+        return {**record, "fields": self.names(key).to_design(record.get("fields") or {})}
 
     def records(self, key: str, fields: Sequence[str]) -> list[dict[str, Any]]:
         from integrations.airtable import all_records
 
         table = self.table(key)
-        return all_records(table, [f for f in fields if f in table.fields])
+        wanted = [f for f in self._wanted(key, fields) if f in table.fields]
+        return [self._as_design(key, r) for r in all_records(table, wanted)]
 
     def record(self, key: str, record_id: str, fields: Sequence[str]) -> dict[str, Any] | None:
         from integrations.airtable import records_by_id
 
-        found = records_by_id(self.table(key), [record_id], list(fields))
-        return found[0] if found else None
+        found = records_by_id(self.table(key), [record_id], self._wanted(key, fields))
+        return self._as_design(key, found[0]) if found else None
 
     def create(self, key: str, fields: Mapping[str, Any]) -> str:
         """A new record (select options created as needed); its id."""
@@ -207,7 +225,7 @@ class Airtable:
 
         table = self.table(key)
         try:
-            created = table.table.create(dict(fields), typecast=True)
+            created = table.table.create(self.names(key).from_design(fields), typecast=True)
         except Exception as exc:
             raise _typed(exc, f"creating a record in '{table.name}'") from None
         return str(created["id"])
@@ -215,7 +233,8 @@ class Airtable:
     def update(self, key: str, record_id: str, fields: Mapping[str, Any]) -> None:
         from integrations.airtable import update_records
 
-        update_records(self.table(key), [{"id": record_id, "fields": dict(fields)}])
+        named = self.names(key).from_design(fields)
+        update_records(self.table(key), [{"id": record_id, "fields": named}])
 
 
 # ---------------------------------------------------------------- members

@@ -29,7 +29,8 @@ sandbox_app = typer.Typer(
 )
 slack_app = typer.Typer(help="The Slack app (/coalition command, buttons).", no_args_is_help=True)
 setup_app = typer.Typer(
-    help="Create what the bot needs in Airtable and Google Sheets.", no_args_is_help=True
+    help="Find (discover) or create what the bot needs in Airtable, Google Sheets and Slack.",
+    no_args_is_help=True,
 )
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(slack_app, name="slack")
@@ -131,7 +132,9 @@ def print_report(flow: str, report: Any) -> None:
 def sandbox_serve(
     host: str = "127.0.0.1",
     port: int = 8787,
-    seed: Annotated[str, typer.Option(help="demo or empty")] = "demo",
+    seed: Annotated[
+        str, typer.Option(help="demo, foreign (the demo under a real coalition's names) or empty")
+    ] = "demo",
     state: Annotated[
         Path | None, typer.Option(help="Keep state in this JSON file across restarts")
     ] = None,
@@ -146,9 +149,10 @@ def sandbox_serve(
     """Serve the sandbox until Ctrl-C."""
     from sandbox.app import Sandbox
     from sandbox.runner import serve_forever
+    from sandbox.seed.apply import SEEDS
 
-    if seed not in {"demo", "empty"}:
-        raise fail(f"--seed must be demo or empty, not {seed!r}")
+    if seed not in SEEDS:
+        raise fail(f"--seed must be one of {', '.join(SEEDS)}, not {seed!r}")
     box = Sandbox(seed=seed, state_file=state, time_scale=time_scale, rate_limits=rate_limits)
     console.print(
         f"Sandbox at [bold]http://{host}:{port}[/] (viewer at /). Set COALITION_SANDBOX_URL=http://{host}:{port}. Ctrl-C stops."
@@ -302,12 +306,21 @@ def demo(
         bool, typer.Option("--keep-serving", help="Leave the sandbox up afterwards to browse it")
     ] = False,
     port: Annotated[int, typer.Option(help="Sandbox port (0: any free port)")] = 0,
+    seed: Annotated[
+        str,
+        typer.Option(
+            help="demo (the design's names) or foreign (a real coalition's own names: "
+            "discover, doctor, then every flow)"
+        ),
+    ] = "demo",
 ) -> None:
     """Rehearse the whole bot on the embedded sandbox with the demo coalition."""
     from coalition.demo import run_demo
 
+    if seed not in {"demo", "foreign"}:
+        raise fail(f"--seed must be demo or foreign, not {seed!r}")
     prepare_runtime()
-    code = guarded(lambda: run_demo(console, keep_serving=keep_serving, port=port))
+    code = guarded(lambda: run_demo(console, keep_serving=keep_serving, port=port, seed=seed))
     raise typer.Exit(code)
 
 
@@ -385,6 +398,20 @@ def setup_sheets(dry_run: Annotated[bool, typer.Option("--dry-run")] = False) ->
     from coalition.setup_tasks import setup_sheets as action
 
     guarded(lambda: action(dry_run=dry_run, console=console))
+
+
+@setup_app.command("discover")
+def setup_discover(
+    write: Annotated[
+        bool,
+        typer.Option("--write", help="Write fields.yaml and the tab names in services.yaml"),
+    ] = False,
+) -> None:
+    """Find every table, field, column, tab and channel the bot needs in your workspace (names only)."""
+    prepare_runtime()
+    from coalition.setup_discover import run_discover
+
+    raise typer.Exit(guarded(lambda: run_discover(write=write, console=console)))
 
 
 @app.command()

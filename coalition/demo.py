@@ -25,25 +25,34 @@ def _fresh_demo_env() -> Path:
     return var
 
 
-def run_demo(console: Console, keep_serving: bool = False, port: int = 0) -> int:
-    """Start the sandbox, run every built flow in order (twice, to show the rerun writes nothing)."""
+def run_demo(
+    console: Console, keep_serving: bool = False, port: int = 0, seed: str = "demo"
+) -> int:
+    """Start the sandbox, run every built flow in order (twice, to show the rerun writes nothing).
+
+    `seed="foreign"` rehearses day one of a real install: the demo's data under the
+    coalition's own names, found by `setup discover --write` into a copy of config/,
+    then `doctor`, then the flows, and every intake row must end with a status.
+    """
     from flows.registry import FLOWS
     from sandbox.app import Sandbox
     from sandbox.runner import start_in_thread
 
-    _fresh_demo_env()
-    running = start_in_thread(Sandbox(seed="demo"), port=port or None)
+    var = _fresh_demo_env()
+    running = start_in_thread(Sandbox(seed=seed), port=port or None)
     os.environ["COALITION_SANDBOX_URL"] = running.url
     reload_settings()
     from coalition.ledger.db import forget_ledgers
 
     forget_ledgers()
     console.print(
-        f"Sandbox with the demo coalition at [bold]{running.url}[/] (open it in a browser to look around)"
+        f"Sandbox with the {seed} coalition at [bold]{running.url}[/] (open it in a browser to look around)"
     )
     results: list[tuple[str, str, str, float]] = []
     failed = False
     try:
+        if seed == "foreign" and not _day_one(console, var):
+            return 1
         for name in DEMO_ORDER:
             entry = FLOWS[name]
             for attempt in ("first run", "rerun"):
@@ -65,6 +74,8 @@ def run_demo(console: Console, keep_serving: bool = False, port: int = 0) -> int
                     )
                 )
         _print_results(console, results)
+        if seed == "foreign" and not _every_row_routed(console, running.sandbox):
+            failed = True
         if not _slack_app_conversation(console, running):
             failed = True
         _print_workspace(console, running.sandbox)
@@ -78,6 +89,56 @@ def run_demo(console: Console, keep_serving: bool = False, port: int = 0) -> int
     finally:
         running.stop()
     return 1 if failed else 0
+
+
+def _day_one(console: Console, var: Path) -> bool:
+    """Discover the workspace's names into a copy of config/, then doctor: as ops would on day one."""
+    from coalition.doctor import run_checks
+    from coalition.setup_discover import run_discover
+
+    config = var / "config"
+    shutil.copytree(settings().config_dir, config)
+    os.environ["COALITION_CONFIG_DIR"] = str(config)
+    reload_settings()
+    console.print(f"Day one: [bold]coalition setup discover --write[/] into {config}")
+    if run_discover(write=True, console=console) != 0:
+        console.print("[red]discover left needed names unmapped; the rehearsal stops here[/]")
+        return False
+    reload_settings()
+    checks = run_checks()
+    table = Table(title="coalition doctor")
+    for column in ("check", "result"):
+        table.add_column(column)
+    for check in checks:
+        table.add_row(check.name, ("ok " if check.ok else "FAIL ") + check.detail)
+    console.print(table)
+    if not all(check.ok for check in checks):
+        console.print("[red]doctor found problems; the rehearsal stops here[/]")
+        return False
+    return True
+
+
+def _every_row_routed(console: Console, sandbox: Any) -> bool:
+    """Every intake row ends with a status, none left in "Routing"; counts by status."""
+    from collections import Counter
+
+    cfg = settings()
+    sheets = sandbox.services["sheets"]
+    sheet_id = sheets.find_by_title(cfg.services.sheets.intake)
+    rows = sheets.get_values(sheet_id, cfg.services.sheets.intake_tab) if sheet_id else []
+    if not rows:
+        console.print("[red]the Intake tab could not be read[/]")
+        return False
+    status = cfg.fields.intake.bot.status
+    index = rows[0].index(status) if status in rows[0] else None
+    statuses = Counter(
+        (row[index] if index is not None and index < len(row) else "") or "(none)"
+        for row in rows[1:]
+    )
+    stuck = statuses.get("Routing", 0) + statuses.get("(none)", 0)
+    shown = ", ".join(f"{name} {count}" for name, count in sorted(statuses.items()))
+    console.print(f"Intake rows: {len(rows) - 1} ({shown}); without a final status: {stuck}")
+    return stuck == 0
 
 
 def _slack_app_conversation(console: Console, running: Any) -> bool:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from coalition.names import MissingName
 from coalition.settings import ConfigError, Settings, reload_settings
 
 
@@ -59,6 +60,7 @@ def _checks() -> list[Check]:
             "check AIRTABLE_TOKEN (scopes data.records:read/write, schema.bases:read/write) and the base name in config/services.yaml",
         )
     )
+    checks.extend(name_checks(cfg))
     checks.append(
         _attempt(
             "google sheets",
@@ -103,6 +105,118 @@ def _ledger(cfg: Settings) -> str:
     return ledger.engine.url.render_as_string(hide_password=True)
 
 
+# ---------------------------------------------------------------- names (config/fields.yaml)
+NAMES_FIX = (
+    "put the workspace's name in the file and key named (or rename it in the workspace); "
+    "`coalition setup discover` proposes them"
+)
+
+
+def name_checks(cfg: Settings) -> list[Check]:
+    """Every name of config/fields.yaml the workspace lacks: one failing row per name a flow
+    cannot do without, one row listing those treated as empty; Airtable, Intake, Directory."""
+    found: list[MissingName] = []
+    rows: list[Check] = []
+    for label, probe in (
+        ("names: airtable", _airtable_names),
+        ("names: intake sheet", _intake_names),
+        ("names: member directory", _directory_names),
+    ):
+        try:
+            found += probe(cfg)
+        except Exception as exc:  # the service's own check says why it cannot be read
+            rows.append(Check(label, False, f"not checked: {type(exc).__name__}", NAMES_FIX))
+    rows += [Check("names", False, m.line(), NAMES_FIX) for m in found if m.required]
+    optional = [m for m in found if not m.required]
+    if optional:
+        listed = "; ".join(f"{m.key} '{m.name}'" for m in optional)
+        rows.append(Check("names", True, f"not in the workspace, treated as empty: {listed}"))
+    if not any(r.name.startswith("names") and not r.ok for r in rows):
+        rows.insert(0, Check("names", True, "every table, field and column the flows need"))
+    return rows
+
+
+def _source(cfg: Settings) -> str:
+    from coalition.settings import config_file
+
+    return config_file(cfg.config_dir, "fields.yaml")
+
+
+def _airtable_names(cfg: Settings) -> list[MissingName]:
+    from coalition.names import missing_directory_sources, missing_fields, table_missing
+    from integrations.airtable import open_base
+    from integrations.clients import airtable_api
+
+    base = open_base(airtable_api(cfg), cfg.services.airtable.base)
+    schema = base.schema()
+    source = _source(cfg)
+    found: list[MissingName] = []
+    for key, table in cfg.fields.airtable.tables().items():
+        try:
+            have = {f.name for f in schema.table(table.table).fields}
+        except KeyError:
+            found.append(table_missing(cfg.fields, key, cfg.services.airtable.base, source))
+            continue
+        found += missing_fields(cfg.fields, key, have, source)
+        if key == "members":
+            found += missing_directory_sources(cfg.fields, have, source)
+    return found
+
+
+def _intake_names(cfg: Settings) -> list[MissingName]:
+    from coalition.intake.fields import (
+        REQUIRED_LABELS,
+        missing_bot_columns,
+        missing_required,
+        resolve_columns,
+    )
+    from integrations.clients import sheets_client
+    from integrations.sheets import read_tab_as_shown, tab_by_name
+
+    client = sheets_client(cfg)
+    names = cfg.services.sheets
+    tab = tab_by_name(client, names.intake, names.intake_tab)
+    values = read_tab_as_shown(client, tab)
+    intake = cfg.fields.intake
+    columns = resolve_columns(values[0] if values else [], intake)
+    source, where = _source(cfg), f"the Intake header ({tab.where})"
+    spellings = intake.form.columns()
+    found = [
+        MissingName(
+            source,
+            " / ".join(f"intake.form.{k}" for k in keys),
+            ", ".join(f"'{s}'" for k in keys for s in spellings[k]),
+            where,
+            True,
+            f"column for {REQUIRED_LABELS[field]}",
+        )
+        for field, keys in missing_required(columns, intake)
+    ]
+    bot = {name: key for key, name in intake.bot.items()}
+    found += [
+        MissingName(source, f"intake.bot.{bot[n]}", n, where, True, "column")
+        for n in missing_bot_columns(columns, intake)
+    ]
+    return found
+
+
+def _directory_names(cfg: Settings) -> list[MissingName]:
+    from integrations.clients import sheets_client
+    from integrations.sheets import open_tab, read_tab
+
+    client = sheets_client(cfg)
+    names = cfg.services.sheets
+    tab = open_tab(client, names.member_directory, names.member_directory_tab)
+    values = read_tab(client, tab)
+    header = {str(h).strip() for h in (values[0] if values else [])}
+    source, where = _source(cfg), f"the Member Directory header ({tab.where})"
+    return [
+        MissingName(source, f"directory.{h}", h, where, True, "column")
+        for h in cfg.fields.directory
+        if h not in header
+    ]
+
+
 def _airtable(cfg: Settings) -> str:
     from integrations.clients import airtable_api
 
@@ -114,11 +228,7 @@ def _airtable(cfg: Settings) -> str:
             f"no base named {cfg.services.airtable.base!r} (found: {', '.join(bases) or 'none'})"
         )
     tables = {t.name for t in base.tables()}
-    wanted = set(cfg.services.airtable.tables.model_dump().values())
-    missing = sorted(wanted - tables)
-    if missing:
-        raise LookupError(f"base {base.name!r} lacks tables: {', '.join(missing)}")
-    return f"base {base.name!r} with {len(tables)} tables"
+    return f"base {base.name!r} with {len(tables)} tables (their names: the names rows)"
 
 
 def _sheets(cfg: Settings) -> str:

@@ -24,7 +24,7 @@ from rich.table import Table
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from coalition.intake.fields import BOT_COLUMNS, resolve_columns
+from coalition.intake.fields import DEFAULT_NAMES, resolve_columns
 from coalition.intake.normalize import fold, parse_timestamp
 from coalition.ledger import Ledger, utcnow
 from coalition.ledger.tables import (
@@ -37,7 +37,7 @@ from coalition.ledger.tables import (
     ReferralEvent,
     SummaryDocument,
 )
-from coalition.settings import Settings, settings
+from coalition.settings import IntakeFields, Settings, settings
 from coalition.sheet_table import a1_cell
 
 FINAL_REFERRAL_STATES = ("accepted", "declined", "expired", "failed")
@@ -137,19 +137,24 @@ class BlankPlan:
 
 
 def plan_blanking(
-    values: Sequence[Sequence[Any]], tab: str, now: datetime, days: int, timezone: str
+    values: Sequence[Sequence[Any]],
+    tab: str,
+    now: datetime,
+    days: int,
+    timezone: str,
+    names: IntakeFields = DEFAULT_NAMES,
 ) -> BlankPlan:
     """Personal cells of closed rows whose form Timestamp is more than `days` old (row 1 is the header)."""
     plan = BlankPlan()
     if not values:
         return plan
     header = [str(cell) for cell in values[0]]
-    columns = resolve_columns(header)
+    columns = resolve_columns(header, names)
     position = {name: index for index, name in enumerate(header)}
-    status_col = position.get(columns.get("status", BOT_COLUMNS["status"]))
+    status_col = position.get(columns.get("status", names.bot.status))
     stamp_col = position.get(columns.get("timestamp", ""))
     personal = [position[columns[key]] for key in PERSONAL_FIELDS if key in columns]
-    id_col = position.get(columns.get("intake_id", BOT_COLUMNS["intake_id"]))
+    id_col = position.get(columns.get("intake_id", names.bot.intake_id))
     if status_col is None or stamp_col is None or not personal:
         return plan
     cutoff = now.astimezone(ZoneInfo(timezone)).replace(tzinfo=None) - timedelta(days=days)
@@ -215,7 +220,9 @@ def _blank_intake(cfg: Settings, now: datetime, dry_run: bool) -> BlankPlan:
     tab = tab_by_name(client, names.intake, names.intake_tab)
     values = read_tab_as_shown(client, tab)
     days = cfg.schedules.retention.intake_personal_fields_days
-    plan = plan_blanking(values, names.intake_tab, now, days, cfg.services.timezone)
+    plan = plan_blanking(
+        values, names.intake_tab, now, days, cfg.services.timezone, cfg.fields.intake
+    )
     if plan.cells and not dry_run:
         write_ranges(client, tab, [{"range": cell, "values": [[""]]} for cell in plan.cells])
     return plan

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +18,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,6 +27,24 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 class ConfigError(Exception):
     """A configuration problem explained for a person: what, where, and what is expected."""
+
+
+class WorkspaceNameError(ConfigError):
+    """A name config gives (a table, field or column) that the workspace lacks.
+
+    Its message holds config keys and names only, never a record's values, so it is safe
+    to quote in #ops-alerts."""
+
+    public = True
+
+
+def config_file(directory: Path, name: str) -> str:
+    """A config file as a person finds it: relative to the working folder when inside it."""
+    path = Path(directory) / name
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 class _Strict(BaseModel):
@@ -294,6 +314,332 @@ class SchedulesConfig(_Strict):
         return gap
 
 
+# ---------------------------------------------------------------- fields.yaml
+# The workspace's own names for every table, field and column the bot reads or writes.
+# Keys are the bot's needs (snake_case); values default to DESIGN.md's names. A missing
+# file or key means the default, so a workspace built from the design needs no file.
+
+
+def _name(value: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a name as it appears in the workspace (non-empty text)")
+    return value.strip()
+
+
+class _Names(_Strict):
+    """Key -> the workspace's name; two keys never name the same field."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return _name(value)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> _Names:
+        seen: dict[str, str] = {}
+        for key, value in self.items():
+            other = seen.setdefault(value.casefold(), key)
+            if other != key:
+                raise ValueError(
+                    f"distinct names: '{value}' is given to both '{other}' and '{key}'"
+                )
+        return self
+
+    def items(self) -> list[tuple[str, str]]:
+        return [(key, getattr(self, key)) for key in type(self).model_fields]
+
+    def all(self) -> list[str]:
+        return [value for _, value in self.items()]
+
+    def key_of(self, name: str) -> str | None:
+        return next((key for key, value in self.items() if value == name), None)
+
+    def from_design(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Values keyed by the design's field names, keyed by this workspace's names instead
+        (the pure core speaks DESIGN.md's vocabulary; Airtable gets the configured names)."""
+        design = {name: key for key, name in type(self)().items()}
+        return {
+            (getattr(self, design[name]) if name in design else name): value
+            for name, value in values.items()
+        }
+
+    def to_design(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The inverse of `from_design`: a record's fields as the pure core reads them."""
+        design = type(self)()
+        mine = {name: key for key, name in self.items()}
+        return {
+            (getattr(design, mine[name]) if name in mine else name): value
+            for name, value in values.items()
+        }
+
+
+class MemberFields(_Names):
+    name: str = "Name"
+    type: str = "Type"
+    state: str = "State"
+    counties: str = "Counties"
+    services: str = "Services"
+    languages: str = "Languages"
+    accepting: str = "Accepting referrals"
+    capacity: str = "Weekly capacity"
+    income_limit: str = "Income limit"
+    lsc_funded: str = "LSC funded"
+    accreditation: str = "Accreditation"
+    referral_channel: str = "Referral channel"
+    referral_sheet: str = "Referral sheet"
+    status: str = "Membership status"
+    dues: str = "Dues paid through"
+    verified: str = "Last verified"
+    remote: str = "Remote services"
+    interpreter: str = "Interpreter available"
+    data_issues: str = "Data issues"
+
+
+class ContactFields(_Names):
+    name: str = "Name"
+    email: str = "Email"
+    phone: str = "Phone"
+    organization: str = "Organization"
+    role: str = "Role"
+    slack_user: str = "Slack user"
+    primary: str = "Primary contact"
+    data_issues: str = "Data issues"
+
+
+class CampaignFields(_Names):
+    title: str = "Title"
+    message: str = "Message"
+    call_to_action: str = "Call to action"
+    link: str = "Link"
+    channels: str = "Channels"
+    regions: str = "Regions"
+    status: str = "Status"
+    send_at: str = "Send at"
+    slack_messages: str = "Slack messages"
+    notify_channel: str = "Notify channel"
+    urgent: str = "Urgent"
+    error: str = "Error"
+
+
+class BillFields(_Names):
+    bill: str = "Bill"
+    jurisdiction: str = "Jurisdiction"
+    title: str = "Title"
+    position: str = "Position"
+    status: str = "Status"
+    last_action: str = "Last action"
+    last_action_date: str = "Last action date"
+    next_hearing: str = "Next hearing"
+    source_url: str = "Source URL"
+    channel: str = "Channel"
+    error: str = "Error"
+
+
+class DonationFields(_Names):
+    donor: str = "Donor"
+    email: str = "Email"
+    amount: str = "Amount"
+    date: str = "Date"
+    recurring: str = "Recurring"
+    campaign: str = "Campaign"
+    anonymous: str = "Anonymous"
+    source: str = "Source"
+
+
+class ActivityFields(_Names):
+    date: str = "Date"
+    type: str = "Type"
+    title: str = "Title"
+    attendees: str = "Attendees"
+    region: str = "Region"
+    organization: str = "Organization"
+
+
+class _Table(_Strict):
+    table: str
+
+    @field_validator("table", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return _name(value)
+
+
+class MembersTable(_Table):
+    table: str = "Members"
+    fields: MemberFields = MemberFields()
+
+
+class ContactsTable(_Table):
+    table: str = "Contacts"
+    fields: ContactFields = ContactFields()
+
+
+class CampaignsTable(_Table):
+    table: str = "Campaigns"
+    fields: CampaignFields = CampaignFields()
+
+
+class BillsTable(_Table):
+    table: str = "Bills"
+    fields: BillFields = BillFields()
+
+
+class DonationsTable(_Table):
+    table: str = "Donations"
+    fields: DonationFields = DonationFields()
+
+
+class ActivitiesTable(_Table):
+    table: str = "Activities"
+    fields: ActivityFields = ActivityFields()
+
+
+class AirtableFields(_Strict):
+    members: MembersTable = MembersTable()
+    contacts: ContactsTable = ContactsTable()
+    campaigns: CampaignsTable = CampaignsTable()
+    bills: BillsTable = BillsTable()
+    donations: DonationsTable = DonationsTable()
+    activities: ActivitiesTable = ActivitiesTable()
+
+    def tables(self) -> dict[str, _Table]:
+        return {key: getattr(self, key) for key in type(self).model_fields}
+
+
+def _spellings(value: Any) -> Any:
+    if isinstance(value, str):
+        value = [value]  # one spelling may be written without brackets
+    if not isinstance(value, list | tuple):
+        raise ValueError("a list of header spellings, e.g. [Full name, Nombre completo]")
+    return [_name(v) for v in value]
+
+
+# Fields intake routing cannot do without: a row read without one would go out blank.
+# "contact" is met by either a phone or an email column.
+REQUIRED_FORM_FIELDS: tuple[str, ...] = ("name", "contact", "language", "county", "help", "consent")
+CONTACT_FORM_FIELDS: tuple[str, ...] = ("phone", "email")
+
+
+class IntakeForm(_Strict):
+    """The person's answers: field key -> header spellings, first match wins."""
+
+    timestamp: list[str] = ["Timestamp", "Submitted at", "Marca temporal"]
+    name: list[str] = ["Full name", "Name", "Nombre", "Nombre completo"]
+    language: list[str] = ["Preferred language", "Language", "Idioma"]
+    phone: list[str] = ["Phone", "Phone number", "Teléfono", "Telefono"]
+    email: list[str] = ["Email", "E-mail", "Email address", "Correo"]
+    city: list[str] = ["City", "Ciudad"]
+    county: list[str] = ["County", "Condado"]
+    state: list[str] = ["State", "Estado"]
+    help: list[str] = ["Help needed", "What help do you need?", "Ayuda"]
+    detained: list[str] = ["Detained", "Detained?", "Detenido"]
+    court_date: list[str] = ["Next court date", "Court date"]
+    entry_date: list[str] = ["Date of last entry", "Last entry date", "Date of entry"]
+    birth_date: list[str] = ["Date of birth", "Birth date", "DOB"]
+    household: list[str] = ["Household size", "Household"]
+    income: list[str] = ["Monthly income", "Income"]
+    consent: list[str] = ["Consent to share", "Consent"]
+    notes: list[str] = ["Notes", "Anything else", "Notas"]
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _spellings(value)
+
+    @model_validator(mode="after")
+    def _required_asked(self) -> IntakeForm:
+        for key in REQUIRED_FORM_FIELDS:
+            keys = CONTACT_FORM_FIELDS if key == "contact" else (key,)
+            if not any(getattr(self, k) for k in keys):
+                raise ValueError(
+                    f"at least one header spelling for '{'/'.join(keys)}' (routing needs it)"
+                )
+        return self
+
+    def columns(self) -> dict[str, tuple[str, ...]]:
+        return {key: tuple(getattr(self, key)) for key in type(self).model_fields}
+
+
+class IntakeBot(_Names):
+    """The bot's own columns of the Intake sheet (the only ones it writes)."""
+
+    intake_id: str = "Intake ID"
+    status: str = "Status"
+    partner: str = "Partner"
+    referral_id: str = "Referral ID"
+    routed_at: str = "Routed at"
+    reason: str = "Routing reason"
+
+
+class IntakeFields(_Strict):
+    form: IntakeForm = IntakeForm()
+    bot: IntakeBot = IntakeBot()
+
+    @model_validator(mode="after")
+    def _bot_apart(self) -> IntakeFields:
+        bot = {name.casefold(): key for key, name in self.bot.items()}
+        for key, spellings in self.form.columns().items():
+            clash = next((s for s in spellings if s.casefold() in bot), None)
+            if clash:
+                raise ValueError(
+                    f"form spellings apart from the bot's columns: form.{key} lists '{clash}', "
+                    f"the bot's own column bot.{bot[clash.casefold()]}"
+                )
+        return self
+
+
+# Directory sources that are not Airtable fields.
+COMPUTED_SOURCES = frozenset({"id", "primary_contact", "data_issues"})
+DEFAULT_DIRECTORY: dict[str, str] = {
+    "Member ID": "id",
+    "Organization": "Name",
+    "Type": "Type",
+    "State": "State",
+    "Counties": "Counties",
+    "Services": "Services",
+    "Languages": "Languages",
+    "Accepting referrals": "Accepting referrals",
+    "Weekly capacity": "Weekly capacity",
+    "Membership status": "Membership status",
+    "Dues paid through": "Dues paid through",
+    "Primary contact": "primary_contact",
+    "Data issues": "data_issues",
+}
+
+
+class FieldsConfig(_Strict):
+    """config/fields.yaml: every table, field and column name the bot uses, in the workspace's words."""
+
+    airtable: AirtableFields = AirtableFields()
+    intake: IntakeFields = IntakeFields()
+    # Member Directory sheet header -> source: a computed value (id, primary_contact,
+    # data_issues), a key of airtable.members.fields, or a Members field's own name.
+    directory: dict[str, str] = DEFAULT_DIRECTORY
+
+    @field_validator("directory")
+    @classmethod
+    def _directory(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError("at least one column (header: source)")
+        for header, source in value.items():
+            _name(header)
+            _name(source)
+        if "id" not in value.values():
+            raise ValueError("a column whose source is 'id' (the Member ID the bot owns)")
+        return {h.strip(): s.strip() for h, s in value.items()}
+
+    def directory_source(self, source: str) -> str:
+        """The Members field a directory source names (keys resolve to the configured name)."""
+        if source in COMPUTED_SOURCES:
+            return source
+        members = self.airtable.members.fields
+        return getattr(members, source) if source in type(members).model_fields else source
+
+    def directory_fields(self) -> dict[str, str]:
+        """Directory header -> the Members field (or computed source) it shows."""
+        return {h: self.directory_source(s) for h, s in self.directory.items()}
+
+
 # ---------------------------------------------------------------- secrets (environment)
 class Secrets(BaseSettings):
     """Secrets and machine settings. Never in YAML, never flow parameters, never logged."""
@@ -325,6 +671,7 @@ CONFIG_FILES: dict[str, type[BaseModel]] = {
     "summary": SummaryConfig,
     "access": AccessConfig,
     "schedules": SchedulesConfig,
+    "fields": FieldsConfig,
 }
 
 
@@ -342,6 +689,7 @@ class Settings(BaseModel):
     summary: SummaryConfig
     access: AccessConfig
     schedules: SchedulesConfig
+    fields: FieldsConfig = FieldsConfig()
 
     @property
     def sandbox_url(self) -> str | None:
@@ -395,7 +743,9 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ConfigError(f"{path}: is not valid YAML{where}") from None
+        # Form questions often end in "?" or hold ":", which YAML reads as syntax.
+        hint = '; put text holding "?", ":" or "#" in quotes' if path.name == "fields.yaml" else ""
+        raise ConfigError(f"{path}: is not valid YAML{where}{hint}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -419,11 +769,49 @@ def load_settings(directory: Path | None = None) -> Settings:
             parts[name] = model.model_validate(_load_yaml(path))
         except ValidationError as exc:
             raise ConfigError(format_validation_error(str(path), exc)) from None
+    parts.update(merge_names(parts["fields"], parts["services"], parts["roster"]))
     try:
         secrets = Secrets()
     except ValidationError as exc:
         raise ConfigError(format_validation_error("environment", exc)) from None
     return Settings(config_dir=directory, secrets=secrets, **parts)
+
+
+def merge_names(
+    fields: FieldsConfig, services: ServicesConfig, roster: RosterConfig
+) -> dict[str, Any]:
+    """fields.yaml first; the older homes of its names (services.yaml airtable.tables, roster.yaml
+    directory_columns) still count where fields.yaml is silent; then both agree, so code reading
+    either finds the same names."""
+    old_tables = services.airtable.tables
+    tables: dict[str, Any] = {}
+    for key, table in fields.airtable.tables().items():
+        old = getattr(old_tables, key) if key in old_tables.model_fields_set else None
+        if old is not None and "table" in table.model_fields_set and old != table.table:
+            raise ConfigError(
+                f"services.yaml airtable.tables.{key} says '{old}' but fields.yaml "
+                f"airtable.{key}.table says '{table.table}': keep the name in fields.yaml only"
+            )
+        tables[key] = table if old is None else table.model_copy(update={"table": old})
+    directory = fields.directory
+    old_directory = roster.directory_columns
+    if old_directory and "directory" in fields.model_fields_set and old_directory != directory:
+        raise ConfigError(
+            "roster.yaml directory_columns and fields.yaml directory differ: keep the columns in "
+            "fields.yaml directory only"
+        )
+    if old_directory:
+        directory = dict(old_directory)
+    merged = fields.model_copy(
+        update={"airtable": AirtableFields(**tables), "directory": directory}
+    )
+    names = AirtableTables(**{key: t.table for key, t in tables.items()})
+    airtable = services.airtable.model_copy(update={"tables": names})
+    return {
+        "fields": merged,
+        "services": services.model_copy(update={"airtable": airtable}),
+        "roster": roster.model_copy(update={"directory_columns": dict(directory)}),
+    }
 
 
 @functools.cache

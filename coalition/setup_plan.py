@@ -9,10 +9,10 @@ sheet's first row. Names come from config, so a renamed table or sheet is found.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from coalition.intake.fields import BOT_COLUMNS
+from coalition.intake.fields import FORM_COLUMNS
 from coalition.intake.sheet_rows import REFERRAL_COLUMNS, REFERRAL_TAB
 from coalition.roster.models import CONTACT_FIELDS, MEMBER_FIELDS
 from coalition.settings import Settings
@@ -85,7 +85,8 @@ def _select(name: str, choices: Sequence[str] = (), multiple: bool = False) -> F
 
 
 _M, _C = MEMBER_FIELDS, CONTACT_FIELDS
-# Logical table key (as in services.yaml airtable.tables) -> its fields, the primary one first.
+# Logical table key (as in config/fields.yaml airtable) -> its fields under the design's
+# names (`configured_design` renames them as config says), the primary one first.
 # Tables come in creation order: a link's target before the tables linking to it.
 AIRTABLE_DESIGN: dict[str, tuple[FieldSpec, ...]] = {
     "members": (
@@ -156,12 +157,25 @@ class AirtablePlan:
         return [s for s in self.steps if s.action != "differs"]
 
 
+def configured_design(cfg: Settings) -> dict[str, tuple[FieldSpec, ...]]:
+    """AIRTABLE_DESIGN with each field under the name config/fields.yaml gives it."""
+    tables = cfg.fields.airtable.tables()
+    return {
+        key: tuple(
+            replace(spec, name=next(iter(tables[key].fields.from_design({spec.name: None}))))
+            for spec in specs
+        )
+        for key, specs in AIRTABLE_DESIGN.items()
+    }
+
+
 def plan_airtable(cfg: Settings, existing: Mapping[str, Mapping[str, str]]) -> AirtablePlan:
-    """Steps to bring a base to the design; `existing` is table name -> field name -> type."""
-    names = cfg.services.airtable.tables
+    """Steps to bring a base to the design (under the configured names); `existing` is table
+    name -> field name -> type."""
+    tables = cfg.fields.airtable.tables()
     plan = AirtablePlan()
-    for key, specs in AIRTABLE_DESIGN.items():
-        table = getattr(names, key)
+    for key, specs in configured_design(cfg).items():
+        table = tables[key].table
         have = existing.get(table)
         if have is None:
             plan.steps.append(AirtableStep("create table", key, table, specs))
@@ -198,6 +212,23 @@ class SheetSpec:
     tab: str
     header: tuple[str, ...]
     folder: str | None = None
+    # Header -> other spellings that count as that column (a form's own question titles).
+    also: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def intake_header(cfg: Settings) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """The Intake header setup writes: the design's form columns under the first spelling
+    config/fields.yaml gives each, then the bot's columns; and every other spelling of each."""
+    design = {spellings[0]: key for key, spellings in FORM_COLUMNS.items() if spellings}
+    form = cfg.fields.intake.form.columns()
+    header: list[str] = []
+    also: dict[str, tuple[str, ...]] = {}
+    for column in INTAKE_FORM_COLUMNS:
+        spellings = form.get(design.get(column, ""), ()) or (column,)
+        header.append(spellings[0])
+        also[spellings[0]] = tuple(spellings[1:])
+    header += [name for _, name in cfg.fields.intake.bot.items()]
+    return tuple(header), also
 
 
 DASHBOARD_TAB, DASHBOARD_TITLE = "About", "Coalition dashboard"
@@ -206,18 +237,14 @@ DASHBOARD_TAB, DASHBOARD_TITLE = "About", "Coalition dashboard"
 def coalition_sheets(cfg: Settings) -> list[SheetSpec]:
     """The Intake, Member Directory and dashboard spreadsheets, with headers from DESIGN.md and config."""
     names = cfg.services.sheets
+    header, also = intake_header(cfg)
     return [
-        SheetSpec(
-            "intake",
-            names.intake,
-            names.intake_tab,
-            (*INTAKE_FORM_COLUMNS, *BOT_COLUMNS.values()),
-        ),
+        SheetSpec("intake", names.intake, names.intake_tab, header, also=also),
         SheetSpec(
             "member directory",
             names.member_directory,
             names.member_directory_tab,
-            tuple(cfg.roster.directory_columns),
+            tuple(cfg.fields.directory),
         ),
         # The weekly summary fills it (one tab per measure, charts); setup makes it and its About tab.
         SheetSpec("dashboard", names.dashboard, DASHBOARD_TAB, (DASHBOARD_TITLE,)),
@@ -239,10 +266,18 @@ def _key(header: str) -> str:
     return " ".join(str(header).split()).casefold()
 
 
-def missing_headers(row: Sequence[Any], wanted: Sequence[str]) -> list[str]:
-    """Header cells `wanted` that the first row lacks (case and spacing ignored), in order."""
+def missing_headers(
+    row: Sequence[Any], wanted: Sequence[str], also: Mapping[str, Sequence[str]] | None = None
+) -> list[str]:
+    """Header cells `wanted` that the first row lacks (case and spacing ignored; any of a
+    column's other spellings in `also` counts as it), in order."""
     present = {_key(cell) for cell in row if str(cell).strip()}
-    return [name for name in wanted if _key(name) not in present]
+    others = also or {}
+    return [
+        name
+        for name in wanted
+        if not any(_key(n) in present for n in (name, *others.get(name, ())))
+    ]
 
 
 __all__ = [

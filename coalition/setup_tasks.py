@@ -18,9 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from coalition.references import BadReference, GoogleRef, parse_google
-from coalition.roster.models import CONTACT_FIELDS as C
 from coalition.roster.models import INACTIVE_STATUSES, NON_LEGAL_SERVICES
-from coalition.roster.models import MEMBER_FIELDS as M
 from coalition.settings import ConfigError, Settings, settings
 from coalition.setup_plan import (
     AIRTABLE_DESIGN,
@@ -68,8 +66,8 @@ def setup_airtable(dry_run: bool = False, console: Console | None = None) -> Air
     if dry_run:
         console.print("Dry run: nothing changed.")
         return plan
-    names = cfg.services.airtable.tables
-    ids = {key: _table_id(tables, getattr(names, key)) for key in AIRTABLE_DESIGN}
+    names = cfg.fields.airtable.tables()
+    ids = {key: _table_id(tables, names[key].table) for key in AIRTABLE_DESIGN}
     for step in plan.changes:
         _apply(base, step, ids)
     console.print(f"Done: {len(plan.changes)} change(s) to base '{escape(base.name or base.id)}'.")
@@ -205,8 +203,9 @@ def partners_from_airtable(cfg: Settings) -> list[Partner]:
     from integrations.airtable import all_records, open_base, open_table
     from integrations.clients import airtable_api
 
+    M = cfg.fields.airtable.members.fields
     base = open_base(airtable_api(cfg), cfg.services.airtable.base)
-    members = open_table(base, cfg.services.airtable.tables.members)
+    members = open_table(base, cfg.fields.airtable.members.table)
     members.require([M.name, M.services, M.referral_sheet], "to find the partners")
     wanted = [f for f in (M.name, M.services, M.status, M.referral_sheet) if f in members.fields]
     contacts = _primary_emails(base, cfg)
@@ -233,7 +232,8 @@ def _primary_emails(base: Any, cfg: Settings) -> dict[str, list[str]]:
     """Member record id -> e-mails of its primary contacts (kept in memory, never printed)."""
     from integrations.airtable import all_records, open_table
 
-    contacts = open_table(base, cfg.services.airtable.tables.contacts)
+    C = cfg.fields.airtable.contacts.fields
+    contacts = open_table(base, cfg.fields.airtable.contacts.table)
     if contacts.missing([C.email, C.organization]) or C.primary not in contacts.fields:
         return {}
     emails: dict[str, list[str]] = {}
@@ -252,9 +252,10 @@ def _write_back(cfg: Settings, sheet_ids: dict[str, str]) -> None:
     from integrations.clients import airtable_api
 
     base = open_base(airtable_api(cfg), cfg.services.airtable.base)
-    members = open_table(base, cfg.services.airtable.tables.members)
+    members = open_table(base, cfg.fields.airtable.members.table)
+    field_name = cfg.fields.airtable.members.fields.referral_sheet
     update_records(
-        members, [{"id": rid, "fields": {M.referral_sheet: sid}} for rid, sid in sheet_ids.items()]
+        members, [{"id": rid, "fields": {field_name: sid}} for rid, sid in sheet_ids.items()]
     )
 
 
@@ -361,7 +362,7 @@ class _Google:
 
             reply = http.values_get(sheet_id, f"{quote_tab(spec.tab)}!1:1")
             row = (reply.get("values") or [[]])[0]
-        missing = missing_headers(row, spec.header)
+        missing = missing_headers(row, spec.header, spec.also)
         if not missing:
             return
         outcome.actions.append(

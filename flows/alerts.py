@@ -39,9 +39,11 @@ from coalition.alerts.campaigns import Campaign, CampaignDecision
 from coalition.ledger import Ledger, open_ledger, utcnow
 from coalition.ledger.tables.alerts import BillState, PostedMessage
 from coalition.ledger.tables.common import Watermark
+from coalition.names import missing_fields, stop_if_required
 from coalition.privacy import PIIError, guard
-from coalition.settings import Settings, settings
+from coalition.settings import Settings, config_file, settings
 from coalition.templating import TemplateError, render_message
+from flows.health import stops_on_name_errors
 from flows.reporting import ItemError, RunReport, measured, publish
 from integrations.slack import (
     ChannelNotFound,
@@ -69,8 +71,6 @@ ERROR_LIMIT = 300
 # Failures of one item that must not stop the others: Slack refusing, a guard refusing,
 # a template over a limit. Outages (no connection) and bugs still fail the run.
 ITEM_ERRORS = (SlackPostError, MentionError, PIIError, TemplateError)
-CAMPAIGN_REQUIRED = ("Title", "Message", "Status", "Send at")
-BILL_REQUIRED = ("Bill", "Status", "Last action", "Last action date", "Next hearing")
 
 
 def current_time() -> datetime:
@@ -156,7 +156,10 @@ def start_run(dry_run: bool) -> Run:
 # ---------------------------------------------------------------- Airtable writes, gathered
 @dataclass
 class Writes:
-    """Field updates per record (merged), and new bill records, written at the end in batches of 10."""
+    """Field updates per record (merged), and new bill records, written at the end in batches of 10.
+
+    Keyed by the design's field names, the pure core's vocabulary; `_fields_of` names
+    them as the workspace does (config/fields.yaml) when they are written."""
 
     campaigns: dict[str, dict[str, Any]] = field(default_factory=dict)
     bills: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -182,35 +185,41 @@ class TableRead:
     table: Any  # integrations.airtable.AirtableTable
     fields: list[str]
     records: list[dict[str, Any]] = field(repr=False)
+    names: Any = None  # the table's field names (config/fields.yaml), for writing back
 
 
-def _read(
-    run: Run, name: str, wanted: Sequence[str], required: Sequence[str], formula: str | None
-) -> TableRead:
-    """The table's records with the fields wanted (optional ones may be absent); the base is opened once a run."""
-    from integrations.airtable import all_records, open_base, open_table
+def _open(run: Run, key: str) -> Any:
+    """One table of config/fields.yaml `airtable`, checked before any write: a table or a
+    field the flow needs that the base lacks stops the run with one line naming the key."""
+    from integrations.airtable import open_base, open_table
     from integrations.clients import airtable_api
 
     if run.base is None:
         run.base = open_base(airtable_api(run.cfg), run.cfg.services.airtable.base)
-    table = open_table(run.base, name)
-    table.require(required, "the alerts flow reads it")
-    fields = [f for f in wanted if f in table.fields]
-    return TableRead(table, fields, all_records(table, fields, formula))
+    source = config_file(run.cfg.config_dir, "fields.yaml")
+    configured = run.cfg.fields.airtable.tables()[key]
+    table = open_table(run.base, configured.table, f"{source} airtable.{key}.table")
+    stop_if_required(missing_fields(run.cfg.fields, key, table.fields, source))
+    return table
+
+
+def _read(run: Run, key: str, formula: str | None) -> TableRead:
+    """The table's records with the fields the flow uses (optional ones may be absent); the base is opened once a run."""
+    from integrations.airtable import all_records
+
+    table = _open(run, key)
+    names = run.cfg.fields.airtable.tables()[key].fields
+    fields = [f for f in names.all() if f in table.fields]
+    return TableRead(table, fields, all_records(table, fields, formula), names)
 
 
 @task(name="read campaigns", **TASK_OPTIONS)
 def read_campaigns(run: Run) -> tuple[TableRead, list[Campaign]]:
     """Every campaign but drafts: Ready ones may be due, Sent and Cancelled ones may need an edit."""
-    formula = F.to_formula_str(F.NOT(F.EQ(F.Field("Status"), campaign_rules.DRAFT)))
-    read = _read(
-        run,
-        run.cfg.services.airtable.tables.campaigns,
-        campaign_rules.FIELDS,
-        CAMPAIGN_REQUIRED,
-        formula,
-    )
-    found = [campaign_rules.parse_campaign(r) for r in read.records]
+    names = run.cfg.fields.airtable.campaigns.fields
+    formula = F.to_formula_str(F.NOT(F.EQ(F.Field(names.status), campaign_rules.DRAFT)))
+    read = _read(run, "campaigns", formula)
+    found = [campaign_rules.parse_campaign(r, names) for r in read.records]
     run.count("campaigns read", len(found))
     return read, found
 
@@ -218,10 +227,9 @@ def read_campaigns(run: Run) -> tuple[TableRead, list[Campaign]]:
 @task(name="read bills", **TASK_OPTIONS)
 def read_bills(run: Run) -> tuple[TableRead, list[Bill]]:
     """Every tracked bill, 100 a request."""
-    read = _read(
-        run, run.cfg.services.airtable.tables.bills, bill_rules.FIELDS, BILL_REQUIRED, None
-    )
-    found = [bill_rules.parse_bill(r) for r in read.records]
+    names = run.cfg.fields.airtable.bills.fields
+    read = _read(run, "bills", None)
+    found = [bill_rules.parse_bill(r, names) for r in read.records]
     run.count("bills read", len(found))
     return read, found
 
@@ -497,7 +505,7 @@ def recheck_sent_campaigns(
     if not sent:
         return
     fresh = {
-        r["id"]: campaign_rules.parse_campaign(r)
+        r["id"]: campaign_rules.parse_campaign(r, read.names)
         for r in records_by_id(read.table, [c.record_id for c, _ in sent], read.fields)
     }
     posted = posted_campaign_messages(run.ledger)
@@ -702,8 +710,10 @@ def record_bill_states(ledger: Ledger, states: Sequence[StateWrite]) -> None:
 
 # ---------------------------------------------------------------- write back to Airtable
 def _fields_of(table: TableRead, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Only fields the table has (a base without `Error` still gets its Status and links)."""
-    return {k: v for k, v in fields.items() if k in table.table.fields}
+    """Under the workspace's names (writes are gathered under the design's), only fields the
+    table has (a base without `Error` still gets its Status and links)."""
+    named = table.names.from_design(fields) if table.names is not None else dict(fields)
+    return {k: v for k, v in named.items() if k in table.table.fields}
 
 
 def _update(run: Run, table: TableRead, updates: Mapping[str, Mapping[str, Any]], item: str) -> int:
@@ -916,6 +926,7 @@ def _do_alerts(run: Run) -> None:
 
 
 @flow(name=FLOW_NAME, log_prints=False, persist_result=False)
+@stops_on_name_errors
 def alerts(dry_run: bool = False) -> RunReport:
     """Post due campaigns and bill changes to Slack once each, keep posted campaigns in step, report."""
     return run_alerts(dry_run=dry_run)

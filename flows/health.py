@@ -11,9 +11,11 @@ class name, because an exception message may quote a record.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -68,6 +70,8 @@ ADVICE: dict[str, str] = {
         "to check the token and that the bot is in every channel."
     ),
     "ScheduleError": "A schedule in config/schedules.yaml does not parse; fix it and redeploy.",
+    "WorkspaceNameError": _RENAMED,
+    "IntakeHeaderError": _RENAMED,
     CRASHED: (
         "The run's process died (out of memory, host restarted, or it lost the Prefect server). "
         "Check the worker's host; the next run carries on from what the ledger recorded."
@@ -96,6 +100,29 @@ def advice_for(error_class: str, flow: str) -> str:
     )
 
 
+# ---------------------------------------------------------------- stopping on a name the workspace lacks
+def stops_on_name_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Under @flow: a WorkspaceNameError (a configured name the workspace lacks, found before
+    any write) ends the run Failed with its one-line message as the state's, so Prefect logs
+    no traceback; the failure hook still alerts #ops-alerts once and the caller still gets
+    the error (the CLI prints it and exits 2)."""
+    from coalition.settings import WorkspaceNameError
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except WorkspaceNameError as exc:
+            from prefect.context import FlowRunContext
+            from prefect.states import Failed
+
+            if FlowRunContext.get() is None:
+                raise  # called as a plain function (`flow.fn`): nothing to mark
+            return Failed(message=str(exc), data=exc)
+
+    return run
+
+
 # ---------------------------------------------------------------- messages (pure)
 @dataclass(frozen=True)
 class RunRef:
@@ -114,11 +141,12 @@ def _plain(text: str) -> str:
     return re.sub(r"[^\w .:-]", "", text)[:80]
 
 
-def failure_text(run: RunRef, error_class: str) -> str:
-    """The one message a failure streak posts."""
+def failure_text(run: RunRef, error_class: str, detail: str = "") -> str:
+    """The one message a failure streak posts; `detail` only from an error that is safe to quote."""
+    said = f"*What is wrong:* {_quoted(detail)}\n" if detail else ""
     return (
         f":red_circle: *{_plain(run.flow)}* failed (run {run.mrkdwn()}).\n"
-        f"*Error:* `{_plain(error_class)}`\n"
+        f"*Error:* `{_plain(error_class)}`\n{said}"
         f"*What to try:* {advice_for(error_class, run.flow)}"
     )
 
@@ -166,6 +194,12 @@ def publish_failure_report(flow: Any, flow_run: Any, error: str) -> None:
                 description=f"{flow.name} counts (failed)", flow_run_id=flow_run.id,
             )
         )  # fmt: skip
+
+
+def _quoted(detail: str) -> str:
+    from coalition.privacy import escape_mrkdwn
+
+    return escape_mrkdwn(" ".join(detail.split())[:1500])
 
 
 def recovery_text(run: RunRef, failing_since: datetime, timezone: str) -> str:
@@ -273,6 +307,21 @@ def error_class(state: Any) -> str:
     return match.group(1).rsplit(".", 1)[-1] if match else "unknown error"
 
 
+def error_detail(state: Any) -> str:
+    """The text of what ended the run when its class says it is safe to quote (names from
+    config, never a record's values: WorkspaceNameError), else ""."""
+    try:
+        result = state.result(raise_on_failure=False)
+    except Exception:  # no result, no detail
+        return ""
+    if inspect.iscoroutine(result):
+        result.close()
+        return ""
+    if isinstance(result, BaseException) and getattr(result, "public", False) is True:
+        return str(result)
+    return ""
+
+
 def run_ref(flow: Any, flow_run: Any) -> RunRef:
     """The flow's name, the run's name and its dashboard link (when a Prefect UI URL is known)."""
     link = None
@@ -313,7 +362,8 @@ def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
         if streak is None:
             log.info("%s failed again; #ops-alerts was already told", run.flow)
             return
-        ts = _post(failure_key(run.flow, streak.since), failure_text(run, error_class(state)))
+        text = failure_text(run, error_class(state), error_detail(state))
+        ts = _post(failure_key(run.flow, streak.since), text)
         if ts:
             record_alert(ledger, run.flow, streak, ts)
     except Exception as exc:  # a hook must not mask the run's own failure
@@ -379,5 +429,6 @@ __all__ = [
     "notify_recovery",
     "record_alert",
     "recovery_text",
+    "stops_on_name_errors",
     "with_health_hooks",
 ]

@@ -58,8 +58,9 @@ from coalition.ledger.intake_store import (
 )
 from coalition.partner_sheets import cause_text, row_for_header
 from coalition.privacy import PIIError, guard
-from coalition.settings import RoutingConfig, Settings, settings
+from coalition.settings import RoutingConfig, Settings, config_file, settings
 from coalition.sheet_table import SheetTable, SheetTableError, cell_text, ranges_for
+from flows.health import stops_on_name_errors
 from flows.partner_sheets import (
     UNREACHABLE_PREFIX,
     PartnerSheetProblem,
@@ -214,13 +215,10 @@ def read_intake_sheet(run: Run) -> IntakeRead:
     client, tab = _open_intake(run)
     values = read_tab_as_shown(client, tab)
     header = values[0] if values else []
-    columns = fields.resolve_columns(header)
-    missing = fields.missing_bot_columns(columns)
-    if missing:
-        names = ", ".join(f"'{m}'" for m in missing)
-        raise RuntimeError(
-            f"{tab.where}: the bot's columns {names} are missing from row 1; add them back"
-        )
+    names = run.cfg.fields.intake
+    columns = fields.resolve_columns(header, names)
+    # A renamed question must stop the run, not send cases out with that answer blank.
+    fields.check_header(columns, tab.where, config_file(run.cfg.config_dir, "fields.yaml"), names)
     read = IntakeRead(
         tab=tab, values=values, columns=columns, rows=_rows(values, columns, run.salt)
     )
@@ -886,11 +884,13 @@ def write_intake_status(read: IntakeRead, partners: list[PartnerProfile], run: R
     """
     client = sheets_client(run.cfg)
     values = read_tab_as_shown(client, read.tab)
-    headers = list(fields.BOT_COLUMNS.values())
-    table = SheetTable.from_values(read.tab.title, values, headers, fields.BOT_COLUMNS["intake_id"])
-    located = _locate(values, fields.resolve_columns(values[0] if values else []), read, run)
+    names = run.cfg.fields.intake
+    columns = fields.resolve_columns(values[0] if values else [], names)
+    bot = {key: columns.get(key, name) for key, name in names.bot.items()}
+    table = SheetTable.from_values(read.tab.title, values, list(bot.values()), bot["intake_id"])
+    located = _locate(values, columns, read, run)
     states = run.store.intakes(located)
-    names = {p.member_id: p.name for p in partners}
+    partner_names = {p.member_id: p.name for p in partners}
     changes: dict[tuple[int, int], Any] = {}
     for intake_id, numbers in located.items():
         state = states.get(intake_id)
@@ -903,8 +903,9 @@ def write_intake_status(read: IntakeRead, partners: list[PartnerProfile], run: R
             partner_id=state.current_partner or state.suggested_partner,
             referral_id=state.current_referral,
             routed_at=state.routed_at,
-            partner_names=names,
+            partner_names=partner_names,
             tz=run.tz,
+            columns=bot,
         )
         for number in numbers:
             changes.update(table.changed_cells(number, desired))
@@ -1051,6 +1052,7 @@ def run_routing(
 
 
 @flow(name=FLOW_NAME, log_prints=False, persist_result=False)
+@stops_on_name_errors
 def intake_routing(dry_run: bool = False) -> RunReport:
     """Route every new intake row to a partner that can serve it, or to staff triage with a reason."""
     return run_routing(dry_run=dry_run)

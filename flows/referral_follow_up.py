@@ -19,6 +19,7 @@ from coalition.intake import notices
 from coalition.intake.models import Notice, PartnerProfile
 from coalition.ledger.intake_store import NOTIFIED, WRITTEN, IntakeState, ReferralState
 from coalition.privacy import PIIError
+from flows.health import stops_on_name_errors
 from flows.intake_routing import (
     TASK_OPTIONS,
     Run,
@@ -203,6 +204,7 @@ def plan(run: Run, remind: Sequence[ReferralState], expire: Sequence[ReferralSta
 
 
 @flow(name=FLOW_NAME, log_prints=False, persist_result=False)
+@stops_on_name_errors
 def referral_follow_up(dry_run: bool = False):
     """Remind partners who have not answered, re-route what they let expire, and remind staff of suggestions."""
     run = start_run(dry_run)

@@ -22,11 +22,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from coalition.ledger import open_ledger
+from coalition.names import missing_directory_sources, missing_fields, stop_if_required
 from coalition.partner_sheets import cause_text
 from coalition.privacy import PIIError, guard
 from coalition.roster import store
 from coalition.roster.fields import FieldPlan, RosterFieldError, plan_fields
-from coalition.roster.models import MEMBER_FIELDS, Code, Finding
+from coalition.roster.models import Code, Finding
 from coalition.roster.normalize import (
     canonical_lookup,
     contact_from_record,
@@ -44,9 +45,10 @@ from coalition.roster.plan import (
     decide,
 )
 from coalition.roster.report import RosterReport, Writes, build_report
-from coalition.settings import Settings, settings
+from coalition.settings import Settings, config_file, settings
 from coalition.sheet_table import SheetTable
 from coalition.templating import fallback_text, render_blocks
+from flows.health import stops_on_name_errors
 from flows.partner_sheets import PartnerSheetProblem, open_referral_tab
 from integrations import airtable, sheets
 from integrations.clients import airtable_api, sheets_client
@@ -107,6 +109,7 @@ class DirectorySheet:
 
 # ---------------------------------------------------------------- the flow
 @flow(name="roster-sync")
+@stops_on_name_errors
 def roster_sync(dry_run: bool = False, full: bool | None = None) -> RosterReport:
     """Make the Member Directory and the partner directory match Airtable, flag data problems, tell #membership."""
     # fmt: off
@@ -115,6 +118,7 @@ def roster_sync(dry_run: bool = False, full: bool | None = None) -> RosterReport
     with counting() as requests:
         tables = open_roster_tables.submit()  # while the ledger opens
         state = load_sync_state()
+        tables.result()  # a table or field the base lacks stops the run here, before any write
         started = datetime.now(UTC)
         mode = choose_mode(full, state.since, state.last_full, started, cfg.roster.full_sync_every_hours)
         members = read_members.submit(tables, mode)
@@ -164,9 +168,10 @@ def today(cfg: Settings) -> date:
 
 def plan_options(cfg: Settings, fields: FieldPlan) -> PlanOptions:
     return PlanOptions(
-        columns=cfg.roster.directory_columns,
+        columns=cfg.fields.directory_fields(),
         id_header=_id_header(cfg),
-        issues_field=MEMBER_FIELDS.data_issues,
+        issues_field=cfg.fields.airtable.members.fields.data_issues,
+        member_fields=cfg.fields.airtable.members.fields,
         member_issues_writable=fields.member_issues_writable,
         contact_issues_writable=fields.contact_issues_writable,
         removed=cfg.roster.removed_members,
@@ -176,11 +181,12 @@ def plan_options(cfg: Settings, fields: FieldPlan) -> PlanOptions:
 
 
 def _id_header(cfg: Settings) -> str:
-    for header, source in cfg.roster.directory_columns.items():
+    for header, source in cfg.fields.directory.items():
         if source == "id":
             return header
     raise RosterFieldError(
-        "config/roster.yaml: directory_columns needs a column with value 'id' (the Member ID the bot owns)"
+        f"{config_file(cfg.config_dir, 'fields.yaml')} directory: needs a column with value 'id' "
+        "(the Member ID the bot owns)"
     )
 
 
@@ -196,12 +202,30 @@ def load_sync_state() -> store.SyncState:
 def open_roster_tables() -> RosterTables:
     """Find the Members and Contacts tables and check they have the fields the sync needs."""
     cfg = settings()
-    names = cfg.services.airtable
-    base = airtable.open_base(airtable_api(), names.base)
-    members = airtable.open_table(base, names.tables.members)
-    contacts = airtable.open_table(base, names.tables.contacts)
+    names = cfg.fields
+    source = config_file(cfg.config_dir, "fields.yaml")
+    base = airtable.open_base(airtable_api(), cfg.services.airtable.base)
+    members = airtable.open_table(
+        base, names.airtable.members.table, f"{source} airtable.members.table"
+    )
+    contacts = airtable.open_table(
+        base, names.airtable.contacts.table, f"{source} airtable.contacts.table"
+    )
+    stop_if_required(
+        [
+            *missing_fields(names, "members", members.fields, source),
+            *missing_directory_sources(names, members.fields, source),
+            *missing_fields(names, "contacts", contacts.fields, source),
+        ]
+    )
     plan = plan_fields(
-        cfg.roster.directory_columns, members.fields, contacts.fields, members.name, contacts.name
+        names.directory_fields(),
+        members.fields,
+        contacts.fields,
+        members.name,
+        contacts.name,
+        names.airtable.members.fields,
+        names.airtable.contacts.fields,
     )
     return RosterTables(members, contacts, plan)
 
@@ -234,7 +258,7 @@ def read_directory_sheet() -> DirectorySheet:
     tab = sheets.open_tab(sheets_client(), names.member_directory, names.member_directory_tab)
     values = sheets.read_tab(sheets_client(), tab)
     table = SheetTable.from_values(
-        tab.title, values, list(cfg.roster.directory_columns), _id_header(cfg), where=tab.where
+        tab.title, values, list(cfg.fields.directory), _id_header(cfg), where=tab.where
     )
     return DirectorySheet(tab, table)
 
@@ -254,7 +278,7 @@ def read_affected_records(
     cfg = settings()
     found = affected_records(
         members.by_id, contacts.by_id, state.index, directory.table,
-        list(cfg.roster.directory_columns), today(cfg), state.secret,
+        list(cfg.fields.directory), today(cfg), state.secret,
         cfg.roster.verify_every_months, tables.fields.check_verified,
     )  # fmt: skip
     want_members = found.members - set(members.by_id)
@@ -309,28 +333,34 @@ def check_partner_sheets(roster: Roster) -> Roster:
 
 
 def _normalized_members(pages: Any, fields: FieldPlan) -> Records:
-    cfg = settings().roster
-    services = canonical_lookup(cfg.canonical_services, {})
-    languages = canonical_lookup(cfg.canonical_languages, cfg.language_aliases)
+    cfg = settings()
+    names = cfg.fields.airtable.members.fields
+    services = canonical_lookup(cfg.roster.canonical_services, {})
+    languages = canonical_lookup(cfg.roster.canonical_languages, cfg.roster.language_aliases)
     out = Records()
     for page in pages:
         for record in page:
-            if is_blank(record, ignore=[MEMBER_FIELDS.data_issues]):
+            if is_blank(record, ignore=[names.data_issues]):
                 out.blank += 1
                 continue
-            member = member_from_record(record, services, languages, fields.extra_member_fields)
+            member = member_from_record(
+                record, services, languages, fields.extra_member_fields, names
+            )
             out.by_id[member.id] = member
     return out
 
 
 def _normalized_contacts(pages: Any, fields: FieldPlan) -> Records:
+    names = settings().fields.airtable.contacts.fields
     out = Records()
     for page in pages:
         for record in page:
-            if is_blank(record, ignore=["Data issues"]):
+            if is_blank(record, ignore=[names.data_issues]):
                 out.blank += 1
                 continue
-            contact = contact_from_record(record, has_primary_field=fields.has_primary_field)
+            contact = contact_from_record(
+                record, fields=names, has_primary_field=fields.has_primary_field
+            )
             out.by_id[contact.id] = contact
     return out
 

@@ -34,8 +34,9 @@ from prefect.cache_policies import NO_CACHE
 
 from coalition.ledger import open_ledger
 from coalition.ledger.tables.summary import SummaryDocument
+from coalition.names import missing_fields, stop_if_required
 from coalition.privacy import PIIError, find_pii, guard
-from coalition.settings import ConfigError, Settings, settings
+from coalition.settings import ConfigError, Settings, config_file, settings
 from coalition.summary import community, dashboard, queries, store
 from coalition.summary.document import (
     Document,
@@ -45,7 +46,6 @@ from coalition.summary.document import (
     to_markdown,
 )
 from coalition.summary.donations import (
-    Fields,
     Gift,
     Listing,
     RecordProblem,
@@ -62,6 +62,7 @@ from coalition.summary.render import render_document, render_markup
 from coalition.summary.report import Summary, data_notes, run_notes, title_prefix
 from coalition.summary.weeks import IsoWeek, Window, is_complete, resolve_week
 from coalition.templating import render_message
+from flows.health import stops_on_name_errors
 from flows.reporting import ItemError, RunReport, measured, publish
 from integrations import airtable, docs, sheets
 from integrations.clients import airtable_api, docs_service, drive_service, sheets_client
@@ -160,6 +161,7 @@ class Board:
 
 # ---------------------------------------------------------------- the flow
 @flow(name=FLOW_NAME)
+@stops_on_name_errors
 def weekly_summary(
     week: str | None = None, out: str | None = None, dry_run: bool = False
 ) -> RunReport:
@@ -216,29 +218,52 @@ def _preview_path(out: str | None) -> Path | None:
 # ---------------------------------------------------------------- reading
 @task(**STEP)
 def open_tables() -> Tables:
-    """Find the base and its tables once (two schema requests); Donations must have Amount and Date."""
-    names = settings().services.airtable
-    base = airtable.open_base(airtable_api(), names.base)
-    donations = airtable.open_table(base, names.tables.donations)
-    donations.require(Fields.required, "the weekly summary counts gifts by amount and date")
-    tables = Tables(donations)
-    tables.activities = _optional_table(
-        base, names.tables.activities, community.ActivityFields, tables.notes
+    """Find the base and its tables once (two schema requests); Donations must have Amount and Date.
+
+    Names come from config/fields.yaml; records are handed to coalition/summary under
+    the design's field names (`_as_design`), the vocabulary of its pure code."""
+    cfg = settings()
+    names = cfg.fields.airtable
+    source = config_file(cfg.config_dir, "fields.yaml")
+    base = airtable.open_base(airtable_api(), cfg.services.airtable.base)
+    donations = airtable.open_table(
+        base, names.donations.table, f"{source} airtable.donations.table"
     )
-    tables.bills = _optional_table(base, names.tables.bills, community.BillFields, tables.notes)
+    stop_if_required(missing_fields(cfg.fields, "donations", donations.fields, source))
+    tables = Tables(donations)
+    tables.activities = _optional_table(base, "activities", tables.notes)
+    tables.bills = _optional_table(base, "bills", tables.notes)
     return tables
 
 
-def _optional_table(
-    base: Any, name: str, spec: Any, notes: list[str]
-) -> airtable.AirtableTable | None:
+# What the summary reads of each table (by key); the first ones it cannot do without.
+SUMMARY_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "donations": (
+        ("amount", "date"),
+        ("donor", "email", "recurring", "campaign", "anonymous", "source"),
+    ),
+    "activities": (("date",), ("type", "attendees")),
+    "bills": (
+        ("bill",),
+        ("jurisdiction", "title", "last_action", "last_action_date", "next_hearing", "source_url"),
+    ),
+}
+
+
+def _names(key: str) -> Any:
+    return settings().fields.airtable.tables()[key].fields
+
+
+def _optional_table(base: Any, key: str, notes: list[str]) -> airtable.AirtableTable | None:
     """A table the summary can do without: missing, or missing a field it needs, becomes a data note."""
+    name = settings().fields.airtable.tables()[key].table
     try:
         table = airtable.open_table(base, name)
     except airtable.AirtableNotFound:
         notes.append(f"Airtable has no {name} table, so this summary has nothing from it.")
         return None
-    missing = table.missing(spec.required)
+    names = _names(key)
+    missing = table.missing([getattr(names, k) for k in SUMMARY_FIELDS[key][0]])
     if missing:
         notes.append(
             f"The {name} table has no field {', '.join(missing)}, so this summary has nothing from it."
@@ -247,8 +272,16 @@ def _optional_table(
     return table
 
 
-def _fields(table: airtable.AirtableTable, spec: Any) -> list[str]:
-    return [f for f in (*spec.required, *spec.optional) if f in table.fields]
+def _fields(table: airtable.AirtableTable, key: str) -> list[str]:
+    names = _names(key)
+    wanted = [getattr(names, k) for part in SUMMARY_FIELDS[key] for k in part]
+    return [f for f in wanted if f in table.fields]
+
+
+def _as_design(key: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records with their fields under the design's names, as coalition/summary reads them."""
+    names = _names(key)
+    return [{**r, "fields": names.to_design(r.get("fields") or {})} for r in records]
 
 
 @task(**STEP)
@@ -267,10 +300,11 @@ def read_donations(tables: Tables, window: Window) -> Giving:
         state = store.history_state(session)
     rebuild_after = timedelta(days=cfg.summary.rebuild_donor_history_days)
     plan = plan_history_read(state, window, started, rebuild_after)
-    formula = queries.donations_to_read(Fields.date, window, plan, tz, table.types.get(Fields.date))
+    date_field = _names("donations").date
+    formula = queries.donations_to_read(date_field, window, plan, tz, table.types.get(date_field))
     listing, pages = Listing(window, tz, table.name), 0
-    for page in airtable.list_records(table, _fields(table, Fields), formula):
-        listing.add(page)
+    for page in airtable.list_records(table, _fields(table, "donations"), formula):
+        listing.add(_as_design("donations", page))
         pages += 1
     with ledger.session() as session:
         first = store.update_history(
@@ -297,12 +331,13 @@ def read_week_activity(tables: Tables, target: IsoWeek) -> Reads:
     tz = ZoneInfo(settings().services.timezone)
     reads = Reads(notes=list(tables.notes))
     if tables.activities is not None:
-        spec, table = community.ActivityFields, tables.activities
-        reads.activities = airtable.all_records(
+        table, day = tables.activities, _names("activities").date
+        found = airtable.all_records(
             table,
-            _fields(table, spec),
-            queries.in_week(spec.date, target, tz, table.types.get(spec.date)),
+            _fields(table, "activities"),
+            queries.in_week(day, target, tz, table.types.get(day)),
         )
+        reads.activities = _as_design("activities", found)
     if tables.bills is not None:
         reads.bills = _bills(tables.bills, target, tz, reads)
     return reads
@@ -311,18 +346,19 @@ def read_week_activity(tables: Tables, target: IsoWeek) -> Reads:
 def _bills(
     table: airtable.AirtableTable, target: IsoWeek, tz: ZoneInfo, reads: Reads
 ) -> list[dict[str, Any]]:
-    spec = community.BillFields
+    names = _names("bills")
     windows = []
-    if spec.last_action_date in table.fields:
-        kind = table.types.get(spec.last_action_date)
-        windows.append(queries.in_week(spec.last_action_date, target, tz, kind))
-    if spec.next_hearing in table.fields:
-        kind = table.types.get(spec.next_hearing)
-        windows.append(queries.in_week(spec.next_hearing, target.shift(1), tz, kind))
+    if names.last_action_date in table.fields:
+        kind = table.types.get(names.last_action_date)
+        windows.append(queries.in_week(names.last_action_date, target, tz, kind))
+    if names.next_hearing in table.fields:
+        kind = table.types.get(names.next_hearing)
+        windows.append(queries.in_week(names.next_hearing, target.shift(1), tz, kind))
     if not windows:
         reads.notes.append(f"The {table.name} table has no date fields the summary can use.")
         return []
-    return airtable.all_records(table, _fields(table, spec), queries.either(*windows))
+    found = airtable.all_records(table, _fields(table, "bills"), queries.either(*windows))
+    return _as_design("bills", found)
 
 
 @task(**STEP)

@@ -22,6 +22,7 @@ from pyairtable import Api, Base, Table
 from pyairtable import formulas as F
 
 from coalition.references import AirtableRef, parse_airtable
+from coalition.settings import WorkspaceNameError
 from integrations.http import ServiceUnavailable
 
 log = logging.getLogger("integrations.airtable")
@@ -46,6 +47,10 @@ class AirtableError(Exception):
 
 class AirtableNotFound(AirtableError):
     """A base or table that does not exist or that the token may not see."""
+
+
+class AirtableTableMissing(AirtableNotFound, WorkspaceNameError):
+    """The base has no table by the name config gives (the message names the config key)."""
 
 
 class AirtableFieldError(AirtableError):
@@ -157,16 +162,20 @@ def open_base(api: Api, base: str) -> Base:
         raise _typed(exc, f"opening base '{base}'") from None
 
 
-def open_table(base: Base, name: str) -> AirtableTable:
-    """A table by name, id or link with its field names; the base's schema is fetched once and cached."""
+def open_table(base: Base, name: str, config_key: str | None = None) -> AirtableTable:
+    """A table by name, id or link with its field names; the base's schema is fetched once and cached.
+
+    `config_key` ("config/fields.yaml airtable.members.table") is where the name comes from,
+    for the message when the base has no such table."""
     ref = parse_airtable(name, "table")
     if not isinstance(ref, AirtableRef):
         raise AirtableNotFound(ref.message(f"table '{name}'") if ref else "a table name is blank")
     try:
         schema = base.schema().table(ref.canonical())
     except KeyError:
-        raise AirtableNotFound(
-            f"Airtable base '{base.name or base.id}' has no table '{name}' (check services.yaml)"
+        where = config_key or "config/fields.yaml"
+        raise AirtableTableMissing(
+            f"{where}: the Airtable base '{base.name or base.id}' has no table '{name}'"
         ) from None
     except Exception as exc:
         raise _typed(exc, f"reading the schema of '{name}'") from None
@@ -268,6 +277,7 @@ __all__ = [
     "AirtableNotFound",
     "AirtableRequestError",
     "AirtableTable",
+    "AirtableTableMissing",
     "AirtableUnavailable",
     "all_records",
     "create_records",

@@ -35,19 +35,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-FIELDS = (
-    "Bill",
-    "Jurisdiction",
-    "Title",
-    "Position",
-    "Status",
-    "Last action",
-    "Last action date",
-    "Next hearing",
-    "Source URL",
-    "Channel",
-    "Error",
-)
+from coalition.settings import BillFields
+
+DESIGN_NAMES = BillFields()  # config/fields.yaml airtable.bills.fields overrides them
+FIELDS = tuple(DESIGN_NAMES.all())
+# The tracked fields by their design names: the ledger's fingerprints and alert lines
+# use these labels whatever the workspace calls the fields.
 TRACKED = ("Status", "Last action", "Last action date", "Next hearing")
 POSITIONS = ("Support", "Oppose", "Watch")
 FIRST_SIGHT_DAYS = 7
@@ -165,22 +158,22 @@ def _text(fields: Mapping[str, Any], name: str) -> str:
     return str(value).strip() if value is not None and value is not False else ""
 
 
-def parse_bill(record: Mapping[str, Any]) -> Bill:
-    """A Bill from an Airtable record ({"id", "fields"}); missing fields are empty."""
+def parse_bill(record: Mapping[str, Any], names: BillFields = DESIGN_NAMES) -> Bill:
+    """A Bill from an Airtable record ({"id", "fields"}) read under `names`; missing fields are empty."""
     fields = record.get("fields") or {}
     return Bill(
         record_id=str(record["id"]),
-        bill=_text(fields, "Bill"),
-        jurisdiction=_text(fields, "Jurisdiction"),
-        title=_text(fields, "Title"),
-        position=_text(fields, "Position"),
-        status=_text(fields, "Status"),
-        last_action=_text(fields, "Last action"),
-        last_action_date=_text(fields, "Last action date"),
-        next_hearing=_text(fields, "Next hearing"),
-        source_url=_text(fields, "Source URL"),
-        channel=_text(fields, "Channel").lstrip("#"),
-        error=_text(fields, "Error"),
+        bill=_text(fields, names.bill),
+        jurisdiction=_text(fields, names.jurisdiction),
+        title=_text(fields, names.title),
+        position=_text(fields, names.position),
+        status=_text(fields, names.status),
+        last_action=_text(fields, names.last_action),
+        last_action_date=_text(fields, names.last_action_date),
+        next_hearing=_text(fields, names.next_hearing),
+        source_url=_text(fields, names.source_url),
+        channel=_text(fields, names.channel).lstrip("#"),
+        error=_text(fields, names.error),
     )
 
 

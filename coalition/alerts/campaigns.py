@@ -32,24 +32,12 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from coalition.privacy import escape_mrkdwn
-from coalition.settings import QuietHours
+from coalition.settings import CampaignFields, QuietHours
 from coalition.templating import truncate
 
 READY, SENT, CANCELLED, DRAFT = "Ready", "Sent", "Cancelled", "Draft"
-FIELDS = (
-    "Title",
-    "Message",
-    "Call to action",
-    "Link",
-    "Channels",
-    "Regions",
-    "Status",
-    "Send at",
-    "Slack messages",
-    "Notify channel",
-    "Urgent",
-    "Error",
-)
+DESIGN_NAMES = CampaignFields()  # config/fields.yaml airtable.campaigns.fields overrides them
+FIELDS = tuple(DESIGN_NAMES.all())
 SECTION_LIMIT = 3000  # Slack's section text limit
 MAX_SECTIONS = 4  # about 12,000 characters: past that a message is an article, so "more" links it
 URL_LIMIT = 3000  # Slack's button url limit
@@ -125,24 +113,24 @@ def parse_datetime(value: Any) -> datetime | None:
     return moment if moment.tzinfo else None
 
 
-def parse_campaign(record: Mapping[str, Any]) -> Campaign:
-    """A Campaign from an Airtable record ({"id", "fields"}); missing fields are empty."""
+def parse_campaign(record: Mapping[str, Any], names: CampaignFields = DESIGN_NAMES) -> Campaign:
+    """A Campaign from an Airtable record ({"id", "fields"}) read under `names`; missing fields are empty."""
     fields = record.get("fields") or {}
     return Campaign(
         record_id=str(record["id"]),
-        title=_text(fields, "Title"),
-        message=_text(fields, "Message"),
-        call_to_action=_text(fields, "Call to action"),
-        link=_text(fields, "Link"),
-        channels=tuple(c.lstrip("#") for c in _names(fields, "Channels")),
-        regions=_names(fields, "Regions"),
-        status=_text(fields, "Status"),
-        send_at=parse_datetime(fields.get("Send at")),
-        send_at_text=str(fields.get("Send at") or ""),
-        notify_channel=bool(fields.get("Notify channel")),
-        urgent=bool(fields.get("Urgent")),
-        slack_messages=_text(fields, "Slack messages"),
-        error=_text(fields, "Error"),
+        title=_text(fields, names.title),
+        message=_text(fields, names.message),
+        call_to_action=_text(fields, names.call_to_action),
+        link=_text(fields, names.link),
+        channels=tuple(c.lstrip("#") for c in _names(fields, names.channels)),
+        regions=_names(fields, names.regions),
+        status=_text(fields, names.status),
+        send_at=parse_datetime(fields.get(names.send_at)),
+        send_at_text=str(fields.get(names.send_at) or ""),
+        notify_channel=bool(fields.get(names.notify_channel)),
+        urgent=bool(fields.get(names.urgent)),
+        slack_messages=_text(fields, names.slack_messages),
+        error=_text(fields, names.error),
     )
 
 

@@ -1,7 +1,7 @@
 """The Intake sheet's columns and one row's validation: required fields, normalised values, problems for staff.
 
 Columns are found by header (staff may rename lightly, reorder, or add their own);
-the bot writes only its own columns (`BOT_COLUMNS`).
+the bot writes only its own columns. Every name comes from config/fields.yaml `intake`.
 """
 
 from __future__ import annotations
@@ -29,60 +29,95 @@ from coalition.intake.normalize import (
     parse_timestamp,
     parse_yes_no,
 )
-from coalition.settings import RoutingConfig
+from coalition.settings import (
+    CONTACT_FORM_FIELDS,
+    REQUIRED_FORM_FIELDS,
+    IntakeFields,
+    RoutingConfig,
+    WorkspaceNameError,
+)
 
-# Field key -> the header the form writes, then other spellings staff use.
-FORM_COLUMNS: dict[str, tuple[str, ...]] = {
-    "timestamp": ("Timestamp", "Submitted at", "Marca temporal"),
-    "name": ("Full name", "Name", "Nombre", "Nombre completo"),
-    "language": ("Preferred language", "Language", "Idioma"),
-    "phone": ("Phone", "Phone number", "Teléfono", "Telefono"),
-    "email": ("Email", "E-mail", "Email address", "Correo"),
-    "city": ("City", "Ciudad"),
-    "county": ("County", "Condado"),
-    "state": ("State", "Estado"),
-    "help": ("Help needed", "What help do you need?", "Ayuda"),
-    "detained": ("Detained", "Detained?", "Detenido"),
-    "court_date": ("Next court date", "Court date"),
-    "entry_date": ("Date of last entry", "Last entry date", "Date of entry"),
-    "birth_date": ("Date of birth", "Birth date", "DOB"),
-    "household": ("Household size", "Household"),
-    "income": ("Monthly income", "Income"),
-    "consent": ("Consent to share", "Consent"),
-    "notes": ("Notes", "Anything else", "Notas"),
+# The design's names (config/fields.yaml `intake` overrides them): field key -> the
+# header the form writes, then other spellings staff use; and the only columns the bot writes.
+DEFAULT_NAMES = IntakeFields()
+FORM_COLUMNS: dict[str, tuple[str, ...]] = DEFAULT_NAMES.form.columns()
+BOT_COLUMNS: dict[str, str] = dict(DEFAULT_NAMES.bot.items())
+# What each required field is, in words for the message that stops a run.
+REQUIRED_LABELS = {
+    "name": "the person's name",
+    "contact": "a phone or an email",
+    "language": "the preferred language",
+    "county": "the county",
+    "help": "the help needed",
+    "consent": "the consent to share",
 }
-# The only columns the bot writes.
-BOT_COLUMNS: dict[str, str] = {
-    "intake_id": "Intake ID",
-    "status": "Status",
-    "partner": "Partner",
-    "referral_id": "Referral ID",
-    "routed_at": "Routed at",
-    "reason": "Routing reason",
-}
+
+
+class IntakeHeaderError(WorkspaceNameError):
+    """The Intake header lacks a column routing needs, or one of the bot's own columns."""
 
 
 def _header_key(text: str) -> str:
     return re.sub(r"[^\w]+", " ", fold(text)).strip()
 
 
-def resolve_columns(header: Sequence[str]) -> dict[str, str]:
+def resolve_columns(header: Sequence[str], names: IntakeFields = DEFAULT_NAMES) -> dict[str, str]:
     """Field key -> the header text actually present (first match wins), for form and bot columns."""
     present = {_header_key(h): h for h in reversed(header) if str(h).strip()}
     found: dict[str, str] = {}
-    for key, names in FORM_COLUMNS.items():
-        for name in names:
-            if _header_key(name) in present:
-                found[key] = present[_header_key(name)]
+    for key, spellings in names.form.columns().items():
+        for spelling in spellings:
+            if _header_key(spelling) in present:
+                found[key] = present[_header_key(spelling)]
                 break
-    for key, name in BOT_COLUMNS.items():
+    for key, name in names.bot.items():
         if _header_key(name) in present:
             found[key] = present[_header_key(name)]
     return found
 
 
-def missing_bot_columns(columns: Mapping[str, str]) -> list[str]:
-    return [name for key, name in BOT_COLUMNS.items() if key not in columns]
+def missing_bot_columns(
+    columns: Mapping[str, str], names: IntakeFields = DEFAULT_NAMES
+) -> list[str]:
+    return [name for key, name in names.bot.items() if key not in columns]
+
+
+def missing_required(
+    columns: Mapping[str, str], names: IntakeFields = DEFAULT_NAMES
+) -> list[tuple[str, tuple[str, ...]]]:
+    """(required field, the form keys that could hold it) for each one no header column holds."""
+    missing: list[tuple[str, tuple[str, ...]]] = []
+    for field_name in REQUIRED_FORM_FIELDS:
+        keys = CONTACT_FORM_FIELDS if field_name == "contact" else (field_name,)
+        if not any(k in columns for k in keys):
+            missing.append((field_name, keys))
+    return missing
+
+
+def check_header(
+    columns: Mapping[str, str], where: str, source: str, names: IntakeFields = DEFAULT_NAMES
+) -> None:
+    """Raise IntakeHeaderError, one line naming the config keys and the spellings looked for,
+    when the header lacks a field routing needs or a bot column. `source` is fields.yaml's path."""
+    problems: list[str] = []
+    spellings = names.form.columns()
+    for field_name, keys in missing_required(columns, names):
+        looked = ", ".join(f"'{s}'" for k in keys for s in spellings[k])
+        config_keys = " / ".join(f"intake.form.{k}" for k in keys)
+        problems.append(
+            f"{source} {config_keys}: {where} has no column for {REQUIRED_LABELS[field_name]} "
+            f"(looked for {looked}); add the question's title there"
+        )
+    missing_bot = missing_bot_columns(columns, names)
+    if missing_bot:
+        keys = [k for k, name in names.bot.items() if name in missing_bot]
+        listed = ", ".join(f"'{m}'" for m in missing_bot)
+        problems.append(
+            f"{source} {' / '.join(f'intake.bot.{k}' for k in keys)}: {where} lacks the bot's "
+            f"columns {listed} in row 1; add them back"
+        )
+    if problems:
+        raise IntakeHeaderError("; ".join(problems) + ". Nothing was written.")
 
 
 def form_answers(row: Mapping[str, str], columns: Mapping[str, str]) -> dict[str, str]:

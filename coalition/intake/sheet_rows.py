@@ -89,8 +89,9 @@ def intake_cells(
     routed_at: datetime | None,
     partner_names: Mapping[str, str],
     tz: tzinfo,
+    columns: Mapping[str, str] = BOT_COLUMNS,
 ) -> dict[str, str]:
-    """The bot's cells of one Intake row, by header."""
+    """The bot's cells of one Intake row, by header (`columns`: bot column key -> its header)."""
     partner = (
         partner_names.get(partner_id or "", partner_id or "") if status in WITH_PARTNER else ""
     )
@@ -100,12 +101,12 @@ def intake_cells(
     elif status == "reroute":
         text = "going to the next fitting partner"
     return {
-        BOT_COLUMNS["intake_id"]: intake_id,
-        BOT_COLUMNS["status"]: str(STATUS_TEXT.get(status, status)),
-        BOT_COLUMNS["partner"]: partner,
-        BOT_COLUMNS["referral_id"]: (referral_id or "") if status in WITH_REFERRAL else "",
-        BOT_COLUMNS["routed_at"]: local_time(routed_at, tz) if status in WITH_REFERRAL else "",
-        BOT_COLUMNS["reason"]: clean_text(text, 300),
+        columns["intake_id"]: intake_id,
+        columns["status"]: str(STATUS_TEXT.get(status, status)),
+        columns["partner"]: partner,
+        columns["referral_id"]: (referral_id or "") if status in WITH_REFERRAL else "",
+        columns["routed_at"]: local_time(routed_at, tz) if status in WITH_REFERRAL else "",
+        columns["reason"]: clean_text(text, 300),
     }
 
 

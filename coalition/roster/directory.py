@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from coalition.roster.models import MEMBER_FIELDS, Contact, Member
+from coalition.roster.models import MEMBER_FIELDS, Contact, Member, MemberFields
 from coalition.roster.normalize import clean_text, fold
 from coalition.sheet_table import CellValue, SheetTable, cell_text, delete_rows_requests, ranges_for
 
@@ -33,45 +33,49 @@ def directory_row(
     columns: Mapping[str, str],
     primary: Contact | None,
     issues_text: str,
+    fields: MemberFields = MEMBER_FIELDS,
 ) -> dict[str, CellValue]:
-    """The bot's cells of one member's row, by header."""
+    """The bot's cells of one member's row, by header (`columns`: header -> Members field or computed source)."""
     return {
-        header: _cell(member, source, primary, issues_text) for header, source in columns.items()
+        header: _cell(member, source, primary, issues_text, fields)
+        for header, source in columns.items()
     }
 
 
-def _cell(member: Member, source: str, primary: Contact | None, issues: str) -> CellValue:
+def _cell(
+    member: Member, source: str, primary: Contact | None, issues: str, fields: MemberFields
+) -> CellValue:
     if source == "id":
         return member.id
     if source == "primary_contact":
         return primary.name if primary else ""
     if source == "data_issues":
         return clean_text(issues.replace("\n", "; "), limit=MAX_CELL)
-    known = _MEMBER_VALUES.get(source)
+    known = _MEMBER_VALUES.get(fields.key_of(source) or "")
     value = known(member) if known else member.extra.get(source)
     return cell_value(value)
 
 
-_F = MEMBER_FIELDS
+# Members field key -> the normalized value the directory shows.
 _MEMBER_VALUES: dict[str, Any] = {
-    _F.name: lambda m: m.name,
-    _F.type: lambda m: m.type,
-    _F.state: lambda m: m.state or "",
-    _F.counties: lambda m: m.counties,
-    _F.services: lambda m: m.services,
-    _F.languages: lambda m: m.languages,
-    _F.accepting: lambda m: m.accepting,
-    _F.capacity: lambda m: m.capacity,
-    _F.income_limit: lambda m: m.income_limit,
-    _F.lsc_funded: lambda m: m.lsc_funded,
-    _F.remote: lambda m: m.remote,
-    _F.interpreter: lambda m: m.interpreter,
-    _F.accreditation: lambda m: m.accreditation,
-    _F.referral_channel: lambda m: m.referral_channel or "",
-    _F.referral_sheet: lambda m: m.referral_sheet or "",
-    _F.status: lambda m: m.status,
-    _F.dues: lambda m: m.dues_paid_through,
-    _F.verified: lambda m: m.last_verified,
+    "name": lambda m: m.name,
+    "type": lambda m: m.type,
+    "state": lambda m: m.state or "",
+    "counties": lambda m: m.counties,
+    "services": lambda m: m.services,
+    "languages": lambda m: m.languages,
+    "accepting": lambda m: m.accepting,
+    "capacity": lambda m: m.capacity,
+    "income_limit": lambda m: m.income_limit,
+    "lsc_funded": lambda m: m.lsc_funded,
+    "remote": lambda m: m.remote,
+    "interpreter": lambda m: m.interpreter,
+    "accreditation": lambda m: m.accreditation,
+    "referral_channel": lambda m: m.referral_channel or "",
+    "referral_sheet": lambda m: m.referral_sheet or "",
+    "status": lambda m: m.status,
+    "dues": lambda m: m.dues_paid_through,
+    "verified": lambda m: m.last_verified,
 }
 
 
@@ -224,9 +228,9 @@ def _guard_removals(plan: DirectoryPlan, table: SheetTable, active_ids: frozense
         plan.delete_rows = []
 
 
-def mark_column(columns: Mapping[str, str]) -> str | None:
+def mark_column(columns: Mapping[str, str], fields: MemberFields = MEMBER_FIELDS) -> str | None:
     """Where `removed_members: mark` writes: the status column, else the data issues column."""
-    for wanted in (MEMBER_FIELDS.status, "data_issues"):
+    for wanted in (fields.status, "data_issues"):
         for header, source in columns.items():
             if source == wanted:
                 return header

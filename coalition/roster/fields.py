@@ -6,13 +6,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from coalition.roster.models import (
-    COMPUTED_SOURCES,
     CONTACT_FIELDS,
     MEMBER_FIELDS,
     ContactFields,
     MemberFields,
 )
-from coalition.settings import ConfigError
+from coalition.settings import COMPUTED_SOURCES, ConfigError
 
 
 class RosterFieldError(ConfigError):
@@ -84,5 +83,5 @@ def _require(table: str, wanted: list[str], have: set[str], columns: Mapping[str
     ]
     raise RosterFieldError(
         f"Airtable table '{table}' has no field {', '.join(parts)}; add it in Airtable or fix "
-        "config/roster.yaml directory_columns. Nothing was written."
+        "its name in config/fields.yaml. Nothing was written."
     )

@@ -6,57 +6,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from coalition.settings import ContactFields, MemberFields
+
 # ---------------------------------------------------------------- Airtable field names
-# Defaults from DESIGN.md. The directory sheet's columns come from config/roster.yaml;
-# these are the fields the sync itself reasons about.
-
-
-@dataclass(frozen=True)
-class MemberFields:
-    name: str = "Name"
-    type: str = "Type"
-    state: str = "State"
-    counties: str = "Counties"
-    services: str = "Services"
-    languages: str = "Languages"
-    accepting: str = "Accepting referrals"
-    capacity: str = "Weekly capacity"
-    income_limit: str = "Income limit"
-    lsc_funded: str = "LSC funded"
-    accreditation: str = "Accreditation"
-    referral_channel: str = "Referral channel"
-    referral_sheet: str = "Referral sheet"
-    status: str = "Membership status"
-    dues: str = "Dues paid through"
-    verified: str = "Last verified"
-    remote: str = "Remote services"
-    interpreter: str = "Interpreter available"
-    data_issues: str = "Data issues"
-
-    def all(self) -> list[str]:
-        return list(vars(self).values())
-
-
-@dataclass(frozen=True)
-class ContactFields:
-    name: str = "Name"
-    email: str = "Email"
-    phone: str = "Phone"
-    organization: str = "Organization"
-    role: str = "Role"
-    slack_user: str = "Slack user"
-    primary: str = "Primary contact"
-    data_issues: str = "Data issues"
-
-    def all(self) -> list[str]:
-        return list(vars(self).values())
-
-
+# The fields the sync reasons about, by key; their names come from config/fields.yaml
+# (`airtable.members.fields`, `airtable.contacts.fields`), the design's by default.
 MEMBER_FIELDS = MemberFields()
 CONTACT_FIELDS = ContactFields()
-
-# Directory sources that are not Airtable fields.
-COMPUTED_SOURCES = {"id", "primary_contact", "data_issues"}
 
 ACCREDITATIONS = ("attorney", "fully accredited", "partially accredited", "none")
 # Know-your-rights sessions are community education, not legal representation.

@@ -226,7 +226,7 @@ def member_from_record(
     name = clean_name(raw.get(fields.name))
     state, ok = normalize_state(raw.get(fields.state))
     if not ok:
-        problems.append(_bad(Code.UNKNOWN_STATE, "State", raw.get(fields.state)))
+        problems.append(_bad(Code.UNKNOWN_STATE, fields.state, raw.get(fields.state)))
     offered, unknown_services = map_canonical(raw.get(fields.services), services)
     for text in unknown_services:
         problems.append(Finding(Code.UNKNOWN_SERVICE, f"Service not in the canonical list: {text}"))
@@ -235,13 +235,15 @@ def member_from_record(
         problems.append(
             Finding(Code.UNKNOWN_LANGUAGE, f"Language not in the canonical list: {text}")
         )
-    capacity = _int_field(raw, fields.capacity, "Weekly capacity", problems)
-    income = _int_field(raw, fields.income_limit, "Income limit", problems)
-    dues = _date_field(raw, fields.dues, "Dues paid through", problems)
-    verified = _date_field(raw, fields.verified, "Last verified", problems)
+    capacity = _int_field(raw, fields.capacity, fields.capacity, problems)
+    income = _int_field(raw, fields.income_limit, fields.income_limit, problems)
+    dues = _date_field(raw, fields.dues, fields.dues, problems)
+    verified = _date_field(raw, fields.verified, fields.verified, problems)
     accreditation = fold(clean_name(raw.get(fields.accreditation))) or "none"
     if accreditation not in ACCREDITATIONS:
-        problems.append(_bad(Code.INVALID_VALUE, "Accreditation", raw.get(fields.accreditation)))
+        problems.append(
+            _bad(Code.INVALID_VALUE, fields.accreditation, raw.get(fields.accreditation))
+        )
         accreditation = "none"
     channel = _reference(
         parse_channel(raw.get(fields.referral_channel)), "Referral channel", problems
@@ -292,15 +294,15 @@ def contact_from_record(
     name = clean_name(raw.get(fields.name))
     email, ok = normalize_email(raw.get(fields.email))
     if not ok:
-        problems.append(_bad(Code.INVALID_EMAIL, "Email", raw.get(fields.email)))
+        problems.append(_bad(Code.INVALID_EMAIL, fields.email, raw.get(fields.email)))
     phone, ok = normalize_phone(raw.get(fields.phone), region)
     if not ok:
-        problems.append(_bad(Code.INVALID_PHONE, "Phone", raw.get(fields.phone)))
+        problems.append(_bad(Code.INVALID_PHONE, fields.phone, raw.get(fields.phone)))
     slack = clean_name(raw.get(fields.slack_user)) or None
     if slack and not SLACK_USER_ID.fullmatch(slack.upper()):
         # A name or @handle typed here matches no one in Slack and must not reach the ledger.
         problems.append(
-            _bad(Code.INVALID_VALUE, "Slack user (a member ID such as U0123ABCD)", slack)
+            _bad(Code.INVALID_VALUE, f"{fields.slack_user} (a member ID such as U0123ABCD)", slack)
         )
         slack = None
     elif slack:

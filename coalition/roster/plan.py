@@ -29,10 +29,12 @@ from coalition.roster.directory import (
     row_hash,
 )
 from coalition.roster.models import (
+    MEMBER_FIELDS,
     Code,
     Contact,
     ContactIndex,
     Member,
+    MemberFields,
     MemberIndex,
     RosterIndex,
 )
@@ -263,7 +265,8 @@ class SyncPlan:
 class PlanOptions:
     columns: Mapping[str, str]
     id_header: str
-    issues_field: str = "Data issues"
+    issues_field: str = MEMBER_FIELDS.data_issues
+    member_fields: MemberFields = MEMBER_FIELDS
     member_issues_writable: bool = True
     contact_issues_writable: bool = False
     removed: Literal["remove", "mark"] = "remove"
@@ -294,13 +297,19 @@ def decide(
     headers = list(options.columns)
     rows = {
         m.id: directory_row(
-            m, options.columns, assessment.primary.get(m.id), assessment.member_text[m.id]
+            m,
+            options.columns,
+            assessment.primary.get(m.id),
+            assessment.member_text[m.id],
+            options.member_fields,
         )
         for m in roster.members.values()
     }
     removed_ids = _removed(roster, index)
     active = (context.active_member_ids | set(roster.members)) - removed_ids
-    mark = mark_column(options.columns) if options.removed == "mark" else None
+    mark = (
+        mark_column(options.columns, options.member_fields) if options.removed == "mark" else None
+    )
     names = {m.id: m.name for m in roster.members.values()}
     directory = plan_directory(table, rows, active, options.removed, mark, headers, names)
     new_index = _next_index(roster, index, assessment, rows, headers, removed_ids, secret)

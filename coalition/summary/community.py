@@ -25,6 +25,8 @@ ACTIVE, LAPSED = "active", "lapsed"
 NO_TYPE = "(no type)"
 
 
+# The design's field names, as this module reads records; the flow renames the
+# workspace's fields (config/fields.yaml) to these before handing records over.
 class ActivityFields:
     date = "Date"
     type = "Type"

@@ -39,7 +39,8 @@ NEAR_WINDOW = timedelta(
 
 
 class Fields:
-    """Field names of the Donations table (DESIGN.md)."""
+    """Field names of the Donations table as this module reads them: DESIGN.md's. The flow
+    hands records over under these names whatever the workspace calls them (config/fields.yaml)."""
 
     donor = "Donor"
     email = "Email"

@@ -18,11 +18,12 @@ from sandbox.airtable.exceptions import AirtableError
 from sandbox.seed import intake
 from sandbox.seed.demo import DemoData, build_demo, is_distinctive
 from sandbox.seed.demo import personal_values as seeded_personal_values
+from sandbox.seed.foreign import FORM, INTAKE_TAB, build_foreign
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
 
-SEEDS = ("empty", "demo")
+SEEDS = ("empty", "demo", "foreign")
 FOLDER_MIME = "application/vnd.google-apps.folder"
 # What each sandbox was last seeded with, for `personal_values` and tests.
 _APPLIED: WeakKeyDictionary[Any, DemoData] = WeakKeyDictionary()
@@ -34,14 +35,16 @@ def demo_today(now: datetime, cfg: Settings) -> date:
 
 
 def apply_seed(sandbox: Sandbox, name: str) -> None:
-    """Fill freshly reset backends. `empty`: the bare Slack workspace (its bot user) only."""
+    """Fill freshly reset backends. `empty`: the bare Slack workspace (its bot user) only;
+    `foreign`: the demo's data under a real coalition's own names (sandbox/seed/foreign.py)."""
     if name not in SEEDS:
         raise ValueError(f"unknown seed {name!r}; expected one of {', '.join(SEEDS)}")
     _APPLIED.pop(sandbox, None)
     if name == "empty":
         return  # the Slack backend's reset() already made the workspace and its bot user
     cfg = settings()
-    data = build_demo(demo_today(sandbox.clock.utcnow(), cfg), cfg)
+    today = demo_today(sandbox.clock.utcnow(), cfg)
+    data = build_foreign(today, cfg) if name == "foreign" else build_demo(today, cfg)
     apply_demo(sandbox.services, data)
     _APPLIED[sandbox] = data
 
@@ -98,23 +101,26 @@ def _airtable(airtable: Any, data: DemoData) -> None:
         )
     member_ids: dict[str, str] = {}
     for key, records in data.records.items():
-        rows = [_airtable_fields(r, member_ids) for r in records]
+        rows = [_airtable_fields(r, member_ids, data.link_fields) for r in records]
         created = airtable.create_records(base_id, data.table_names[key], rows, typecast=True)
         if key == "members":
-            member_ids = {r["fields"]["Name"]: r["id"] for r in created}
+            member_ids = {r["fields"][data.member_name_field]: r["id"] for r in created}
         if key == "donations":
-            airtable.backdate_records(base_id, data.table_names[key], typed_on_their_day(created))
+            gift_date = data.field_name("donations", "Date")
+            airtable.backdate_records(
+                base_id, data.table_names[key], typed_on_their_day(created, date_field=gift_date)
+            )
 
 
 def typed_on_their_day(
-    records: list[dict[str, Any]], now: datetime | None = None
+    records: list[dict[str, Any]], now: datetime | None = None, date_field: str = "Date"
 ) -> dict[str, str]:
     """Gifts as typed in at noon UTC on their date (never later than an hour ago); undated ones are left as made."""
     latest = (now or datetime.now(UTC)) - timedelta(hours=1)
     times: dict[str, str] = {}
     for record in records:
         try:
-            day = date.fromisoformat(str(record["fields"].get("Date", ""))[:10])
+            day = date.fromisoformat(str(record["fields"].get(date_field, ""))[:10])
         except ValueError:
             continue
         at = min(datetime.combine(day, time(12), UTC), latest)
@@ -129,11 +135,13 @@ def _resolve_link(spec: dict[str, Any], table_ids: dict[str, str]) -> dict[str, 
     return {**spec, "options": {"linkedTableId": table_ids[options["table"]]}}
 
 
-def _airtable_fields(record: dict[str, Any], member_ids: dict[str, str]) -> dict[str, Any]:
+def _airtable_fields(
+    record: dict[str, Any], member_ids: dict[str, str], links: tuple[str, ...] = ("Organization",)
+) -> dict[str, Any]:
     """Links by organization name become record ids; empty values are left out, as Airtable does."""
     fields: dict[str, Any] = {}
     for name, value in record.items():
-        if name == "Organization":
+        if name in links:
             value = [member_ids[org] for org in value]
         if value is None or value is False or value == "" or value == []:
             continue  # 0 stays: a capacity of zero is a value
@@ -156,18 +164,22 @@ def _personal_values_in_backends(services: dict[str, Any], cfg: Settings) -> set
     found: set[str] = set()
     sheets = services["sheets"]
     sheet_id = sheets.find_by_title(cfg.services.sheets.intake)
-    if sheet_id and cfg.services.sheets.intake_tab in sheets.tabs(sheet_id):
-        rows = sheets.get_values(sheet_id, cfg.services.sheets.intake_tab)
+    personal = {*intake.PERSONAL_COLUMNS, *(FORM.get(c, c) for c in intake.PERSONAL_COLUMNS)}
+    for tab in (cfg.services.sheets.intake_tab, INTAKE_TAB):
+        if not sheet_id or tab not in sheets.tabs(sheet_id):
+            continue
+        rows = sheets.get_values(sheet_id, tab)
         if rows:
-            columns = [i for i, h in enumerate(rows[0]) if h in intake.PERSONAL_COLUMNS]
+            columns = [i for i, h in enumerate(rows[0]) if h in personal]
             found.update(row[i] for row in rows[1:] for i in columns if i < len(row))
     airtable = services["airtable"]
     base_id = airtable.find_base(cfg.services.airtable.base)
     if base_id:
-        tables = cfg.services.airtable.tables
+        names = cfg.fields.airtable
+        contacts, donations = names.contacts, names.donations
         for table, keys in (
-            (tables.contacts, ("Name", "Email", "Phone")),
-            (tables.donations, ("Donor", "Email")),
+            (contacts.table, (contacts.fields.name, contacts.fields.email, contacts.fields.phone)),
+            (donations.table, (donations.fields.donor, donations.fields.email)),
         ):
             try:
                 records = airtable.records(base_id, table)

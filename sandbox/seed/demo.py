@@ -72,6 +72,15 @@ class DemoData:
     openstates_bills: list[dict[str, Any]]
     staff_ids: list[str] = field(default_factory=list)
     admin_ids: list[str] = field(default_factory=list)
+    # How this workspace names things the design names otherwise (the `foreign` seed).
+    member_name_field: str = "Name"
+    link_fields: tuple[str, ...] = ("Organization",)  # links to members, by organization name
+    renames: dict[str, dict[str, str]] = field(default_factory=dict)  # table key -> design -> own
+    intake_header: dict[str, str] = field(default_factory=dict)  # design header -> own
+
+    def field_name(self, table: str, design: str) -> str:
+        """This workspace's name for the design's field `design` of table key `table`."""
+        return self.renames.get(table, {}).get(design, design)
 
     def sheet(self, title: str) -> SheetSpec:
         return next(s for s in self.spreadsheets if s.title == title)
@@ -222,9 +231,11 @@ def personal_values(data: DemoData) -> set[str]:
         values.update(case.values.get(column, "") for column in intake.PERSONAL_COLUMNS)
         values.update(case.embedded)
     for contact in data.records["contacts"]:
-        values.update(str(contact.get(key) or "") for key in ("Name", "Email", "Phone"))
+        keys = [data.field_name("contacts", k) for k in ("Name", "Email", "Phone")]
+        values.update(str(contact.get(key) or "") for key in keys)
     for gift in data.records["donations"]:
-        values.update(str(gift.get(key) or "") for key in ("Donor", "Email"))
+        keys = [data.field_name("donations", k) for k in ("Donor", "Email")]
+        values.update(str(gift.get(key) or "") for key in keys)
     staff = {*data.staff_ids, *data.admin_ids}
     for user in data.users:
         if user.user_id not in staff:  # partner users are contacts; staff are not clients

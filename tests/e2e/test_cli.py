@@ -30,6 +30,7 @@ COMMANDS = [
     ["setup"],
     ["setup", "airtable"],
     ["setup", "sheets"],
+    ["setup", "discover"],
 ]
 
 
