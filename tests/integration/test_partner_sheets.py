@@ -150,10 +150,11 @@ def test_a_partner_added_broken_then_fixed_gets_its_waiting_cases(demo, monkeypa
     with open_ledger().session() as session:
         session.execute(update(Partner).values(active=False))
 
-    # Day 1: no active partner; every case waits.
-    run_routing(publish_report=False)
-    waiting = {i for i, s in _statuses().items() if s == "waitlist"}
-    assert waiting
+    # Day 1: no active partner; no case goes anywhere (an empty directory never says "no
+    # partner": the verdicts are held until a partner appears).
+    day1 = run_routing(publish_report=False)
+    assert "referred" not in set(_statuses().values())
+    assert any("held, not waitlisted" in note for note in day1.notes)
 
     # Day 2: the partner is added, its Referral sheet pasted as a link to a sheet that is gone.
     missing = "1" + "Z" * 43
