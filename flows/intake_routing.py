@@ -22,8 +22,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
-from prefect.context import FlowRunContext
 
 from coalition.intake import fields, ids, matching, notices, records
 from coalition.intake.decide import History, decide, plan_summary
@@ -47,10 +45,14 @@ from coalition.ledger.intake_store import (
     IntakeWrite,
     ReferralState,
 )
+from coalition.ledger.leases import Holder
 from coalition.privacy import PIIError, guard
 from coalition.settings import RoutingConfig, Settings, settings
 from coalition.sheet_table import SheetTable, SheetTableError, cell_text, ranges_for
-from flows.reporting import ItemError, RunReport, measured, publish
+from flows import steps
+from flows.health import alert_held
+from flows.reporting import ItemError, RunReport, held_lines, measured, publish
+from flows.steps import TASK_OPTIONS
 from integrations.clients import sheets_client
 from integrations.sheets import (
     SheetsError,
@@ -72,7 +74,6 @@ FLOW_NAME = "intake-routing"
 REEVALUATED = ("review", "triage", "waitlist")
 ROUTABLE_AGAIN = ("approved", "reroute")
 PARTNER_STATUS_HEADER = REFERRAL_COLUMNS[-1]
-TASK_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False, "retries": 0}
 
 
 # ---------------------------------------------------------------- run context
@@ -117,7 +118,7 @@ class Run:
 
 def start_run(dry_run: bool, only: Iterable[str] | None = None, now: datetime | None = None) -> Run:
     cfg = settings()
-    store = IntakeStore(open_ledger())
+    store = IntakeStore(open_ledger(), Holder.new(cfg.lease_length))
     # A dry run writes nothing, not even the salt: its IDs for brand-new rows are provisional.
     salt = store.salt(create=not dry_run) or "dry-run-provisional-salt"
     return Run(
@@ -470,7 +471,11 @@ def claim_in_ledger(
     for write in writes:
         if write.intake_id in won:
             run.count(write.status)
-    adopted = {r.referral_id for r in run.store.adopt_stale_referrals(run.now)}
+    # Work a dead run claimed is taken over once its lease lapses (the ledger's clock is now,
+    # not the run's start: a long run must not take over a lease that lapsed only after it began).
+    now = datetime.now(UTC)
+    run.count("taken over from a stopped run", len(run.store.reclaim_intakes(now)))
+    adopted = {r.referral_id for r in run.store.adopt_stale_referrals(now)}
     run.count("recovered", len(adopted))
     return Claimed(won=won, to_deliver=run.store.my_referrals("claimed"), recovered=adopted)
 
@@ -710,12 +715,15 @@ def write_intake_status(read: IntakeRead, partners: list[PartnerProfile], run: R
     table = SheetTable.from_values(read.tab.title, values, headers, fields.BOT_COLUMNS["intake_id"])
     located = _locate(values, fields.resolve_columns(values[0] if values else []), read, run)
     states = run.store.intakes(located)
+    # A run working on an intake right now writes its row itself; a dead run's lease has
+    # lapsed and this run took it over (claim in ledger), so its row is written here.
+    elsewhere = run.store.held_elsewhere(located, datetime.now(UTC))
     names = {p.member_id: p.name for p in partners}
     changes: dict[tuple[int, int], Any] = {}
     for intake_id, numbers in located.items():
         state = states.get(intake_id)
-        if state is None or (state.claim_token and state.claim_token != run.store.token):
-            continue  # unknown, or in the hands of a run working right now: it writes its own rows
+        if state is None or intake_id in elsewhere:
+            continue
         desired = intake_cells(
             intake_id=intake_id,
             status=state.status,
@@ -826,8 +834,21 @@ def _referral_ids(notice: Notice) -> list[str]:
 
 # ---------------------------------------------------------------- the run
 def run_step(step: Any, *args: Any) -> Any:
-    """A step as a Prefect task inside a flow run, as a plain call outside one (Slack actions)."""
-    return step(*args) if FlowRunContext.get() is not None else step.fn(*args)
+    """A step as a Prefect task inside a flow run, as a plain call outside one (Slack actions).
+
+    Every step takes the run; once it is done the run renews its leases (it is alive).
+    """
+    run = next((a for a in args if isinstance(a, Run)), None)
+    alive = None if run is None or run.dry_run else (lambda: run.store.renew(datetime.now(UTC)))
+    return steps.run_step(step, *args, alive=alive)
+
+
+def report_held(run: Run) -> None:
+    """Say what waits in another run's hands, and tell #ops-alerts once about what is stuck."""
+    held = run.store.held(datetime.now(UTC))
+    run.report.held = held_lines(held)
+    if any(h.overdue for h in held):
+        alert_held(run.report.flow, held)
 
 
 def run_routing(
@@ -851,6 +872,7 @@ def run_routing(
                     run_step(deliver_to_partners, claimed, read, work, partners, run)
                     run_step(write_intake_status, read, partners, run)
                     run_step(notify, run, partners)
+                    report_held(run)
                 finally:
                     run.store.release()
         log.info("%s", run.report.summary_lines()[0])

@@ -46,6 +46,7 @@ from coalition.roster.report import RosterReport, Writes, build_report
 from coalition.settings import Settings, settings
 from coalition.sheet_table import SheetTable
 from coalition.templating import fallback_text, render_blocks
+from flows.steps import HOOKS
 from integrations import airtable, sheets
 from integrations.clients import airtable_api, sheets_client
 from integrations.http import counting
@@ -74,6 +75,7 @@ STEP = {
     "retry_condition_fn": _transient,
     "persist_result": False,
     "cache_policy": NO_CACHE,
+    **HOOKS,  # kill points (flows/steps.py)
 }
 
 

@@ -60,6 +60,7 @@ from coalition.summary.report import Summary, data_notes, run_notes, title_prefi
 from coalition.summary.weeks import IsoWeek, Window, is_complete, resolve_week
 from coalition.templating import render_message
 from flows.reporting import ItemError, RunReport, measured, publish
+from flows.steps import HOOKS
 from integrations import airtable, docs
 from integrations.clients import airtable_api, docs_service, drive_service
 from integrations.slack import SlackPostError, slack_poster
@@ -91,6 +92,7 @@ STEP: dict[str, Any] = {
     "retry_condition_fn": _transient,
     "persist_result": False,
     "cache_policy": NO_CACHE,
+    **HOOKS,  # kill points (flows/steps.py)
 }
 
 
