@@ -477,6 +477,7 @@ def claim_in_ledger(
     run.count("taken over from a stopped run", len(run.store.reclaim_intakes(now)))
     adopted = {r.referral_id for r in run.store.adopt_stale_referrals(now)}
     run.count("recovered", len(adopted))
+    run.store.reclaim_referrals(now)  # delivered ones a dead run still held: released at the end
     return Claimed(won=won, to_deliver=run.store.my_referrals("claimed"), recovered=adopted)
 
 

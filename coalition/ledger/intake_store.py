@@ -502,6 +502,10 @@ class IntakeStore:
         """Take over intakes a dead run claimed (their lease lapsed): this run writes their Intake row."""
         return self.leases.reclaim_expired(INTAKE, self.holder, now)
 
+    def reclaim_referrals(self, now: datetime) -> list[str]:
+        """Take over the other referral leases that lapsed (past `claimed`: nothing to redo; released at the end)."""
+        return self.leases.reclaim_expired(REFERRAL, self.holder, now)
+
     def held_elsewhere(self, intake_ids: Iterable[str], now: datetime) -> set[str]:
         """The intakes another run holds on a live lease (it writes their Intake row itself)."""
         with self.ledger.session() as session:

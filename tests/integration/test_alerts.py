@@ -357,7 +357,9 @@ def test_work_held_past_twice_the_lease_alerts_ops_once(
     for _ in range(2):
         report = run()
         assert report.held and report.held[0].overdue
-    told = [m for m in ws.messages("ops-alerts") if "held by one run since" in (m.get("text") or "")]
+    told = [
+        m for m in ws.messages("ops-alerts") if "held by one run since" in (m.get("text") or "")
+    ]
     assert len(told) == 1
 
 

@@ -101,7 +101,11 @@ def test_claim_once_names_the_first_claimant(ledger: Ledger) -> None:
     store = LeaseStore(ledger)
     assert store.claim_once("campaign-approved:rec1", "U1", NOW) is None
     earlier = store.claim_once("campaign-approved:rec1", "U2", NOW + MINUTE)
-    assert earlier is not None and (earlier.owner, earlier.since, earlier.until) == ("U1", NOW, None)
+    assert earlier is not None and (earlier.owner, earlier.since, earlier.until) == (
+        "U1",
+        NOW,
+        None,
+    )
     store.unclaim("campaign-approved:rec1")
     assert store.claim_once("campaign-approved:rec1", "U2", NOW + MINUTE) is None
 

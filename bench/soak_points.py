@@ -1,0 +1,186 @@
+"""`make soak`'s kill points: every flow SIGKILLed right after each of its tasks, then a clean rerun; nothing lost, nothing twice, no lease left.
+
+Phases: `sqlite` and `postgresql` (a fresh demo coalition and ledger each), and
+`two-runners` (on SQLite: at each point a second, clean runner of the same flow
+runs at the same time as the one that dies). Before each intake-routing point a
+few new form rows arrive, so every point has fresh work to strand.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.soak import (
+    BOT_COLUMNS,
+    ROOT,
+    STAFF_MARK,
+    ChildRun,
+    check_invariants,
+    intake_table,
+    mark_staff_cells,
+    soak_env,
+)
+from flows.steps import KILL_ENV, TRACE_ENV
+
+LEASE_SECONDS = (
+    2.0  # the children's lease: a rerun takes a dead run's work over without waiting minutes
+)
+CHILD_DEADLINE = 300.0
+NEW_ROWS = 6
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _point_env(env: dict[str, str]) -> dict[str, str]:
+    return {**env, "COALITION_LEASE_SECONDS": str(LEASE_SECONDS)}
+
+
+def add_intake_rows(sandbox: Any, n: int, tag: str) -> None:
+    """New form answers: copies of routed rows with the bot's cells empty and a distinct phone and e-mail."""
+    from coalition.settings import settings
+
+    names = settings().services.sheets
+    sheets = sandbox.services["sheets"]
+    header, rows = intake_table(sandbox)
+    filled = [r for r in rows if r[header.index("Intake ID")]][:n]
+    fresh = []
+    for i, row in enumerate(filled):
+        copy = list(row)
+        for column in BOT_COLUMNS:
+            copy[header.index(column)] = ""
+        copy[header.index(STAFF_MARK)] = ""
+        if "Phone" in header:
+            copy[header.index("Phone")] = f"(555) 01{i:02d}-{len(rows) % 10000:04d}"
+        if "Email" in header:
+            copy[header.index("Email")] = f"soak.{tag}.{i}@example.org"
+        fresh.append(copy)
+    sheets.set_values(sheets.find_by_title(names.intake), names.intake_tab, [header, *rows, *fresh])
+
+
+def leases_left() -> int:
+    from coalition.ledger import open_ledger
+    from coalition.ledger.leases import LeaseStore
+
+    return len(LeaseStore(open_ledger()).outstanding())
+
+
+def discover(env: dict[str, str], log: Path) -> tuple[list[str], int | None]:
+    """A traced clean run of every flow: the task boundaries, in order, once each."""
+    run = ChildRun({**_point_env(env), TRACE_ENV: "1"}, log)
+    code = run.wait(timeout=CHILD_DEADLINE * 2)
+    run.close()
+    points = list(dict.fromkeys(line[5:] for line in run.lines if line.startswith("STEP ")))
+    return points, code
+
+
+def one_point(
+    point: str, env: dict[str, str], log: Path, sandbox: Any, two: bool
+) -> dict[str, Any]:
+    flow = point.split(":", 1)[0]
+    if flow == "intake-routing":
+        add_intake_rows(sandbox, NEW_ROWS, point.split(":", 1)[1].replace(" ", "-"))
+    before = mark_staff_cells(sandbox)
+    started = time.monotonic()
+    killed = ChildRun({**_point_env(env), KILL_ENV: point}, log, only=[flow])
+    other = ChildRun(_point_env(env), log, only=[flow]) if two else None
+    killed.wait(timeout=CHILD_DEADLINE)
+    if other is not None:
+        other.wait(timeout=CHILD_DEADLINE)
+        other.close()
+    killed.close()
+    landed = any(line.startswith("KILLED after") for line in killed.lines)
+    time.sleep(LEASE_SECONDS + 0.5)  # the dead run's leases lapse
+    clean = ChildRun(_point_env(env), log, only=[flow])
+    code = clean.wait(timeout=CHILD_DEADLINE)
+    clean.close()
+    counts = check_invariants(sandbox, before)
+    counts["leases left held"] = leases_left()
+    return {
+        "point": point,
+        "killed": landed,
+        "rerun exit": code,
+        "misses": sum(counts.values()),
+        "counts": counts,
+        "seconds": time.monotonic() - started,
+    }
+
+
+def phase(name: str, pg_url: str, scale: float) -> list[dict[str, Any]]:
+    import os
+
+    from coalition.ledger.db import forget_ledgers
+    from coalition.settings import reload_settings
+    from sandbox.app import Sandbox
+    from sandbox.runner import start_in_thread
+
+    var = ROOT / "var" / "soak" / name
+    var.mkdir(parents=True, exist_ok=True)
+    (var / "ledger.sqlite3").unlink(missing_ok=True)
+    log = var / "children.log"
+    log.unlink(missing_ok=True)
+    database_url = None
+    if name == "postgresql":
+        database_url = pg_url
+        _reset_postgres(pg_url)
+    running = start_in_thread(Sandbox(seed="demo", time_scale=scale, rate_limits=True))
+    sandbox = running.sandbox
+    env = soak_env(running.url, var, scale, database_url)
+    keys = ("COALITION_SANDBOX_URL", "COALITION_DATABASE_URL", "COALITION_VAR_DIR")
+    os.environ.update({k: env[k] for k in keys})
+    forget_ledgers()
+    reload_settings()
+    rows: list[dict[str, Any]] = []
+    try:
+        mark_staff_cells(sandbox)
+        points, code = discover(env, log)
+        print(f"  {name}: {len(points)} kill points found by a traced clean run (exit {code})")
+        for point in points:
+            row = one_point(point, env, log, sandbox, two=name == "two-runners")
+            rows.append(row)
+            print(_line(name, row), flush=True)
+    finally:
+        running.stop()
+        forget_ledgers()
+    return rows
+
+
+def _line(phase_name: str, row: dict[str, Any]) -> str:
+    missed = ", ".join(f"{k} {v}" for k, v in row["counts"].items() if v) or "none"
+    killed = "killed" if row["killed"] else "NOT REACHED"
+    return (
+        f"  {phase_name:<11} {row['point']:<52} {killed:<11} rerun {row['rerun exit']!s:<4} "
+        f"misses: {missed} ({row['seconds']:.0f} s)"
+    )
+
+
+def kill_points(phases: list[str], pg_url: str, scale: float) -> int:
+    """Every phase asked for; 0 when every point was reached and nothing was lost, twice or left held."""
+    print("Kill points: each flow SIGKILLed after each of its tasks, then a clean rerun")
+    print(
+        f"  {'phase':<11} {'kill point (flow:task)':<52} {'kill':<11} rerun      checks after the rerun"
+    )
+    failed = 0
+    total = 0
+    for name in phases:
+        started = time.monotonic()
+        rows = phase(name, pg_url, scale)
+        bad = [r for r in rows if not r["killed"] or r["rerun exit"] != 0 or r["misses"]]
+        total += len(rows)
+        failed += len(bad) + (0 if rows else 1)
+        print(
+            f"  {name}: {len(rows)} kill points, {len(bad)} with a miss "
+            f"({time.monotonic() - started:.0f} s)"
+        )
+    verdict = "passed" if not failed else f"FAILED ({failed} kill points with a miss)"
+    print(f"Kill points {verdict}: {total} kills over {', '.join(phases)}")
+    return 0 if not failed else 1
