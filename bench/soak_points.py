@@ -8,7 +8,14 @@ few new form rows arrive, so every point has fresh work to strand.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +36,51 @@ LEASE_SECONDS = (
 )
 CHILD_DEADLINE = 300.0
 NEW_ROWS = 6
+
+
+@contextlib.contextmanager
+def prefect_server(home: Path) -> Iterator[str]:
+    """One Prefect server for every child of the kill points (each would otherwise start its own)."""
+    from coalition.prefect_env import _ALWAYS, _EPHEMERAL_DEFAULTS
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    api = f"http://127.0.0.1:{port}/api"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update({**_ALWAYS, **_EPHEMERAL_DEFAULTS, "PREFECT_HOME": str(home)})
+    log = (home / "server.log").open("w", encoding="utf-8")
+    prefect = Path(sys.executable).with_name("prefect")
+    server = subprocess.Popen(
+        [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not _healthy(api):
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError(
+                    f"the soak's Prefect server did not start; see {home}/server.log"
+                )
+            time.sleep(1)
+        yield api
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, 9)
+        server.wait()
+        log.close()
+
+
+def _healthy(api: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api}/health", timeout=2) as reply:
+            return reply.status == 200
+    except OSError:
+        return False
 
 
 def _reset_postgres(url: str) -> None:
@@ -115,9 +167,7 @@ def one_point(
     }
 
 
-def phase(name: str, pg_url: str, scale: float) -> list[dict[str, Any]]:
-    import os
-
+def phase(name: str, pg_url: str, scale: float, api: str) -> list[dict[str, Any]]:
     from coalition.ledger.db import forget_ledgers
     from coalition.settings import reload_settings
     from sandbox.app import Sandbox
@@ -134,7 +184,7 @@ def phase(name: str, pg_url: str, scale: float) -> list[dict[str, Any]]:
         _reset_postgres(pg_url)
     running = start_in_thread(Sandbox(seed="demo", time_scale=scale, rate_limits=True))
     sandbox = running.sandbox
-    env = soak_env(running.url, var, scale, database_url)
+    env = {**soak_env(running.url, var, scale, database_url), "PREFECT_API_URL": api}
     keys = ("COALITION_SANDBOX_URL", "COALITION_DATABASE_URL", "COALITION_VAR_DIR")
     os.environ.update({k: env[k] for k in keys})
     forget_ledgers()
@@ -171,16 +221,23 @@ def kill_points(phases: list[str], pg_url: str, scale: float) -> int:
     )
     failed = 0
     total = 0
-    for name in phases:
-        started = time.monotonic()
-        rows = phase(name, pg_url, scale)
-        bad = [r for r in rows if not r["killed"] or r["rerun exit"] != 0 or r["misses"]]
-        total += len(rows)
-        failed += len(bad) + (0 if rows else 1)
-        print(
-            f"  {name}: {len(rows)} kill points, {len(bad)} with a miss "
-            f"({time.monotonic() - started:.0f} s)"
-        )
+    with prefect_server(ROOT / "var" / "soak" / "prefect-server") as api:
+        for name in phases:
+            ran, missed = _run_phase(name, pg_url, scale, api)
+            total, failed = total + ran, failed + missed
     verdict = "passed" if not failed else f"FAILED ({failed} kill points with a miss)"
     print(f"Kill points {verdict}: {total} kills over {', '.join(phases)}")
     return 0 if not failed else 1
+
+
+def _run_phase(name: str, pg_url: str, scale: float, api: str) -> tuple[int, int]:
+    """(kill points run, kill points with a miss) of one phase; a phase that found none is a miss."""
+    started = time.monotonic()
+    rows = phase(name, pg_url, scale, api)
+    bad = [r for r in rows if not r["killed"] or r["rerun exit"] != 0 or r["misses"]]
+    print(
+        f"  {name}: {len(rows)} kill points, {len(bad)} with a miss "
+        f"({time.monotonic() - started:.0f} s)",
+        flush=True,
+    )
+    return len(rows), len(bad) + (0 if rows else 1)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from coalition.ledger.db import Ledger, insert_ignoring_conflicts
 from coalition.ledger.tables.common import LeaseRecord
 
 CHUNK = 500  # keys per IN (...) clause
+LEASE_LOCK = 7_361_043  # PostgreSQL advisory lock that orders lease changes (any fixed number)
 
 
 def lease_key(kind: str, ident: str) -> str:
@@ -86,10 +87,22 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[start : start + CHUNK]
 
 
+def _serialise(session: Session) -> None:
+    """One lease change at a time on PostgreSQL, so two runs taking overlapping keys cannot deadlock.
+
+    SQLite's BEGIN IMMEDIATE already serialises every writing transaction.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LEASE_LOCK})
+
+
 # ---------------------------------------------------------------- inside a caller's transaction
 def take(session: Session, keys: Iterable[str], holder: Holder, now: datetime) -> set[str]:
     """Claim `keys` for `holder`: free ones, its own (renewed) and lapsed ones. The keys it holds now."""
     wanted = sorted(set(keys))
+    if not wanted:
+        return set()
+    _serialise(session)
     until = holder.until(now)
     mine: set[str] = set()
     for chunk in _chunks(wanted):
@@ -190,6 +203,7 @@ class LeaseStore:
     def renew(self, holder: Holder, now: datetime) -> int:
         """Push back the expiry of everything `holder` holds (a run does it at every step)."""
         with self.ledger.session() as session:
+            _serialise(session)
             result = session.execute(
                 update(LeaseRecord)
                 .where(LeaseRecord.owner == holder.owner, LeaseRecord.until.is_not(None))
@@ -200,6 +214,7 @@ class LeaseStore:
     def release(self, holder: Holder, keys: Iterable[str] | None = None) -> int:
         """Hand back `keys`, or everything `holder` holds with an expiry."""
         with self.ledger.session() as session:
+            _serialise(session)
             if keys is not None:
                 return drop(session, keys, holder)
             result = session.execute(
