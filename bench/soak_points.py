@@ -4,16 +4,24 @@ Phases: `sqlite` and `postgresql` (a fresh demo coalition and ledger each), and
 `two-runners` (on SQLite: at each point a second, clean runner of the same flow
 runs at the same time as the one that dies). Before each intake-routing point a
 few new form rows arrive, so every point has fresh work to strand.
+
+Each run is a child forked from this process once it has imported Prefect and the
+flows (a fresh interpreter spends most of a kill point importing them); the child
+starts its own session, runs the flow through Prefect against one server shared
+by every child, and dies at its kill point like a separate process would.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import traceback
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,19 +31,104 @@ from bench.soak import (
     BOT_COLUMNS,
     ROOT,
     STAFF_MARK,
-    ChildRun,
     check_invariants,
+    child,
     intake_table,
     mark_staff_cells,
     soak_env,
 )
-from flows.steps import KILL_ENV, TRACE_ENV
+
+KILL_ENV = "COALITION_KILL_AFTER"  # read by flows/steps.py (imported only once Prefect is set up)
+TRACE_ENV = "COALITION_STEP_TRACE"
 
 LEASE_SECONDS = (
     2.0  # the children's lease: a rerun takes a dead run's work over without waiting minutes
 )
 CHILD_DEADLINE = 300.0
 NEW_ROWS = 6
+
+
+class ForkedRun:
+    """One run of flows in a child forked from this process, in its own session; its output lines collected."""
+
+    def __init__(self, env: dict[str, str], log: Path, only: list[str] | None = None) -> None:
+        self.lines: list[str] = []
+        self.log = log.open("a", encoding="utf-8")
+        self.returncode: int | None = None
+        read_fd, write_fd = os.pipe()
+        self.log.flush()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            _forked_child(env, write_fd, str(log), only)  # never returns
+        os.close(write_fd)
+        self.pid = pid
+        self._stream = os.fdopen(read_fd, encoding="utf-8", errors="replace")
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self._stream:
+            line = line.rstrip()
+            self.lines.append(line)
+            self.log.write(line + "\n")
+
+    def _reap(self, block: bool) -> bool:
+        if self.returncode is not None:
+            return True
+        pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+        if pid == 0:
+            return False
+        self.returncode = os.waitstatus_to_exitcode(status)
+        return True
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit code (negative: killed by that signal), or None after killing a child past `timeout`."""
+        deadline = time.monotonic() + timeout
+        while not self._reap(block=False):
+            if time.monotonic() > deadline:
+                self.kill()
+                self.reader.join(timeout=5)
+                return None
+            time.sleep(0.1)
+        self.reader.join(timeout=5)
+        return self.returncode
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+        self._reap(block=True)
+
+    def close(self) -> None:
+        self.log.close()
+
+
+def _forked_child(env: dict[str, str], out_fd: int, log: str, only: list[str] | None) -> None:
+    code = 1
+    try:
+        os.setsid()  # its own session: a kill point takes only this run down
+        os.dup2(out_fd, 1)
+        err = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        os.dup2(err, 2)
+        sys.stdout = os.fdopen(1, "w", buffering=1)
+        sys.stderr = os.fdopen(2, "w", buffering=1)
+        os.environ.clear()
+        os.environ.update(env)
+        from coalition.ledger import db
+        from coalition.settings import reload_settings
+        from integrations.slack import forget_channels
+
+        db.forget_ledgers(after_fork=True)
+        reload_settings()
+        forget_channels()
+        code = child(None, only)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
 
 
 @contextlib.contextmanager
@@ -128,7 +221,7 @@ def leases_left() -> int:
 
 def discover(env: dict[str, str], log: Path) -> tuple[list[str], int | None]:
     """A traced clean run of every flow: the task boundaries, in order, once each."""
-    run = ChildRun({**_point_env(env), TRACE_ENV: "1"}, log)
+    run = ForkedRun({**_point_env(env), TRACE_ENV: "1"}, log)
     code = run.wait(timeout=CHILD_DEADLINE * 2)
     run.close()
     points = list(dict.fromkeys(line[5:] for line in run.lines if line.startswith("STEP ")))
@@ -143,8 +236,8 @@ def one_point(
         add_intake_rows(sandbox, NEW_ROWS, point.split(":", 1)[1].replace(" ", "-"))
     before = mark_staff_cells(sandbox)
     started = time.monotonic()
-    killed = ChildRun({**_point_env(env), KILL_ENV: point}, log, only=[flow])
-    other = ChildRun(_point_env(env), log, only=[flow]) if two else None
+    killed = ForkedRun({**_point_env(env), KILL_ENV: point}, log, only=[flow])
+    other = ForkedRun(_point_env(env), log, only=[flow]) if two else None
     killed.wait(timeout=CHILD_DEADLINE)
     if other is not None:
         other.wait(timeout=CHILD_DEADLINE)
@@ -152,7 +245,7 @@ def one_point(
     killed.close()
     landed = any(line.startswith("KILLED after") for line in killed.lines)
     time.sleep(LEASE_SECONDS + 0.5)  # the dead run's leases lapse
-    clean = ChildRun(_point_env(env), log, only=[flow])
+    clean = ForkedRun(_point_env(env), log, only=[flow])
     code = clean.wait(timeout=CHILD_DEADLINE)
     clean.close()
     counts = check_invariants(sandbox, before)
@@ -222,6 +315,14 @@ def kill_points(phases: list[str], pg_url: str, scale: float) -> int:
     failed = 0
     total = 0
     with prefect_server(ROOT / "var" / "soak" / "prefect-server") as api:
+        # Prefect reads its settings when imported: point it at the shared server first, then
+        # import the flows once here, so that every forked child starts with them loaded.
+        os.environ.update({"PREFECT_API_URL": api, "PREFECT_LOGGING_LEVEL": "WARNING"})
+        import flows.health  # noqa: F401
+        from flows.registry import FLOWS
+
+        for entry in FLOWS.values():
+            entry.load()
         for name in phases:
             ran, missed = _run_phase(name, pg_url, scale, api)
             total, failed = total + ran, failed + missed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -111,12 +110,7 @@ class Ledger:
 
 
 _lock = threading.Lock()
-
-
-@functools.cache
-def _open(url: str) -> Ledger:
-    upgrade(url)
-    return Ledger(url)
+_ledgers: dict[str, Ledger] = {}
 
 
 def open_ledger(url: str | None = None) -> Ledger:
@@ -126,10 +120,16 @@ def open_ledger(url: str | None = None) -> Ledger:
 
         url = settings().database_url
     with _lock:
-        return _open(url)
+        if url not in _ledgers:
+            upgrade(url)
+            _ledgers[url] = Ledger(url)
+        return _ledgers[url]
 
 
-def forget_ledgers() -> None:
-    """Drop cached ledgers (tests switch databases)."""
+def forget_ledgers(after_fork: bool = False) -> None:
+    """Drop cached ledgers (tests switch databases; a forked child lets go of its parent's connections)."""
     with _lock:
-        _open.cache_clear()
+        if after_fork:
+            for ledger in _ledgers.values():
+                ledger.engine.dispose(close=False)  # the parent's connections are not ours to close
+        _ledgers.clear()
