@@ -29,7 +29,7 @@ def test_a_lease_that_is_not_a_positive_number_of_minutes_is_refused(tmp_path: P
     for name in PROJECT_ROOT.joinpath("config").iterdir():
         (tmp_path / name.name).write_bytes(name.read_bytes())
     (tmp_path / "schedules.yaml").write_text("leases: {minutes: 0}\n")
-    with pytest.raises(ConfigError, match="leases.minutes"):
+    with pytest.raises(ConfigError, match=r"leases\.minutes"):
         load_settings(tmp_path)
 
 
