@@ -314,7 +314,9 @@ def kill_points(phases: list[str], pg_url: str, scale: float) -> int:
     )
     failed = 0
     total = 0
-    with prefect_server(ROOT / "var" / "soak" / "prefect-server") as api:
+    # One server home per set of phases, so two soaks may run side by side.
+    home = ROOT / "var" / "soak" / f"prefect-server-{'-'.join(phases)}"
+    with prefect_server(home) as api:
         # Prefect reads its settings when imported: point it at the shared server first, then
         # import the flows once here, so that every forked child starts with them loaded.
         os.environ.update({"PREFECT_API_URL": api, "PREFECT_LOGGING_LEVEL": "WARNING"})
