@@ -131,3 +131,58 @@ def test_racing_runs_each_claim_a_key_once(ledger: Ledger) -> None:
         t.join()
     counted = [k for mine in won.values() for k in mine]
     assert sorted(counted) == sorted(keys)  # every key won, none twice
+
+
+def test_the_upgrade_carries_claims_in_flight_into_leases(tmp_path: Path) -> None:
+    """A ledger at revision 0002 with a stranded intake claim, a leased notice, the alerts run's
+    watermark lease and a campaign approved in Slack: after the upgrade each is a lease, the
+    stranded intake already lapsed (the next run takes it over), the approval held for good."""
+    from alembic import command
+    from alembic.config import Config
+
+    from coalition.ledger.db import MIGRATIONS, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url)
+    command.upgrade(config, "0002")
+    engine = create_engine(url)
+    at = "2026-12-01 10:00:00.000000"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO intakes (intake_id, status, urgent, claim_token, created_at, updated_at) "
+                "VALUES ('I-1', 'routing', 0, 'dead-run', :at, :at)"
+            ),
+            {"at": at},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO intake_notices (key, kind, channel, payload, created_at, attempts, "
+                "claim_token, lease_until) VALUES ('n-1', 'k', 'c', '{}', :at, 0, 'dead-run', :at)"
+            ),
+            {"at": at},
+        )
+        conn.execute(
+            text("INSERT INTO watermarks (key, value, updated_at) VALUES (:k, :v, :at)"),
+            [
+                {"k": "bot:campaign-approved:rec1", "v": "U1|2026-12-01T10:00:00+00:00", "at": at},
+                {"k": "alerts:run-lease", "v": "2026-12-01T10:10:00+00:00 abc", "at": at},
+            ],
+        )
+    engine.dispose()
+    upgrade(url)
+    forget_ledgers()
+    store = LeaseStore(open_ledger(url))
+    intake = store.lease("intake:I-1")
+    assert intake is not None and intake.owner == "dead-run" and intake.lapsed(NOW)
+    assert store.lease("notice:n-1").owner == "dead-run"
+    approved = store.lease("campaign-approved:rec1")
+    assert approved is not None and (approved.owner, approved.until) == ("U1", None)
+    assert approved.since == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    assert store.reclaim_expired("intake", Holder.new(MINUTE), NOW) == ["I-1"]
+    with open_ledger(url).session() as session:
+        left = session.execute(text("SELECT key FROM watermarks")).scalars().all()
+    assert left == []
+    forget_ledgers()
