@@ -58,6 +58,7 @@ FAULTS = [
 ]
 BOT_COLUMNS = ("Intake ID", "Status", "Partner", "Referral ID", "Routed at", "Routing reason")
 STAFF_MARK = "Staff notes"
+LEASE_SECONDS = 2.0  # the children's lease (schedules.yaml says 5 minutes for real runs)
 
 
 # ---------------------------------------------------------------- the child: run the flows
@@ -159,6 +160,8 @@ def soak_env(url: str, var: Path, scale: float, database_url: str | None = None)
             "COALITION_VAR_DIR": str(var),
             "COALITION_DATABASE_URL": database_url or f"sqlite:///{var / 'ledger.sqlite3'}",
             "COALITION_TIME_SCALE": str(scale),
+            # A killed run's claims lapse in seconds, so the reruns take its work over at once.
+            "COALITION_LEASE_SECONDS": str(LEASE_SECONDS),
             "PREFECT_LOGGING_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
         }

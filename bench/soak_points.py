@@ -29,6 +29,7 @@ from typing import Any
 
 from bench.soak import (
     BOT_COLUMNS,
+    LEASE_SECONDS,
     ROOT,
     STAFF_MARK,
     check_invariants,
@@ -41,9 +42,6 @@ from bench.soak import (
 KILL_ENV = "COALITION_KILL_AFTER"  # read by flows/steps.py (imported only once Prefect is set up)
 TRACE_ENV = "COALITION_STEP_TRACE"
 
-LEASE_SECONDS = (
-    2.0  # the children's lease: a rerun takes a dead run's work over without waiting minutes
-)
 CHILD_DEADLINE = 300.0
 NEW_ROWS = 6
 
@@ -186,10 +184,6 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-def _point_env(env: dict[str, str]) -> dict[str, str]:
-    return {**env, "COALITION_LEASE_SECONDS": str(LEASE_SECONDS)}
-
-
 def add_intake_rows(sandbox: Any, n: int, tag: str) -> None:
     """New form answers: copies of routed rows with the bot's cells empty and a distinct phone and e-mail."""
     from coalition.settings import settings
@@ -221,7 +215,7 @@ def leases_left() -> int:
 
 def discover(env: dict[str, str], log: Path) -> tuple[list[str], int | None]:
     """A traced clean run of every flow: the task boundaries, in order, once each."""
-    run = ForkedRun({**_point_env(env), TRACE_ENV: "1"}, log)
+    run = ForkedRun({**env, TRACE_ENV: "1"}, log)
     code = run.wait(timeout=CHILD_DEADLINE * 2)
     run.close()
     points = list(dict.fromkeys(line[5:] for line in run.lines if line.startswith("STEP ")))
@@ -236,8 +230,8 @@ def one_point(
         add_intake_rows(sandbox, NEW_ROWS, point.split(":", 1)[1].replace(" ", "-"))
     before = mark_staff_cells(sandbox)
     started = time.monotonic()
-    killed = ForkedRun({**_point_env(env), KILL_ENV: point}, log, only=[flow])
-    other = ForkedRun(_point_env(env), log, only=[flow]) if two else None
+    killed = ForkedRun({**env, KILL_ENV: point}, log, only=[flow])
+    other = ForkedRun(env, log, only=[flow]) if two else None
     killed.wait(timeout=CHILD_DEADLINE)
     if other is not None:
         other.wait(timeout=CHILD_DEADLINE)
@@ -245,7 +239,7 @@ def one_point(
     killed.close()
     landed = any(line.startswith("KILLED after") for line in killed.lines)
     time.sleep(LEASE_SECONDS + 0.5)  # the dead run's leases lapse
-    clean = ForkedRun(_point_env(env), log, only=[flow])
+    clean = ForkedRun(env, log, only=[flow])
     code = clean.wait(timeout=CHILD_DEADLINE)
     clean.close()
     counts = check_invariants(sandbox, before)
