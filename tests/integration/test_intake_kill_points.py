@@ -126,3 +126,22 @@ def test_a_notice_owed_by_a_dead_run_is_sent_once_its_lease_lapses(routing_box) 
     keys = _keys_posted(routing_box)
     assert set(keys) >= {n.key for n in owed} and all(n == 1 for n in keys.values())
     assert LeaseStore(open_ledger()).outstanding() == []
+
+
+def test_work_held_past_twice_the_lease_is_told_to_ops_once(routing_box) -> None:
+    """A run alive but not finishing (it keeps renewing) holds an intake past twice the lease:
+    every run's report says so, and #ops-alerts hears it once."""
+    stuck = Holder.new(timedelta(seconds=LEASE))
+    leases = LeaseStore(open_ledger())
+    leases.claim("intake:I-STUCK1", stuck, utcnow() - timedelta(seconds=3 * LEASE))
+    leases.renew(stuck, utcnow())
+    for _ in range(2):
+        report = run_routing(publish_report=False)
+        held = {h.kind: h for h in report.held}
+        assert held["intake"].count == 1 and held["intake"].overdue
+    told = [
+        m
+        for m in routing_box.services["slack"].all_messages()
+        if m.get("kind") == "message" and "held by one run since" in (m.get("text") or "")
+    ]
+    assert len(told) == 1
