@@ -134,7 +134,7 @@ def recovery_text(run: RunRef, failing_since: datetime, timezone: str) -> str:
 
 def held_text(flow: str, kind: str, count: int, since: datetime, timezone: str) -> str:
     """The one message for work a run has held past twice the lease (it is stuck, not dead)."""
-    when = since.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+    when = since.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
     what = f"{count} {_plain(kind)}{'' if count == 1 else 's'}"
     return (
         f":hourglass: *{_plain(flow)}*: {what} held by one run since {when}, more than twice "

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -233,26 +233,32 @@ class LeaseStore:
     def held(
         self, kinds: Iterable[str], holder: Holder | None, now: datetime, length: timedelta
     ) -> list[HeldWork]:
-        """Work of `kinds` held by anyone but `holder`, by kind: how much, since when, taken over when."""
-        query = (
-            select(
-                LeaseRecord.kind,
-                func.count(),
-                func.min(LeaseRecord.since),
-                func.max(LeaseRecord.until),
-            )
-            .where(LeaseRecord.kind.in_(list(kinds)), LeaseRecord.until.is_not(None))
-            .group_by(LeaseRecord.kind)
-            .order_by(LeaseRecord.kind)
+        """Work of `kinds` held by anyone but `holder`, by kind: how much, since when, taken over when.
+
+        Overdue is work whose holder is alive (its lease is live, it keeps renewing) yet has
+        held it for more than twice the lease: a run that hangs. A dead run's lapsed lease is
+        not overdue: the next run takes its work over.
+        """
+        query = select(LeaseRecord.kind, LeaseRecord.since, LeaseRecord.until).where(
+            LeaseRecord.kind.in_(list(kinds)), LeaseRecord.until.is_not(None)
         )
         if holder is not None:
             query = query.where(LeaseRecord.owner != holder.owner)
         with self.ledger.session() as session:
             rows = list(session.execute(query))
-        held = []
-        for kind, count, since, until in rows:
-            held.append(HeldWork(kind, int(count), since, until, now - since > 2 * length))
-        return held
+        by_kind: dict[str, list[tuple[datetime, datetime]]] = {}
+        for kind, since, until in rows:
+            by_kind.setdefault(kind, []).append((since, until))
+        return [
+            HeldWork(
+                kind,
+                len(spans),
+                min(since for since, _ in spans),
+                max(until for _, until in spans),
+                any(until > now and now - since > 2 * length for since, until in spans),
+            )
+            for kind, spans in sorted(by_kind.items())
+        ]
 
     def lease(self, key: str) -> Lease | None:
         with self.ledger.session() as session:

@@ -95,6 +95,9 @@ def test_held_says_how_much_since_when_and_when_it_is_taken_over(ledger: Ledger)
     store.renew(other, NOW + 10 * MINUTE)  # alive but not finishing
     late = store.held(["intake"], me, NOW + 11 * MINUTE, 5 * MINUTE)
     assert late[0].overdue
+    # A dead run's lease that lapsed is not "stuck": the next run takes it over.
+    dead = store.held(["referral"], me, NOW + 20 * MINUTE, 5 * MINUTE)
+    assert dead[0].count == 1 and not dead[0].overdue
 
 
 def test_claim_once_names_the_first_claimant(ledger: Ledger) -> None:
