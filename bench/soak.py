@@ -76,10 +76,17 @@ def child(start: str | None = None, only: list[str] | None = None) -> int:
         print(f"START {name}", flush=True)
         state = entry.load()(return_state=True)
         print(f"DONE {name} {state.type.value} {state.message or ''}"[:300], flush=True)
-        if getattr(state.result(raise_on_failure=False), "stood_aside", False):
+        if _stood_aside(state):
             print(f"STOOD ASIDE {name}", flush=True)  # another run held the flow's lease
         failed += 0 if state.is_completed() else 1
     return 1 if failed else 0
+
+
+def _stood_aside(state: Any) -> bool:
+    try:
+        return bool(getattr(state.result(raise_on_failure=False), "stood_aside", False))
+    except Exception:  # no result kept: it did not stand aside as far as we can tell
+        return False
 
 
 # ---------------------------------------------------------------- the parent
