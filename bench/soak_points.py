@@ -230,8 +230,16 @@ def one_point(
         add_intake_rows(sandbox, NEW_ROWS, point.split(":", 1)[1].replace(" ", "-"))
     before = mark_staff_cells(sandbox)
     started = time.monotonic()
-    killed = ForkedRun({**env, KILL_ENV: point}, log, only=[flow])
-    other = ForkedRun(env, log, only=[flow]) if two else None
+    killed = ForkedRun({**env, KILL_ENV: point, TRACE_ENV: "1"}, log, only=[flow])
+    other = None
+    if two:
+        # The second runner starts once the first has passed its first task: the first holds
+        # the flow's lease by then (alerts runs one at a time), so it still reaches its point.
+        deadline = time.monotonic() + 120
+        while not any(line.startswith("STEP ") for line in killed.lines):
+            if time.monotonic() > deadline or killed.wait(timeout=0.2) is not None:
+                break
+        other = ForkedRun(env, log, only=[flow])
     killed.wait(timeout=CHILD_DEADLINE)
     if other is not None:
         other.wait(timeout=CHILD_DEADLINE)
