@@ -80,6 +80,9 @@ class ForkedRun:
         self.returncode = os.waitstatus_to_exitcode(status)
         return True
 
+    def ended(self) -> bool:
+        return self._reap(block=False)
+
     def wait(self, timeout: float) -> int | None:
         """The exit code (negative: killed by that signal), or None after killing a child past `timeout`."""
         deadline = time.monotonic() + timeout
@@ -237,8 +240,9 @@ def one_point(
         # the flow's lease by then (alerts runs one at a time), so it still reaches its point.
         deadline = time.monotonic() + 120
         while not any(line.startswith("STEP ") for line in killed.lines):
-            if time.monotonic() > deadline or killed.wait(timeout=0.2) is not None:
+            if time.monotonic() > deadline or killed.ended():
                 break
+            time.sleep(0.2)
         other = ForkedRun(env, log, only=[flow])
     killed.wait(timeout=CHILD_DEADLINE)
     if other is not None:
