@@ -19,6 +19,16 @@ the ledger directly:
 
 Every count must be 0; the command exits non-zero otherwise. Bounded: at most
 `--kills` kills, each child has a deadline, and the whole soak stops by itself.
+
+Then the kill points (`--kill-points`, on by default): a traced clean run lists
+every task boundary of every flow (flows/steps.py prints `STEP <flow>:<task>`);
+for each, a child runs that flow and SIGKILLs itself right after that task
+(COALITION_KILL_AFTER), the lease lapses (children run with a 2 s lease, set by
+COALITION_LEASE_SECONDS), a clean child runs the flow again, and the checks above
+run plus one more: no lease left held. This runs on a SQLite ledger and on
+PostgreSQL (`--pg-url`, a database of the soak's own that it empties), then with
+two runners at once against one ledger (one killed at the point, one clean). A
+table per kill point is printed; any miss fails the command.
 """
 
 from __future__ import annotations
@@ -48,37 +58,61 @@ FAULTS = [
 ]
 BOT_COLUMNS = ("Intake ID", "Status", "Partner", "Referral ID", "Routed at", "Routing reason")
 STAFF_MARK = "Staff notes"
+LEASE_SECONDS = 2.0  # the children's lease (schedules.yaml says 5 minutes for real runs)
 
 
 # ---------------------------------------------------------------- the child: run the flows
-def child(start: str | None = None) -> int:
-    """Run every built flow once, in order (from `start`), saying when each starts and how it ended."""
+def child(start: str | None = None, only: list[str] | None = None) -> int:
+    """Run every built flow once, in order (from `start`, or just `only`), saying when each starts and how it ended."""
     from coalition.prefect_env import configure_prefect
 
     configure_prefect(Path(os.environ["COALITION_VAR_DIR"]) / "prefect")
     from flows.registry import FLOWS
 
     failed = 0
-    for name in SEQUENCE[SEQUENCE.index(start) if start else 0 :]:
+    names = only or SEQUENCE[SEQUENCE.index(start) if start else 0 :]
+    for name in names:
         entry = FLOWS[name]
         print(f"START {name}", flush=True)
         state = entry.load()(return_state=True)
         print(f"DONE {name} {state.type.value} {state.message or ''}"[:300], flush=True)
+        if _stood_aside(state):
+            print(f"STOOD ASIDE {name}", flush=True)  # another run held the flow's lease
         failed += 0 if state.is_completed() else 1
     return 1 if failed else 0
+
+
+def _stood_aside(state: Any) -> bool:
+    try:
+        return bool(getattr(state.result(raise_on_failure=False), "stood_aside", False))
+    except Exception:  # no result kept: it did not stand aside as far as we can tell
+        return False
 
 
 # ---------------------------------------------------------------- the parent
 class ChildRun:
     """One child process in its own process group, its output lines collected by a thread."""
 
-    def __init__(self, env: dict[str, str], log: Path, start: str | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        log: Path,
+        start: str | None = None,
+        only: list[str] | None = None,
+    ) -> None:
         self.lines: list[str] = []
         self.started = threading.Event()
         self.flow_started = {name: threading.Event() for name in SEQUENCE}
         self.log = log.open("a", encoding="utf-8")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.soak", "--child", *(["--start", start] if start else [])],
+            [
+                sys.executable,
+                "-m",
+                "bench.soak",
+                "--child",
+                *(["--start", start] if start else []),
+                *(["--only", ",".join(only)] if only else []),
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -127,14 +161,16 @@ class ChildRun:
         self.log.close()
 
 
-def soak_env(url: str, var: Path, scale: float) -> dict[str, str]:
+def soak_env(url: str, var: Path, scale: float, database_url: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
             "COALITION_SANDBOX_URL": url,
             "COALITION_VAR_DIR": str(var),
-            "COALITION_DATABASE_URL": f"sqlite:///{var / 'ledger.sqlite3'}",
+            "COALITION_DATABASE_URL": database_url or f"sqlite:///{var / 'ledger.sqlite3'}",
             "COALITION_TIME_SCALE": str(scale),
+            # A killed run's claims lapse in seconds, so the reruns take its work over at once.
+            "COALITION_LEASE_SECONDS": str(LEASE_SECONDS),
             "PREFECT_LOGGING_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
         }
@@ -337,6 +373,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--start", choices=SEQUENCE, help=argparse.SUPPRESS)
+    parser.add_argument("--only", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--kill-points",
+        default="sqlite,postgresql,two-runners",
+        help="phases of deterministic kills after every task (comma list; '' for none)",
+    )
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get(
+            "COALITION_SOAK_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/soak"
+        ),
+        help="a PostgreSQL database of the soak's own (it is emptied)",
+    )
+    parser.add_argument("--skip-random", action="store_true", help="only the kill points")
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--time-scale", type=float, default=20.0)
@@ -346,11 +396,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if args.child:
-        return child(args.start)
+        return child(args.start, args.only.split(",") if args.only else None)
     from coalition.prefect_env import configure_prefect
 
     configure_prefect(ROOT / "var" / "soak" / "prefect")
-    return soak(args.kills, args.seed, args.time_scale, args.budget)
+    started = time.monotonic()
+    code = 0 if args.skip_random else soak(args.kills, args.seed, args.time_scale, args.budget)
+    phases = [p for p in args.kill_points.split(",") if p]
+    if phases:
+        from bench.soak_points import kill_points
+
+        code |= kill_points(phases, args.pg_url, args.time_scale)
+    print(f"Soak total: {time.monotonic() - started:.0f} s")
+    return code
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from bot import data, edits, modals
@@ -510,21 +509,18 @@ def on_campaign_approve(rt: BotRuntime, body: Mapping[str, Any]) -> None:
         rt.audit(actor, "click:campaign_approve", record_id, False, decision.reason)
         reply.note(f":no_entry: {decision.words} Nothing changed.")
         return
-    key = data.CAMPAIGN_CLAIM + record_id
-    earlier = data.claim_once(rt.ledger, key, f"{actor.user_id}|{utcnow().isoformat()}")
+    earlier = data.claim_once(rt.ledger, data.CAMPAIGN_CLAIM, record_id, actor.user_id, utcnow())
     if earlier is not None:
-        who, _, when = earlier.partition("|")
-        try:
-            on = f" on {local_time(datetime.fromisoformat(when), rt.tz)}"
-        except ValueError:
-            on = ""
+        on = f" on {local_time(earlier.since, rt.tz)}"
         rt.audit(actor, "click:campaign_approve", record_id, True, "already_approved")
-        reply.note(f"This draft was already approved by {mention(who)}{on}. Nothing changed.")
+        reply.note(
+            f"This draft was already approved by {mention(earlier.owner)}{on}. Nothing changed."
+        )
         return
     record = rt.airtable.record("campaigns", record_id, ["Title", "Status"])
     status = str(((record or {}).get("fields") or {}).get("Status") or "")
     if record is None or status != "Draft":
-        data.release_claim(rt.ledger, key)
+        data.release_claim(rt.ledger, data.CAMPAIGN_CLAIM, record_id)
         why = (
             "it is gone from Airtable"
             if record is None

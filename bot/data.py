@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from bot.commands import BillView, IntakeCounts, MemberCard, ReferralView, bill_key
-from coalition.ledger import Ledger, utcnow
+from coalition.ledger import Ledger
 from coalition.ledger.intake_store import IntakeStore
-from coalition.ledger.tables.common import AuditEntry, Watermark
+from coalition.ledger.leases import Lease, LeaseStore, lease_key
+from coalition.ledger.tables.common import AuditEntry
 from coalition.ledger.tables.intake import IntakeRecord
 from coalition.settings import Settings
 from coalition.summary.store import received_in, undated_intakes
@@ -51,7 +51,7 @@ BILL_FIELDS = (
     "Next hearing",
     "Source URL",
 )
-CAMPAIGN_CLAIM = "bot:campaign-approved:"
+CAMPAIGN_CLAIM = "campaign-approved"  # the lease kind of a draft approved in Slack
 FUZZY_CUTOFF = 80
 
 
@@ -139,23 +139,15 @@ def audit_entries(ledger: Ledger) -> list[AuditEntry]:
         return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
 
 
-def claim_once(ledger: Ledger, key: str, value: str) -> str | None:
-    """Claim `key` for good; None if this call won, else the value of whoever claimed it first."""
-    try:
-        with ledger.session() as session:
-            session.add(Watermark(key=key[:200], value=value[:200], updated_at=utcnow()))
-    except IntegrityError:
-        with ledger.session() as session:
-            row = session.get(Watermark, key[:200])
-            return row.value if row else ""
-    return None
+def claim_once(ledger: Ledger, kind: str, ident: str, actor: str, now: datetime) -> Lease | None:
+    """Claim `kind:ident` for good (the ledger's one lease mechanism); None if this call won,
+    else the lease of whoever claimed it first (who, and since when)."""
+    return LeaseStore(ledger).claim_once(lease_key(kind, ident), actor, now)
 
 
-def release_claim(ledger: Ledger, key: str) -> None:
-    with ledger.session() as session:
-        row = session.get(Watermark, key[:200])
-        if row is not None:
-            session.delete(row)
+def release_claim(ledger: Ledger, kind: str, ident: str) -> None:
+    """Forget a claim for good whose decision did not go through."""
+    LeaseStore(ledger).unclaim(lease_key(kind, ident))
 
 
 # ---------------------------------------------------------------- Airtable

@@ -276,6 +276,13 @@ class RetentionConfig(_Strict):
     intake_personal_fields_days: int = Field(365, gt=0)
 
 
+class LeaseConfig(_Strict):
+    """How long a run's claims last unless it renews them (it does at every step)."""
+
+    # A run's deadline: a run killed mid-way blocks its work at most this long.
+    minutes: float = Field(5.0, gt=0, le=60)
+
+
 class SchedulesConfig(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -285,6 +292,7 @@ class SchedulesConfig(_Strict):
     referral_follow_up: str = Field("0 * * * *", alias="referral-follow-up")
     weekly_summary: str = Field("0 8 * * 1", alias="weekly-summary")
     retention: RetentionConfig = RetentionConfig()
+    leases: LeaseConfig = LeaseConfig()
 
     @field_validator(
         "roster_sync", "intake_routing", "alerts", "referral_follow_up", "weekly_summary"
@@ -659,6 +667,8 @@ class Secrets(BaseSettings):
     coalition_sandbox_url: str | None = None
     coalition_database_url: str | None = None
     coalition_time_scale: float = Field(1.0, gt=0)
+    # Overrides schedules.yaml's lease length on one machine (the soak's reruns shorten it).
+    coalition_lease_seconds: float | None = Field(None, gt=0)
     coalition_var_dir: Path = PROJECT_ROOT / "var"
     coalition_public_url: str | None = None
 
@@ -702,6 +712,14 @@ class Settings(BaseModel):
             return self.secrets.coalition_database_url
         var = Path(self.secrets.coalition_var_dir)
         return f"sqlite:///{var / 'ledger.sqlite3'}"
+
+    @property
+    def lease_length(self) -> timedelta:
+        """How long a claim lasts before another run may take it over."""
+        seconds = self.secrets.coalition_lease_seconds
+        if seconds is None:
+            seconds = self.schedules.leases.minutes * 60
+        return timedelta(seconds=seconds)
 
     @property
     def time_scale(self) -> float:

@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
-from prefect.context import FlowRunContext
 from pyairtable import formulas as F
 from sqlalchemy import select
 
@@ -37,14 +34,17 @@ from coalition.alerts import openstates as poll_rules
 from coalition.alerts.bills import Bill, BillDecision, Known
 from coalition.alerts.campaigns import Campaign, CampaignDecision
 from coalition.ledger import Ledger, open_ledger, utcnow
+from coalition.ledger.leases import HeldWork, Holder, LeaseStore, lease_key
 from coalition.ledger.tables.alerts import BillState, PostedMessage
 from coalition.ledger.tables.common import Watermark
 from coalition.names import missing_fields, stop_if_required
 from coalition.privacy import PIIError, guard
 from coalition.settings import Settings, config_file, settings
 from coalition.templating import TemplateError, render_message
-from flows.health import stops_on_name_errors
-from flows.reporting import ItemError, RunReport, measured, publish
+from flows import steps
+from flows.health import alert_held, stops_on_name_errors
+from flows.reporting import ItemError, RunReport, held_lines, measured, publish
+from flows.steps import TASK_OPTIONS
 from integrations.slack import (
     ChannelNotFound,
     MentionError,
@@ -57,7 +57,6 @@ from integrations.slack import (
 log = logging.getLogger("flows.alerts")
 
 FLOW_NAME = "alerts"
-TASK_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False, "retries": 0}
 CAMPAIGN_TEMPLATE = "slack/campaign.json.j2"
 CANCELLED_TEMPLATE = "slack/campaign_cancelled.json.j2"
 BILL_TEMPLATE = "slack/bill_change.json.j2"
@@ -65,8 +64,7 @@ REMINDER_TEMPLATE = "slack/hearing_reminder.json.j2"
 ERRORS_TEMPLATE = "slack/alerts_errors.json.j2"
 OPENSTATES_PAGES_PER_TARGET = 5  # 100 bills a target a run; the watermark resumes the rest
 OPS_ITEMS_SHOWN = 15
-LEASE_KEY = "alerts:run-lease"
-LEASE_MINUTES = 10.0  # far longer than a run; a crashed run blocks the next ones at most this long
+RUN_LEASE = lease_key("run", FLOW_NAME)  # one alerts run at a time: no key is posted twice
 ERROR_LIMIT = 300
 # Failures of one item that must not stop the others: Slack refusing, a guard refusing,
 # a template over a limit. Outages (no connection) and bugs still fail the run.
@@ -92,6 +90,7 @@ class Run:
     tally: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     channel_names: dict[str, str] = field(default_factory=dict)
     base: Any = None  # the Airtable base, opened once
+    holder: Holder | None = None  # this run's lease on the alerts run, while it holds it
     refreshed_channels: bool = False
 
     @property
@@ -843,47 +842,46 @@ def plan_lines(run: Run, writes: Writes, poll: Poll) -> list[str]:
 
 # ---------------------------------------------------------------- the run
 def _step(step: Any, *args: Any) -> Any:
-    """A step as a Prefect task inside a flow run, as a plain call outside one (`alerts.fn`, tests)."""
-    return step(*args) if FlowRunContext.get() is not None else step.fn(*args)
+    """A step as a Prefect task inside a flow run, as a plain call outside one (`alerts.fn`, tests).
 
-
-def claim_run(ledger: Ledger, minutes: float = LEASE_MINUTES) -> str | None:
-    """Take the alerts lease (so an overlapping run cannot post the same key twice); its token, or None.
-
-    A crashed run's lease lapses after `minutes`. SQLite serialises this transaction
-    (BEGIN IMMEDIATE); PostgreSQL locks the row, and a race to insert it fails one side.
+    Once it is done the run renews its lease: it is alive, the run stays its own.
     """
-    from sqlalchemy.exc import IntegrityError
+    run = next((a for a in args if isinstance(a, Run)), None)
+    holder = run.holder if run is not None else None
+    alive = None if holder is None else (lambda: LeaseStore(run.ledger).renew(holder, utcnow()))
+    return steps.run_step(step, *args, alive=alive)
 
+
+def claim_run(run: Run) -> bool:
+    """Take the alerts run's lease (an overlapping run could post the same key twice); False if held.
+
+    A dead run's lease lapses after the configured lease length (schedules.yaml
+    `leases.minutes`); the run stood aside then says, in its report, since when the
+    run has been held and when it will be taken over.
+    """
+    holder = Holder.new(run.cfg.lease_length)
+    lease = LeaseStore(run.ledger).claim(RUN_LEASE, holder, utcnow())
+    if lease.owner == holder.owner:
+        run.holder = holder
+        return True
     now = utcnow()
-    token = f"{(now + timedelta(minutes=minutes)).isoformat()} {uuid.uuid4().hex[:12]}"
-    try:
-        with ledger.session() as session:
-            query = select(Watermark).where(Watermark.key == LEASE_KEY).with_for_update()
-            row = session.scalars(query).one_or_none()
-            if row is not None and row.value.split(" ")[0] > now.isoformat():
-                return None
-            if row is None:
-                session.add(Watermark(key=LEASE_KEY, value=token))
-            else:
-                row.value = token
-    except IntegrityError:
-        return None
-    return token
+    assert lease.until is not None
+    held = [HeldWork("run", 1, lease.since, lease.until, now - lease.since > 2 * holder.length)]
+    run.report.held = held_lines(held)
+    alert_held(FLOW_NAME, held)
+    return False
 
 
-def release_run(ledger: Ledger, token: str) -> None:
-    with ledger.session() as session:
-        row = session.get(Watermark, LEASE_KEY)
-        if row is not None and row.value == token:
-            session.delete(row)
+def release_run(run: Run) -> None:
+    if run.holder is not None:
+        LeaseStore(run.ledger).release(run.holder)
+        run.holder = None
 
 
 def run_alerts(dry_run: bool = False, publish_report: bool = True) -> RunReport:
     """The whole job: read, poll, decide, post campaigns, post bill alerts, write back, report."""
     run = start_run(dry_run)
-    lease = None if dry_run else claim_run(run.ledger)
-    if not dry_run and lease is None:
+    if not dry_run and not claim_run(run):
         log.warning("another alerts run is in progress; this one does nothing")
         run.count("skipped: another run in progress")
         run.report.stood_aside = True
@@ -894,8 +892,7 @@ def run_alerts(dry_run: bool = False, publish_report: bool = True) -> RunReport:
         with measured(run.report):
             _do_alerts(run)
     finally:
-        if lease is not None:
-            release_run(run.ledger, lease)
+        release_run(run)
     if publish_report:
         publish(run.report)
     return run.report

@@ -211,6 +211,38 @@ def recovery_text(run: RunRef, failing_since: datetime, timezone: str) -> str:
     )
 
 
+def held_text(flow: str, kind: str, count: int, since: datetime, timezone: str) -> str:
+    """The one message for work a run has held past twice the lease (it is stuck, not dead)."""
+    when = since.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
+    what = f"{count} {_plain(kind)}{'' if count == 1 else 's'}"
+    return (
+        f":hourglass: *{_plain(flow)}*: {what} held by one run since {when}, more than twice "
+        "the lease. That run is alive but not finishing; look at it in the Prefect dashboard "
+        "and cancel it if it hangs, so the next run takes the work over."
+    )
+
+
+def held_key(flow: str, kind: str, since: datetime) -> str:
+    return f"ops:{flow}:held:{kind}:{since.isoformat()}"
+
+
+def alert_held(flow: str, held: Any) -> bool:
+    """Tell #ops-alerts once (by key) about each kind of work held past twice the lease. Never raises."""
+    from coalition.settings import settings
+
+    told = False
+    for h in held:
+        if not h.overdue:
+            continue
+        try:
+            text = held_text(flow, h.kind, h.count, h.since, settings().services.timezone)
+            _post(held_key(flow, h.kind, h.since), text)
+            told = True
+        except Exception as exc:  # the run's report still says it; never fail the run for this
+            log.warning("could not tell #ops-alerts about held work: %s", type(exc).__name__)
+    return told
+
+
 def failure_key(flow: str, since: datetime) -> str:
     return f"ops:{flow}:failing:{since.isoformat()}"
 

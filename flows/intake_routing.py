@@ -22,8 +22,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
-from prefect.context import FlowRunContext
 
 from coalition.intake import fields, ids, matching, notices, records
 from coalition.intake.decide import (
@@ -56,11 +54,13 @@ from coalition.ledger.intake_store import (
     IntakeWrite,
     ReferralState,
 )
+from coalition.ledger.leases import Holder
 from coalition.partner_sheets import cause_text, row_for_header
 from coalition.privacy import PIIError, guard
 from coalition.settings import RoutingConfig, Settings, config_file, settings
 from coalition.sheet_table import SheetTable, SheetTableError, cell_text, ranges_for
-from flows.health import stops_on_name_errors
+from flows import steps
+from flows.health import alert_held, stops_on_name_errors
 from flows.partner_sheets import (
     UNREACHABLE_PREFIX,
     PartnerSheetProblem,
@@ -69,7 +69,8 @@ from flows.partner_sheets import (
     parse_reference,
     sheet_cause,
 )
-from flows.reporting import ItemError, RunReport, measured, publish
+from flows.reporting import ItemError, RunReport, held_lines, measured, publish
+from flows.steps import TASK_OPTIONS
 from integrations.clients import sheets_client
 from integrations.sheets import (
     SheetsError,
@@ -91,7 +92,6 @@ FLOW_NAME = "intake-routing"
 REEVALUATED = ("review", "triage", "waitlist")
 ROUTABLE_AGAIN = ("approved", "reroute")
 PARTNER_STATUS_HEADER = REFERRAL_COLUMNS[-1]
-TASK_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False, "retries": 0}
 
 
 # ---------------------------------------------------------------- run context
@@ -139,7 +139,7 @@ class Run:
 
 def start_run(dry_run: bool, only: Iterable[str] | None = None, now: datetime | None = None) -> Run:
     cfg = settings()
-    store = IntakeStore(open_ledger())
+    store = IntakeStore(open_ledger(), Holder.new(cfg.lease_length))
     # A dry run writes nothing, not even the salt: its IDs for brand-new rows are provisional.
     salt = store.salt(create=not dry_run) or "dry-run-provisional-salt"
     return Run(
@@ -571,8 +571,13 @@ def claim_in_ledger(
     for write in writes:
         if write.intake_id in won:
             run.count(write.status)
-    adopted = {r.referral_id for r in run.store.adopt_stale_referrals(run.now)}
+    # Work a dead run claimed is taken over once its lease lapses (the ledger's clock is now,
+    # not the run's start: a long run must not take over a lease that lapsed only after it began).
+    now = datetime.now(UTC)
+    run.count("taken over from a stopped run", len(run.store.reclaim_intakes(now)))
+    adopted = {r.referral_id for r in run.store.adopt_stale_referrals(now)}
     run.count("recovered", len(adopted))
+    run.store.reclaim_referrals(now)  # delivered ones a dead run still held: released at the end
     return Claimed(won=won, to_deliver=run.store.my_referrals("claimed"), recovered=adopted)
 
 
@@ -890,12 +895,15 @@ def write_intake_status(read: IntakeRead, partners: list[PartnerProfile], run: R
     table = SheetTable.from_values(read.tab.title, values, list(bot.values()), bot["intake_id"])
     located = _locate(values, columns, read, run)
     states = run.store.intakes(located)
+    # A run working on an intake right now writes its row itself; a dead run's lease has
+    # lapsed and this run took it over (claim in ledger), so its row is written here.
+    elsewhere = run.store.held_elsewhere(located, datetime.now(UTC))
     partner_names = {p.member_id: p.name for p in partners}
     changes: dict[tuple[int, int], Any] = {}
     for intake_id, numbers in located.items():
         state = states.get(intake_id)
-        if state is None or (state.claim_token and state.claim_token != run.store.token):
-            continue  # unknown, or in the hands of a run working right now: it writes its own rows
+        if state is None or intake_id in elsewhere:
+            continue
         desired = intake_cells(
             intake_id=intake_id,
             status=state.status,
@@ -1007,8 +1015,21 @@ def _referral_ids(notice: Notice) -> list[str]:
 
 # ---------------------------------------------------------------- the run
 def run_step(step: Any, *args: Any) -> Any:
-    """A step as a Prefect task inside a flow run, as a plain call outside one (Slack actions)."""
-    return step(*args) if FlowRunContext.get() is not None else step.fn(*args)
+    """A step as a Prefect task inside a flow run, as a plain call outside one (Slack actions).
+
+    Every step takes the run; once it is done the run renews its leases (it is alive).
+    """
+    run = next((a for a in args if isinstance(a, Run)), None)
+    alive = None if run is None or run.dry_run else (lambda: run.store.renew(datetime.now(UTC)))
+    return steps.run_step(step, *args, alive=alive)
+
+
+def report_held(run: Run) -> None:
+    """Say what waits in another run's hands, and tell #ops-alerts once about what is stuck."""
+    held = run.store.held(datetime.now(UTC))
+    run.report.held = held_lines(held)
+    if any(h.overdue for h in held):
+        alert_held(run.report.flow, held)
 
 
 def _route(read: IntakeRead, partners: list[PartnerProfile], run: Run) -> None:
@@ -1025,6 +1046,7 @@ def _route(read: IntakeRead, partners: list[PartnerProfile], run: Run) -> None:
         run_step(deliver_to_partners, claimed, read, work, partners, run)
         run_step(write_intake_status, read, partners, run)
         run_step(notify, run, partners)
+        report_held(run)
     finally:
         run.store.release()
 

@@ -27,6 +27,7 @@ from flows.intake_routing import (
     load_partner_directory,
     notify,
     read_partner_answers,
+    report_held,
     run_routing,
     run_step,
     start_run,
@@ -225,6 +226,7 @@ def referral_follow_up(dry_run: bool = False):
                 expired = run_step(expire_referrals, run, expire)
                 run_step(remind_approvals, run, partners)
                 run_step(notify, run, partners)
+                report_held(run)
             finally:
                 run.store.release()
             closed = [run.store.referral(r.referral_id) for r in expire]

@@ -9,8 +9,9 @@ skipped quietly.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -25,6 +26,31 @@ class ItemError(BaseModel):
     error: str
 
 
+class Held(BaseModel):
+    """Work the run found in another run's hands (alive, or dead and waiting for its lease to lapse)."""
+
+    kind: str  # intake, referral, notice, run
+    count: int
+    since: datetime
+    takeover: datetime  # when the next run may take it over, unless its holder renews
+    overdue: bool = False  # held past twice the lease: #ops-alerts is told
+
+    def line(self) -> str:
+        what = f"{self.count} {self.kind}{'' if self.count == 1 else 's'}"
+        since = self.since.strftime("%Y-%m-%d %H:%M:%S UTC")
+        takeover = self.takeover.strftime("%Y-%m-%d %H:%M:%S UTC")
+        tail = "; held past twice the lease, #ops-alerts told" if self.overdue else ""
+        return f"{what} held by another run since {since}, taken over from {takeover}{tail}"
+
+
+def held_lines(held: Iterable[Any]) -> list[Held]:
+    """Report lines from the ledger's `HeldWork` (or anything with the same fields)."""
+    return [
+        Held(kind=h.kind, count=h.count, since=h.since, takeover=h.takeover, overdue=h.overdue)
+        for h in held
+    ]
+
+
 class RunReport(BaseModel):
     flow: str
     dry_run: bool = False
@@ -35,6 +61,8 @@ class RunReport(BaseModel):
     plan: list[str] = Field(default_factory=list)
     # What an operator must know first: the run waited, held work back, or failed and what to try.
     notes: list[str] = Field(default_factory=list)
+    # Nothing waits silently: work another (live or dead) run holds, and when it is taken over.
+    held: list[Held] = Field(default_factory=list)
     # Set when the run stood aside (another run of the flow held its lease): it proves nothing
     # about the flow's health, so it must not end a failure streak.
     stood_aside: bool = False
@@ -46,6 +74,7 @@ class RunReport(BaseModel):
         lines = [f"{head}: {counts}", f"requests: {requests}; {self.duration_seconds:.1f} s"]
         lines += [f"note: {note}" for note in self.notes]
         lines += [f"plan: {line}" for line in self.plan]
+        lines += [f"waiting: {h.line()}" for h in self.held]
         lines += [f"error: {e.item}: {e.error}" for e in self.errors]
         return lines
 
@@ -65,6 +94,10 @@ class RunReport(BaseModel):
             parts.append("## Plan\n" + "\n".join(f"- {line}" for line in self.plan))
         if self.notes:
             parts.append("## Notes\n" + "\n".join(f"- {line}" for line in self.notes))
+        if self.held:
+            parts.append(
+                "## Waiting on another run\n" + "\n".join(f"- {h.line()}" for h in self.held)
+            )
         if self.errors:
             parts.append("## Errors\n" + "\n".join(f"- `{e.item}`: {e.error}" for e in self.errors))
         return "\n\n".join(p for p in parts if p)
@@ -78,6 +111,7 @@ class RunReport(BaseModel):
         ]
         rows += [{"kind": "error", "name": e.item, "value": e.error} for e in self.errors]
         rows += [{"kind": "note", "name": "note", "value": n} for n in self.notes]
+        rows += [{"kind": "held", "name": h.kind, "value": h.line()} for h in self.held]
         rows.append(
             {"kind": "duration", "name": "seconds", "value": round(self.duration_seconds, 2)}
         )

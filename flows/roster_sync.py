@@ -50,6 +50,7 @@ from coalition.sheet_table import SheetTable
 from coalition.templating import fallback_text, render_blocks
 from flows.health import stops_on_name_errors
 from flows.partner_sheets import PartnerSheetProblem, open_referral_tab
+from flows.steps import HOOKS
 from integrations import airtable, sheets
 from integrations.clients import airtable_api, sheets_client
 from integrations.http import counting
@@ -78,6 +79,7 @@ STEP = {
     "retry_condition_fn": _transient,
     "persist_result": False,
     "cache_policy": NO_CACHE,
+    **HOOKS,  # kill points (flows/steps.py)
 }
 
 

@@ -64,6 +64,7 @@ from coalition.summary.weeks import IsoWeek, Window, is_complete, resolve_week
 from coalition.templating import render_message
 from flows.health import stops_on_name_errors
 from flows.reporting import ItemError, RunReport, measured, publish
+from flows.steps import HOOKS
 from integrations import airtable, docs, sheets
 from integrations.clients import airtable_api, docs_service, drive_service, sheets_client
 from integrations.slack import SlackPostError, slack_poster
@@ -95,6 +96,7 @@ STEP: dict[str, Any] = {
     "retry_condition_fn": _transient,
     "persist_result": False,
     "cache_policy": NO_CACHE,
+    **HOOKS,  # kill points (flows/steps.py)
 }
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -75,6 +75,17 @@ def _engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(table).on_conflict_do_nothing(), rows)
+
+
 def upgrade(url: str) -> None:
     """Bring the database at `url` to the newest schema."""
     from alembic import command
@@ -106,12 +117,7 @@ class Ledger:
 
 
 _lock = threading.Lock()
-
-
-@functools.cache
-def _open(url: str) -> Ledger:
-    upgrade(url)
-    return Ledger(url)
+_ledgers: dict[str, Ledger] = {}
 
 
 def open_ledger(url: str | None = None) -> Ledger:
@@ -121,10 +127,16 @@ def open_ledger(url: str | None = None) -> Ledger:
 
         url = settings().database_url
     with _lock:
-        return _open(url)
+        if url not in _ledgers:
+            upgrade(url)
+            _ledgers[url] = Ledger(url)
+        return _ledgers[url]
 
 
-def forget_ledgers() -> None:
-    """Drop cached ledgers (tests switch databases)."""
+def forget_ledgers(after_fork: bool = False) -> None:
+    """Drop cached ledgers (tests switch databases; a forked child lets go of its parent's connections)."""
     with _lock:
-        _open.cache_clear()
+        if after_fork:
+            for ledger in _ledgers.values():
+                ledger.engine.dispose(close=False)  # the parent's connections are not ours to close
+        _ledgers.clear()

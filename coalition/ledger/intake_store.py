@@ -2,11 +2,12 @@
 
 Who wins a race is decided by the database, so it holds on SQLite and PostgreSQL
 alike and across workers: a new intake is claimed by inserting its primary key
-(INSERT ... ON CONFLICT DO NOTHING, then reading back whose claim token stuck), a
-re-route or approval by a conditional UPDATE ... WHERE status = <expected>, a
-referral attempt by the unique (intake, attempt) pair, and each referral step by
-UPDATE ... WHERE state = <expected>. Work left half-done by a crashed run carries
-a lease; once it lapses another run adopts it.
+while holding the claim lock, a re-route or approval by a conditional UPDATE ...
+WHERE status = <expected>, a referral attempt by the unique (intake, attempt) pair,
+and each referral step by UPDATE ... WHERE state = <expected>. What a run is
+working on (its intakes, its referrals, the notices it is sending) it holds on a
+lease (coalition/ledger/leases.py); once a dead run's lease lapses another run
+takes the work over and finishes it.
 """
 
 from __future__ import annotations
@@ -23,14 +24,19 @@ from sqlalchemy.orm import Session
 
 from coalition.intake.models import STAFF_CHOICE
 from coalition.intake.models import Notice as NoticeState
-from coalition.ledger.db import Ledger, utcnow
+from coalition.ledger import leases
+from coalition.ledger.db import Ledger, insert_ignoring_conflicts, utcnow
+from coalition.ledger.leases import HeldWork, Holder, LeaseStore, lease_key
 from coalition.ledger.tables.common import Watermark
 from coalition.ledger.tables.intake import IntakeNotice, IntakeRecord, Referral, ReferralEvent
 from coalition.ledger.tables.roster import Partner
 from coalition.partner_sheets import UNREACHABLE_PREFIX
 
 SALT_KEY = "intake:hash-salt"
-LEASE = timedelta(minutes=15)  # longer than any run; a crashed run's claims lapse after it
+DEFAULT_LEASE = timedelta(minutes=5)  # callers pass the configured length (Settings.lease_length)
+# What a routing run holds on a lease while it works on it.
+INTAKE, REFERRAL, NOTICE = "intake", "referral", "notice"
+LEASED_KINDS = (INTAKE, REFERRAL, NOTICE)
 CHUNK = 500  # ids per IN (...) clause
 
 # Referral states
@@ -71,7 +77,6 @@ class IntakeState:
     routed_at: datetime | None = None
     pending_notice: str | None = None
     evaluation: dict | None = None
-    claim_token: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -88,7 +93,6 @@ class ReferralState:
     category: str | None = None
     urgent: bool = False
     reason: str | None = None
-    claim_token: str | None = None
     created_at: datetime | None = None
     written_at: datetime | None = None
     notified_at: datetime | None = None
@@ -167,28 +171,22 @@ def _lock_claims(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
 
 
-def _insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL."""
-    if not rows:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(table).on_conflict_do_nothing(), rows)
-
-
-def new_token() -> str:
-    """A run's claim token."""
-    return secrets.token_hex(8)
+def _keys(kind: str, ids: Iterable[str]) -> list[str]:
+    return [lease_key(kind, i) for i in ids]
 
 
 class IntakeStore:
     """The ledger as intake routing sees it."""
 
-    def __init__(self, ledger: Ledger, token: str | None = None) -> None:
+    def __init__(self, ledger: Ledger, holder: Holder | None = None) -> None:
         self.ledger = ledger
-        self.token = token or new_token()
+        self.holder = holder or Holder.new(DEFAULT_LEASE)
+        self.leases = LeaseStore(ledger)
+
+    @property
+    def token(self) -> str:
+        """This run's owner token on its leases."""
+        return self.holder.owner
 
     # ------------------------------------------------------------ salt
     def salt(self, create: bool = True) -> str | None:
@@ -197,7 +195,7 @@ class IntakeStore:
             row = session.get(Watermark, SALT_KEY)
             if row is not None or not create:
                 return row.value if row else None
-            _insert_ignoring_conflicts(
+            insert_ignoring_conflicts(
                 session,
                 Watermark,
                 [{"key": SALT_KEY, "value": secrets.token_hex(32), "updated_at": utcnow()}],
@@ -426,19 +424,18 @@ class IntakeStore:
         return taken
 
     def _claim_new(self, session: Session, fresh: list[IntakeWrite], now: datetime) -> set[str]:
-        _insert_ignoring_conflicts(session, IntakeRecord, [self._record_row(w, now) for w in fresh])
-        mine: set[str] = set()
+        # The claim lock is held: an intake not in the ledger now is this run's to insert.
+        existing: set[str] = set()
         for chunk in _chunks([w.intake_id for w in fresh]):
-            mine.update(
+            existing.update(
                 session.scalars(
-                    select(IntakeRecord.intake_id).where(
-                        IntakeRecord.intake_id.in_(chunk),
-                        IntakeRecord.claim_token == self.token,
-                    )
+                    select(IntakeRecord.intake_id).where(IntakeRecord.intake_id.in_(chunk))
                 )
             )
-        self._after_claim(session, [w for w in fresh if w.intake_id in mine], now)
-        return mine
+        won = [w for w in fresh if w.intake_id not in existing]
+        insert_ignoring_conflicts(session, IntakeRecord, [self._record_row(w, now) for w in won])
+        self._after_claim(session, won, now)
+        return {w.intake_id for w in won}
 
     def _record_row(self, w: IntakeWrite, now: datetime) -> dict[str, Any]:
         return {
@@ -462,7 +459,6 @@ class IntakeStore:
             "routed_at": now if w.referral_id else None,
             "pending_notice": w.pending_notice,
             "evaluation": w.evaluation,
-            "claim_token": self.token,
             "created_at": now,
             "updated_at": now,
         }
@@ -490,7 +486,8 @@ class IntakeStore:
         return True
 
     def _after_claim(self, session: Session, writes: Sequence[IntakeWrite], now: datetime) -> None:
-        """The referrals (claimed, leased to this run) and notices of intakes just claimed."""
+        """The leases, referrals (claimed, leased to this run) and notices of intakes just claimed."""
+        leases.take(session, _keys(INTAKE, [w.intake_id for w in writes]), self.holder, now)
         routed = [w for w in writes if w.referral_id and w.partner_id]
         if routed:
             session.execute(
@@ -505,19 +502,19 @@ class IntakeStore:
                         "category": w.category,
                         "urgent": w.urgent,
                         "reason": w.reason,
-                        "claim_token": self.token,
-                        "lease_until": now + LEASE,
                         "created_at": now,
                         "updated_at": now,
                     }
                     for w in routed
                 ],
             )
-            self._events(session, [str(w.referral_id) for w in routed], now, CLAIMED)
+            ids = [str(w.referral_id) for w in routed]
+            self._events(session, ids, now, CLAIMED)
+            leases.take(session, _keys(REFERRAL, ids), self.holder, now)
         self._add_notices(session, [n for w in writes for n in w.notices], now)
 
     def _add_notices(self, session: Session, notices: Iterable[NoticeState], now: datetime) -> None:
-        _insert_ignoring_conflicts(
+        insert_ignoring_conflicts(
             session,
             IntakeNotice,
             [
@@ -538,33 +535,60 @@ class IntakeStore:
             self._add_notices(session, list(notices), now)
 
     def adopt_stale_referrals(self, now: datetime) -> list[ReferralState]:
-        """Take over referrals a crashed or interrupted run left `claimed`; they need a look at the partner sheet."""
-        stale = and_(
-            Referral.state == CLAIMED,
-            or_(Referral.claim_token.is_(None), Referral.lease_until < now),
-        )
+        """Take over referrals a dead or interrupted run left `claimed`; they need a look at the partner sheet."""
         with self.ledger.session() as session:
-            candidates = list(session.scalars(select(Referral.referral_id).where(stale)))
-        adopted: list[str] = []
-        for ref_id in candidates:
-            with self.ledger.session() as session:
-                result = session.execute(
-                    update(Referral)
-                    .where(Referral.referral_id == ref_id, stale)
-                    .values(claim_token=self.token, lease_until=now + LEASE)
-                )
-                if result.rowcount == 1:
-                    adopted.append(ref_id)
+            claimed = list(
+                session.scalars(select(Referral.referral_id).where(Referral.state == CLAIMED))
+            )
+            current = leases.holders(session, _keys(REFERRAL, claimed))
+            free = [
+                key
+                for key in _keys(REFERRAL, claimed)
+                if key not in current or current[key].lapsed(now)
+            ]
+            adopted = [leases.ident_of(k) for k in leases.take(session, free, self.holder, now)]
+            found: list[ReferralState] = []
+            for chunk in _chunks(adopted):
+                rows = session.scalars(select(Referral).where(Referral.referral_id.in_(chunk)))
+                found += [_referral(r) for r in rows]
+            return found
+
+    def reclaim_intakes(self, now: datetime) -> list[str]:
+        """Take over intakes a dead run claimed (their lease lapsed): this run writes their Intake row."""
+        return self.leases.reclaim_expired(INTAKE, self.holder, now)
+
+    def reclaim_referrals(self, now: datetime) -> list[str]:
+        """Take over the other referral leases that lapsed (past `claimed`: nothing to redo; released at the end)."""
+        return self.leases.reclaim_expired(REFERRAL, self.holder, now)
+
+    def held_elsewhere(self, intake_ids: Iterable[str], now: datetime) -> set[str]:
+        """The intakes another run holds on a live lease (it writes their Intake row itself)."""
         with self.ledger.session() as session:
-            rows = session.scalars(select(Referral).where(Referral.referral_id.in_(adopted)))
-            return [_referral(r) for r in rows]
+            current = leases.holders(session, _keys(INTAKE, intake_ids))
+        return {
+            leases.ident_of(k)
+            for k, lease in current.items()
+            if lease.owner != self.token and not lease.lapsed(now)
+        }
+
+    def held(self, now: datetime) -> list[HeldWork]:
+        """Intakes, referrals and notices in another (live or dead) run's hands, by kind."""
+        return self.leases.held(LEASED_KINDS, self.holder, now, self.holder.length)
+
+    def renew(self, now: datetime) -> None:
+        """Push back the expiry of everything this run holds (a step boundary: the run is alive)."""
+        self.leases.renew(self.holder, now)
 
     def my_referrals(self, state: str) -> list[ReferralState]:
         with self.ledger.session() as session:
-            rows = session.scalars(
-                select(Referral).where(Referral.state == state, Referral.claim_token == self.token)
-            )
-            return [_referral(r) for r in rows]
+            ids = leases.owned(session, self.holder, REFERRAL)
+            found: list[ReferralState] = []
+            for chunk in _chunks(ids):
+                rows = session.scalars(
+                    select(Referral).where(Referral.referral_id.in_(chunk), Referral.state == state)
+                )
+                found += [_referral(r) for r in rows]
+            return found
 
     # ------------------------------------------------------------ referral steps
     def mark_written(
@@ -573,13 +597,10 @@ class IntakeStore:
         """claimed -> written (ours only) and the intakes -> referred, with the partner notice, atomically."""
         moved: list[str] = []
         with self.ledger.session() as session:
-            for chunk in _chunks(list(referral_ids)):
-                # Claimed by this run: no other run may move them, so a set-wise update is safe.
-                mine = and_(
-                    Referral.referral_id.in_(chunk),
-                    Referral.state == CLAIMED,
-                    Referral.claim_token == self.token,
-                )
+            held = set(leases.owned(session, self.holder, REFERRAL))
+            for chunk in _chunks([r for r in referral_ids if r in held]):
+                # Leased to this run: no other run may move them, so a set-wise update is safe.
+                mine = and_(Referral.referral_id.in_(chunk), Referral.state == CLAIMED)
                 ids = list(session.scalars(select(Referral.referral_id).where(mine)))
                 if not ids:
                     continue
@@ -804,32 +825,26 @@ class IntakeStore:
 
     # ------------------------------------------------------------ notices (outbox)
     def claim_notices(self, now: datetime, kinds: Iterable[str] | None = None) -> list[NoticeState]:
-        """Unsent notices this run may send: its own, and any whose sender's lease lapsed."""
-        condition = and_(
-            IntakeNotice.posted_at.is_(None),
-            or_(
-                IntakeNotice.claim_token.is_(None),
-                IntakeNotice.claim_token == self.token,
-                IntakeNotice.lease_until < now,
-            ),
-        )
+        """Unsent notices this run may send: free ones, its own, and any whose sender's lease lapsed."""
+        condition = IntakeNotice.posted_at.is_(None)
         if kinds is not None:
             condition = and_(condition, IntakeNotice.kind.in_(list(kinds)))
         with self.ledger.session() as session:
-            session.execute(
-                update(IntakeNotice)
-                .where(condition)
-                .values(claim_token=self.token, lease_until=now + LEASE)
-            )
-            rows = session.scalars(
-                select(IntakeNotice)
-                .where(IntakeNotice.posted_at.is_(None), IntakeNotice.claim_token == self.token)
-                .order_by(IntakeNotice.created_at, IntakeNotice.key)
-            )
-            return [
-                NoticeState(r.key, r.kind, r.channel, dict(r.payload or {}), r.created_at)
-                for r in rows
-            ]
+            unsent = list(session.scalars(select(IntakeNotice.key).where(condition)))
+            mine = leases.take(session, _keys(NOTICE, unsent), self.holder, now)
+            keys = [leases.ident_of(k) for k in mine]
+            found: list[NoticeState] = []
+            for chunk in _chunks(keys):
+                rows = session.scalars(
+                    select(IntakeNotice).where(
+                        IntakeNotice.key.in_(chunk), IntakeNotice.posted_at.is_(None)
+                    )
+                )
+                found += [
+                    NoticeState(r.key, r.kind, r.channel, dict(r.payload or {}), r.created_at)
+                    for r in rows
+                ]
+            return sorted(found, key=lambda n: (n.created_at, n.key))
 
     def notice_posted(
         self,
@@ -842,10 +857,9 @@ class IntakeStore:
         """The notice went out; the referrals it announced are `notified`, in the same transaction."""
         with self.ledger.session() as session:
             session.execute(
-                update(IntakeNotice)
-                .where(IntakeNotice.key == key)
-                .values(posted_at=now, ts=ts, claim_token=None, lease_until=None)
+                update(IntakeNotice).where(IntakeNotice.key == key).values(posted_at=now, ts=ts)
             )
+            leases.drop(session, [lease_key(NOTICE, key)])
             self._mark_notified(session, referral_ids, now, channel, ts, key)
 
     def notice_failed(self, key: str, error: str) -> None:
@@ -853,13 +867,9 @@ class IntakeStore:
             session.execute(
                 update(IntakeNotice)
                 .where(IntakeNotice.key == key)
-                .values(
-                    attempts=IntakeNotice.attempts + 1,
-                    last_error=error[:200],
-                    claim_token=None,
-                    lease_until=None,
-                )
+                .values(attempts=IntakeNotice.attempts + 1, last_error=error[:200])
             )
+            leases.drop(session, [lease_key(NOTICE, key)], self.holder)
 
     def collect_staff_notices(
         self, build: Callable[[str, list[IntakeState]], list[NoticeState] | None], now: datetime
@@ -901,14 +911,7 @@ class IntakeStore:
     # ------------------------------------------------------------ end of run
     def release(self) -> None:
         """Hand back this run's claims so the next run need not wait for the lease."""
-        with self.ledger.session() as session:
-            for table in (IntakeRecord, Referral, IntakeNotice):
-                values: dict[str, Any] = {"claim_token": None}
-                if table is not IntakeRecord:
-                    values["lease_until"] = None
-                session.execute(
-                    update(table).where(table.claim_token == self.token).values(**values)
-                )
+        self.leases.release(self.holder)
 
     def events(self, referral_id: str) -> list[tuple[datetime, str, str | None]]:
         with self.ledger.session() as session:

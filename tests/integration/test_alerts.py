@@ -7,6 +7,7 @@ demo coalition at noon of the demo's day, unless it chooses another hour.
 from __future__ import annotations
 
 import json
+import time as wall
 from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -16,7 +17,8 @@ import pytest
 from sqlalchemy import delete, func, select
 
 import flows.alerts as alerts_module
-from coalition.ledger import open_ledger
+from coalition.ledger import open_ledger, utcnow
+from coalition.ledger.leases import Holder, LeaseStore
 from coalition.ledger.tables.alerts import BillState, PostedMessage
 from coalition.ledger.tables.common import Watermark
 from coalition.privacy import unescape_mrkdwn
@@ -308,16 +310,57 @@ def test_slack_429s_mid_run_post_nothing_twice(ws: Workspace, clock: Clock) -> N
 
 def test_a_run_overlapping_another_does_nothing(ws: Workspace, clock: Clock) -> None:
     ledger = open_ledger()
-    other = alerts_module.claim_run(ledger)  # a scheduled run is mid-way
-    assert other is not None
+    leases = LeaseStore(ledger)
+    other = Holder.new(timedelta(minutes=5))
+    taken = leases.claim(alerts_module.RUN_LEASE, other, utcnow())  # a scheduled run is mid-way
+    assert taken.owner == other.owner
     since = ws.seq
     report = run()
     assert report.counts == {"skipped: another run in progress": 1}
     assert ws.box.journal(since=since) == []
-    alerts_module.release_run(ledger, other)
+    # Nothing waits silently: the report says what is held, since when, taken over when.
+    assert [(h.kind, h.count, h.since, h.takeover) for h in report.held] == [
+        ("run", 1, taken.since, taken.until)
+    ]
+    assert "waiting: 1 run held by another run since" in "\n".join(report.summary_lines())
+    leases.release(other)
     run()
     assert len(ws.messages("organizing")) == 2
-    assert alerts_module.claim_run(ledger) is not None  # released at the end of the run
+    assert leases.outstanding() == []  # released at the end of the run
+
+
+def test_a_killed_run_blocks_the_next_ones_only_for_the_lease(
+    ws: Workspace, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that died holding the alerts lease (never released) is taken over once it lapses."""
+    monkeypatch.setenv("COALITION_LEASE_SECONDS", "1")
+    reload_settings()
+    dead = Holder.new(timedelta(seconds=1))
+    LeaseStore(open_ledger()).claim(alerts_module.RUN_LEASE, dead, utcnow())
+    assert run().counts == {"skipped: another run in progress": 1}
+    wall.sleep(1.1)
+    report = run()
+    assert "skipped: another run in progress" not in report.counts and report.held == []
+    assert len(ws.messages("organizing")) == 2
+
+
+def test_work_held_past_twice_the_lease_alerts_ops_once(
+    ws: Workspace, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run alive but stuck (it keeps renewing) for over twice the lease: #ops-alerts hears once."""
+    monkeypatch.setenv("COALITION_LEASE_SECONDS", "60")
+    reload_settings()
+    stuck = Holder.new(timedelta(seconds=60))
+    leases = LeaseStore(open_ledger())
+    leases.claim(alerts_module.RUN_LEASE, stuck, utcnow() - timedelta(minutes=3))
+    leases.renew(stuck, utcnow())  # still renewing: alive, not dead
+    for _ in range(2):
+        report = run()
+        assert report.held and report.held[0].overdue
+    told = [
+        m for m in ws.messages("ops-alerts") if "held by one run since" in (m.get("text") or "")
+    ]
+    assert len(told) == 1
 
 
 def test_a_field_renamed_between_runs_is_read_from_the_schema_afresh(

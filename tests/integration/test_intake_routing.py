@@ -465,10 +465,9 @@ def test_a_dry_run_writes_nothing_anywhere(demo_routing) -> None:
 # ---------------------------------------------------------------- exactly once
 @pytest.fixture
 def no_lease(monkeypatch):
-    """Claims of a crashed run lapse at once (instead of after 15 minutes)."""
-    from datetime import timedelta
-
-    monkeypatch.setattr(store_module, "LEASE", timedelta(seconds=-1))
+    """Claims of a crashed run lapse almost at once (instead of after the configured minutes)."""
+    monkeypatch.setenv("COALITION_LEASE_SECONDS", "0.001")
+    reload_settings()
 
 
 def _crash_once(monkeypatch, target, name: str) -> None:

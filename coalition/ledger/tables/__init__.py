@@ -1,7 +1,7 @@
 """Every ledger table, one module per area; importing this registers them all on Base.metadata."""
 
 from coalition.ledger.tables.alerts import BillState, PostedMessage
-from coalition.ledger.tables.common import AuditEntry, FlowHealth, Watermark
+from coalition.ledger.tables.common import AuditEntry, FlowHealth, LeaseRecord, Watermark
 from coalition.ledger.tables.intake import IntakeNotice, IntakeRecord, Referral, ReferralEvent
 from coalition.ledger.tables.roster import ContactState, MemberState, Partner
 from coalition.ledger.tables.summary import SummaryDocument, SummaryDonor, SummaryWeek
@@ -13,6 +13,7 @@ __all__ = [
     "FlowHealth",
     "IntakeNotice",
     "IntakeRecord",
+    "LeaseRecord",
     "MemberState",
     "Partner",
     "PostedMessage",

@@ -1,4 +1,4 @@
-"""Ledger tables every flow shares: watermarks, flow health, and the audit trail of Slack actions."""
+"""Ledger tables every flow shares: watermarks, leases, flow health, and the audit trail of Slack actions."""
 
 from __future__ import annotations
 
@@ -17,6 +17,23 @@ class Watermark(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LeaseRecord(Base):
+    """One claim: `kind:id` held by `owner` (a run's token, or a Slack user for a claim for good) until `until`.
+
+    Every claim the bot makes lives here (coalition/ledger/leases.py): intakes, referrals
+    and Slack notices a run is working on, the alerts run itself, a campaign approved in
+    Slack. `until` NULL means held for good (a decision made once); otherwise another
+    run may take the claim over once `until` has passed.
+    """
+
+    __tablename__ = "leases"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    owner: Mapped[str] = mapped_column(String(80), index=True)
+    since: Mapped[datetime]
+    until: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class FlowHealth(Base):

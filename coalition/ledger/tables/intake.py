@@ -54,7 +54,6 @@ class IntakeRecord(Base):
     evaluation: Mapped[dict | None] = mapped_column(
         JSON
     )  # partners weighed and rule codes, for explain
-    claim_token: Mapped[str | None] = mapped_column(String(40))  # the run that inserted it
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -75,8 +74,6 @@ class Referral(Base):
     category: Mapped[str | None] = mapped_column(String(40))
     urgent: Mapped[bool] = mapped_column(default=False)
     reason: Mapped[str | None] = mapped_column(String(300))
-    claim_token: Mapped[str | None] = mapped_column(String(40))
-    lease_until: Mapped[datetime | None]
     notice_key: Mapped[str | None] = mapped_column(
         String(200)
     )  # the Slack message that announced it
@@ -115,7 +112,5 @@ class IntakeNotice(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     posted_at: Mapped[datetime | None]
     ts: Mapped[str | None] = mapped_column(String(40))
-    claim_token: Mapped[str | None] = mapped_column(String(40))
-    lease_until: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))

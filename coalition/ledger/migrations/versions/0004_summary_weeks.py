@@ -4,8 +4,8 @@ The weekly summary records the raised amount (in cents) and the number of gifts 
 each week it reads, so the dashboard's 52-week giving chart needs no extra Airtable
 read. Sums and counts only.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-07 20:00:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import coalition.ledger.db
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
