@@ -105,7 +105,12 @@ def suppress(
 
     hidden = {(i, j) for i in range(len(grid)) for j in range(len(grid[0])) if sensitive(i, j)}
     hidden |= set(forced)
-    hidden = complete(grid, hidden)
+    while True:
+        hidden = complete(grid, hidden)
+        giving_away = zero_sum_totals(grid, hidden)
+        if not giving_away:
+            break
+        hidden |= giving_away
     return Table(tuple(rows), tuple(columns), tuple(tuple(r) for r in grid), frozenset(hidden))
 
 
@@ -121,6 +126,20 @@ def complete(grid: Sequence[Sequence[int]], hidden: set[Cell]) -> set[Cell]:
             return hidden
         i, j = min(lone)
         hidden |= _cheapest_detour(grid, hidden, i, j)
+
+
+def zero_sum_totals(grid: Sequence[Sequence[int]], hidden: set[Cell]) -> set[Cell]:
+    """Shown totals whose withheld parts add up to 0: counts are never negative, so such a
+    total would give every one of those parts away as 0 (a protected zero included)."""
+    n_rows, n_cols = len(grid), len(grid[0]) if grid else 0
+    lines = [([(i, j) for j in range(n_cols - 1)], (i, n_cols - 1)) for i in range(n_rows)]
+    lines += [([(i, j) for i in range(n_rows - 1)], (n_rows - 1, j)) for j in range(n_cols)]
+    found: set[Cell] = set()
+    for parts, total in lines:
+        withheld = [c for c in parts if c in hidden]
+        if total not in hidden and withheld and sum(grid[i][j] for i, j in withheld) == 0:
+            found.add(total)
+    return found
 
 
 def _cost(grid: Sequence[Sequence[int]], hidden: set[Cell], i: int, j: int) -> int:
