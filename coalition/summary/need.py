@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
-from typing import Protocol
 
 from coalition.intake.classify import CASE_TYPES, PROTECTED, PROTECTED_TYPES
 from coalition.summary.suppression import THRESHOLD, Table, suppress
@@ -45,7 +44,10 @@ _KNOWN_TYPES = {t.casefold(): t for t in CASE_TYPES}
 _UNSTATED_PLACES = {"", "unknown place", "unknown", "n/a", "none"}
 
 
-class NeedRow(Protocol):
+@dataclass(frozen=True)
+class NeedFact:
+    """An intake as the unmet-need figures see it: labels, never answers."""
+
     intake_id: str
     received_at: datetime | None
     status: str
@@ -103,7 +105,7 @@ def months_ending(last: date, count: int = 12) -> list[date]:
     return out[::-1]
 
 
-def unmet_cases(rows: Iterable[NeedRow], tz: tzinfo) -> tuple[list[Case], int]:
+def unmet_cases(rows: Iterable[NeedFact], tz: tzinfo) -> tuple[list[Case], int]:
     """(waitlisted cases, waitlisted intakes without a received time, which no month can hold)."""
     cases, undated = [], 0
     for row in rows:
@@ -216,7 +218,7 @@ class UnmetNeed:
 
 
 def unmet_need(
-    rows: Iterable[NeedRow], month_day: date, tz: tzinfo, threshold: int = THRESHOLD, top: int = 3
+    rows: Iterable[NeedFact], month_day: date, tz: tzinfo, threshold: int = THRESHOLD, top: int = 3
 ) -> UnmetNeed:
     """The tables for the month holding `month_day` and the 12 months ending with it."""
     cases, undated = unmet_cases(rows, tz)

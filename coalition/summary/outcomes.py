@@ -36,7 +36,10 @@ DECLINE_WORDS = {
 }
 
 
-class ReferralRow(Protocol):
+@dataclass(frozen=True)
+class OutcomeFact:
+    """A referral as the outcome figures see it: ids, state and times, never a person's details."""
+
     referral_id: str
     intake_id: str
     partner_id: str
@@ -86,7 +89,7 @@ class Tally:
     hours: list[float] = field(default_factory=list)  # referral to answer, for answered ones
     decline_reasons: Counter[str] = field(default_factory=Counter)
 
-    def add(self, row: ReferralRow) -> None:
+    def add(self, row: OutcomeFact) -> None:
         self.sent += 1
         self.rerouted += row.attempt > 1
         if row.state == ACCEPTED:
@@ -165,7 +168,7 @@ def _week_of(moment: datetime | None, tz: tzinfo) -> IsoWeek | None:
 
 
 def referral_outcomes(
-    referrals: Iterable[ReferralRow],
+    referrals: Iterable[OutcomeFact],
     intakes: Iterable[IntakeRow],
     week: IsoWeek,
     tz: tzinfo,
@@ -249,7 +252,7 @@ def _merge(into: Tally, other: Tally) -> None:
 
 
 def partner_outcome(
-    referrals: Iterable[ReferralRow], partner_id: str, start: datetime, end: datetime
+    referrals: Iterable[OutcomeFact], partner_id: str, start: datetime, end: datetime
 ) -> Tally:
     """One partner's own figures for [start, end) (what `/coalition outcomes` shows that partner)."""
     tally = Tally()

@@ -27,6 +27,8 @@ from coalition.ledger.tables.intake import IntakeRecord, Referral
 from coalition.ledger.tables.roster import MemberState, Partner
 from coalition.ledger.tables.summary import SummaryDocument, SummaryDonor, SummaryWeek
 from coalition.summary.history import HistoryState
+from coalition.summary.need import NeedFact
+from coalition.summary.outcomes import OutcomeFact
 
 HASH_KEY = "weekly-summary:hash-key"
 HISTORY_KEY = "weekly-summary:donor-history"
@@ -223,33 +225,6 @@ def _save_state(session: Session, state: HistoryState) -> None:
 
 
 # ---------------------------------------------------------------- evidence: outcomes, unmet need, giving
-@dataclass(frozen=True)
-class OutcomeFact:
-    """A referral as the outcome figures see it (coalition/summary/outcomes.py)."""
-
-    referral_id: str
-    intake_id: str
-    partner_id: str
-    attempt: int
-    state: str
-    sent_at: datetime | None
-    decided_at: datetime | None
-    decline_reason: str | None
-
-
-@dataclass(frozen=True)
-class NeedFact:
-    """An intake as the unmet-need figures see it (coalition/summary/need.py): labels, never answers."""
-
-    intake_id: str
-    received_at: datetime | None
-    status: str
-    category: str | None
-    place: str | None
-    language: str | None
-    reason_code: str | None
-
-
 @dataclass
 class EvidenceFacts:
     intakes: list[NeedFact]
