@@ -130,7 +130,7 @@ def prepare_environment(var: Path) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
     sys.path.insert(0, str(ROOT))
-    from coalition.prefect_env import configure_prefect
+    from ops.prefect_env import configure_prefect
 
     configure_prefect(var / "prefect")
     logging.basicConfig(level=logging.WARNING)

@@ -64,7 +64,7 @@ LEASE_SECONDS = 2.0  # the children's lease (schedules.yaml says 5 minutes for r
 # ---------------------------------------------------------------- the child: run the flows
 def child(start: str | None = None, only: list[str] | None = None) -> int:
     """Run every built flow once, in order (from `start`, or just `only`), saying when each starts and how it ended."""
-    from coalition.prefect_env import configure_prefect
+    from ops.prefect_env import configure_prefect
 
     configure_prefect(Path(os.environ["COALITION_VAR_DIR"]) / "prefect")
     from flows.registry import FLOWS
@@ -397,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     if args.child:
         return child(args.start, args.only.split(",") if args.only else None)
-    from coalition.prefect_env import configure_prefect
+    from ops.prefect_env import configure_prefect
 
     configure_prefect(ROOT / "var" / "soak" / "prefect")
     started = time.monotonic()

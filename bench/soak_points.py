@@ -135,7 +135,7 @@ def _forked_child(env: dict[str, str], out_fd: int, log: str, only: list[str] | 
 @contextlib.contextmanager
 def prefect_server(home: Path) -> Iterator[str]:
     """One Prefect server for every child of the kill points (each would otherwise start its own)."""
-    from coalition.prefect_env import _ALWAYS, _EPHEMERAL_DEFAULTS
+    from ops.prefect_env import _ALWAYS, _EPHEMERAL_DEFAULTS
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -14,7 +14,7 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from coalition.prefect_env import configure_prefect
+from ops.prefect_env import configure_prefect
 
 # Before any test module imports prefect: a patient ephemeral server without its
 # background services, as the CLI runs it (a loaded machine starts it slowly), with

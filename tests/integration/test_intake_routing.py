@@ -771,7 +771,7 @@ def test_the_demo_tables_show_what_staff_now_read(demo_routing) -> None:
 
     from rich.console import Console
 
-    from coalition.demo import _print_workspace
+    from ops.demo import _print_workspace
 
     run_routing(publish_report=False)
     out = io.StringIO()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from coalition.doctor import (
+from ops.doctor import (
     channel_problems,
     run_checks,
     scope_problems,

@@ -27,9 +27,9 @@ from coalition.ledger.tables import (
     ReferralEvent,
     SummaryDocument,
 )
-from coalition.retention import count_history, purge, purge_history
 from coalition.settings import PROJECT_ROOT, reload_settings, settings
 from coalition.setup_plan import INTAKE_FORM_COLUMNS
+from ops.retention import count_history, purge, purge_history
 
 PG_URL = os.environ.get("COALITION_TEST_DATABASE_URL")
 NOW = utcnow()

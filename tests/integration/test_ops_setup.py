@@ -15,7 +15,7 @@ from coalition.intake.fields import BOT_COLUMNS
 from coalition.intake.sheet_rows import REFERRAL_COLUMNS
 from coalition.settings import PROJECT_ROOT, ConfigError, reload_settings, settings
 from coalition.setup_plan import AIRTABLE_DESIGN, INTAKE_FORM_COLUMNS
-from coalition.setup_tasks import setup_airtable, setup_sheets
+from ops.setup_tasks import setup_airtable, setup_sheets
 
 STAFF = ["intake.lead@coalition.example", "ops.admin@coalition.example"]
 

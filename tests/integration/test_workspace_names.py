@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from coalition.doctor import run_checks
 from coalition.ledger import open_ledger
 from coalition.ledger.tables.roster import Partner
 from coalition.settings import PROJECT_ROOT, WorkspaceNameError, reload_settings, settings
 from flows.alerts import run_alerts
 from flows.roster_sync import roster_sync
+from ops.doctor import run_checks
 
 
 def _config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fields_yaml: str) -> None:

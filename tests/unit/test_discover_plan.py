@@ -12,7 +12,7 @@ from coalition.discover_plan import PartnerSheet, Workspace, discover
 from coalition.intake.sheet_rows import REFERRAL_COLUMNS
 from coalition.partner_sheets import TabSample
 from coalition.settings import FieldsConfig, load_settings
-from coalition.setup_discover import update_services
+from ops.setup_discover import update_services
 from sandbox.seed import foreign
 from sandbox.seed.demo import DemoData
 
@@ -174,7 +174,7 @@ def test_names_the_config_cannot_hold_are_not_written(tmp_path: Path) -> None:
     import shutil
 
     from coalition.settings import PROJECT_ROOT, ConfigError
-    from coalition.setup_discover import write_config
+    from ops.setup_discover import write_config
 
     config = tmp_path / "config"
     shutil.copytree(PROJECT_ROOT / "config", config)

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coalition.retention import CLOSED_STATUSES, plan_blanking
 from coalition.setup_plan import INTAKE_FORM_COLUMNS
+from ops.retention import CLOSED_STATUSES, plan_blanking
 
 NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 BOT = ["Intake ID", "Status", "Partner", "Referral ID", "Routed at", "Routing reason"]

@@ -434,7 +434,7 @@ def _referral_tab_problems(cfg: Settings, partners: list[tuple[str, str]]) -> li
 def _drive_file(drive, ref: str) -> dict | None:
     """A spreadsheet by link, id or exact name, with its canEdit capability; None if the bot cannot see it."""
     from coalition.references import GoogleRef, parse_google
-    from coalition.setup_tasks import SPREADSHEET_MIME, drive_quoted
+    from ops.setup_tasks import SPREADSHEET_MIME, drive_quoted
 
     fields = "id,name,capabilities(canEdit)"
     parsed = parse_google(ref, "spreadsheet")

@@ -93,8 +93,8 @@ def run_demo(
 
 def _day_one(console: Console, var: Path) -> bool:
     """Discover the workspace's names into a copy of config/, then doctor: as ops would on day one."""
-    from coalition.doctor import run_checks
-    from coalition.setup_discover import run_discover
+    from ops.doctor import run_checks
+    from ops.setup_discover import run_discover
 
     config = var / "config"
     shutil.copytree(settings().config_dir, config)

@@ -63,9 +63,9 @@ def guarded(action: Callable[[], T]) -> T:
 
 def prepare_runtime() -> None:
     """Prefect's environment, logging with redaction, settings validated: before any flow runs."""
-    from coalition.logging_setup import setup_logging
-    from coalition.prefect_env import configure_prefect
     from coalition.settings import settings
+    from ops.logging_setup import setup_logging
+    from ops.prefect_env import configure_prefect
 
     cfg = guarded(settings)
     configure_prefect(Path(cfg.secrets.coalition_var_dir) / "prefect")
@@ -315,7 +315,7 @@ def demo(
     ] = "demo",
 ) -> None:
     """Rehearse the whole bot on the embedded sandbox with the demo coalition."""
-    from coalition.demo import run_demo
+    from ops.demo import run_demo
 
     if seed not in {"demo", "foreign"}:
         raise fail(f"--seed must be demo or foreign, not {seed!r}")
@@ -367,7 +367,7 @@ def deploy(
 @app.command()
 def doctor() -> None:
     """Check the settings and reach every configured service; one row per check with what to fix."""
-    from coalition.doctor import run_checks
+    from ops.doctor import run_checks
 
     checks = run_checks()
     table = Table(title="coalition doctor")
@@ -386,7 +386,7 @@ def doctor() -> None:
 def setup_airtable(dry_run: Annotated[bool, typer.Option("--dry-run")] = False) -> None:
     """Create the missing tables and fields of the design in an existing base."""
     prepare_runtime()
-    from coalition.setup_tasks import setup_airtable as action
+    from ops.setup_tasks import setup_airtable as action
 
     guarded(lambda: action(dry_run=dry_run, console=console))
 
@@ -395,7 +395,7 @@ def setup_airtable(dry_run: Annotated[bool, typer.Option("--dry-run")] = False) 
 def setup_sheets(dry_run: Annotated[bool, typer.Option("--dry-run")] = False) -> None:
     """Create the Intake, Member Directory and partner referral sheets with their headers."""
     prepare_runtime()
-    from coalition.setup_tasks import setup_sheets as action
+    from ops.setup_tasks import setup_sheets as action
 
     guarded(lambda: action(dry_run=dry_run, console=console))
 
@@ -409,7 +409,7 @@ def setup_discover(
 ) -> None:
     """Find every table, field, column, tab and channel the bot needs in your workspace (names only)."""
     prepare_runtime()
-    from coalition.setup_discover import run_discover
+    from ops.setup_discover import run_discover
 
     raise typer.Exit(guarded(lambda: run_discover(write=write, console=console)))
 
@@ -425,7 +425,7 @@ def purge(
 ) -> None:
     """Remove ledger history past the configured retention."""
     prepare_runtime()
-    from coalition.retention import purge as action
+    from ops.retention import purge as action
 
     guarded(
         lambda: action(
