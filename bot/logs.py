@@ -17,7 +17,8 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
-from typing import Any
+
+from coalition.log_records import logger_in, rewrite_records
 
 SCRUBBED_LOGGERS = ("slack_bolt", "slack_sdk", "bot", "uvicorn", "integrations.slack")
 MASK = "[secret]"
@@ -53,7 +54,6 @@ class _WarningsOnly(logging.Filter):
 _WARNINGS_ONLY = _WarningsOnly()
 _lock = threading.Lock()
 _secrets: set[str] = set()
-_previous_factory: Any = None
 
 
 def remember_secrets(values: Iterable[str | None]) -> None:
@@ -85,9 +85,7 @@ def without_body(text: str) -> str:
 
 
 def _is_scrubbed(name: str) -> bool:
-    return any(
-        name == n or name.startswith(n + ".") or name.startswith(n + ":") for n in SCRUBBED_LOGGERS
-    )
+    return logger_in(name, SCRUBBED_LOGGERS, separators=".:")
 
 
 def scrub_record(record: logging.LogRecord) -> None:
@@ -105,24 +103,11 @@ def scrub_record(record: logging.LogRecord) -> None:
 
 def install_secret_scrubbing(secrets: Iterable[str | None] = ()) -> None:
     """Scrub records of the Slack loggers as they are made, whatever handler follows. Idempotent."""
-    global _previous_factory
     remember_secrets(secrets)
     # Bolt logs a refused request's whole body at INFO; it is never worth showing. A filter,
     # not a level: Bolt sets that logger's level again each time an App is made.
     logging.getLogger("slack_bolt.RequestVerification").addFilter(_WARNINGS_ONLY)
-    with _lock:
-        if _previous_factory is not None:
-            return
-        _previous_factory = logging.getLogRecordFactory()
-        previous = _previous_factory
-
-    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
-        if _is_scrubbed(record.name):
-            scrub_record(record)
-        return record
-
-    logging.setLogRecordFactory(factory)
+    rewrite_records("bot.secrets", _is_scrubbed, scrub_record)
 
 
 __all__ = ["BODY_WITHHELD", "install_secret_scrubbing", "remember_secrets", "scrub", "without_body"]

@@ -23,6 +23,8 @@ from typing import Any
 
 from phonenumbers import Leniency, PhoneNumberMatcher
 
+from coalition.log_records import logger_in, rewrite_records
+
 KINDS = (
     "email",
     "phone",
@@ -559,28 +561,10 @@ def redact_record(record: logging.LogRecord, privacy_guard: PrivacyGuard | None 
 
 
 _install_lock = threading.Lock()
-_previous_factory: Any = None
 
 
 def _is_redacted_name(name: str) -> bool:
-    return any(name == n or name.startswith(n + ".") for n in REDACTED_LOGGERS)
-
-
-def _install_record_factory() -> None:
-    """Redact records of our loggers (and their children) as they are made, whatever handler follows."""
-    global _previous_factory
-    if _previous_factory is not None:
-        return
-    _previous_factory = logging.getLogRecordFactory()
-    previous = _previous_factory
-
-    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
-        if _is_redacted_name(record.name):
-            redact_record(record)
-        return record
-
-    logging.setLogRecordFactory(factory)
+    return logger_in(name, REDACTED_LOGGERS)
 
 
 def _attach(target: logging.Logger | logging.Handler) -> None:
@@ -597,7 +581,7 @@ def install_log_redaction() -> None:
     reconfigured (e.g. at the start of each flow) to filter new handlers as well.
     """
     with _install_lock:
-        _install_record_factory()
+        rewrite_records("privacy.redact", _is_redacted_name, redact_record)
         loggers = [logging.getLogger(name) for name in REDACTED_LOGGERS]
         existing = [
             logging.getLogger(name)
