@@ -10,17 +10,15 @@ tables (sheets show their first 2,000 rows), Slack files and reactions.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from sandbox.core import Workspace
 from sandbox.viewer import pages
-
-if TYPE_CHECKING:
-    from sandbox.app import Sandbox
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -36,7 +34,7 @@ def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(html, status_code=status)
 
 
-def viewer_routes(sandbox: Sandbox) -> list[Route]:
+def viewer_routes(sandbox: Workspace) -> list[Route]:
     services = sandbox.services
 
     async def index(request: Request) -> HTMLResponse:
