@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -37,6 +38,17 @@ def service_for_path(path: str) -> str:
     if path.startswith("/_sandbox"):
         return "control"
     return "viewer"
+
+
+def bearer_token(headers: Mapping[str, str]) -> str:
+    """The token of an `Authorization: Bearer <token>` header, or "" when none is sent."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def google_authorized(headers: Mapping[str, str], query: str) -> bool:
+    """Google's APIs take an OAuth bearer token or the `access_token` parameter; the sandbox checks only that one is sent."""
+    return bool(bearer_token(headers)) or "access_token=" in query
 
 
 class Clock:
