@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+from sandbox.core import Workspace
 
 
 def _error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"ok": False, "error": message}, status_code=status)
 
 
-def control_routes(sandbox: Sandbox) -> list[Route]:
+def control_routes(sandbox: Workspace) -> list[Route]:
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True, "services": sorted(sandbox.services)})
 

@@ -1,7 +1,9 @@
 """Shared machinery of the sandbox: scaled clock, request journal, fault injection and rate windows.
 
 None of this speaks HTTP; `sandbox/app.py` wires it into the ASGI app and each
-service's routes ask the `RateLimiter` for their own documented limits.
+service's routes ask the `RateLimiter` for their own documented limits. `Workspace`
+is what the app's plug-ins (control API, seeds, viewer) may use of it, so they type
+against this module instead of importing the app that imports them.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import re
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 SERVICES = ("airtable", "sheets", "drive", "docs", "slack", "openstates", "control", "viewer")
 
@@ -35,6 +38,17 @@ def service_for_path(path: str) -> str:
     if path.startswith("/_sandbox"):
         return "control"
     return "viewer"
+
+
+def bearer_token(headers: Mapping[str, str]) -> str:
+    """The token of an `Authorization: Bearer <token>` header, or "" when none is sent."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def google_authorized(headers: Mapping[str, str], query: str) -> bool:
+    """Google's APIs take an OAuth bearer token or the `access_token` parameter; the sandbox checks only that one is sent."""
+    return bool(bearer_token(headers)) or "access_token=" in query
 
 
 class Clock:
@@ -228,3 +242,21 @@ class SandboxServices:
 
     def model(self, name: str) -> Any:
         return self.models[name]
+
+
+class Workspace(Protocol):
+    """The running sandbox as its plug-ins see it: the backends and the machinery around them."""
+
+    clock: Clock
+    journal: Journal
+    faults: FaultInjector
+    limiter: RateLimiter
+    services: dict[str, Any]
+
+    def apply_seed(self, seed: str) -> None:
+        """Reset every backend and load the named seed."""
+        ...
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every backend's state, as saved to the state file."""
+        ...

@@ -50,7 +50,7 @@ class ChartPlan:
     tab: str
     kind: str  # LINE, COLUMN, BAR
     series: tuple[int, ...]  # column indexes
-    first_row: int  # the header row (0-based); data follows to `end_row` (exclusive)
+    first_row: int  # data follows this row to `end_row` (exclusive); the header is row 0
     end_row: int
     axis: tuple[str, str]  # (domain title, value title)
     stacked: bool = False
@@ -227,7 +227,13 @@ def chart_spec(chart: ChartPlan, sheet_id: int) -> dict[str, Any]:
     """The ChartSpec of the Sheets API: a basic chart, the tab's first column as its domain."""
 
     def source(col: int) -> dict[str, Any]:
-        return {"sources": [grid_range(sheet_id, chart.first_row, chart.end_row, col, col + 1)]}
+        # headerCount 1 names each series from the first row of its range, so a chart of
+        # the last weeks joins the tab's header row to them (the API's multi-source range).
+        if chart.first_row == 0:
+            return {"sources": [grid_range(sheet_id, 0, chart.end_row, col, col + 1)]}
+        header = grid_range(sheet_id, 0, 1, col, col + 1)
+        data = grid_range(sheet_id, chart.first_row + 1, chart.end_row, col, col + 1)
+        return {"sources": [header, data]}
 
     value_axis = "BOTTOM_AXIS" if chart.kind == "BAR" else "LEFT_AXIS"
     domain_axis = "LEFT_AXIS" if chart.kind == "BAR" else "BOTTOM_AXIS"

@@ -35,6 +35,7 @@ from starlette.routing import BaseRoute, Route
 from sandbox.airtable import exceptions as errors
 from sandbox.airtable.exceptions import AirtableError
 from sandbox.airtable.models import Backend, ListQuery
+from sandbox.core import bearer_token
 
 PER_BASE_LIMIT = (5, 1.0)
 PER_TOKEN_LIMIT = (50, 1.0)
@@ -73,8 +74,7 @@ Handler = Callable[[Request], Awaitable[Any]]
 
 # ------------------------------------------------------------------ contract with sandbox/app.py
 def is_authorized(path: str, headers: dict[str, str], query: str) -> bool:
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and bool(token.strip())
+    return bool(bearer_token(headers))
 
 
 def error_response(kind: str, status: int, retry_after: float | None) -> Response:
@@ -298,7 +298,7 @@ class _Api:
         scope = request.path_params.get("base_id", "meta")
         if limiter.check(f"airtable:{scope}", *PER_BASE_LIMIT, lockout=LOCKOUT_SECONDS):
             raise errors.rate_limited()
-        token = request.headers.get("authorization", "").partition(" ")[2].strip()
+        token = bearer_token(request.headers)
         # Hashed so the limiter's keys (visible through the control API) never show a token.
         digest = hashlib.sha256(token.encode()).hexdigest()[:12]
         if limiter.check(f"airtable:token:{digest}", *PER_TOKEN_LIMIT, lockout=LOCKOUT_SECONDS):

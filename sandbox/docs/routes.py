@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from sandbox.core import google_authorized
 from sandbox.docs.edits import DocsError
 from sandbox.docs.fields import FieldsSyntaxError, parse_fields, select
 from sandbox.docs.models import Backend
@@ -152,8 +153,7 @@ def quota_exceeded(kind: str = "write") -> JSONResponse:
 
 
 def is_authorized(path: str, headers: dict[str, str], query: str) -> bool:
-    """Any bearer token will do; the sandbox checks only that one is sent."""
-    return headers.get("authorization", "").lower().startswith("bearer ")
+    return google_authorized(headers, query)
 
 
 def error_response(kind: str, status: int, retry_after: float | None) -> Response:

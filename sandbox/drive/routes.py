@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from sandbox.core import google_authorized
 from sandbox.drive import fields as partial
 from sandbox.drive.exceptions import DriveError, invalid_value
 from sandbox.drive.models import BOT_EMAIL, BOT_NAME, Backend
@@ -75,11 +76,7 @@ def routes(backend: Backend) -> list[BaseRoute]:
 
 
 def is_authorized(path: str, headers: dict[str, str], query: str) -> bool:
-    """Drive wants an OAuth bearer token (or the access_token parameter)."""
-    auth = headers.get("authorization", "")
-    if auth.lower().startswith("bearer ") and auth[7:].strip():
-        return True
-    return "access_token=" in query
+    return google_authorized(headers, query)
 
 
 def error_response(kind: str, status: int, retry_after: float | None) -> Response:

@@ -10,6 +10,7 @@ parameters answer FastAPI's 422 list of errors. Not implemented: /people,
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -39,42 +40,41 @@ INVALID_KEY = (
 
 
 def routes(backend: Backend) -> list[BaseRoute]:
-    async def search(request: Request) -> Response:
-        refused = _gate(backend, request)
-        if refused is not None:
-            return refused
-        try:
-            return JSONResponse(backend.search(_bill_query(request.query_params)))
-        except OpenStatesError as exc:
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+    def endpoint(
+        handler: Callable[[Request], Response],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Key check and limits first; a bad parameter answers its own status with `detail`."""
 
-    async def by_id(request: Request) -> Response:
-        refused = _gate(backend, request)
-        if refused is not None:
-            return refused
-        try:
-            include = _includes(request.query_params)
-        except OpenStatesError as exc:
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status)
-        bill = backend.bill_record("ocd-bill/" + request.path_params["uuid"])
-        return _detail(bill, include)
+        async def serve(request: Request) -> Response:
+            refused = _gate(backend, request)
+            if refused is not None:
+                return refused
+            try:
+                return handler(request)
+            except OpenStatesError as exc:
+                return JSONResponse({"detail": exc.detail}, status_code=exc.status)
 
-    async def by_identifier(request: Request) -> Response:
-        refused = _gate(backend, request)
-        if refused is not None:
-            return refused
-        try:
-            include = _includes(request.query_params)
-        except OpenStatesError as exc:
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+        return serve
+
+    def search(request: Request) -> Response:
+        return JSONResponse(backend.search(_bill_query(request.query_params)))
+
+    def by_id(request: Request) -> Response:
+        include = _includes(request.query_params)
+        return _detail(backend.bill_record("ocd-bill/" + request.path_params["uuid"]), include)
+
+    def by_identifier(request: Request) -> Response:
+        include = _includes(request.query_params)
         p = request.path_params
         return _detail(backend.find_bill(p["jurisdiction"], p["session"], p["bill_id"]), include)
 
     return [
-        Route("/openstates/bills", search, methods=["GET"]),
-        Route("/openstates/bills/ocd-bill/{uuid}", by_id, methods=["GET"]),
+        Route("/openstates/bills", endpoint(search), methods=["GET"]),
+        Route("/openstates/bills/ocd-bill/{uuid}", endpoint(by_id), methods=["GET"]),
         Route(
-            "/openstates/bills/{jurisdiction}/{session}/{bill_id}", by_identifier, methods=["GET"]
+            "/openstates/bills/{jurisdiction}/{session}/{bill_id}",
+            endpoint(by_identifier),
+            methods=["GET"],
         ),
     ]
 

@@ -9,19 +9,17 @@ dates move with it. Pass `today` to `build_demo` for a fixed date.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from coalition.settings import Settings, settings
 from sandbox.airtable.exceptions import AirtableError
+from sandbox.core import Clock, Workspace
 from sandbox.seed import intake
 from sandbox.seed.demo import DemoData, build_demo, is_distinctive
 from sandbox.seed.demo import personal_values as seeded_personal_values
 from sandbox.seed.foreign import FORM, INTAKE_TAB, build_foreign
-
-if TYPE_CHECKING:
-    from sandbox.app import Sandbox
 
 SEEDS = ("empty", "demo", "foreign")
 FOLDER_MIME = "application/vnd.google-apps.folder"
@@ -34,7 +32,7 @@ def demo_today(now: datetime, cfg: Settings) -> date:
     return now.astimezone(ZoneInfo(cfg.services.timezone)).date()
 
 
-def apply_seed(sandbox: Sandbox, name: str) -> None:
+def apply_seed(sandbox: Workspace, name: str) -> None:
     """Fill freshly reset backends. `empty`: the bare Slack workspace (its bot user) only;
     `foreign`: the demo's data under a real coalition's own names (sandbox/seed/foreign.py)."""
     if name not in SEEDS:
@@ -49,7 +47,7 @@ def apply_seed(sandbox: Sandbox, name: str) -> None:
     _APPLIED[sandbox] = data
 
 
-def demo_data(sandbox: Sandbox) -> DemoData | None:
+def demo_data(sandbox: Workspace) -> DemoData | None:
     """The demo data this sandbox was seeded with in this process, if any."""
     return _APPLIED.get(sandbox)
 
@@ -150,7 +148,7 @@ def _airtable_fields(
 
 
 # ---------------------------------------------------------------- for the leak scanner and tests
-def personal_values(sandbox: Sandbox) -> set[str]:
+def personal_values(sandbox: Workspace) -> set[str]:
     """Every personal value in the sandbox's seed, plus any now in its Intake, Contacts, Donations.
 
     The second half catches rows tests add after seeding and state restored from a file.
@@ -192,8 +190,6 @@ def _personal_values_in_backends(services: dict[str, Any], cfg: Settings) -> set
 def intake_cases(today: date | None = None, cfg: Settings | None = None) -> list[intake.IntakeCase]:
     """The demo's intake rows with their tags, for the given (default: the current) demo date."""
     cfg = cfg or settings()
-    from sandbox.core import Clock
-
     return build_demo(today or demo_today(Clock().utcnow(), cfg), cfg).intake
 
 

@@ -13,7 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 from sandbox.sheets import a1, cells, charts
-from sandbox.sheets.exceptions import InvalidArgument, bad_request, exceeds_grid
+from sandbox.sheets.exceptions import (
+    InvalidArgument,
+    bad_request,
+    exceeds_grid,
+    invalid_payload,
+    unknown_name,
+)
 from sandbox.sheets.grid import DEFAULT_COLUMNS, DEFAULT_ROWS, Sheet, Spreadsheet
 
 # Requests that change what this emulator models.
@@ -104,10 +110,7 @@ def apply_requests(
             )
         ((kind, spec),) = request.items()
         if kind not in KNOWN_REQUESTS:
-            raise InvalidArgument(
-                f'Invalid JSON payload received. Unknown name "{kind}" at '
-                f"'requests[{index}]': Cannot find field."
-            )
+            raise invalid_payload([unknown_name(kind, f"requests[{index}]")])
         if kind in RECORDED_ONLY:
             ss.recorded.append(copy.deepcopy(request))
             replies.append({})

@@ -6,8 +6,11 @@ the API returns it) and show up under the sheet that hosts them in
 Every chart request is first checked against the Sheets API's own schema (the
 discovery document google-api-python-client ships): an unknown field answers the
 real 400, `Invalid JSON payload received. Unknown name "x" at
-'requests[0].add_chart.chart.spec': Cannot find field.`, and an enum value the API
-does not know is refused the same way.
+'requests[0].add_chart.chart.spec': Cannot find field.`, every problem on its own line
+and each as a `google.rpc.BadRequest` field violation in `details`; an enum value the
+API does not know is refused the same way. Google names an enum's own type in that
+sentence (`(type.googleapis.com/google.apps.sheets.v4.PieChartSpec.PieChartLegendPosition)`);
+the discovery document does not carry those names, so the sandbox says `(TYPE_ENUM)`.
 
 Not implemented: charts on a new sheet of their own (`position.newSheet`, the API's
 default when no position is given: the sandbox asks for a position instead), data
@@ -26,7 +29,7 @@ import zlib
 from importlib import resources
 from typing import Any
 
-from sandbox.sheets.exceptions import InvalidArgument
+from sandbox.sheets.exceptions import InvalidArgument, invalid_payload, unknown_name
 from sandbox.sheets.grid import Spreadsheet
 
 CHART_REQUESTS = frozenset({"addChart", "updateChartSpec", "deleteEmbeddedObject"})
@@ -59,21 +62,24 @@ def _camel(name: str) -> str:
 
 
 # ---------------------------------------------------------------- schema check
-def check(value: Any, schema: str, path: str) -> list[str]:
+Violation = tuple[str, str]  # (the field, the API's sentence about it)
+
+
+def _invalid(path: str, kind: str, value: Any) -> list[Violation]:
+    return [(path, f"Invalid value at '{path}' ({kind}), {json.dumps(value)}")]
+
+
+def check(value: Any, schema: str, path: str) -> list[Violation]:
     """Problems of `value` against the API schema `schema`, worded as the API words them."""
     spec = _schemas()[schema]
     if not isinstance(value, dict):
-        return [
-            f"Invalid value at '{path}' (type.googleapis.com/google.apps.sheets.v4.{schema}), {json.dumps(value)}"
-        ]
-    problems: list[str] = []
+        return _invalid(path, f"type.googleapis.com/google.apps.sheets.v4.{schema}", value)
+    problems: list[Violation] = []
     props = spec.get("properties", {})
     for key, item in value.items():
         name = key if key in props else _camel(key)
         if name not in props:
-            problems.append(
-                f"Invalid JSON payload received. Unknown name \"{key}\" at '{path}': Cannot find field."
-            )
+            problems.append(unknown_name(key, path))
             continue
         problems += _check_property(item, props[name], f"{path}.{_snake(name)}")
     return problems
@@ -99,7 +105,7 @@ def _normalized_property(value: Any, prop: dict[str, Any]) -> Any:
     return value
 
 
-def _check_property(value: Any, prop: dict[str, Any], path: str) -> list[str]:
+def _check_property(value: Any, prop: dict[str, Any], path: str) -> list[Violation]:
     if value is None:
         return []
     if "$ref" in prop:
@@ -107,17 +113,17 @@ def _check_property(value: Any, prop: dict[str, Any], path: str) -> list[str]:
     kind = prop.get("type")
     if kind == "array":
         if not isinstance(value, list):
-            return [f"Invalid value at '{path}' (list), {json.dumps(value)}"]
-        out: list[str] = []
+            return _invalid(path, "list", value)
+        out: list[Violation] = []
         for i, item in enumerate(value):
             out += _check_property(item, prop.get("items") or {}, f"{path}[{i}]")
         return out
     if "enum" in prop and value not in prop["enum"]:
-        return [f"Invalid value at '{path}' (TYPE_ENUM), {json.dumps(value)}"]
+        return _invalid(path, "TYPE_ENUM", value)
     if kind == "integer" and (isinstance(value, bool) or not _integral(value)):
-        return [f"Invalid value at '{path}' (TYPE_INT32), {json.dumps(value)}"]
+        return _invalid(path, "TYPE_INT32", value)
     if kind == "boolean" and not isinstance(value, bool):
-        return [f"Invalid value at '{path}' (TYPE_BOOL), {json.dumps(value)}"]
+        return _invalid(path, "TYPE_BOOL", value)
     return []
 
 
@@ -136,7 +142,7 @@ def apply(ss: Spreadsheet, kind: str, spec: Any, index: int) -> dict[str, Any]:
     path = f"requests[{index}].{_snake(kind)}"
     problems = check(spec if spec is not None else {}, SCHEMA_OF[kind], path)
     if problems:
-        raise InvalidArgument("\n".join(problems))
+        raise invalid_payload(problems)
     try:
         return getattr(_Charts, kind)(ss, normalized(spec or {}, SCHEMA_OF[kind]))
     except _Problem as problem:

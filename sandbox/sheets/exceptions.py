@@ -4,17 +4,21 @@ from __future__ import annotations
 
 
 class SheetsError(Exception):
-    """An error reply: `{"error": {"code", "message", "status"}}`."""
+    """An error reply: `{"error": {"code", "message", "status"}}`, and `details` when Google sends them."""
 
     code = 400
     status = "INVALID_ARGUMENT"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, details: list[dict] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details
 
     def body(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message, "status": self.status}}
+        error = {"code": self.code, "message": self.message, "status": self.status}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
 
 
 class InvalidArgument(SheetsError):
@@ -33,6 +37,28 @@ class NotFound(SheetsError):
 class PermissionDenied(SheetsError):
     code = 403
     status = "PERMISSION_DENIED"
+
+
+def invalid_payload(violations: list[tuple[str, str]]) -> InvalidArgument:
+    """The JSON layer's 400 (unknown names, values of the wrong type or enum): every problem on
+    its own line of the message, and each as a field violation of a `google.rpc.BadRequest` detail."""
+    return InvalidArgument(
+        "\n".join(text for _, text in violations),
+        [
+            {
+                "@type": "type.googleapis.com/google.rpc.BadRequest",
+                "fieldViolations": [{"field": f, "description": text} for f, text in violations],
+            }
+        ],
+    )
+
+
+def unknown_name(name: str, at: str) -> tuple[str, str]:
+    """One field violation: a name the schema of the object at `at` does not have."""
+    return (
+        at,
+        f"Invalid JSON payload received. Unknown name \"{name}\" at '{at}': Cannot find field.",
+    )
 
 
 def unparsable(range_text: str) -> InvalidArgument:

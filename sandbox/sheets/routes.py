@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from sandbox.core import google_authorized
 from sandbox.drive import fields as partial
 from sandbox.sheets.exceptions import InvalidArgument, NotFound, SheetsError
 from sandbox.sheets.models import Backend
@@ -49,11 +50,7 @@ def routes(backend: Backend) -> list[BaseRoute]:
 
 
 def is_authorized(path: str, headers: dict[str, str], query: str) -> bool:
-    """Sheets wants an OAuth bearer token (or the access_token parameter)."""
-    auth = headers.get("authorization", "")
-    if auth.lower().startswith("bearer ") and auth[7:].strip():
-        return True
-    return "access_token=" in query
+    return google_authorized(headers, query)
 
 
 def error_response(kind: str, status: int, retry_after: float | None) -> Response:

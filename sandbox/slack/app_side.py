@@ -1,9 +1,9 @@
 """Slack's side toward an app: request signing and the requests Slack sends to an app's Request URL.
 
 Pure builders (`sign`, `signed_headers`, `slash_command_fields`, `block_actions_payload`,
-`view_submission_payload`, `encode_form`, `encode_payload`) and `deliver` /
-`deliver_sync`, which POST a signed body like Slack does and return the app's reply.
-The sandbox's /_sandbox/slack/* endpoints use them; a CLI can too. The same fields and
+`view_submission_payload`, `encode_form`, `encode_payload`) and `deliver`, which POSTs
+a signed body like Slack does and returns the app's reply. The sandbox's
+/_sandbox/slack/* endpoints use them. The same fields and
 payloads go to an app in Socket Mode inside envelopes (`sandbox/slack/socket_mode.py`).
 
 Not implemented: Events API callbacks over HTTP (event_callback, url_verification) and
@@ -235,29 +235,6 @@ async def deliver(
     try:
         async with httpx.AsyncClient(timeout=timeout) as client:
             response = await client.post(app_url, **request)
-    except httpx.HTTPError as exc:
-        return _failure(exc, started)
-    return AppReply(
-        response.status_code, response.text, round((time.perf_counter() - started) * 1000, 3)
-    )
-
-
-def deliver_sync(
-    app_url: str,
-    body: bytes,
-    *,
-    secret: str,
-    content_type: str = FORM,
-    timestamp: int | str | None = None,
-    bad_signature: bool = False,
-    timeout: float = ACK_SECONDS,
-) -> AppReply:
-    """The blocking twin of `deliver`, for scripts and the CLI."""
-    started = time.perf_counter()
-    request = _request_args(body, secret, content_type, timestamp, bad_signature)
-    try:
-        with httpx.Client(timeout=timeout) as client:
-            response = client.post(app_url, **request)
     except httpx.HTTPError as exc:
         return _failure(exc, started)
     return AppReply(

@@ -152,24 +152,36 @@ class SlackControl:
         result["via"] = delivery["via"]
         return JSONResponse(result)
 
+    def _handles(
+        self,
+        request: Request,
+        body: dict[str, Any],
+        channel: dict[str, Any],
+        user: dict[str, Any],
+        source: dict[str, Any] | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        """A response URL and trigger for what the person did, with the fields every app request carries."""
+        hook = self.backend.issue_response_url(channel["id"], user["id"], source)
+        return hook, {
+            "response_url": f"{self._base(request, body)}/hooks/commands/{hook}",
+            "trigger_id": self.backend.issue_trigger(user["id"]),
+            "api_app_id": self._app_id(body),
+            "token": self.backend.verification_token,
+        }
+
     # ------------------------------------------------------------ endpoints
     async def command(self, request: Request, body: dict[str, Any]) -> JSONResponse:
         """Send a signed slash command; show the app's immediate reply to the person."""
         delivery = self._delivery(body)
         user, channel = self._user(body.get("user")), self._channel(body.get("channel"))
-        token = self.backend.issue_response_url(channel["id"], user["id"])
-        response_url = f"{self._base(request, body)}/hooks/commands/{token}"
-        trigger_id = self.backend.issue_trigger(user["id"])
+        hook, handles = self._handles(request, body, channel, user)
         fields = app_side.slash_command_fields(
             team=self._team(body),
             channel=channel,
             user=user,
             command=str(body.get("command") or "/coalition"),
             text=str(body.get("text") or ""),
-            response_url=response_url,
-            trigger_id=trigger_id,
-            api_app_id=self._app_id(body),
-            token=self.backend.verification_token,
+            **handles,
         )
         reply = await self._send(
             delivery, socket_mode.COMMAND, fields, app_side.encode_form(fields)
@@ -179,15 +191,15 @@ class SlackControl:
             parsed = reply.json()
             try:
                 shown = self.backend.record_command_reply(
-                    token, reply.body if parsed is None else parsed
+                    hook, reply.body if parsed is None else parsed
                 )
             except SlackError as exc:  # Slack shows the person an error instead of the reply
                 refusal = exc.error
         return self._answer(
             reply,
             delivery,
-            response_url=response_url,
-            trigger_id=trigger_id,
+            response_url=handles["response_url"],
+            trigger_id=handles["trigger_id"],
             message_ts=shown,
             reply_error=refusal,
         )
@@ -207,9 +219,7 @@ class SlackControl:
         if selected.get("value") is None:
             selected.pop("value", None)
         source = {"channel": channel["id"], "ts": ts, "ephemeral": ephemeral}
-        token = self.backend.issue_response_url(channel["id"], user["id"], source)
-        response_url = f"{self._base(request, body)}/hooks/commands/{token}"
-        trigger_id = self.backend.issue_trigger(user["id"])
+        _, handles = self._handles(request, body, channel, user, source)
         payload = app_side.block_actions_payload(
             team=self._team(body),
             user=user,
@@ -222,15 +232,14 @@ class SlackControl:
                 "is_ephemeral": ephemeral,
             },
             actions=[app_side.action_entry(element, block_id, selected, self.backend.next_ts())],
-            response_url=response_url,
-            trigger_id=trigger_id,
-            api_app_id=self._app_id(body),
-            token=self.backend.verification_token,
+            **handles,
         )
         reply = await self._send(
             delivery, socket_mode.INTERACTIVE, payload, app_side.encode_payload(payload)
         )
-        return self._answer(reply, delivery, response_url=response_url, trigger_id=trigger_id)
+        return self._answer(
+            reply, delivery, response_url=handles["response_url"], trigger_id=handles["trigger_id"]
+        )
 
     def _clicked_message(
         self, channel_id: str, user_id: str, ts: str, outsider: bool = False

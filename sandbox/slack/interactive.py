@@ -15,13 +15,12 @@ response URL's refusal shape; this emulator answers 404 with `used_url`,
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
+from sandbox.core import SandboxServices
 from sandbox.slack.blocks import validate_view
 from sandbox.slack.errors import SlackError, arguments_error
-
-if TYPE_CHECKING:
-    from sandbox.slack.models import Backend
 
 TRIGGER_SECONDS = 3.0
 RESPONSE_URL_SECONDS = 30 * 60
@@ -78,10 +77,33 @@ def element_state(element: dict[str, Any], value: Any) -> dict[str, Any]:
     return state
 
 
+Message = dict[str, Any]
+
+
 class InteractiveState:
     """Response URLs, triggers and views; expects the Backend's ids, clock and message store."""
 
-    def reset_interactive(self: Backend) -> None:
+    # What the Backend this is mixed into supplies, declared here (annotations only, no
+    # values) so the mixin is typed without importing the Backend that imports it.
+    ctx: SandboxServices
+    team_id: str
+    app_id: str
+    bot_id: str
+    ephemerals: list[Message]
+    epoch: Callable[[], float]
+    new_id: Callable[[str], str]
+    random_token: Callable[[int], str]
+    check_content: Callable[..., tuple[str, list[Message] | None, list[str]]]
+    stamp_blocks: Callable[[list[Message]], list[Message]]
+    post_message: Callable[..., Any]  # gives the Backend's Posted (channel, ts, message)
+    add_ephemeral: Callable[..., str]
+    find_message: Callable[[str, str], Message | None]
+    find_ephemeral: Callable[[str, str], Message | None]
+    _replace_content: Callable[..., None]
+    _remove: Callable[[str, Message], None]
+    _record_log: Callable[..., None]
+
+    def reset_interactive(self) -> None:
         self.hooks: dict[str, dict[str, Any]] = {}
         self.triggers: dict[str, dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}
@@ -89,7 +111,7 @@ class InteractiveState:
         self.view_stacks: dict[str, list[str]] = {}
         self.view_errors: dict[str, dict[str, str]] = {}
 
-    def snapshot_interactive(self: Backend) -> dict[str, Any]:
+    def snapshot_interactive(self) -> dict[str, Any]:
         now = self.ctx.clock.now()
         hooks = {
             token: {
@@ -106,7 +128,7 @@ class InteractiveState:
             "view_errors": self.view_errors,
         }
 
-    def restore_interactive(self: Backend, data: dict[str, Any]) -> None:
+    def restore_interactive(self, data: dict[str, Any]) -> None:
         now = self.ctx.clock.now()
         self.hooks = {
             token: {**{k: v for k, v in hook.items() if k != "age"}, "created": now - hook["age"]}
@@ -120,7 +142,7 @@ class InteractiveState:
 
     # ------------------------------------------------------------ response URLs
     def issue_response_url(
-        self: Backend, channel_id: str, user_id: str, source: dict[str, Any] | None = None
+        self, channel_id: str, user_id: str, source: dict[str, Any] | None = None
     ) -> str:
         """A response URL token for one interaction; `source` is the message it may replace."""
         token = f"{self.team_id}/{self.random_token(13, '0123456789')}/{self.random_token(24)}"
@@ -133,7 +155,7 @@ class InteractiveState:
         }
         return token
 
-    def post_to_response_url(self: Backend, token: str, payload: dict[str, Any]) -> None:
+    def post_to_response_url(self, token: str, payload: dict[str, Any]) -> None:
         """What Slack does with a post to a response URL: at most 5 within 30 minutes."""
         hook = self.hooks.get(token)
         if hook is None:
@@ -157,7 +179,7 @@ class InteractiveState:
                 hook["source"] = self._post_for_hook(hook, payload, text, blocks, "response_url")
         hook["uses"] += 1
 
-    def record_command_reply(self: Backend, token: str, reply: Any) -> str | None:
+    def record_command_reply(self, token: str, reply: Any) -> str | None:
         """Show the app's immediate reply to a slash command; returns its ts, or None if it said nothing."""
         hook = self.hooks[token]
         payload = {"text": reply} if isinstance(reply, str) else reply
@@ -170,7 +192,7 @@ class InteractiveState:
         return hook["source"]["ts"]
 
     def _post_for_hook(
-        self: Backend,
+        self,
         hook: dict[str, Any],
         payload: dict[str, Any],
         text: str,
@@ -187,13 +209,13 @@ class InteractiveState:
         ts = self.add_ephemeral(hook["channel"], hook["user"], text, blocks, source, thread_ts)
         return {"channel": hook["channel"], "ts": ts, "ephemeral": True}
 
-    def _source(self: Backend, source: dict[str, Any]) -> dict[str, Any] | None:
+    def _source(self, source: dict[str, Any]) -> dict[str, Any] | None:
         if source["ephemeral"]:
             return self.find_ephemeral(source["channel"], source["ts"])
         return self.find_message(source["channel"], source["ts"])
 
     def _replace_source(
-        self: Backend, source: dict[str, Any], text: str, blocks: list[dict[str, Any]] | None
+        self, source: dict[str, Any], text: str, blocks: list[dict[str, Any]] | None
     ) -> None:
         message = self._source(source)
         if message is None:
@@ -214,7 +236,7 @@ class InteractiveState:
             visible_to=message["visible_to"],
         )
 
-    def _delete_source(self: Backend, source: dict[str, Any]) -> None:
+    def _delete_source(self, source: dict[str, Any]) -> None:
         message = self._source(source)
         if message is None:
             return
@@ -224,7 +246,7 @@ class InteractiveState:
             self._remove(source["channel"], message)
 
     # ------------------------------------------------------------ trigger ids
-    def issue_trigger(self: Backend, user_id: str, view_id: str | None = None) -> str:
+    def issue_trigger(self, user_id: str, view_id: str | None = None) -> str:
         """A trigger id for one interaction by `user_id`: valid once, for 3 seconds."""
         trigger_id = f"{self.epoch()}.{self.random_token(12, '0123456789')}.{self.random_token(32)}"
         self.triggers[trigger_id] = {
@@ -235,7 +257,7 @@ class InteractiveState:
         }
         return trigger_id
 
-    def consume_trigger(self: Backend, trigger_id: str | None) -> dict[str, Any]:
+    def consume_trigger(self, trigger_id: str | None) -> dict[str, Any]:
         """Exchange a trigger id, as views.open/push do; Slack's three refusals."""
         trigger = self.triggers.get(trigger_id or "")
         if trigger is None:
@@ -248,7 +270,7 @@ class InteractiveState:
         return trigger
 
     # ------------------------------------------------------------ views
-    def open_view(self: Backend, trigger_id: str | None, view: Any) -> dict[str, Any]:
+    def open_view(self, trigger_id: str | None, view: Any) -> dict[str, Any]:
         """views.open: a new modal stack for the person whose interaction made the trigger."""
         _check_view(view)
         trigger = self.consume_trigger(trigger_id)
@@ -259,7 +281,7 @@ class InteractiveState:
         self.view_stacks[trigger["user"]] = [view_id]
         return copy.deepcopy(self.views[view_id])
 
-    def push_view(self: Backend, trigger_id: str | None, view: Any) -> dict[str, Any]:
+    def push_view(self, trigger_id: str | None, view: Any) -> dict[str, Any]:
         """views.push: a view on top of the person's open modal, at most 3 deep."""
         _check_view(view)
         trigger = self.consume_trigger(trigger_id)
@@ -276,7 +298,7 @@ class InteractiveState:
         return copy.deepcopy(self.views[view_id])
 
     def update_view(
-        self: Backend,
+        self,
         view: Any,
         view_id: str | None = None,
         external_id: str | None = None,
@@ -295,17 +317,15 @@ class InteractiveState:
         self.view_errors.pop(current["id"], None)
         return copy.deepcopy(rebuilt)
 
-    def is_open(self: Backend, view_id: str) -> bool:
+    def is_open(self, view_id: str) -> bool:
         return any(view_id in stack for stack in self.view_stacks.values())
 
-    def top_view(self: Backend, user_id: str) -> dict[str, Any] | None:
+    def top_view(self, user_id: str) -> dict[str, Any] | None:
         """The modal the person sees now, or None."""
         stack = self.view_stacks.get(user_id)
         return copy.deepcopy(self.views[stack[-1]]) if stack else None
 
-    def fill_view_state(
-        self: Backend, view_id: str, values: dict[str, dict[str, Any]]
-    ) -> dict[str, Any]:
+    def fill_view_state(self, view_id: str, values: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """Type the person's answers into a view's inputs; Slack's client refuses missing required ones."""
         view = self.views.get(view_id)
         user = self.view_users.get(view_id)
@@ -328,7 +348,7 @@ class InteractiveState:
         view["state"] = {"values": state}
         return copy.deepcopy(view)
 
-    def apply_view_response(self: Backend, view_id: str, status: int, body: Any) -> str:
+    def apply_view_response(self, view_id: str, status: int, body: Any) -> str:
         """What Slack does with the app's answer to a view_submission; returns what happened."""
         user = self.view_users[view_id]
         stack = self.view_stacks.get(user, [])
@@ -361,14 +381,14 @@ class InteractiveState:
         stack.append(new_id)
         return "pushed"
 
-    def _close_top(self: Backend, user_id: str) -> None:
+    def _close_top(self, user_id: str) -> None:
         stack = self.view_stacks.get(user_id, [])
         if stack:
             stack.pop()
         if not stack:
             self.view_stacks.pop(user_id, None)
 
-    def _open_view(self: Backend, view_id: str | None, external_id: str | None) -> dict[str, Any]:
+    def _open_view(self, view_id: str | None, external_id: str | None) -> dict[str, Any]:
         if not view_id and not external_id:
             raise SlackError("invalid_arguments")
         for view in self.views.values():
@@ -377,7 +397,7 @@ class InteractiveState:
                 return view
         raise SlackError("not_found")
 
-    def _check_external_id(self: Backend, view: dict[str, Any], own_id: str | None) -> None:
+    def _check_external_id(self, view: dict[str, Any], own_id: str | None) -> None:
         external_id = view.get("external_id")
         if not external_id:
             return
@@ -386,7 +406,7 @@ class InteractiveState:
                 raise SlackError("duplicate_external_id")
 
     def _build_view(
-        self: Backend, view: dict[str, Any], view_id: str, *, root: str, previous: str | None
+        self, view: dict[str, Any], view_id: str, *, root: str, previous: str | None
     ) -> dict[str, Any]:
         return {
             "id": view_id,

@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from sandbox.core import bearer_token
 from sandbox.slack.control import control_routes
 from sandbox.slack.errors import SlackError
 from sandbox.slack.models import TRUNCATION_WARNING, Posted
@@ -392,9 +393,8 @@ async def read_args(request: Request) -> dict[str, Any]:
 
 
 def _token(request: Request, data: dict[str, Any]) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
+    if header := bearer_token(request.headers):
+        return header
     token = data.get("token")
     return str(token) if token else None
 
@@ -526,7 +526,7 @@ def is_authorized(path: str, headers: dict[str, str], query: str) -> bool:
     """
     if not path.startswith("/api/") or path == "/api/api.test":
         return True
-    if headers.get("authorization", "").lower().startswith("bearer "):
+    if bearer_token(headers):
         return True
     if any(kind in headers.get("content-type", "") for kind in _FORM_TYPES):
         return True

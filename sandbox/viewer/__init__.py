@@ -1,7 +1,8 @@
 """Read-only web pages at / showing the sandbox's bases, Drive, sheets, documents and Slack channels.
 
 Routes: `/` (overview), `/view/airtable/{base}/{table}`, `/view/sheets/{id}?tab=`,
-`/view/docs/{id}`, `/view/slack/{channel id or name}`. Only GET; every value is escaped
+`/view/sheets/{id}/charts` (every chart of a spreadsheet, drawn as SVG from its spec and
+data: see charts.py), `/view/docs/{id}`, `/view/slack/{channel id or name}`. Only GET; every value is escaped
 (hostile seed text shows as text). Not implemented: editing, search, paging of long
 tables (sheets show their first 2,000 rows), Slack files and reactions.
 """
@@ -9,17 +10,15 @@ tables (sheets show their first 2,000 rows), Slack files and reactions.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from sandbox.core import Workspace
 from sandbox.viewer import pages
-
-if TYPE_CHECKING:
-    from sandbox.app import Sandbox
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -35,7 +34,7 @@ def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(html, status_code=status)
 
 
-def viewer_routes(sandbox: Sandbox) -> list[Route]:
+def viewer_routes(sandbox: Workspace) -> list[Route]:
     services = sandbox.services
 
     async def index(request: Request) -> HTMLResponse:
@@ -51,6 +50,10 @@ def viewer_routes(sandbox: Sandbox) -> list[Route]:
             services["sheets"], request.path_params["id"], request.query_params.get("tab")
         )
         return render("sheet.html", title=sheet["title"], sheet=sheet)
+
+    async def spreadsheet_charts(request: Request) -> HTMLResponse:
+        data = pages.spreadsheet_charts(services["sheets"], request.path_params["id"])
+        return render("charts.html", title=f"Charts of {data['title']}", sheet=data)
 
     async def document(request: Request) -> HTMLResponse:
         doc = pages.document(services["docs"], request.path_params["id"])
@@ -73,6 +76,7 @@ def viewer_routes(sandbox: Sandbox) -> list[Route]:
         Route("/", guarded(index), methods=["GET"]),
         Route("/view/airtable/{base}/{table}", guarded(airtable_table), methods=["GET"]),
         Route("/view/sheets/{id}", guarded(spreadsheet), methods=["GET"]),
+        Route("/view/sheets/{id}/charts", guarded(spreadsheet_charts), methods=["GET"]),
         Route("/view/docs/{id}", guarded(document), methods=["GET"]),
         Route("/view/slack/{channel}", guarded(slack_channel), methods=["GET"]),
     ]

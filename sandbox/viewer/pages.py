@@ -13,6 +13,8 @@ from typing import Any
 from markupsafe import Markup
 
 from sandbox.sheets import cells
+from sandbox.sheets import charts as sheet_charts
+from sandbox.viewer.charts import draw_spec
 from sandbox.viewer.render import BlockRenderer, airtable_value, column_letter, mrkdwn
 
 FOLDER_MIME = "application/vnd.google-apps.folder"
@@ -154,7 +156,38 @@ def spreadsheet(sheets: Any, spreadsheet_id: str, tab: str | None) -> dict[str, 
         "columns": [column_letter(i) for i in range(width)],
         "rows": [r + [SheetCell("")] * (width - len(r)) for r in rows],
         "hidden_rows": max(len(sheet.rows) - MAX_SHEET_ROWS, 0),
+        "charts": _drawn(stored, sheet.sheet_id),
+        "chart_count": len(stored.charts),
     }
+
+
+def spreadsheet_charts(sheets: Any, spreadsheet_id: str) -> dict[str, Any]:
+    """Every chart of a spreadsheet, drawn from its spec and the cells of its data ranges."""
+    stored = sheets.spreadsheets.get(spreadsheet_id)
+    if stored is None:
+        raise NotFound(f"spreadsheet {spreadsheet_id}")
+    drawn = [chart for sheet in stored.sheets for chart in _drawn(stored, sheet.sheet_id)]
+    return {"id": spreadsheet_id, "title": stored.title, "charts": drawn}
+
+
+def _drawn(stored: Any, sheet_id: int) -> list[dict[str, Any]]:
+    """The charts hosted on one tab, each with its title, tab and SVG."""
+
+    def read(on: int, row: int, col: int) -> Any:
+        sheet = stored.sheet_by_id(on)
+        value = cells.unformatted(sheet.get(row, col)) if sheet is not None else None
+        return None if value == "" else value
+
+    host = stored.sheet_by_id(sheet_id)
+    return [
+        {
+            "id": chart["chartId"],
+            "title": chart["spec"].get("title") or "Untitled chart",
+            "tab": host.title,
+            "svg": draw_spec(chart["spec"], read),
+        }
+        for chart in sheet_charts.of_sheet(stored, sheet_id)
+    ]
 
 
 def _cell(stored: Any) -> SheetCell:

@@ -5,14 +5,22 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk import WebClient
 
+from coalition.ledger import open_ledger
+from coalition.ledger.tables.intake import IntakeRecord, Referral
+from coalition.ledger.tables.roster import Partner
 from coalition.settings import settings
+from coalition.summary.weeks import last_complete_week
+from flows.weekly_summary import weekly_summary
 from sandbox.app import Sandbox
 from sandbox.runner import RunningSandbox, start_in_thread
 from sandbox.seed.intake import HOSTILE_FORMULA
@@ -275,3 +283,101 @@ def test_documents_render_with_their_text_escaped(served: RunningSandbox, profil
 def test_unknown_things_get_a_not_found_page(served: RunningSandbox, profile: Path) -> None:
     page = open_page(f"{served.url}/view/slack/no-such-channel", profile)
     assert page.texts_of("h1") == ["Not found"]
+
+
+# ---------------------------------------------------------------- the dashboard's charts
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def _numbers(rows: list[list[str]], columns: range, first: int, end: int) -> int:
+    """How many cells of these rows and columns hold a number (what a chart draws a mark for)."""
+    return sum(
+        1
+        for row in rows[first:end]
+        for col in columns
+        if col < len(row) and row[col] != "" and _is_number(row[col])
+    )
+
+
+@pytest.mark.timeout(600)
+def test_the_demo_dashboard_shows_its_four_charts_drawn_from_their_data(
+    demo: Any, profile: Path
+) -> None:
+    """After the weekly run, a person opening the dashboard sees four charts with every value drawn."""
+    _plant_referrals()
+    weekly_summary()
+    sheets = demo.services["sheets"]
+    spreadsheet_id = sheets.find_by_title(settings().services.sheets.dashboard)
+    page = open_page(f"{demo.url}/view/sheets/{spreadsheet_id}/charts", profile)
+    figures = {
+        text.split(" on tab ")[0].strip(): attrs for attrs, text in page.elements("figcaption")
+    }
+    assert len(figures) == 4, figures
+    svgs = [attrs for tag, attrs in page.tags if tag == "svg"]
+    assert sorted(a["data-kind"] for a in svgs) == ["BAR", "BAR", "COLUMN", "LINE"]
+    # Each chart's marks, counted in the DOM Chromium built, against the tab's own values.
+    giving = sheets.get_values(spreadsheet_id, "Weekly giving")
+    outcomes = sheets.get_values(spreadsheet_id, "Referral outcomes")
+    answer = sheets.get_values(spreadsheet_id, "Time to answer")
+    need = sheets.get_values(spreadsheet_id, "Unmet need by county")
+    expected = {
+        "LINE": _numbers(giving, range(2, 3), 1, 53),
+        "COLUMN": _numbers(outcomes, range(1, 6), len(outcomes) - 12, len(outcomes)),
+        "BAR": sorted([_numbers(answer, range(1, 3), 1, len(answer)),
+                       _numbers(need, range(1, 2), 1, len(need) - 1)]),
+    }  # fmt: skip
+    marks = _marks_per_chart(page.dom)
+    assert marks["LINE"] == ("point", expected["LINE"]) and expected["LINE"] > 0
+    assert marks["COLUMN"] == ("bar", expected["COLUMN"]) and expected["COLUMN"] == 60
+    assert sorted(n for kind, (_, n) in marks.items() if kind.startswith("BAR")) == expected["BAR"]
+    assert min(expected["BAR"]) > 0
+    # Titles, axis titles and the legend a person reads.
+    texts = page.text
+    for words in ("Weekly giving (52 weeks)", "Referrals by outcome (12 weeks)", "Raised ($)",
+                  "Accepted", "Declined", "Awaiting answer", "People waitlisted", "Hours"):  # fmt: skip
+        assert words in texts
+    legends = page.texts_of("g", "legend-item")
+    assert legends[1:6] == ["Accepted", "Declined", "Expired", "Unreachable", "Awaiting answer"]
+
+
+def _marks_per_chart(dom: str) -> dict[str, tuple[str, int]]:
+    """Chart kind (BAR, BAR2 for the second) -> (mark element, how many) in each <svg>."""
+    out: dict[str, tuple[str, int]] = {}
+    for chunk in dom.split("<svg")[1:]:
+        body = chunk.split("</svg>")[0]
+        kind = body.split('data-kind="')[1].split('"')[0]
+        points, bars = body.count('class="point"'), body.count('class="bar"')
+        key = kind if kind not in out else f"{kind}2"
+        out[key] = ("point", points) if kind == "LINE" else ("bar", bars)
+    return out
+
+
+def _plant_referrals() -> None:
+    """Referrals answered in the last complete week, and waitlisted cases: what the charts show."""
+    tz = ZoneInfo(settings().services.timezone)
+    monday = last_complete_week(datetime.now(UTC), tz).start(tz)
+    with open_ledger().session() as session:
+        for p in range(2):
+            session.merge(Partner(member_id=f"recPARTNERV{p}", name=f"Legal Aid V{p}"))
+            for n in range(6):
+                iid = f"INT-V{p}-{n:03d}"
+                session.add(IntakeRecord(intake_id=iid, status="accepted", category="asylum",
+                                         received_at=monday + timedelta(hours=n)))  # fmt: skip
+                session.flush()
+                session.add(Referral(referral_id=f"R-V{p}-{n:03d}", intake_id=iid,
+                                     partner_id=f"recPARTNERV{p}",
+                                     state="accepted" if n % 2 else "declined",
+                                     decline_reason=None if n % 2 else "no_capacity",
+                                     created_at=monday + timedelta(hours=n),
+                                     written_at=monday + timedelta(hours=n),
+                                     decided_at=monday + timedelta(hours=n + 3 + p)))  # fmt: skip
+        for n in range(8):
+            session.add(IntakeRecord(intake_id=f"INT-VW-{n:03d}", status="waitlist",
+                                     category="asylum", place="Harris County", language="Spanish",
+                                     reason_code="no_capacity",
+                                     received_at=monday + timedelta(days=6, hours=2 + n)))  # fmt: skip

@@ -105,12 +105,57 @@ def test_unknown_chart_fields_get_the_apis_400(sh) -> None:
         )
     assert caught.value.code == 400
     assert caught.value.error["status"] == "INVALID_ARGUMENT"
-    assert caught.value.error["message"] == (
+    sentence = (
         'Invalid JSON payload received. Unknown name "colour" at '
         "'requests[1].add_chart.chart.spec.basic_chart': Cannot find field."
     )
+    assert caught.value.error["message"] == sentence
+    # As Google sends it: the field that failed, in a google.rpc.BadRequest detail.
+    assert caught.value.error["details"] == [
+        {
+            "@type": "type.googleapis.com/google.rpc.BadRequest",
+            "fieldViolations": [
+                {"field": "requests[1].add_chart.chart.spec.basic_chart", "description": sentence}
+            ],
+        }
+    ]
     assert [w.title for w in sh.worksheets()] == ["Sheet1"]  # all or nothing
     assert _charts(sh) == []
+
+
+def test_every_unknown_field_is_named_on_its_own_line(sh) -> None:
+    sheet_id = sh.sheet1.id
+    spec = _spec(sheet_id)
+    spec["colors"] = ["red"]
+    spec["basicChart"]["axis"][0]["label"] = "Week"
+    with pytest.raises(gspread.exceptions.APIError) as caught:
+        sh.batch_update({"requests": [_add(sheet_id, spec)]})
+    lines = caught.value.error["message"].split("\n")
+    assert sorted(lines) == [
+        'Invalid JSON payload received. Unknown name "colors" at '
+        "'requests[0].add_chart.chart.spec': Cannot find field.",
+        'Invalid JSON payload received. Unknown name "label" at '
+        "'requests[0].add_chart.chart.spec.basic_chart.axis[0]': Cannot find field.",
+    ]
+    (detail,) = caught.value.error["details"]
+    assert sorted(v["field"] for v in detail["fieldViolations"]) == [
+        "requests[0].add_chart.chart.spec",
+        "requests[0].add_chart.chart.spec.basic_chart.axis[0]",
+    ]
+
+
+def test_an_unknown_request_kind_gets_the_same_400(sh) -> None:
+    with pytest.raises(gspread.exceptions.APIError) as caught:
+        sh.batch_update({"requests": [{"DeleteRange": {"range": {"sheetId": 0}}}]})
+    assert caught.value.code == 400
+    (detail,) = caught.value.error["details"]
+    assert detail["fieldViolations"] == [
+        {
+            "field": "requests[0]",
+            "description": 'Invalid JSON payload received. Unknown name "DeleteRange" at '
+            "'requests[0]': Cannot find field.",
+        }
+    ]
 
 
 def test_unknown_enum_values_and_ids_are_refused(sh) -> None:
