@@ -596,9 +596,10 @@ def _donations_in_window(sandbox: Any) -> int:
 
 # ---------------------------------------------------------------- Slack app and sandbox
 def bench_slack_app(bench: Bench) -> dict[str, Any]:
+    from bot.latency import measure_ack_latency
+
     from bench import datasets
     from bot.app import create_runtime
-    from bot.latency import measure_ack_latency
     from bot.server import start_in_thread
 
     datasets.fresh_demo(bench.sandbox)

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from bot.app import create_runtime
 from bot.data import audit_entries
 from bot.flowruns import FlowRunner
-from bot.latency import measure_ack_latency
+from bench.latency import measure_ack_latency
 from bot.runtime import BotRuntime
 from bot.server import RunningBot, start_in_thread
 from coalition.intake.sheet_rows import STATUS_TEXT

@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 
 from bot import server
 from bot.inbound import Installation
-from bot.latency import command_body
+from bench.latency import command_body
 from sandbox.slack import app_side
 from sandbox.slack.models import APP_ID, TEAM_ID
 
