@@ -19,10 +19,14 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
+import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -189,6 +193,84 @@ def measure_ack_latency(
     return stats(*asyncio.run(fire(app_url, requests)))
 
 
+def fire_in_child(app_url: str, requests: Sequence[bytes]) -> LatencyStats:
+    """`fire` in a process of its own (`python -m bench.latency`), so nothing else in this one slows the client."""
+    spec = {"app_url": app_url, "requests": [r.decode("latin-1") for r in requests]}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.latency"],
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    return LatencyStats(**json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+@dataclass
+class AppProcess:
+    """`coalition slack serve` running in a child process."""
+
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU the app has used so far (Linux /proc; 0.0 elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def log_problems(self) -> list[str]:
+        """Lines of the app's log at WARNING or worse, or with a traceback (the sandbox notice aside)."""
+        words = ("WARNING", "ERROR", "CRITICAL", "Traceback")
+        text = self.log.read_text(encoding="utf-8", errors="replace")
+        return [
+            line
+            for line in text.splitlines()
+            if any(w in line for w in words) and "SANDBOX MODE" not in line
+        ]
+
+
+@contextmanager
+def served_app(port: int, log: Path, timeout: float = 60.0) -> Iterator[AppProcess]:
+    """Run `coalition slack serve --port PORT` with this process's environment until the block ends."""
+    command = [
+        str(Path(sys.executable).with_name("coalition")),
+        "slack",
+        "serve",
+        "--port",
+        str(port),
+    ]
+    with log.open("w", encoding="utf-8") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    app = AppProcess(f"http://127.0.0.1:{port}/slack/events", process, log)
+    try:
+        deadline = time.monotonic() + timeout
+        while not _healthy(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"coalition slack serve did not start; see {log}")
+            time.sleep(0.1)
+        yield app
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def main() -> int:
     """Fire the requests described on stdin (JSON: app_url, requests as latin-1 text); print the stats."""
     spec = json.load(sys.stdin)
@@ -202,12 +284,15 @@ if __name__ == "__main__":
 
 
 __all__ = [
+    "AppProcess",
     "LatencyStats",
     "command_body",
     "fire",
+    "fire_in_child",
     "measure_ack_latency",
     "percentile",
     "requests_for",
+    "served_app",
     "signed_request",
     "stats",
 ]
