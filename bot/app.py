@@ -144,10 +144,9 @@ def apologise(runtime: BotRuntime, body: Mapping[str, Any], exc: Exception) -> N
     Reply(runtime, body.get("response_url"), channel, user).send(words)
 
 
-def _other_click(runtime: BotRuntime, body: Mapping[str, Any]) -> None:
-    click = actions.read_click(body)
-    actor = runtime.actor(click.user, click.channel or None, click.channel_name)
-    runtime.audit(actor, f"click:{click.action_id[:40]}", None, True, "no_handler")
+@actions.handles()
+def _other_click(it: actions.Interaction) -> None:
+    it.audit(f"click:{it.pressed.action_id[:40]}", None, True, "no_handler")
 
 
 def _other_command(ack: Ack, command: dict[str, Any]) -> None:
