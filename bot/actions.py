@@ -1,7 +1,9 @@
 """Buttons and modals: partners accept or decline referrals, staff approve routing suggestions and campaign drafts.
 
-Each handler runs after the ack, on a worker thread. It checks who clicked (a partner
-acts only on its own organization's referrals; approvals are for staff), acts at most
+Each handler runs after the ack, on a worker thread, and starts the same way
+(`handles`: who acted, where, may they, a refusal audited and answered once). It
+checks who clicked (a partner acts only on its own organization's referrals;
+approvals are for staff), acts at most
 once however often the button is pressed (the ledger's conditional updates and claims
 decide), edits the clicked message so everybody sees who acted and when, answers the
 clicker alone, and writes the audit trail: who, which button, on which id, allowed or
