@@ -1,18 +1,17 @@
 """Measuring one run: requests per service from the sandbox's journal, wall time, peak memory, task runs, Slack posts per channel.
 
 The journal is the API's own view (what reached the sandbox, 429s included), so a
-client that hides retries cannot flatter itself. Memory is the growth of this
-process's resident set during the run, sampled every 20 ms: the datasets are built
-before the baseline, so what is counted is the flow's working memory (plus the
-in-process sandbox's per-request work).
+client that hides retries cannot flatter itself. Memory is the peak of Python's heap
+during the run above its level at the start (tracemalloc): the datasets are built
+before, so what is counted is the flow's working memory (plus the in-process
+sandbox's per-request work).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
 import time
+import tracemalloc
 from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -20,42 +19,35 @@ from dataclasses import dataclass, field
 from typing import Any
 
 READ_SUFFIXES = ("listRecords", ":batchGet")
-PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def rss_bytes() -> int:
-    """Resident set size of this process, from /proc (0 where there is none)."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as statm:
-            return int(statm.read().split()[1]) * PAGE
-    except OSError:
-        return 0
 
 
 class PeakMemory:
-    """Samples RSS in a thread; `growth_mb` is the peak above the level at start."""
+    """The peak of Python's heap during the block above its level at the start (tracemalloc).
 
-    def __init__(self, every: float = 0.02) -> None:
-        self.every = every
+    RSS growth said 0.0 MB for a flow that ran after a bigger one: the process kept the
+    freed memory and the run reused it. tracemalloc counts every allocation made during
+    the run itself, whatever was freed before. It counts the whole process (the flow,
+    Prefect's engine and the in-process sandbox answering the flow), so it bounds the
+    flow's own working memory from above.
+    """
+
+    def __init__(self) -> None:
         self.start = 0
         self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, rss_bytes())
-            self._stop.wait(self.every)
+        self._started = False
 
     def __enter__(self) -> PeakMemory:
-        self.start = self.peak = rss_bytes()
-        self._thread.start()
+        self._started = not tracemalloc.is_tracing()
+        if self._started:
+            tracemalloc.start()
+        tracemalloc.reset_peak()
+        self.start = self.peak = tracemalloc.get_traced_memory()[0]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, rss_bytes())
+        self.peak = tracemalloc.get_traced_memory()[1]
+        if self._started:
+            tracemalloc.stop()
 
     @property
     def growth_mb(self) -> float:
@@ -78,7 +70,7 @@ class Measurement:
     """What one run cost."""
 
     wall_seconds: float = 0.0
-    peak_memory_mb: float = 0.0
+    peak_memory_mb: float | None = None  # None until the run has been measured
     entries: list[dict[str, Any]] = field(default_factory=list, repr=False)
     slack_posts_per_channel: dict[str, int] = field(default_factory=dict)
     task_runs: int | None = None

@@ -1,7 +1,9 @@
 """Buttons and modals: partners accept or decline referrals, staff approve routing suggestions and campaign drafts.
 
-Each handler runs after the ack, on a worker thread. It checks who clicked (a partner
-acts only on its own organization's referrals; approvals are for staff), acts at most
+Each handler runs after the ack, on a worker thread, and starts the same way
+(`handles`: who acted, where, may they, a refusal audited and answered once). It
+checks who clicked (a partner acts only on its own organization's referrals;
+approvals are for staff), acts at most
 once however often the button is pressed (the ledger's conditional updates and claims
 decide), edits the clicked message so everybody sees who acted and when, answers the
 clicker alone, and writes the audit trail: who, which button, on which id, allowed or
@@ -10,14 +12,15 @@ not, and what came of it.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot import data, edits, modals
-from bot.access import Actor, may, may_act_for
-from bot.commands import DECLINE_REASONS, local_time, mention, quote, render_note
+from bot.access import Actor, Decision, may, may_act_for
+from bot.commands import DECLINE_REASONS, local_time, mention, quote
 from bot.runtime import BotRuntime, Reply, check_outgoing
 from coalition.intake.actions import (
     INTAKE_APPROVE_ALL,
@@ -83,6 +86,88 @@ def _now(rt: BotRuntime) -> str:
     return local_time(utcnow(), rt.tz)
 
 
+# ---------------------------------------------------------------- who acted, and the refusal
+@dataclass(frozen=True)
+class Interaction:
+    """A button press or a modal submission after the ack: who acted, where, and how to answer them alone."""
+
+    rt: BotRuntime
+    actor: Actor
+    user: str
+    channel: str  # "" when Slack did not say
+    reply: Reply
+    click: Click | None = None  # a button press
+    meta: Mapping[str, Any] = field(default_factory=dict)  # a submitted modal's private metadata
+
+    @property
+    def pressed(self) -> Click:
+        """The button press (handlers of buttons only)."""
+        if self.click is None:
+            raise TypeError("not a button press")
+        return self.click
+
+    def audit(self, action: str, target: str | None, allowed: bool, reason: str | None) -> None:
+        self.rt.audit(self.actor, action, target, allowed, reason)
+
+    def note(self, *lines: str) -> bool:
+        return self.reply.note(*lines)
+
+    def refuse(
+        self, action: str, target: str | None, decision: Decision, outcome: str = "Nothing changed."
+    ) -> None:
+        """Audit a refusal and tell the person why, in the access rules' own words."""
+        self.audit(action, target, False, decision.reason)
+        self.note(f":no_entry: {decision.words} {outcome}")
+
+
+def interaction(rt: BotRuntime, body: Mapping[str, Any]) -> Interaction:
+    """Who pressed a button (block_actions) or sent a modal (view_submission), in which channel."""
+    if body.get("actions"):
+        click = read_click(body)
+        actor = rt.actor(click.user, click.channel or None, click.channel_name)
+        return Interaction(rt, actor, click.user, click.channel, _reply(rt, click), click=click)
+    meta = modals.metadata(body.get("view") or {})
+    user = str((body.get("user") or {}).get("id") or "")
+    channel = str(meta.get("c") or "")
+    actor = rt.actor(user, channel or None, meta.get("n") or None)
+    return Interaction(rt, actor, user, channel, Reply(rt, None, channel or None, user), meta=meta)
+
+
+Handler = Callable[..., None]
+
+
+def handles(
+    permission: str | None = None,
+    action: str | Callable[[Interaction], str] = "",
+    target: Callable[..., str | None] = lambda it, *args: None,
+    outcome: str = "Nothing changed.",
+) -> Callable[[Handler], Handler]:
+    """The start every button and modal handler shares: read who acted, check `permission`, refuse once.
+
+    The wrapped handler is called as `(runtime, body, *args)` (what bot/app.py hands to a
+    worker after the ack) and receives `(interaction, *args)`. A refusal is audited
+    under `action` with `target` and answered with the access rules' words. This is a
+    decorator, not a Bolt listener middleware, on purpose: Bolt's middleware runs before
+    the ack, and telling who someone is may ask Slack who is in a channel.
+    """
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def run(rt: BotRuntime, body: Mapping[str, Any], *args: Any) -> None:
+            it = interaction(rt, body)
+            if permission is not None:
+                decision = may(it.actor, permission)
+                if not decision.allowed:
+                    label = action(it) if callable(action) else action
+                    it.refuse(label, target(it, *args), decision, outcome)
+                    return
+            handler(it, *args)
+
+        return run
+
+    return wrap
+
+
 # ---------------------------------------------------------------- referrals: accept, decline
 def _already(referral: ReferralState, rt: BotRuntime) -> str:
     """Why a referral can no longer be answered, in words for the clicker."""
@@ -114,36 +199,33 @@ def _settled_line(referral: ReferralState, rt: BotRuntime) -> str:
     return ""
 
 
-def on_referral_click(rt: BotRuntime, body: Mapping[str, Any]) -> None:
+@handles()
+def on_referral_click(it: Interaction) -> None:
     """Accept (acts now) or Decline (asks for a reason first) on a referral notice or digest."""
-    click = read_click(body)
-    reply = _reply(rt, click)
-    actor = rt.actor(click.user, click.channel, click.channel_name)
+    rt, click = it.rt, it.pressed
     parsed = parse_referral_action(click.action_id, click.value)
     if parsed is None:
-        rt.audit(actor, f"click:{click.action_id[:40]}", None, False, "unknown_button")
-        reply.note("That button is not one I know.")
+        it.audit(f"click:{click.action_id[:40]}", None, False, "unknown_button")
+        it.note("That button is not one I know.")
         return
     action = "referral_accept" if parsed.accepted else "referral_decline"
-    store = IntakeStore(rt.ledger)
-    referral = store.referral(parsed.referral_id)
+    referral = IntakeStore(rt.ledger).referral(parsed.referral_id)
     target = parsed.referral_id[:80]
     if referral is None:
-        rt.audit(actor, f"click:{action}", target, False, "unknown_referral")
-        reply.note(f"No referral *{quote(parsed.referral_id)}* in the ledger. Nothing changed.")
+        it.audit(f"click:{action}", target, False, "unknown_referral")
+        it.note(f"No referral *{quote(parsed.referral_id)}* in the ledger. Nothing changed.")
         return
-    decision = may_act_for(actor, action, referral.partner_id)
+    decision = may_act_for(it.actor, action, referral.partner_id)
     if not decision.allowed:
-        rt.audit(actor, f"click:{action}", target, False, decision.reason)
-        reply.note(f":no_entry: {decision.words} Nothing changed.")
+        it.refuse(f"click:{action}", target, decision)
         return
     if referral.state not in OPEN_STATES:
-        rt.audit(actor, f"click:{action}", target, True, f"already_{referral.state}")
+        it.audit(f"click:{action}", target, True, f"already_{referral.state}")
         _show_settled(rt, click, referral)
-        reply.note(_already(referral, rt))
+        it.note(_already(referral, rt))
         return
     if parsed.accepted:
-        _accept(rt, click, reply, actor, referral)
+        _accept(it, referral)
         return
     view = modals.decline_view(
         referral.referral_id, click.channel, click.channel_name or "", click.ts
@@ -152,10 +234,10 @@ def on_referral_click(rt: BotRuntime, body: Mapping[str, Any]) -> None:
         rt.client.views_open(trigger_id=click.trigger_id, view=view)
     except Exception as exc:
         log.warning("could not open the decline form: %s", type(exc).__name__)
-        reply.note("I could not open the decline form in time; please press Decline again.")
-        rt.audit(actor, "click:referral_decline", target, True, "form_not_opened")
+        it.note("I could not open the decline form in time; please press Decline again.")
+        it.audit("click:referral_decline", target, True, "form_not_opened")
         return
-    rt.audit(actor, "click:referral_decline", target, True, "asked_reason")
+    it.audit("click:referral_decline", target, True, "asked_reason")
 
 
 def _show_settled(rt: BotRuntime, click: Click, referral: ReferralState) -> None:
@@ -169,76 +251,60 @@ def _show_settled(rt: BotRuntime, click: Click, referral: ReferralState) -> None
         )
 
 
-def _accept(
-    rt: BotRuntime, click: Click, reply: Reply, actor: Actor, referral: ReferralState
-) -> None:
+def _accept(it: Interaction, referral: ReferralState) -> None:
     from flows.referral_actions import decide_referral
 
-    result = decide_referral(referral.referral_id, True, actor.user_id)
+    rt, click = it.rt, it.pressed
+    result = decide_referral(referral.referral_id, True, it.actor.user_id)
     current = IntakeStore(rt.ledger).referral(referral.referral_id) or referral
     if not result.recorded:
-        rt.audit(
-            actor, "click:referral_accept", referral.referral_id, True, f"already_{current.state}"
-        )
-        reply.note(_already(current, rt))
+        it.audit("click:referral_accept", referral.referral_id, True, f"already_{current.state}")
+        it.note(_already(current, rt))
         return
-    rt.audit(actor, "click:referral_accept", referral.referral_id, True, "accepted")
+    it.audit("click:referral_accept", referral.referral_id, True, "accepted")
     line = _settled_line(current, rt)
     rt.edit_message(
         click.channel,
         click.ts,
         lambda blocks: edits.settle_referral(blocks, referral.referral_id, line),
     )
-    reply.note(
+    it.note(
         f":white_check_mark: You accepted *{escape_mrkdwn(referral.referral_id)}*. "
         "The person's details are in your organization's referral sheet; please reach out soon."
     )
 
 
-def on_decline_submit(rt: BotRuntime, body: Mapping[str, Any], reason: str) -> None:
+@handles()
+def on_decline_submit(it: Interaction, reason: str) -> None:
     """The decline modal was sent: record the decline once, re-route the case, show it on the notice."""
     from flows.referral_actions import decide_referral
 
-    view = body.get("view") or {}
-    meta = modals.metadata(view)
-    user = str((body.get("user") or {}).get("id") or "")
-    referral_id, channel, ts = (
-        str(meta.get("r") or ""),
-        str(meta.get("c") or ""),
-        str(meta.get("ts") or ""),
-    )
-    actor = rt.actor(user, channel or None, meta.get("n") or None)
+    rt = it.rt
+    referral_id, ts = str(it.meta.get("r") or ""), str(it.meta.get("ts") or "")
     store = IntakeStore(rt.ledger)
     referral = store.referral(referral_id)
     if referral is None:
-        rt.audit(actor, "submit:referral_decline", referral_id[:80], False, "unknown_referral")
-        rt.tell(channel, user, render_note([f"No referral *{quote(referral_id)}* in the ledger."]))
+        it.audit("submit:referral_decline", referral_id[:80], False, "unknown_referral")
+        it.note(f"No referral *{quote(referral_id)}* in the ledger.")
         return
-    decision = may_act_for(actor, "referral_decline", referral.partner_id)
+    decision = may_act_for(it.actor, "referral_decline", referral.partner_id)
     if not decision.allowed:
-        rt.audit(actor, "submit:referral_decline", referral_id, False, decision.reason)
-        rt.tell(channel, user, render_note([f":no_entry: {decision.words} Nothing changed."]))
+        it.refuse("submit:referral_decline", referral_id, decision)
         return
-    result = decide_referral(referral_id, False, actor.user_id, reason)
+    result = decide_referral(referral_id, False, it.actor.user_id, reason)
     current = store.referral(referral_id) or referral
     if not result.recorded:
-        rt.audit(actor, "submit:referral_decline", referral_id, True, f"already_{current.state}")
-        rt.tell(channel, user, render_note([_already(current, rt)]))
+        it.audit("submit:referral_decline", referral_id, True, f"already_{current.state}")
+        it.note(_already(current, rt))
         return
-    rt.audit(actor, "submit:referral_decline", referral_id, True, f"declined:{reason}")
+    it.audit("submit:referral_decline", referral_id, True, f"declined:{reason}")
     line = _settled_line(current, rt)
-    if channel and ts:
+    if it.channel and ts:
         rt.edit_message(
-            channel, ts, lambda blocks: edits.settle_referral(blocks, referral_id, line)
+            it.channel, ts, lambda blocks: edits.settle_referral(blocks, referral_id, line)
         )
-    rt.tell(
-        channel,
-        user,
-        render_note(
-            [
-                f":x: You declined *{escape_mrkdwn(referral_id)}*. The case goes back to routing for another partner."
-            ]
-        ),
+    it.note(
+        f":x: You declined *{escape_mrkdwn(referral_id)}*. The case goes back to routing for another partner."
     )
 
 
@@ -255,30 +321,27 @@ def _clicked_ids(click: Click) -> list[str]:
     return ids
 
 
-def on_intake_approve(rt: BotRuntime, body: Mapping[str, Any]) -> None:
+def _clicked_target(it: Interaction, *_: Any) -> str | None:
+    return ",".join(_clicked_ids(it.pressed))[:80] or None
+
+
+@handles("intake_approve", lambda it: f"click:{it.pressed.action_id}", _clicked_target)
+def on_intake_approve(it: Interaction) -> None:
     """Approve one suggestion (or every one still open in the message) and send the cases out."""
     from flows.referral_actions import approve
 
-    click = read_click(body)
-    reply = _reply(rt, click)
-    actor = rt.actor(click.user, click.channel, click.channel_name)
+    rt, click = it.rt, it.pressed
     ids = _clicked_ids(click)
-    target = ",".join(ids)[:80] or None
-    decision = may(actor, "intake_approve")
-    if not decision.allowed:
-        rt.audit(actor, f"click:{click.action_id}", target, False, decision.reason)
-        reply.note(f":no_entry: {decision.words} Nothing changed.")
-        return
     if not ids:
-        rt.audit(actor, f"click:{click.action_id}", None, True, "nothing_open")
-        reply.note("Every suggestion in this message has been answered already. Nothing changed.")
+        it.audit(f"click:{click.action_id}", None, True, "nothing_open")
+        it.note("Every suggestion in this message has been answered already. Nothing changed.")
         return
-    result = approve(ids, actor.user_id)
+    result = approve(ids, it.actor.user_id)
     sent = _sent(rt, result)
-    _after_approval(rt, click.channel, click.ts, actor, result, sent)
+    _after_approval(rt, click.channel, click.ts, it.actor, result, sent)
     reason = "approved" if result.approved else "nothing_approved"
-    rt.audit(actor, f"click:{click.action_id}", target, True, reason)
-    reply.note(*_approval_lines(result, sent))
+    it.audit(f"click:{click.action_id}", _clicked_target(it), True, reason)
+    it.note(*_approval_lines(result, sent))
 
 
 def _went(result: Any, intake_id: str, sent: set[str]) -> str:
@@ -372,22 +435,15 @@ def fits_for(rt: BotRuntime, intake_ids: list[str]) -> dict[str, list[str]]:
     return {c.intake_id: list(c.partners) for c in choosable_cases(rt, intake_ids)}
 
 
-def on_choose_partner(rt: BotRuntime, body: Mapping[str, Any]) -> None:
+@handles("intake_choose_partner", "click:intake_choose_partner", _clicked_target)
+def on_choose_partner(it: Interaction) -> None:
     """Open the modal listing, for each open case, the other partners that fit and why."""
-    click = read_click(body)
-    reply = _reply(rt, click)
-    actor = rt.actor(click.user, click.channel, click.channel_name)
-    ids = _clicked_ids(click)
-    target = ",".join(ids)[:80] or None
-    decision = may(actor, "intake_choose_partner")
-    if not decision.allowed:
-        rt.audit(actor, "click:intake_choose_partner", target, False, decision.reason)
-        reply.note(f":no_entry: {decision.words} Nothing changed.")
-        return
-    cases = [c for c in choosable_cases(rt, ids) if c.partners]
+    rt, click = it.rt, it.pressed
+    target = _clicked_target(it)
+    cases = [c for c in choosable_cases(rt, _clicked_ids(click)) if c.partners]
     if not cases:
-        rt.audit(actor, "click:intake_choose_partner", target, True, "no_other_fit")
-        reply.note(
+        it.audit("click:intake_choose_partner", target, True, "no_other_fit")
+        it.note(
             "No case here has another partner that fits (or none is waiting any more). Nothing changed."
         )
         return
@@ -398,38 +454,28 @@ def on_choose_partner(rt: BotRuntime, body: Mapping[str, Any]) -> None:
         )
     except Exception as exc:
         log.warning("could not open the partner choice: %s", type(exc).__name__)
-        reply.note("I could not open the form in time; please press the button again.")
-        rt.audit(actor, "click:intake_choose_partner", target, True, "form_not_opened")
+        it.note("I could not open the form in time; please press the button again.")
+        it.audit("click:intake_choose_partner", target, True, "form_not_opened")
         return
-    rt.audit(actor, "click:intake_choose_partner", target, True, "asked_partner")
+    it.audit("click:intake_choose_partner", target, True, "asked_partner")
 
 
-def on_choose_submit(
-    rt: BotRuntime, body: Mapping[str, Any], intake_id: str, partner_id: str
-) -> None:
+@handles("intake_choose_partner", "submit:intake_choose_partner", lambda it, intake, _: intake)
+def on_choose_submit(it: Interaction, intake_id: str, partner_id: str) -> None:
     """Staff picked another partner for a case: approve it to that partner, once."""
     from flows.referral_actions import approve
 
-    meta = modals.metadata(body.get("view") or {})
-    user = str((body.get("user") or {}).get("id") or "")
-    channel, ts = str(meta.get("c") or ""), str(meta.get("ts") or "")
-    actor = rt.actor(user, channel or None, None)
-    decision = may(actor, "intake_choose_partner")
-    if not decision.allowed:
-        rt.audit(actor, "submit:intake_choose_partner", intake_id, False, decision.reason)
-        rt.tell(channel, user, render_note([f":no_entry: {decision.words} Nothing changed."]))
-        return
-    result = approve([intake_id], actor.user_id, partner_id=partner_id)
+    rt = it.rt
+    result = approve([intake_id], it.actor.user_id, partner_id=partner_id)
     sent = _sent(rt, result)
-    _after_approval(rt, channel, ts, actor, result, sent)
-    rt.audit(
-        actor,
+    _after_approval(rt, it.channel, str(it.meta.get("ts") or ""), it.actor, result, sent)
+    it.audit(
         "submit:intake_choose_partner",
         f"{intake_id}:{partner_id}"[:80],
         True,
         "approved" if result.approved else "nothing_approved",
     )
-    rt.tell(channel, user, render_note(_approval_lines(result, sent)))
+    it.note(*_approval_lines(result, sent))
 
 
 # ---------------------------------------------------------------- campaign drafts
@@ -458,62 +504,37 @@ def campaign_message(
     return text, blocks
 
 
-def on_campaign_draft(rt: BotRuntime, body: Mapping[str, Any], draft: modals.CampaignDraft) -> None:
+@handles("alert", "submit:campaign_draft", outcome="Nothing was saved.")
+def on_campaign_draft(it: Interaction, draft: modals.CampaignDraft) -> None:
     """A campaign draft was submitted: save it in Airtable as Draft and ask staff to approve it."""
-    meta = modals.metadata(body.get("view") or {})
-    user = str((body.get("user") or {}).get("id") or "")
-    channel = str(meta.get("c") or "") or None
-    actor = rt.actor(user, channel, meta.get("n") or None)
-    decision = may(actor, "alert")
-    if not decision.allowed:
-        rt.audit(actor, "submit:campaign_draft", None, False, decision.reason)
-        rt.tell(channel, user, render_note([f":no_entry: {decision.words} Nothing was saved."]))
-        return
+    rt = it.rt
     record_id = rt.airtable.create("campaigns", draft.airtable_fields())
-    rt.audit(actor, "submit:campaign_draft", record_id, True, "draft_saved")
+    it.audit("submit:campaign_draft", record_id, True, "draft_saved")
     approvals = rt.settings.services.slack.channels.organizing
     text, blocks = campaign_message(rt, record_id, draft)
     try:
         rt.poster.post(f"campaign-draft:{record_id}", approvals, text, blocks)
     except Exception as exc:
         log.error("could not post the draft for approval: %s", type(exc).__name__)
-        rt.tell(
-            channel,
-            user,
-            render_note(
-                [
-                    f"Saved *{escape_mrkdwn(draft.title)}* as a Draft in Airtable, but I could not ask staff in #{escape_mrkdwn(approvals)}; tell them it is there."
-                ]
-            ),
+        it.note(
+            f"Saved *{escape_mrkdwn(draft.title)}* as a Draft in Airtable, but I could not ask staff in #{escape_mrkdwn(approvals)}; tell them it is there."
         )
         return
-    rt.tell(
-        channel,
-        user,
-        render_note(
-            [
-                f":memo: Saved *{escape_mrkdwn(draft.title)}* as a Draft in Airtable. Staff approve it in #{escape_mrkdwn(approvals)} before it goes out."
-            ]
-        ),
+    it.note(
+        f":memo: Saved *{escape_mrkdwn(draft.title)}* as a Draft in Airtable. Staff approve it in #{escape_mrkdwn(approvals)} before it goes out."
     )
 
 
-def on_campaign_approve(rt: BotRuntime, body: Mapping[str, Any]) -> None:
+@handles("campaign_approve", "click:campaign_approve", lambda it: it.pressed.value[:40])
+def on_campaign_approve(it: Interaction) -> None:
     """Staff approve a draft: its Status becomes Ready once, however often the button is pressed."""
-    click = read_click(body)
-    reply = _reply(rt, click)
-    actor = rt.actor(click.user, click.channel, click.channel_name)
+    rt, click = it.rt, it.pressed
     record_id = click.value[:40]
-    decision = may(actor, "campaign_approve")
-    if not decision.allowed:
-        rt.audit(actor, "click:campaign_approve", record_id, False, decision.reason)
-        reply.note(f":no_entry: {decision.words} Nothing changed.")
-        return
-    earlier = data.claim_once(rt.ledger, data.CAMPAIGN_CLAIM, record_id, actor.user_id, utcnow())
+    earlier = data.claim_once(rt.ledger, data.CAMPAIGN_CLAIM, record_id, it.actor.user_id, utcnow())
     if earlier is not None:
         on = f" on {local_time(earlier.since, rt.tz)}"
-        rt.audit(actor, "click:campaign_approve", record_id, True, "already_approved")
-        reply.note(
+        it.audit("click:campaign_approve", record_id, True, "already_approved")
+        it.note(
             f"This draft was already approved by {mention(earlier.owner)}{on}. Nothing changed."
         )
         return
@@ -526,23 +547,26 @@ def on_campaign_approve(rt: BotRuntime, body: Mapping[str, Any]) -> None:
             if record is None
             else f"it is {escape_mrkdwn(status or 'without a status')} in Airtable now"
         )
-        rt.audit(actor, "click:campaign_approve", record_id, True, "not_a_draft")
-        reply.note(f"I did not approve this draft: {why}. Nothing changed.")
+        it.audit("click:campaign_approve", record_id, True, "not_a_draft")
+        it.note(f"I did not approve this draft: {why}. Nothing changed.")
         return
     rt.airtable.update("campaigns", record_id, {"Status": "Ready"})
-    rt.audit(actor, "click:campaign_approve", record_id, True, "approved")
-    line = f":white_check_mark: *Approved* by {mention(actor.user_id)} · {_now(rt)}: Ready. The alerts flow posts it when it is due."
+    it.audit("click:campaign_approve", record_id, True, "approved")
+    line = f":white_check_mark: *Approved* by {mention(it.actor.user_id)} · {_now(rt)}: Ready. The alerts flow posts it when it is due."
     rt.edit_message(click.channel, click.ts, lambda blocks: edits.strip_actions(blocks, line))
-    reply.note(
+    it.note(
         ":white_check_mark: Approved: the campaign is Ready in Airtable and goes out when it is due."
     )
 
 
 __all__ = [
     "CAMPAIGN_APPROVE",
+    "Interaction",
     "campaign_message",
     "choosable_cases",
     "fits_for",
+    "handles",
+    "interaction",
     "on_campaign_approve",
     "on_campaign_draft",
     "on_choose_partner",

@@ -4,9 +4,9 @@ Over HTTP, every request passes the door of bot/inbound.py before Bolt sees it: 
 signature and 5-minute window over the raw bytes (401 for anything forged, replayed or
 unsigned), then the body's encoding and shape (400 for a verified body this app cannot
 read), then the workspace and app (a request from another one is answered and ignored).
-Nothing a client sends can make it answer 500 or log a traceback. Bolt's dispatch then
-runs in a worker thread, so one slow request never holds the event loop and twenty at
-once are acknowledged side by side. Socket Mode payloads pass the same shape and
+Nothing a client sends can make it answer 500 or log a traceback. Bolt then
+dispatches a command or a click on the event loop (its listener only acks and hands
+the work to the runtime's threads), a modal submission on a worker thread. Socket Mode payloads pass the same shape and
 workspace checks (the connection itself is authenticated, so there is no signature). Socket Mode
 suits organizations that cannot expose a public URL: the app dials out to Slack
 (`start_socket_mode_in_thread` does the same for tests and the demo, and can be stopped).
@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -38,11 +39,20 @@ from bot import inbound
 from bot.app import create_app, create_runtime
 from bot.runtime import BotRuntime, app_token, signing_secret
 from coalition.settings import ConfigError
+from integrations.serving import free_port, quiet_config, serve_in_thread
 
 log = logging.getLogger("bot.server")
 
 EVENTS_PATH = "/slack/events"
 MAX_BODY = 1_000_000  # Slack's payloads are far smaller; anything bigger is not Slack
+# Bolt's dispatch of a command or a click runs on the event loop itself: their listeners
+# only ack and hand over (bot/app.py), about a millisecond, and a hop to a thread costs
+# as much again plus a wait for the interpreter lock. A modal submission is checked
+# before its ack (a ledger read), so it goes to a thread.
+ACK_ON_THE_LOOP = frozenset({"command", "block_actions"})
+# The event loop must get the interpreter lock back quickly from the threads that answer
+# after the ack: with CPython's default 5 ms, every await of a request could wait that long.
+SWITCH_INTERVAL = 0.001
 
 
 @dataclass(frozen=True)
@@ -73,7 +83,7 @@ def asgi_app(app: App, door: Door, runtime: BotRuntime | None = None) -> Starlet
             return PlainTextResponse(words, status_code=refused.status)
         if kind != "ssl_check":
             try:
-                installed = await run_in_threadpool(door.installation)
+                installed = await installation()
             except (
                 Exception
             ) as exc:  # auth.test failed: nobody can be told apart, so nobody is served
@@ -83,8 +93,19 @@ def asgi_app(app: App, door: Door, runtime: BotRuntime | None = None) -> Starlet
             if other is not None:
                 return to_starlette_response(refuse_foreign(other, kind))
         bolt_request = _bolt_request(request, text, fields)
-        bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
+        if kind in ACK_ON_THE_LOOP:
+            bolt_response = app.dispatch(bolt_request)
+        else:
+            bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
+
+    known: list[inbound.Installation] = []
+
+    async def installation() -> inbound.Installation:
+        # auth.test answers once per process; after that, no thread hop per request.
+        if not known:
+            known.append(await run_in_threadpool(door.installation))
+        return known[0]
 
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True})
@@ -199,29 +220,11 @@ def start_in_thread(
     runtime: BotRuntime, app: App | None = None, host: str = "127.0.0.1", port: int = 0
 ) -> RunningBot:
     """Serve the app over HTTP on a free port in a daemon thread; returns once it answers."""
-    import uvicorn
-
-    from sandbox.runner import free_port
-
     port = port or free_port(host)
     runtime.warm_up()
-    config = uvicorn.Config(
-        asgi_app(app or create_app(runtime), Door.of(runtime)),
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="slack-app", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the Slack app did not start on {host}:{port}")
-        time.sleep(0.02)
-    return RunningBot(f"http://{host}:{port}{EVENTS_PATH}", runtime, server, thread)
+    asgi = asgi_app(app or create_app(runtime), Door.of(runtime))
+    running = serve_in_thread(quiet_config(asgi, host, port, lifespan="off"), "slack-app")
+    return RunningBot(f"http://{host}:{port}{EVENTS_PATH}", runtime, running.server, running.thread)
 
 
 @dataclass
@@ -293,6 +296,7 @@ def serve(host: str = "127.0.0.1", port: int = 3000) -> None:
     runtime.warm_up()
     import uvicorn
 
+    sys.setswitchinterval(SWITCH_INTERVAL)
     log.info("Slack app listening on http://%s:%s%s", host, port, EVENTS_PATH)
     uvicorn.run(
         asgi_app(app, Door.of(runtime), runtime),

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
-import time
 from dataclasses import dataclass
 
 import uvicorn
 
+from integrations.serving import free_port, quiet_config, serve_in_thread
 from sandbox.app import Sandbox
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -32,15 +25,7 @@ class RunningSandbox:
 
 
 def _config(sandbox: Sandbox, host: str, port: int) -> uvicorn.Config:
-    return uvicorn.Config(
-        sandbox.asgi(),
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        timeout_keep_alive=30,
-    )
+    return quiet_config(sandbox.asgi(), host, port, lifespan="on", timeout_keep_alive=30)
 
 
 def start_in_thread(
@@ -49,15 +34,8 @@ def start_in_thread(
     """Start the sandbox on a free port in a daemon thread and wait until it answers."""
     port = port or free_port(host)
     sandbox.base_url = f"http://{host}:{port}"
-    server = uvicorn.Server(_config(sandbox, host, port))
-    thread = threading.Thread(target=server.run, name="sandbox", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"sandbox did not start on {host}:{port}")
-        time.sleep(0.02)
-    return RunningSandbox(sandbox, sandbox.base_url, server, thread)
+    running = serve_in_thread(_config(sandbox, host, port), "sandbox")
+    return RunningSandbox(sandbox, sandbox.base_url, running.server, running.thread)
 
 
 def serve_forever(sandbox: Sandbox, host: str, port: int) -> None:

@@ -21,10 +21,10 @@ import pytest
 from intake_helpers import intake_records, seed_partner_directory
 from sqlalchemy import select
 
+from bench.latency import measure_ack_latency
 from bot.app import create_runtime
 from bot.data import audit_entries
 from bot.flowruns import FlowRunner
-from bot.latency import measure_ack_latency
 from bot.runtime import BotRuntime
 from bot.server import RunningBot, start_in_thread
 from coalition.intake.sheet_rows import STATUS_TEXT

@@ -13,9 +13,9 @@ from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
+from bench.latency import command_body
 from bot import server
 from bot.inbound import Installation
-from bot.latency import command_body
 from sandbox.slack import app_side
 from sandbox.slack.models import APP_ID, TEAM_ID
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.latency import command_body, percentile, stats
+from bench.latency import command_body, percentile, stats
 
 
 @pytest.mark.parametrize(
