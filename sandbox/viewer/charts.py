@@ -28,6 +28,9 @@ PALETTE = ("#4285f4", "#ea4335", "#fbbc04", "#34a853", "#ff6d01", "#46bdc6", "#7
 WIDTH, HEIGHT = 640, 380
 TOP, RIGHT, BOTTOM_AXIS, LEGEND = 40, 20, 46, 26
 CellReader = Callable[[int, int, int], Any]  # (sheetId, row, column) -> number, text or None
+LINES = frozenset({"LINE", "AREA", "SCATTER"})
+DRAWN = LINES | {"COLUMN", "BAR", "STEPPED_AREA", "COMBO"}
+LABEL_CHARACTERS = 28  # a bar chart's category labels are cut here, and its margin fits them
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,7 @@ class _Frame:
 def _frame(chart: ChartData) -> _Frame:
     horizontal = chart.kind == "BAR"
     longest = max((len(x) for x in chart.labels), default=0)
-    left = 64 + (min(longest, 24) * 6.5 if horizontal else 0)
+    left = 64 + (min(longest, LABEL_CHARACTERS) * 6.2 if horizontal else 0)
     bottom = HEIGHT - BOTTOM_AXIS - LEGEND
     ticks = tuple(nice_ticks(*_extent(chart)))
     return _Frame(left, TOP, WIDTH - RIGHT, bottom, ticks, horizontal)
@@ -221,7 +224,11 @@ def _axes(chart: ChartData, frame: _Frame) -> list[Markup]:
             continue
         start, size = frame.band(i, count)
         if frame.horizontal:
-            out.append(_text(frame.left - 6, start + size / 2 + 4, name[:32], "category", "end"))
+            out.append(
+                _text(
+                    frame.left - 6, start + size / 2 + 4, name[:LABEL_CHARACTERS], "category", "end"
+                )
+            )
         else:
             out.append(_text(start + size / 2, frame.bottom + 16, name[:12], "category"))
     middle_x = (frame.left + frame.right) / 2
@@ -336,20 +343,22 @@ def draw(chart: ChartData) -> Markup:
         'viewBox="0 0 {w} {h}" role="img" aria-label="{title}" data-kind="{kind}" data-marks="{marks}">'
     ).format(w=WIDTH, h=HEIGHT, title=chart.title, kind=chart.kind, marks=chart.marks)
     parts: list[Markup] = [head, STYLE, _text(WIDTH / 2, 22, chart.title, "chart-title")]
-    if not chart.series or chart.kind not in {"LINE", "AREA", "COLUMN", "BAR", "STEPPED_AREA", "COMBO", "SCATTER"}:  # fmt: skip
-        parts.append(
-            _text(WIDTH / 2, HEIGHT / 2, f"({chart.kind}: not drawn by the sandbox)", "note")
+    if chart.kind not in DRAWN or not chart.series:
+        note = (
+            f"({chart.kind}: not drawn by the sandbox)" if chart.kind not in DRAWN else "(no data)"
         )
+        parts.append(_text(WIDTH / 2, HEIGHT / 2, note, "note"))
         return Markup("").join([*parts, Markup("</svg>")])
     frame = _frame(chart)
     parts += _axes(chart, frame)
-    marks = _line_marks if chart.kind in {"LINE", "AREA", "SCATTER"} else _bar_marks
+    marks = _line_marks if chart.kind in LINES else _bar_marks
     parts += marks(chart, frame)
     parts += _legend(chart)
     return Markup("").join([*parts, Markup("</svg>")])
 
 
 def draw_spec(spec: dict[str, Any], read: CellReader) -> Markup:
+    """The chart a spec describes, drawn from the cells `read` gives."""
     return draw(chart_data(spec, read))
 
 
