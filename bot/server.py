@@ -6,8 +6,8 @@ unsigned), then the body's encoding and shape (400 for a verified body this app 
 read), then the workspace and app (a request from another one is answered and ignored).
 Nothing a client sends can make it answer 500 or log a traceback. Bolt then
 dispatches a command or a click on the event loop (its listener only acks and hands
-the work to the runtime's threads), a modal submission on a worker thread. Socket Mode payloads pass the same shape and
-workspace checks (the connection itself is authenticated, so there is no signature). Socket Mode
+the work to the runtime's threads), a modal submission on a worker thread. Socket
+Mode payloads pass the same shape and workspace checks (the connection itself is authenticated, so there is no signature). Socket Mode
 suits organizations that cannot expose a public URL: the app dials out to Slack
 (`start_socket_mode_in_thread` does the same for tests and the demo, and can be stopped).
 """
