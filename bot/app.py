@@ -49,8 +49,8 @@ def create_runtime(
     """Clients, ledger, poster and workers on the configured services (sandbox or live)."""
     from bot.data import Airtable
     from coalition.ledger import open_ledger
+    from flows.posting import guarded_poster
     from integrations.clients import slack_client
-    from integrations.slack import SlackPoster
 
     cfg = cfg or settings()
     client = client or slack_client(cfg)
@@ -59,7 +59,7 @@ def create_runtime(
         settings=cfg,
         client=client,
         ledger=ledger,
-        poster=SlackPoster(client=client, ledger=ledger),
+        poster=guarded_poster(client, ledger),
         runner=runner or FlowRunner(),
         airtable=Airtable(cfg),
         workers=workers,

@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
-from sqlalchemy import select
 
 from bot import data
 from bot.access import Actor, PartnerRef, partner_refs, resolve
@@ -30,10 +29,11 @@ from bot.flowruns import FlowRunner
 from bot.inbound import Installation
 from coalition.ledger import Ledger
 from coalition.ledger.intake_store import IntakeStore
-from coalition.ledger.tables.alerts import PostedMessage
+from coalition.ledger.posted_messages import PostedMessages
+from coalition.outgoing import MentionError, check_mentions
 from coalition.privacy import PIIError, guard
 from coalition.settings import ConfigError, Settings
-from integrations.slack import MentionError, SlackPoster, check_mentions
+from flows.posting import GuardedPoster
 
 log = logging.getLogger("bot.runtime")
 
@@ -177,7 +177,7 @@ class BotRuntime:
     settings: Settings
     client: WebClient
     ledger: Ledger
-    poster: SlackPoster
+    poster: GuardedPoster
     runner: FlowRunner
     airtable: data.Airtable
     workers: int = WORKERS
@@ -392,14 +392,7 @@ class BotRuntime:
         return None
 
     def _key_of(self, channel: str, ts: str) -> str | None:
-        with self.ledger.session() as session:
-            return session.scalar(
-                select(PostedMessage.key).where(
-                    PostedMessage.channel == channel,
-                    PostedMessage.ts == ts,
-                    PostedMessage.state != "deleted",
-                )
-            )
+        return PostedMessages(self.ledger).key_at(channel, ts)
 
 
 def _name(fn: Callable[..., Any]) -> str:

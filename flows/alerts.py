@@ -38,18 +38,18 @@ from coalition.ledger.leases import HeldWork, Holder, LeaseStore, lease_key
 from coalition.ledger.tables.alerts import BillState, PostedMessage
 from coalition.ledger.tables.common import Watermark
 from coalition.names import missing_fields, stop_if_required
+from coalition.outgoing import MentionError
 from coalition.privacy import PIIError, guard
 from coalition.settings import Settings, config_file, settings
 from coalition.templating import TemplateError, render_message
 from flows import steps
 from flows.health import alert_held, stops_on_name_errors
+from flows.posting import GuardedPoster, guarded_poster
 from flows.reporting import ItemError, RunReport, held_lines, measured, publish
 from flows.steps import TASK_OPTIONS
 from integrations.slack import (
     ChannelNotFound,
-    MentionError,
     PostResult,
-    SlackPoster,
     SlackPostError,
     channel_id,
 )
@@ -86,7 +86,7 @@ class Run:
     dry_run: bool
     now: datetime
     report: RunReport
-    poster: SlackPoster
+    poster: GuardedPoster
     tally: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     channel_names: dict[str, str] = field(default_factory=dict)
     base: Any = None  # the Airtable base, opened once
@@ -141,7 +141,7 @@ def start_run(dry_run: bool) -> Run:
     cfg = settings()
     ledger = open_ledger()
     # A dry run still reads Slack's channel list (a read) to find unknown channels.
-    poster = SlackPoster(client=slack_client(cfg), ledger=ledger, dry_run=dry_run)
+    poster = guarded_poster(slack_client(cfg), ledger, dry_run)
     return Run(
         cfg=cfg,
         ledger=ledger,

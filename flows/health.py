@@ -369,7 +369,7 @@ def run_ref(flow: Any, flow_run: Any) -> RunRef:
 # ---------------------------------------------------------------- the hooks
 def _post(key: str, text: str) -> str | None:
     from coalition.settings import settings
-    from integrations.slack import slack_poster
+    from flows.posting import slack_poster
 
     channel = settings().services.slack.channels.ops_alerts
     return slack_poster().post(key, channel, text).ts or None

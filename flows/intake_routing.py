@@ -69,6 +69,7 @@ from flows.partner_sheets import (
     parse_reference,
     sheet_cause,
 )
+from flows.posting import slack_poster
 from flows.reporting import ItemError, RunReport, held_lines, measured, publish
 from flows.steps import TASK_OPTIONS
 from integrations.clients import sheets_client
@@ -82,7 +83,6 @@ from integrations.sheets import (
     tab_by_name,
     write_ranges,
 )
-from integrations.slack import slack_poster
 
 log = logging.getLogger("flows.intake_routing")
 

@@ -50,11 +50,12 @@ from coalition.sheet_table import SheetTable
 from coalition.templating import fallback_text, render_blocks
 from flows.health import stops_on_name_errors
 from flows.partner_sheets import PartnerSheetProblem, open_referral_tab
+from flows.posting import slack_poster
 from flows.steps import HOOKS
 from integrations import airtable, sheets
 from integrations.clients import airtable_api, sheets_client
 from integrations.http import counting
-from integrations.slack import SlackPostError, slack_poster
+from integrations.slack import SlackPostError
 
 log = logging.getLogger("flows.roster_sync")
 

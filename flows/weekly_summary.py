@@ -63,11 +63,12 @@ from coalition.summary.report import Summary, data_notes, run_notes, title_prefi
 from coalition.summary.weeks import IsoWeek, Window, is_complete, resolve_week
 from coalition.templating import render_message
 from flows.health import stops_on_name_errors
+from flows.posting import slack_poster
 from flows.reporting import ItemError, RunReport, measured, publish
 from flows.steps import HOOKS
 from integrations import airtable, docs, sheets
 from integrations.clients import airtable_api, docs_service, drive_service, sheets_client
-from integrations.slack import SlackPostError, slack_poster
+from integrations.slack import SlackPostError
 
 log = logging.getLogger("flows.weekly_summary")
 

@@ -1,13 +1,15 @@
-"""Slack output: every message the bot posts goes through `SlackPoster`, exactly once by key, guarded and paced.
+"""Slack output: every message the bot posts goes through `SlackPoster`, exactly once by key, and paced.
 
-A message is named by a stable key (e.g. "referral:R-2026-000123:notice"). The
-ledger remembers each key's channel, ts and content hash, so a rerun changes
-nothing, a changed message is edited in place, and a crash between posting and
-recording is healed by finding the bot's own message again through the metadata
-it carries. Before any request, the text and blocks pass the privacy guard and a
-mention guard (no <!channel>, <!here>, <!everyone>, <!subteam^...> or <@...>
-unless the caller allows it). Posts and edits are paced per channel to Slack's
-~1 message per second; the WebClient's retry handlers deal with the rest.
+A message is named by a stable key (e.g. "referral:R-2026-000123:notice"). A store of
+posted messages, given by the caller (coalition/ledger/posted_messages.py), remembers
+each key's channel, ts and content hash, so a rerun changes nothing and a changed
+message is edited in place: one request per message. A new post is claimed in the
+store before it is made and confirmed after; only a claim left unconfirmed (a crash
+between posting and recording) sends the poster to Slack's history, from the claim
+time on, to find the bot's own message again through the metadata it carries.
+The caller checks what it sends (coalition/outgoing.py) before handing it over.
+Posts and edits are paced per channel to Slack's ~1 message per second; the
+WebClient's retry handlers deal with the rest.
 """
 
 from __future__ import annotations
@@ -20,14 +22,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from coalition.ledger import Ledger, utcnow
-from coalition.ledger.tables.alerts import PostedMessage
-from coalition.privacy import PrivacyGuard, guard, iter_strings
 from coalition.references import ChannelRef, parse_channel
 from integrations.budget import SLACK_MESSAGES_PER_CHANNEL, budgets
 from integrations.http import request_counter
@@ -35,11 +35,16 @@ from integrations.http import request_counter
 log = logging.getLogger("integrations.slack")
 
 EVENT_TYPE = "coalition_post"
-HISTORY_LIMIT = 100  # how far back a crashed post is looked for (one page of history)
+HISTORY_PAGE = 200  # messages per history page when a post in doubt is looked for
+# Slack's clock and ours may differ a little: look from a bit before the claim time.
+CLOCK_SKEW = timedelta(minutes=2)
 LIST_PAGE = 200
 MAX_KEY_LENGTH = 200  # posted_messages.key
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
-_MENTION = re.compile(r"<!(?:channel|here|everyone)\b|<!subteam\^|<@", re.IGNORECASE)
+# Answers after which a post surely did not happen (a 5xx or a timeout leaves it in doubt).
+REFUSED = (200, 429)
+# States a message store records (coalition/ledger/posted_messages.py uses the same words).
+SENDING, POSTED, DELETED = "sending", "posted", "deleted"
 
 Action = Literal["posted", "updated", "unchanged", "deleted"]
 T = TypeVar("T")
@@ -48,9 +53,10 @@ T = TypeVar("T")
 class SlackPostError(Exception):
     """Slack refused a call we cannot work around; names the method and Slack's error code."""
 
-    def __init__(self, method: str, error: str, hint: str = "") -> None:
+    def __init__(self, method: str, error: str, hint: str = "", status: int | None = None) -> None:
         self.method = method
         self.error = error
+        self.status = status  # the HTTP status of Slack's answer, when there was one
         super().__init__(f"Slack {method} failed: {error}" + (f" ({hint})" if hint else ""))
 
 
@@ -65,10 +71,6 @@ class ChannelNotFound(SlackPostError):
             "or invite the bot if it is private",
         )
         self.channel = channel
-
-
-class MentionError(ValueError):
-    """A message would notify a crowd or a person, and the caller did not allow mentions."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,40 @@ class PlannedPost:
     action: Action
 
 
+class Remembered(Protocol):
+    """What a message store holds of one key."""
+
+    @property
+    def channel(self) -> str: ...
+    @property
+    def ts(self) -> str | None: ...
+    @property
+    def thread_ts(self) -> str | None: ...
+    @property
+    def content_hash(self) -> str | None: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def claimed_at(self) -> datetime: ...
+
+
+class MessageStore(Protocol):
+    """Where the poster remembers its keyed messages (the ledger's PostedMessages)."""
+
+    def get(self, key: str) -> Remembered | None: ...
+    def claim(self, key: str, channel: str, thread_ts: str | None, digest: str) -> None: ...
+    def record(
+        self,
+        key: str,
+        channel: str,
+        ts: str | None,
+        thread_ts: str | None,
+        digest: str | None,
+        state: str,
+    ) -> None: ...
+    def release(self, key: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class _Known:
     channel: str
@@ -96,10 +132,16 @@ class _Known:
     thread_ts: str | None
     content_hash: str | None
     state: str
+    claimed_at: datetime | None = None
 
     @property
     def live(self) -> bool:
-        return self.state != "deleted" and bool(self.ts)
+        return self.state == POSTED and bool(self.ts)
+
+    @property
+    def in_doubt(self) -> bool:
+        """Claimed, never confirmed: the post may or may not have reached Slack."""
+        return self.state == SENDING
 
 
 def content_hash(text: str, blocks: list | None) -> str:
@@ -113,20 +155,6 @@ def content_hash(text: str, blocks: list | None) -> str:
 def metadata_for(key: str, digest: str) -> dict[str, Any]:
     """The metadata a keyed message carries, so it can be found again after a crash."""
     return {"event_type": EVENT_TYPE, "event_payload": {"key": key, "hash": digest}}
-
-
-def check_mentions(text: str | None, blocks: list | None) -> None:
-    """Raise MentionError if the message would ping @channel/@here/@everyone, a group or a person."""
-    places = [
-        path
-        for path, value in iter_strings({"text": text or "", "blocks": blocks or []})
-        if _MENTION.search(value)
-    ]
-    if places:
-        raise MentionError(
-            f"refused: the message would notify people (in {', '.join(places)}); escape user text "
-            "with coalition.privacy.escape_mrkdwn, or pass allow_mentions=True for a deliberate ping"
-        )
 
 
 # ---------------------------------------------------------------- channels
@@ -145,7 +173,8 @@ def _counted(method: str, call: Callable[[], T]) -> T:
     try:
         return call()
     except SlackApiError as exc:
-        raise SlackPostError(method, _error_code(exc)) from None
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        raise SlackPostError(method, _error_code(exc), status=status) from None
 
 
 def _error_code(exc: SlackApiError) -> str:
@@ -210,22 +239,22 @@ def _is_channel_id(channel: str) -> bool:
 # ---------------------------------------------------------------- the poster
 @dataclass
 class SlackPoster:
-    """Posts, edits and deletes the bot's keyed messages exactly once; `dry_run` only plans."""
+    """Posts, edits and deletes the bot's keyed messages exactly once; `dry_run` only plans.
+
+    It sends what it is given: the caller has checked it (coalition/outgoing.py).
+    """
 
     client: WebClient | None
-    ledger: Ledger | None
+    messages: MessageStore | None
     dry_run: bool = False
-    privacy: PrivacyGuard = field(default_factory=lambda: guard)
     planned: list[PlannedPost] = field(default_factory=list)
-    _history: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(
-        default_factory=dict, repr=False
-    )
     _bot_id: str | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
-        if not self.dry_run and (self.client is None or self.ledger is None):
-            raise ValueError("SlackPoster needs a WebClient and a Ledger unless dry_run=True")
+        if not self.dry_run and (self.client is None or self.messages is None):
+            raise ValueError(
+                "SlackPoster needs a WebClient and a message store unless dry_run=True"
+            )
 
     # ------------------------------------------------------------ public API
     def post(
@@ -235,10 +264,9 @@ class SlackPoster:
         text: str,
         blocks: list | None = None,
         thread_ts: str | None = None,
-        allow_mentions: bool = False,
     ) -> PostResult:
         """Make the message under `key` show this content: post it, edit it, or leave it as it is."""
-        self._guard(text, blocks, allow_mentions, key)
+        _check_key(key)
         digest = content_hash(text, blocks)
         known = self._known(key)
         if self.dry_run:
@@ -252,11 +280,8 @@ class SlackPoster:
             log.info("message %s was deleted in Slack; posting it again", key)
         return self._post_new(key, channel, text, blocks, thread_ts, digest)
 
-    def update(
-        self, key: str, text: str, blocks: list | None = None, allow_mentions: bool = False
-    ) -> PostResult:
+    def update(self, key: str, text: str, blocks: list | None = None) -> PostResult:
         """Edit the message already posted under `key` (LookupError if there is none)."""
-        self._guard(text, blocks, allow_mentions)
         digest = content_hash(text, blocks)
         known = self._known(key)
         if known is None or not known.live:
@@ -290,7 +315,9 @@ class SlackPoster:
         except SlackPostError as exc:
             if exc.error != "message_not_found":
                 raise
-        self._record(key, known.channel, known.ts, known.thread_ts, known.content_hash, "deleted")
+        self._store.record(
+            key, known.channel, known.ts, known.thread_ts, known.content_hash, DELETED
+        )
         return result
 
     def post_ephemeral(
@@ -300,10 +327,8 @@ class SlackPoster:
         text: str,
         blocks: list | None = None,
         thread_ts: str | None = None,
-        allow_mentions: bool = False,
     ) -> str | None:
         """A message only `user` sees (not keyed: ephemeral messages cannot be edited); its ts."""
-        self._guard(text, blocks, allow_mentions)
         if self.dry_run:
             self.planned.append(PlannedPost(f"ephemeral:{user}", channel, "posted"))
             return None
@@ -326,19 +351,6 @@ class SlackPoster:
         return str(reply["permalink"])
 
     # ------------------------------------------------------------ steps
-    def _guard(
-        self, text: str, blocks: list | None, allow_mentions: bool, key: str | None = None
-    ) -> None:
-        # Both guards run before any request, in dry runs too: a plan must show the refusal.
-        if key is not None:
-            if not key.strip() or len(key) > MAX_KEY_LENGTH:
-                # Checked first: a key the ledger cannot store would post without being recorded.
-                raise ValueError(f"a message key must be 1 to {MAX_KEY_LENGTH} characters")
-            self.privacy.check_text(key, "key")  # keys travel in message metadata and the ledger
-        self.privacy.check_slack_message(text, blocks)
-        if not allow_mentions:
-            check_mentions(text, blocks)
-
     def _plan(self, key: str, channel: str, known: _Known | None, digest: str) -> PostResult:
         if known and known.live:
             action: Action = "unchanged" if known.content_hash == digest else "updated"
@@ -358,15 +370,15 @@ class SlackPoster:
     ) -> PostResult:
         target = self._channel(channel)
         try:
-            return self._adopt_or_post(key, target, text, blocks, thread_ts, digest)
+            return self._claim_and_post(key, target, text, blocks, thread_ts, digest)
         except SlackPostError as exc:
             if exc.error != "channel_not_found" or _is_channel_id(channel):
                 raise
         # The cached directory may be stale (a channel renamed or recreated): look once more.
         target = channel_id(self._client, channel, refresh=True)
-        return self._adopt_or_post(key, target, text, blocks, thread_ts, digest)
+        return self._claim_and_post(key, target, text, blocks, thread_ts, digest)
 
-    def _adopt_or_post(
+    def _claim_and_post(
         self,
         key: str,
         target: str,
@@ -375,31 +387,27 @@ class SlackPoster:
         thread_ts: str | None,
         digest: str,
     ) -> PostResult:
-        earlier = self._find_own(target, key, thread_ts)
-        if earlier is not None:
-            ts = str(earlier["ts"])
-            known = _Known(target, ts, thread_ts, _payload(earlier).get("hash"), "posted")
-            log.info("adopting message %s found in Slack (posted before a crash)", key)
-            if known.content_hash == digest:
-                self._record(key, target, ts, thread_ts, digest, "posted")
-                return PostResult(ts, target, "unchanged")
-            edited = self._edit(key, known, text, blocks, digest)
-            if edited is not None:
-                return edited
-        with self._paced(target):
-            reply = self._in_channel(
-                "chat.postMessage",
-                target,
-                lambda: self._client.chat_postMessage(
-                    channel=target,
-                    text=text,
-                    blocks=blocks,
-                    thread_ts=thread_ts,
-                    metadata=metadata_for(key, digest),
-                ),
-            )
+        """Claim, post, confirm: a crash between the last two leaves the claim in doubt."""
+        self._store.claim(key, target, thread_ts, digest)
+        try:
+            with self._paced(target):
+                reply = self._in_channel(
+                    "chat.postMessage",
+                    target,
+                    lambda: self._client.chat_postMessage(
+                        channel=target,
+                        text=text,
+                        blocks=blocks,
+                        thread_ts=thread_ts,
+                        metadata=metadata_for(key, digest),
+                    ),
+                )
+        except SlackPostError as exc:
+            if exc.status in REFUSED:
+                self._store.release(key)  # Slack answered no: nothing went out
+            raise
         ts = str(reply["ts"])
-        self._record(key, target, ts, thread_ts, digest, "posted")
+        self._store.record(key, target, ts, thread_ts, digest, POSTED)
         return PostResult(ts, target, "posted")
 
     def _edit(
@@ -424,48 +432,59 @@ class SlackPoster:
             if exc.error == "message_not_found":
                 return None
             raise
-        self._record(key, known.channel, known.ts, known.thread_ts, digest, "posted")
+        self._store.record(key, known.channel, known.ts, known.thread_ts, digest, POSTED)
         return PostResult(known.ts or "", known.channel, "updated")
 
-    def _find_own(self, target: str, key: str, thread_ts: str | None) -> dict[str, Any] | None:
-        """The bot's own message carrying this key in its metadata, among the latest 100."""
-        scope = (target, thread_ts or "")
-        with self._lock:
-            index = self._history.get(scope)
-        if index is None:
-            index = self._read_keys(target, thread_ts)
-            with self._lock:
-                self._history[scope] = index
-        found = index.get(key)
-        if found is not None and found.get("bot_id") != self._own_bot_id():
+    def _adopt(self, key: str, known: _Known) -> _Known | None:
+        """A post in doubt: the bot's own message with this key, posted since the claim, if any."""
+        found = self._find_own(known.channel, key, known.thread_ts, known.claimed_at)
+        if found is None:
+            log.info("message %s was claimed but never reached Slack; posting it", key)
             return None
-        return found
+        log.info("adopting message %s found in Slack (posted before a crash)", key)
+        ts, digest = str(found["ts"]), _payload(found).get("hash")
+        self._store.record(key, known.channel, ts, known.thread_ts, digest, POSTED)
+        return _Known(known.channel, ts, known.thread_ts, digest, POSTED)
 
-    def _read_keys(self, target: str, thread_ts: str | None) -> dict[str, dict[str, Any]]:
-        if thread_ts:
-            reply = self._in_channel(
-                "conversations.replies",
-                target,
-                lambda: self._client.conversations_replies(
-                    channel=target, ts=thread_ts, include_all_metadata=True, limit=HISTORY_LIMIT
-                ),
-            )
-        else:
-            reply = self._in_channel(
-                "conversations.history",
-                target,
-                lambda: self._client.conversations_history(
-                    channel=target, include_all_metadata=True, limit=HISTORY_LIMIT
-                ),
-            )
-        index: dict[str, dict[str, Any]] = {}
-        for message in reply.get("messages", []):
-            meta = message.get("metadata") or {}
-            key = _payload(message).get("key")
-            if meta.get("event_type") == EVENT_TYPE and key and message.get("bot_id"):
-                # History is newest first: keep the newest message per key.
-                index.setdefault(str(key), message)
-        return index
+    def _find_own(
+        self, target: str, key: str, thread_ts: str | None, since: datetime | None
+    ) -> dict[str, Any] | None:
+        """The newest message of this bot carrying `key` in its metadata, posted since `since`."""
+        oldest = f"{(since - CLOCK_SKEW).timestamp():.6f}" if since else None
+        keyed = [
+            message
+            for message in self._read_since(target, thread_ts, oldest)
+            if (message.get("metadata") or {}).get("event_type") == EVENT_TYPE
+            and _payload(message).get("key") == key
+            and message.get("bot_id")
+        ]
+        if not keyed:
+            return None
+        own = self._own_bot_id()  # is a message found really ours? (asked only when one is)
+        mine = [m for m in keyed if m.get("bot_id") == own]
+        return max(mine, key=lambda m: float(m["ts"]), default=None)
+
+    def _read_since(
+        self, target: str, thread_ts: str | None, oldest: str | None
+    ) -> Iterator[dict[str, Any]]:
+        """The channel's (or thread's) messages since `oldest`, page by page."""
+        method = "conversations.replies" if thread_ts else "conversations.history"
+        cursor: str | None = None
+        while True:
+
+            def read(c: str | None = cursor) -> Any:
+                window = {"include_all_metadata": True, "limit": HISTORY_PAGE, "cursor": c}
+                if thread_ts:
+                    return self._client.conversations_replies(
+                        channel=target, ts=thread_ts, oldest=oldest, **window
+                    )
+                return self._client.conversations_history(channel=target, oldest=oldest, **window)
+
+            reply = self._in_channel(method, target, read)
+            yield from reply.get("messages", [])
+            cursor = (reply.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor or not reply.get("has_more"):
+                return
 
     def _own_bot_id(self) -> str | None:
         if self._bot_id is None:
@@ -506,44 +525,31 @@ class SlackPoster:
         self._call("conversations.join", lambda: self._client.conversations_join(channel=target))
         return self._call(method, call)
 
-    # ------------------------------------------------------------ ledger
-    def _known(self, key: str) -> _Known | None:
-        if self.ledger is None:
-            return None
-        with self.ledger.session() as session:
-            row = session.get(PostedMessage, key)
-            if row is None:
-                return None
-            return _Known(row.channel, row.ts, row.thread_ts, row.content_hash, row.state)
+    # ------------------------------------------------------------ memory
+    @property
+    def _store(self) -> MessageStore:
+        assert self.messages is not None  # guaranteed outside dry runs by __post_init__
+        return self.messages
 
-    def _record(
-        self,
-        key: str,
-        channel: str,
-        ts: str | None,
-        thread_ts: str | None,
-        digest: str | None,
-        state: str,
-    ) -> None:
-        assert self.ledger is not None
-        with self.ledger.session() as session:
-            row = session.get(PostedMessage, key)
-            if row is None:
-                session.add(
-                    PostedMessage(
-                        key=key,
-                        channel=channel,
-                        ts=ts,
-                        thread_ts=thread_ts,
-                        content_hash=digest,
-                        state=state,
-                    )
-                )
-                return
-            if row.ts != ts:
-                row.posted_at = utcnow()  # a new message under an old key (the old one was deleted)
-            row.channel, row.ts, row.thread_ts = channel, ts, thread_ts
-            row.content_hash, row.state, row.updated_at = digest, state, utcnow()
+    def _known(self, key: str) -> _Known | None:
+        """What the store remembers of `key`; a post in doubt is settled first (outside dry runs)."""
+        if self.messages is None:
+            return None
+        row = self.messages.get(key)
+        if row is None:
+            return None
+        known = _Known(
+            row.channel, row.ts, row.thread_ts, row.content_hash, row.state, row.claimed_at
+        )
+        if known.in_doubt and not self.dry_run:
+            return self._adopt(key, known)
+        return known
+
+
+def _check_key(key: str) -> None:
+    # Checked before any request: a key the store cannot keep would post without being recorded.
+    if not key.strip() or len(key) > MAX_KEY_LENGTH:
+        raise ValueError(f"a message key must be 1 to {MAX_KEY_LENGTH} characters")
 
 
 def _payload(message: dict[str, Any]) -> dict[str, Any]:
@@ -551,28 +557,16 @@ def _payload(message: dict[str, Any]) -> dict[str, Any]:
     return payload if isinstance(payload, dict) else {}
 
 
-def slack_poster(dry_run: bool = False) -> SlackPoster:
-    """A poster on the configured Slack and ledger (a dry run needs neither a token nor requests)."""
-    from coalition.ledger import open_ledger
-    from integrations.clients import slack_client
-
-    ledger = open_ledger()
-    if dry_run:
-        return SlackPoster(client=None, ledger=ledger, dry_run=True)
-    return SlackPoster(client=slack_client(), ledger=ledger)
-
-
 __all__ = [
     "EVENT_TYPE",
     "ChannelNotFound",
-    "MentionError",
+    "MessageStore",
     "PlannedPost",
     "PostResult",
+    "Remembered",
     "SlackPostError",
     "SlackPoster",
     "channel_id",
-    "check_mentions",
     "content_hash",
     "forget_channels",
-    "slack_poster",
 ]

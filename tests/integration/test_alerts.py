@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 import flows.alerts as alerts_module
 from coalition.ledger import open_ledger, utcnow
@@ -274,8 +274,9 @@ def test_a_crash_after_posting_before_recording_posts_nothing_new(
     seen = {name: len(ws.slack.messages(ws.channel(name))) for name in ("organizing", "policy")}
     threads = {m["ts"]: m.get("reply_count", 0) for m in ws.messages("organizing-southwest")}
     ledger = open_ledger()
-    with ledger.session() as session:  # the crash: messages out, nothing recorded anywhere
-        session.execute(delete(PostedMessage))
+    # The crash: every message out, none confirmed (claimed, no ts), nothing else recorded.
+    with ledger.session() as session:
+        session.execute(update(PostedMessage).values(state="sending", ts=None))
         session.execute(delete(BillState))
         session.execute(delete(Watermark))
     for title in (COURT_WATCH, MONTHLY):

@@ -30,6 +30,7 @@ from coalition.intake import fields, ids
 from coalition.ledger import intake_store as store_module
 from coalition.ledger import open_ledger
 from coalition.ledger.db import forget_ledgers
+from coalition.ledger.posted_messages import PostedMessages
 from coalition.ledger.tables.intake import IntakeNotice, IntakeRecord, Referral
 from coalition.settings import reload_settings, settings
 from flows import intake_routing as routing
@@ -534,6 +535,49 @@ def test_a_crash_between_steps_never_routes_or_posts_twice(
     before = demo_routing.sandbox.journal.last_seq
     run_routing(publish_report=False)
     assert demo_routing.writes(since=before) == []
+
+
+def _slack_calls(handle, since: int) -> Counter:
+    return Counter(e["path"].removeprefix("/api/") for e in handle.journal("slack", since=since))
+
+
+def test_a_run_posts_each_notice_with_one_request_and_reads_no_history(demo_routing) -> None:
+    since = demo_routing.sandbox.journal.last_seq
+    report = run_routing(publish_report=False)
+    called = _slack_calls(demo_routing, since)
+    assert report.counts["slack messages"] > 1
+    assert called["chat.postMessage"] == report.counts["slack messages"]
+    assert called["conversations.history"] == 0 and called["conversations.replies"] == 0
+    assert sum(called.values()) == called["chat.postMessage"] + called["conversations.list"]
+
+
+def test_a_notice_whose_post_is_in_doubt_is_found_in_slack_not_posted_twice(
+    demo_routing, monkeypatch, no_lease
+) -> None:
+    """The first partner notice reaches Slack, then its record fails: claimed, no ts (in doubt)."""
+    original = PostedMessages.record
+    crashed: list[str] = []
+
+    def crash(self, key, channel, ts, thread_ts, digest, state) -> None:
+        if state == "posted" and not crashed:
+            crashed.append(key)
+            raise RuntimeError("simulated crash between the post and its record")
+        original(self, key, channel, ts, thread_ts, digest, state)
+
+    monkeypatch.setattr(PostedMessages, "record", crash)
+    run_routing(publish_report=False)  # the notice is reported unsent; the others go out
+    [key] = crashed
+    doubt = PostedMessages(open_ledger()).get(key)
+    assert doubt is not None and (doubt.state, doubt.ts) == ("sending", None)
+
+    forget_channels()
+    since = demo_routing.sandbox.journal.last_seq
+    run_routing(publish_report=False)
+    called = _slack_calls(demo_routing, since)
+    assert called["conversations.history"] == 1  # only for the notice in doubt
+    assert called["chat.postMessage"] == 0  # found in Slack and adopted: not posted again
+    assert PostedMessages(open_ledger()).get(key).state == "posted"
+    _assert_exactly_once(demo_routing)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

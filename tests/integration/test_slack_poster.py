@@ -1,25 +1,27 @@
-"""SlackPoster against the Slack emulator over HTTP: exactly once by key, edits in place, guards before any request."""
+"""SlackPoster (behind flows/posting.py's guards) against the Slack emulator over HTTP: exactly once by key, one request per message, edits in place, guards before any request."""
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select, update
 
 from coalition.ledger import Ledger, open_ledger
+from coalition.ledger.posted_messages import PostedMessages
 from coalition.ledger.tables.alerts import PostedMessage
+from coalition.outgoing import MentionError
 from coalition.privacy import PIIError, guard
+from flows.posting import GuardedPoster, guarded_poster, slack_poster
 from integrations.clients import slack_client
 from integrations.http import counting
 from integrations.slack import (
     EVENT_TYPE,
     ChannelNotFound,
-    MentionError,
     PlannedPost,
-    SlackPoster,
+    SlackPostError,
     forget_channels,
-    slack_poster,
 )
 
 BOT = "U0COALBOT"
@@ -48,12 +50,10 @@ def ledger(sandbox) -> Ledger:
     return open_ledger()
 
 
-def fresh_poster(ledger: Ledger, dry_run: bool = False) -> SlackPoster:
-    """A poster as a new process would build it: no cached channels, no cached history."""
+def fresh_poster(ledger: Ledger, dry_run: bool = False) -> GuardedPoster:
+    """A poster as a new process would build it: no cached channels."""
     forget_channels()
-    if dry_run:
-        return SlackPoster(client=None, ledger=ledger, dry_run=True)
-    return SlackPoster(client=slack_client(), ledger=ledger)
+    return guarded_poster(None if dry_run else slack_client(), ledger, dry_run)
 
 
 def calls(sandbox, since: int = 0) -> list[str]:
@@ -70,6 +70,19 @@ def row(ledger: Ledger, key: str) -> PostedMessage | None:
         return session.scalars(select(PostedMessage).where(PostedMessage.key == key)).one_or_none()
 
 
+def crash_before_record(monkeypatch) -> None:
+    """The next confirmation of a post fails, as if the process died between posting and recording."""
+    original = PostedMessages.record
+
+    def crash(self, key, channel, ts, thread_ts, digest, state) -> None:
+        if state == "posted":
+            monkeypatch.setattr(PostedMessages, "record", original)
+            raise RuntimeError("simulated crash")
+        original(self, key, channel, ts, thread_ts, digest, state)
+
+    monkeypatch.setattr(PostedMessages, "record", crash)
+
+
 # ---------------------------------------------------------------- exactly once
 def test_post_once_and_a_rerun_sends_nothing(sandbox, slack, ledger) -> None:
     channel = slack.create_channel("organizing", members=[BOT])
@@ -77,8 +90,9 @@ def test_post_once_and_a_rerun_sends_nothing(sandbox, slack, ledger) -> None:
     with counting() as sent:
         first = poster.post("campaign:rec1:organizing", "organizing", "Rally for TPS", BLOCKS)
     assert first.action == "posted" and first.channel_id == channel
-    assert calls(sandbox) == ["conversations.list", "conversations.history", "chat.postMessage"]
-    assert sent == {"slack": 3}
+    # One request per message (and the channel directory once): no history read.
+    assert calls(sandbox) == ["conversations.list", "chat.postMessage"]
+    assert sent == {"slack": 2}
 
     [message] = slack.messages(channel)
     assert message["ts"] == first.ts and message["text"] == "Rally for TPS"
@@ -124,11 +138,15 @@ def test_changed_content_is_edited_in_place(sandbox, slack, ledger) -> None:
         poster.update("bill:never-posted", "x")
 
 
-def test_crash_after_post_adopts_the_earlier_message(sandbox, slack, ledger) -> None:
+def test_crash_after_post_adopts_the_earlier_message(sandbox, slack, ledger, monkeypatch) -> None:
     channel = slack.create_channel("membership", members=[BOT])
-    fresh_poster(ledger).post("roster:digest:2026-11-28", "membership", "3 members joined", BLOCKS)
-    with ledger.session() as session:  # the crash: posted, never recorded
-        session.execute(delete(PostedMessage))
+    crash_before_record(monkeypatch)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        fresh_poster(ledger).post(
+            "roster:digest:2026-11-28", "membership", "3 members joined", BLOCKS
+        )
+    claimed = row(ledger, "roster:digest:2026-11-28")  # in doubt: claimed, no ts
+    assert (claimed.state, claimed.ts, claimed.channel) == ("sending", None, channel)
     for i in range(5):  # other traffic in the channel since then
         slack.post_message(
             channel,
@@ -146,18 +164,60 @@ def test_crash_after_post_adopts_the_earlier_message(sandbox, slack, ledger) -> 
     assert row(ledger, "roster:digest:2026-11-28").ts == adopted.ts
     assert [m["ts"] for m in slack.messages(channel) if m.get("bot_id")] == [adopted.ts]
 
-    with ledger.session() as session:
-        session.execute(delete(PostedMessage))
+    with ledger.session() as session:  # in doubt again, with content to change
+        session.execute(update(PostedMessage).values(state="sending", ts=None))
     since = last_seq(sandbox)
     edited = fresh_poster(ledger).post("roster:digest:2026-11-28", "membership", "4 members joined")
     assert (edited.action, edited.ts) == ("updated", adopted.ts)
     assert calls(sandbox, since) == [
-        "conversations.list",
-        "conversations.history",
+        "conversations.history",  # the claim names the channel: no directory read
         "auth.test",  # is the message found really ours?
         "chat.update",
     ]
     assert len([m for m in slack.messages(channel) if m.get("bot_id")]) == 1
+
+
+def test_history_is_read_only_from_the_claim_time_on(sandbox, slack, ledger, monkeypatch) -> None:
+    channel = slack.create_channel("leadership", members=[BOT])
+    crash_before_record(monkeypatch)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        fresh_poster(ledger).post("summary:2026-W49", "leadership", "Weekly summary")
+    # Claimed an hour after that message went out: it cannot be this claim's post, and the
+    # history read (oldest = the claim time) does not even return it.
+    with ledger.session() as session:
+        session.execute(
+            update(PostedMessage).values(updated_at=datetime.now(UTC) + timedelta(hours=1))
+        )
+    since = last_seq(sandbox)
+    again = fresh_poster(ledger).post("summary:2026-W49", "leadership", "Weekly summary")
+    assert again.action == "posted"
+    assert calls(sandbox, since) == [
+        "conversations.history",
+        "conversations.list",
+        "chat.postMessage",
+    ]
+    assert len(slack.messages(channel)) == 2
+
+
+def test_a_post_slack_may_not_have_taken_stays_in_doubt(sandbox, slack, ledger) -> None:
+    channel = slack.create_channel("ops-alerts", members=[BOT])
+    sandbox.sandbox.faults.add(kind="5xx", service="slack", path="chat.postMessage", p=1.0)
+    with pytest.raises(SlackPostError):
+        fresh_poster(ledger).post("ops:alerts:failing", "ops-alerts", "alerts is failing")
+    assert row(ledger, "ops:alerts:failing").state == "sending"  # a 5xx proves nothing
+    sandbox.sandbox.faults.clear()
+    since = last_seq(sandbox)
+    posted = fresh_poster(ledger).post("ops:alerts:failing", "ops-alerts", "alerts is failing")
+    assert posted.action == "posted"
+    assert calls(sandbox, since)[0] == "conversations.history"  # looked first: not there
+    assert [m["ts"] for m in slack.messages(channel)] == [posted.ts]
+    assert row(ledger, "ops:alerts:failing").state == "posted"
+
+
+def test_a_post_slack_refused_leaves_nothing_in_doubt(sandbox, slack, ledger) -> None:
+    with pytest.raises(SlackPostError, match="channel_not_found"):
+        fresh_poster(ledger).post("k:gone", "C0NOSUCH0000", "hello")
+    assert row(ledger, "k:gone") is None  # Slack said no: the claim is dropped
 
 
 def test_a_message_deleted_in_slack_is_posted_again(sandbox, slack, ledger) -> None:
@@ -193,9 +253,11 @@ def test_thread_replies_are_keyed_and_adopted_too(sandbox, slack, ledger) -> Non
         "Hearing set",
     ]
 
-    with ledger.session() as session:
+    with ledger.session() as session:  # the reply's post in doubt
         session.execute(
-            delete(PostedMessage).where(PostedMessage.key == "bill:rec1:policy:hearing")
+            update(PostedMessage)
+            .where(PostedMessage.key == "bill:rec1:policy:hearing")
+            .values(state="sending", ts=None)
         )
     since = last_seq(sandbox)
     adopted = fresh_poster(ledger).post(
@@ -228,7 +290,7 @@ def test_channel_directory_is_read_once_per_process(sandbox, slack, ledger) -> N
     poster = fresh_poster(ledger)
     for name in ("a-one", "a-two", "a-three"):
         poster.post(f"k:{name}", name, f"hello {name}")
-    second = SlackPoster(client=slack_client(), ledger=ledger)  # same process, new poster
+    second = guarded_poster(slack_client(), ledger)  # same process, new poster
     second.post("k:again", "a-one", "hello again")
     assert calls(sandbox).count("conversations.list") == 1
 

@@ -26,8 +26,8 @@ from coalition.alerts.bills import (
     reminder_key,
     tracked_values,
 )
+from coalition.outgoing import check_mentions
 from coalition.templating import render_message, validate_blocks
-from integrations.slack import check_mentions
 
 TODAY = date(2026, 11, 20)
 OFFSETS = [3, 1]

@@ -24,10 +24,10 @@ from coalition.alerts.campaigns import (
     slack_messages_text,
     split_for_blocks,
 )
+from coalition.outgoing import MentionError, check_mentions
 from coalition.privacy import escape_mrkdwn, unescape_mrkdwn
 from coalition.settings import QuietHours
 from coalition.templating import SECTION_TEXT_LIMIT, render_message, validate_blocks
-from integrations.slack import MentionError, check_mentions
 from sandbox.seed.alerts import HOSTILE_CAMPAIGN_TEXT, long_message
 
 NY = ZoneInfo("America/New_York")

@@ -24,7 +24,7 @@ from bot.commands import (
     parse,
     quote,
 )
-from integrations.slack import check_mentions
+from coalition.outgoing import check_mentions
 
 FLOWS = ("roster-sync", "intake-routing", "weekly-summary")
 TZ = ZoneInfo("America/New_York")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.runtime import SANDBOX_SIGNING_SECRET, app_token, check_outgoing, signing_secret
+from coalition.outgoing import MentionError
 from coalition.privacy import PIIError
 from coalition.settings import ConfigError, load_settings
-from integrations.slack import MentionError
 
 
 @pytest.fixture

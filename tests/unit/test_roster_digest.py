@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from coalition.outgoing import check_mentions
 from coalition.privacy import PIIError, guard
 from coalition.roster.plan import Digest
 from coalition.templating import fallback_text, render_blocks
-from integrations.slack import check_mentions
 
 
 def render(digest: Digest, withheld: bool = False) -> list[dict]:
