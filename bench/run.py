@@ -455,7 +455,9 @@ def bench_alerts(bench: Bench) -> FlowResult:
     campaigns = len(
         bench.sandbox.services["airtable"].records(datasets._base(bench.sandbox), tables.campaigns)
     )
-    lists = math.ceil(n_bills / 100) + math.ceil(max(campaigns, 1) / 100)
+    # Every bill record the run lists: the 200 tracked plus the matches the setup run's
+    # Open States poll added for review (a page per 100 of them all).
+    lists = math.ceil(max(len(bills_before), 1) / 100) + math.ceil(max(campaigns, 1) / 100)
     airtable_bound = lists + math.ceil(written / 10)
     _fill(result, run, base_line, {"airtable": airtable_bound, "slack": n_changed + SLACK_LOOKUP})
     result.floor_seconds = flow_floor({"airtable": airtable_bound}, run.slack_posts_per_channel)

@@ -26,17 +26,17 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow, task
 from pyairtable import formulas as F
-from sqlalchemy import select
 
+from coalition.alerts import bill_posts
 from coalition.alerts import bills as bill_rules
 from coalition.alerts import campaigns as campaign_rules
 from coalition.alerts import openstates as poll_rules
+from coalition.alerts.bill_posts import BillPlan, StateWrite, Step
 from coalition.alerts.bills import Bill, BillDecision, Known
 from coalition.alerts.campaigns import Campaign, CampaignDecision
 from coalition.ledger import Ledger, open_ledger, utcnow
+from coalition.ledger.alert_states import AlertStates
 from coalition.ledger.leases import HeldWork, Holder, LeaseStore, lease_key
-from coalition.ledger.tables.alerts import BillState, PostedMessage
-from coalition.ledger.tables.common import Watermark
 from coalition.names import missing_fields, stop_if_required
 from coalition.outgoing import MentionError
 from coalition.privacy import PIIError, guard
@@ -92,6 +92,11 @@ class Run:
     base: Any = None  # the Airtable base, opened once
     holder: Holder | None = None  # this run's lease on the alerts run, while it holds it
     refreshed_channels: bool = False
+
+    @property
+    def memory(self) -> AlertStates:
+        """Bills' states, poll watermarks and live campaign messages in the ledger."""
+        return AlertStates(self.ledger)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -172,12 +177,6 @@ class Writes:
         self.bills.setdefault(record_id, {}).update(fields)
 
 
-def _set_error(updates: dict[str, Any], current: str, text: str | None) -> None:
-    """Write Error only when it changes (a run that finds the same problem writes nothing)."""
-    if (text or "") != (current or ""):
-        updates["Error"] = text
-
-
 # ---------------------------------------------------------------- read campaigns and bills
 @dataclass
 class TableRead:
@@ -241,12 +240,6 @@ class Poll:
     off: str = ""
 
 
-def _watermarks(ledger: Ledger, keys: Sequence[str]) -> dict[str, str]:
-    with ledger.session() as session:
-        rows = session.scalars(select(Watermark).where(Watermark.key.in_(list(keys)))).all()
-        return {row.key: row.value for row in rows}
-
-
 def poller_off_reason(cfg: Settings) -> str:
     """Why the Open States poller does not run ("" when it does)."""
     from integrations.openstates import api_key
@@ -274,7 +267,7 @@ def poll_open_states(run: Run, tracked: list[Bill]) -> Poll:
     assert client is not None  # poller_off_reason checked the key
     config = run.cfg.services.openstates
     targets = poll_rules.targets(config.jurisdictions, config.queries)
-    known = _watermarks(run.ledger, [t.watermark_key for t in targets])
+    known = run.memory.watermarks(t.watermark_key for t in targets)
     results: list[tuple[poll_rules.Target, poll_rules.OpenStatesBill]] = []
     poll = Poll()
     try:
@@ -304,39 +297,6 @@ def poll_open_states(run: Run, tracked: list[Bill]) -> Poll:
 
 
 # ---------------------------------------------------------------- decide (pure, plus ledger reads)
-def posted_campaign_messages(ledger: Ledger) -> dict[str, list[tuple[str, str]]]:
-    """(key, channel id) of every live campaign message, by campaign record id."""
-    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    with ledger.session() as session:
-        rows = session.execute(
-            select(PostedMessage.key, PostedMessage.channel).where(
-                PostedMessage.key.like("campaign:%"), PostedMessage.state != "deleted"
-            )
-        ).all()
-    for key, channel in rows:
-        record_id = key.split(":")[1]
-        found[record_id].append((key, channel))
-    return found
-
-
-def known_bills(ledger: Ledger, record_ids: Sequence[str]) -> dict[str, Known]:
-    ids = list(record_ids)
-    known: dict[str, Known] = {}
-    with ledger.session() as session:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            for row in session.scalars(select(BillState).where(BillState.record_id.in_(chunk))):
-                known[row.record_id] = Known(
-                    fingerprint=row.fingerprint,
-                    values=dict(row.fields or {}),
-                    changes=row.changes or 0,
-                    channel=row.channel,
-                    thread_ts=row.thread_ts,
-                    reminders_sent=tuple(row.reminders_sent or ()),
-                )
-    return known
-
-
 @task(name="decide", **TASK_OPTIONS)
 def decide_alerts(
     run: Run, campaigns: list[Campaign], tracked: list[Bill], poll: Poll
@@ -345,7 +305,7 @@ def decide_alerts(
 ]:
     """What each campaign and bill needs this run, from Airtable, the poll and the ledger."""
     alerts_cfg = run.cfg.alerts
-    posted = posted_campaign_messages(run.ledger)
+    posted = run.memory.campaign_messages()
     campaign_decisions = [
         campaign_rules.decide(
             c,
@@ -362,7 +322,7 @@ def decide_alerts(
         poll_rules.apply_update(b, updates[b.record_id]) if b.record_id in updates else b
         for b in tracked
     ]
-    known = known_bills(run.ledger, [b.record_id for b in current])
+    known = run.memory.bills(b.record_id for b in current)
     bill_decisions = [
         bill_rules.decide(
             b,
@@ -461,9 +421,10 @@ def post_campaigns(
                 problem = str(exc)
         if problem:
             run.error(_campaign_item(campaign), problem)
-            _set_error(updates, campaign.error, clean_error(problem))
+            updates.update(bill_posts.error_update(campaign.error, clean_error(problem)))
         elif decision.kind != "skip" or campaign.status == campaign_rules.READY:
-            _set_error(updates, campaign.error, None)  # fixed since the last run
+            # Fixed since the last run.
+            updates.update(bill_posts.error_update(campaign.error, None))
         if updates:
             writes.campaign(campaign.record_id, updates)
     return sent
@@ -507,7 +468,7 @@ def recheck_sent_campaigns(
         r["id"]: campaign_rules.parse_campaign(r, read.names)
         for r in records_by_id(read.table, [c.record_id for c, _ in sent], read.fields)
     }
-    posted = posted_campaign_messages(run.ledger)
+    posted = run.memory.campaign_messages()
     for campaign, _ in sent:
         now = fresh.get(campaign.record_id)
         updates = writes.campaigns.get(campaign.record_id, {})
@@ -524,21 +485,6 @@ def recheck_sent_campaigns(
 
 
 # ---------------------------------------------------------------- post bill alerts
-@dataclass
-class StateWrite:
-    """A bill's ledger row as this run leaves it."""
-
-    record_id: str
-    bill: str
-    fingerprint: str
-    values: dict[str, str]
-    changes: int
-    channel: str | None
-    thread_ts: str | None
-    reminders_sent: list[str]
-    moved: bool
-
-
 def _source_url(bill: Bill) -> str | None:
     return bill.source_url if campaign_rules.valid_link(bill.source_url) else None
 
@@ -595,51 +541,23 @@ def _alert_bill(run: Run, decision: BillDecision, known: Known | None) -> StateW
             "channel_not_found",
             f"no Slack channel #{name} visible to the bot; fix the Channel field or invite the bot",
         ) from None
-    thread = known.thread_ts if known and known.channel == target else None
-    changes = known.changes if known else 0
-    today = run.today.isoformat()
-    reminders = [t for t in (known.reminders_sent if known else ()) if t[:10] >= today]
-    if decision.alert:
-        changes += 1
-        key = bill_rules.change_key(bill.record_id, changes)
-        result = _post_in_thread(run, key, target, _render_change(decision), thread)
-        run.saw(target, result.action, "bill alert")
-        run.count(f"bill alerts {result.action}")
-        thread = thread or result.ts
-    if decision.reminder is not None:
-        key = bill_rules.reminder_key(bill.record_id, decision.reminder)
-        message = _render_reminder(bill, decision.reminder)
-        result = _post_in_thread(run, key, target, message, thread)
-        run.saw(target, result.action, "hearing reminder")
-        run.count(f"hearing reminders {result.action}")
-        thread = thread or result.ts
-        reminders.append(decision.reminder.tag)
-    return StateWrite(
-        bill.record_id,
-        bill.bill,
-        decision.fingerprint,
-        dict(decision.values),
-        changes,
-        target,
-        thread or None,
-        reminders,
-        decision.alert,
-    )
+    plan = bill_posts.plan_posts(decision, known, target, run.today)
+    return plan.state(_send_posts(run, plan))
 
 
-def _silent_state(decision: BillDecision, known: Known | None) -> StateWrite:
-    """The fingerprint recorded without a message (first sight, under review, or nothing new)."""
-    return StateWrite(
-        decision.bill.record_id,
-        decision.bill.bill,
-        decision.fingerprint,
-        dict(decision.values),
-        known.changes if known else 0,
-        known.channel if known else None,
-        known.thread_ts if known else None,
-        list(known.reminders_sent) if known else [],
-        False,
-    )
+def _send_posts(run: Run, plan: BillPlan) -> str | None:
+    """Post the plan's messages in order; the thread they are in (the first post starts one)."""
+    thread = plan.thread_ts
+    for post in plan.posts:
+        if post.reminder is not None:
+            message, what = _render_reminder(plan.decision.bill, post.reminder), "hearing reminder"
+        else:
+            message, what = _render_change(plan.decision), "bill alert"
+        result = _post_in_thread(run, post.key, plan.channel, message, thread)
+        run.saw(plan.channel, result.action, what)
+        run.count(f"{what}s {result.action}")
+        thread = thread or result.ts
+    return thread
 
 
 @task(name="post bill alerts", **TASK_OPTIONS)
@@ -652,59 +570,29 @@ def post_bill_alerts(
     for decision in decisions:
         bill = decision.bill
         before = known.get(bill.record_id)
-        updates: dict[str, Any] = {}
-        if decision.error:
-            run.error(_bill_item(bill), decision.error)
-            _set_error(updates, bill.error, decision.error)
-        elif not (decision.alert or decision.reminder):
-            if decision.record:
-                states.append(_silent_state(decision, before))
-                run.count("bills recorded without alert")
-            _set_error(updates, bill.error, None)
-        elif quiet:
-            # Held until morning; the fingerprint stays, so the next run still sees the change.
+        chosen = bill_posts.step(decision, quiet)
+        problem: str | None = decision.error or None
+        if bill_posts.records_silently(decision, chosen):
+            states.append(bill_posts.silent_state(decision, before))
+            run.count("bills recorded without alert", int(chosen is Step.NOTHING))
+        if chosen is Step.HOLD:
+            # Held until morning; a held change keeps its fingerprint, so the next run still sees it.
             run.count("bill messages held for quiet hours")
             run.tally["held for quiet hours"]["bill message"] += 1
-            if decision.record and not decision.alert:
-                states.append(_silent_state(decision, before))
-        else:
+        elif chosen is Step.POST:
             try:
                 states.append(_alert_bill(run, decision, before))
-                _set_error(updates, bill.error, None)
             except ITEM_ERRORS as exc:
-                run.error(_bill_item(bill), str(exc))
-                _set_error(updates, bill.error, clean_error(str(exc)))
-        if updates:
-            writes.bill(bill.record_id, updates)
+                problem = clean_error(str(exc))
+        if problem:
+            run.error(_bill_item(bill), problem)
+        if chosen is not Step.HOLD:
+            updates = bill_posts.error_update(bill.error, problem)
+            if updates:
+                writes.bill(bill.record_id, updates)
     if not run.dry_run:
-        record_bill_states(run.ledger, states)
+        run.memory.record_bills(states)
     return states
-
-
-def record_bill_states(ledger: Ledger, states: Sequence[StateWrite]) -> None:
-    """Each bill's new fingerprint, thread and reminders, in one transaction.
-
-    Recording after posting is safe: every key the run posted under was derived from
-    the state before it, so a crash before this point reposts nothing on the rerun.
-    """
-    if not states:
-        return
-    now = utcnow()
-    with ledger.session() as session:
-        for state in states:
-            row = session.get(BillState, state.record_id)
-            if row is None:
-                row = BillState(record_id=state.record_id)
-                session.add(row)
-            row.bill = state.bill[:100]
-            row.fingerprint = state.fingerprint
-            row.fields = state.values
-            row.changes = state.changes
-            row.channel = state.channel
-            row.thread_ts = state.thread_ts
-            row.reminders_sent = state.reminders_sent
-            if state.moved:
-                row.moved_at = now
 
 
 # ---------------------------------------------------------------- write back to Airtable
@@ -749,19 +637,6 @@ def write_back_to_airtable(
         created = create_records(bills.table, rows)
         run.count("bills added for review", len(created))
         run.count("airtable write requests", -(-len(rows) // 10))
-
-
-def save_watermarks(ledger: Ledger, marks: Mapping[str, str]) -> None:
-    """Where each Open States target resumes; saved only once its updates are in Airtable."""
-    if not marks:
-        return
-    with ledger.session() as session:
-        for key, value in marks.items():
-            row = session.get(Watermark, key)
-            if row is None:
-                session.add(Watermark(key=key, value=value))
-            else:
-                row.value = value
 
 
 # ---------------------------------------------------------------- tell #ops-alerts
@@ -918,7 +793,7 @@ def _do_alerts(run: Run) -> None:
         return
     _step(recheck_sent_campaigns, run, campaigns_read, sent, writes)
     _step(write_back_to_airtable, run, campaigns_read, bills_read, writes)
-    save_watermarks(run.ledger, poll.watermarks)
+    run.memory.save_watermarks(poll.watermarks)
     _step(notify_ops, run)
 
 

@@ -31,13 +31,21 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
+from prefect.utilities.annotations import quote
 
 from coalition.ledger import open_ledger
-from coalition.ledger.tables.summary import SummaryDocument
+from coalition.ledger.donor_history import DonorHistory
+from coalition.ledger.summary_documents import (
+    DocumentRow,
+    EvidenceFacts,
+    LedgerFacts,
+    SummaryDocuments,
+)
 from coalition.names import missing_fields, stop_if_required
 from coalition.privacy import PIIError, find_pii, guard
 from coalition.settings import ConfigError, Settings, config_file, settings
-from coalition.summary import community, dashboard, queries, store
+from coalition.summary import community, dashboard, queries
 from coalition.summary.document import (
     Document,
     body_end_index,
@@ -178,13 +186,14 @@ def weekly_summary(
     report = RunReport(flow=FLOW_NAME, dry_run=dry_run or preview is not None)
     with measured(report):
         tables = open_tables()
+        # Airtable's 5 requests/s per base sets the run's pace: what does not need the
+        # donations (the week's activities and bills, the ledger, the dashboard's place)
+        # is read while they are listed, in the task runner's threads.
+        side = _start_side_reads(tables, target, window, find_board=preview is None)
         giving = read_donations(tables, window)
+        reads, facts, evidence, board = _side_results(side)
         donors = personal_values(giving.gifts)
         with guard.batch(donors):
-            reads = read_week_activity(tables, target)
-            facts = read_ledger_facts(window)
-            evidence = read_evidence(target)
-            board = None if preview is not None else find_dashboard()
             summary = summarize(cfg, target, window, now, giving, reads, facts, evidence, board)
             document = render_checked(summary, donors)
             charts = build_dashboard(summary, giving, evidence, now)
@@ -196,11 +205,14 @@ def weekly_summary(
                 report.plan.append(plan_run(document, summary, content_hash(summary)))
                 report.plan.append(plan_dashboard(board or Board(None), charts))
             else:
-                placement = write_document(document, target, content_hash(summary))
-                post_link(summary, placement)
+                # The Doc and the dashboard are separate services: written side by side.
+                dashboard_written = write_dashboard.submit(
+                    quote(board or Board(None)), quote(charts), quote(giving.weekly)
+                )
+                placement = write_document(quote(document), target, content_hash(summary))
+                post_link(quote(summary), placement)
                 report.counts.update(_written(placement))
-                record_weekly_giving(giving)
-                board = write_dashboard(board or Board(None), charts)
+                board = dashboard_written.result()
                 report.counts.update(_dashboard_counts(board))
     report.counts.update(_counts(summary, giving, document))
     report.counts["airtable requests needed"] = _airtable_floor(tables, giving, reads)
@@ -218,10 +230,31 @@ def _preview_path(out: str | None) -> Path | None:
     return path
 
 
+# ---------------------------------------------------------------- reads beside the donations
+def _start_side_reads(
+    tables: Tables, target: IsoWeek, window: Window, find_board: bool
+) -> dict[str, PrefectFuture[Any]]:
+    """Submit the reads that do not need the donations; they share the base's Airtable budget."""
+    side: dict[str, PrefectFuture[Any]] = {
+        "reads": read_week_activity.submit(quote(tables), target),
+        "facts": read_ledger_facts.submit(window),
+        "evidence": read_evidence.submit(target),
+    }
+    if find_board:
+        side["board"] = find_dashboard.submit()
+    return side
+
+
+def _side_results(side: dict[str, PrefectFuture[Any]]) -> tuple[Any, Any, Any, Board | None]:
+    """Each side read's result (a failed one raises here, as if it had run in line)."""
+    board = side["board"].result() if "board" in side else None
+    return side["reads"].result(), side["facts"].result(), side["evidence"].result(), board
+
+
 # ---------------------------------------------------------------- reading
 @task(**STEP)
 def open_tables() -> Tables:
-    """Find the base and its tables once (two schema requests); Donations must have Amount and Date.
+    """Find the base and its tables (one schema request for them all); Donations must have Amount and Date.
 
     Names come from config/fields.yaml; records are handed to coalition/summary under
     the design's field names (`_as_design`), the vocabulary of its pure code."""
@@ -298,21 +331,19 @@ def read_donations(tables: Tables, window: Window) -> Giving:
     tz = ZoneInfo(cfg.services.timezone)
     table = tables.donations
     started = datetime.now(UTC)
-    ledger = open_ledger()
-    with ledger.session() as session:
-        state = store.history_state(session)
+    history = DonorHistory(open_ledger())
+    state = history.state()
     rebuild_after = timedelta(days=cfg.summary.rebuild_donor_history_days)
     plan = plan_history_read(state, window, started, rebuild_after)
     date_field = _names("donations").date
     formula = queries.donations_to_read(date_field, window, plan, tz, table.types.get(date_field))
     listing, pages = Listing(window, tz, table.name), 0
-    for page in airtable.list_records(table, _fields(table, "donations"), formula):
+    # The next page is fetched while this one is sorted: the listing keeps the budget's pace.
+    pages_read = airtable.list_records(table, _fields(table, "donations"), formula)
+    for page in airtable.prefetched(pages_read):
         listing.add(_as_design("donations", page))
         pages += 1
-    with ledger.session() as session:
-        first = store.update_history(
-            session, listing.first_days, plan.rebuild, after_read(state, plan, window, started)
-        )
+    first = history.fold(listing.first_days, plan.rebuild, after_read(state, plan, window, started))
     log.info(
         "Donor history %s: %d records outside the five weeks read", plan.reason, listing.outside
     )
@@ -365,14 +396,13 @@ def _bills(
 
 
 @task(**STEP)
-def read_ledger_facts(window: Window) -> store.LedgerFacts:
+def read_ledger_facts(window: Window) -> LedgerFacts:
     """Intake rows received around the week (ids, statuses, categories, times), the roster index, alert keys."""
     tz = ZoneInfo(settings().services.timezone)
     # A day of margin each side; each row's time is checked again in the org's zone.
     start = window.target.start(tz) - timedelta(days=1)
     end = window.target.end(tz) + timedelta(days=1)
-    with open_ledger().session() as session:
-        return store.ledger_facts(session, start, end)
+    return SummaryDocuments(open_ledger()).week_facts(start, end)
 
 
 def evidence_start(target: IsoWeek, tz: ZoneInfo) -> datetime:
@@ -383,11 +413,10 @@ def evidence_start(target: IsoWeek, tz: ZoneInfo) -> datetime:
 
 
 @task(**STEP)
-def read_evidence(target: IsoWeek) -> store.EvidenceFacts:
+def read_evidence(target: IsoWeek) -> EvidenceFacts:
     """Intakes and referrals of the last 52 weeks and 12 months, partner names, recorded weekly giving (ledger)."""
     tz = ZoneInfo(settings().services.timezone)
-    with open_ledger().session() as session:
-        return store.evidence_facts(session, evidence_start(target, tz))
+    return SummaryDocuments(open_ledger()).evidence(evidence_start(target, tz))
 
 
 @task(**STEP)
@@ -408,8 +437,8 @@ def summarize(
     now: datetime,
     giving: Giving,
     reads: Reads,
-    facts: store.LedgerFacts,
-    evidence: store.EvidenceFacts | None = None,
+    facts: LedgerFacts,
+    evidence: EvidenceFacts | None = None,
     board: Board | None = None,
 ) -> Summary:
     """Every section's figures from what was read."""
@@ -455,7 +484,7 @@ def summarize(
 
 
 def evidence_figures(
-    cfg: Settings, target: IsoWeek, now: datetime, facts: store.EvidenceFacts, url: str | None
+    cfg: Settings, target: IsoWeek, now: datetime, facts: EvidenceFacts, url: str | None
 ) -> Evidence:
     """Referral outcomes over 52 weeks and unmet need over 12 months, suppressed, from the ledger's rows."""
     tz = ZoneInfo(cfg.services.timezone)
@@ -468,7 +497,7 @@ def evidence_figures(
 
 
 def build_dashboard(
-    summary: Summary, giving: Giving, facts: store.EvidenceFacts, now: datetime
+    summary: Summary, giving: Giving, facts: EvidenceFacts, now: datetime
 ) -> dashboard.Dashboard | None:
     """The dashboard's tabs: this run's weeks of giving over what the ledger recorded before."""
     if summary.evidence is None:
@@ -535,14 +564,13 @@ def _folder(drive: Any, create: bool) -> tuple[str | None, bool]:
     return folder, False
 
 
-def _ledger_row(week: IsoWeek) -> SummaryDocument | None:
-    with open_ledger().session() as session:
-        return store.document_row(session, week.label)
+def _ledger_row(week: IsoWeek) -> DocumentRow | None:
+    return SummaryDocuments(open_ledger()).row(week.label)
 
 
 def _known_document(
     drive: Any, docs_api: Any, week: IsoWeek
-) -> tuple[SummaryDocument | None, dict[str, Any] | None]:
+) -> tuple[DocumentRow | None, dict[str, Any] | None]:
     """The ledger's row for the week and the document it names (None if deleted or in the trash)."""
     row = _ledger_row(week)
     if row is None:
@@ -623,8 +651,7 @@ def _replace_content(
 
 
 def _save(week: IsoWeek, **values: Any) -> None:
-    with open_ledger().session() as session:
-        store.save_document(session, week.label, docs.document_url, **values)
+    SummaryDocuments(open_ledger()).save(week.label, docs.document_url, **values)
 
 
 def _message(summary: Summary, url: str | None) -> tuple[str, list[dict[str, Any]]]:
@@ -648,15 +675,12 @@ def post_link(summary: Summary, placement: Placement) -> str:
 
 
 @task(**STEP)
-def record_weekly_giving(giving: Giving) -> None:
-    """The weeks' giving totals in the ledger, for the dashboard's 52 weeks (sums and counts only)."""
-    with open_ledger().session() as session:
-        store.save_weekly_giving(session, giving.weekly)
-
-
-@task(**STEP)
-def write_dashboard(board: Board, charts: dashboard.Dashboard | None) -> Board:
-    """The dashboard's tabs and charts: one read, one batchUpdate for tabs and charts, one values write."""
+def write_dashboard(
+    board: Board, charts: dashboard.Dashboard | None, weekly: dict[str, tuple[int, int]]
+) -> Board:
+    """The weeks' giving totals in the ledger (sums and counts only, for the dashboard's 52
+    weeks), then its tabs and charts: one read, one batchUpdate for tabs and charts, one values write."""
+    DonorHistory(open_ledger()).record_weekly_giving(weekly)
     if board.spreadsheet_id is None or charts is None:
         return board
     client = sheets_client()
@@ -726,12 +750,12 @@ def _pages(records: int) -> int:
 def _airtable_floor(tables: Tables, giving: Giving, reads: Reads) -> int:
     """The fewest Airtable requests that could read what this run read, beside the requests it made.
 
-    The base and its schema; one page per 100 records of the donations listing (the
+    The base's schema; one page per 100 records of the donations listing (the
     five weeks, undated records, and the donor history's part: all earlier gifts on
     a first run or a rebuild, else the few changed since the last run); the week's
     activities and bills.
     """
-    floor = 2 + _pages(giving.records)
+    floor = 1 + _pages(giving.records)
     if tables.activities is not None:
         floor += _pages(len(reads.activities))
     if tables.bills is not None:

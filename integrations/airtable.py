@@ -10,11 +10,14 @@ the caller should do about them.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from queue import Full, Queue
 from typing import Any
 
 import requests
@@ -141,8 +144,31 @@ class AirtableTable:
             )
 
 
+# Base name -> id, per API endpoint and token, for the life of the process: a base's id never
+# changes, and resolving a name costs a `GET /v0/meta/bases` on every run otherwise.
+_BASE_IDS: dict[tuple[str, str, str], str] = {}
+_BASE_IDS_LOCK = threading.Lock()
+
+
+def _ids_key(api: Api, name: str) -> tuple[str, str, str]:
+    token = hashlib.sha256(str(api.api_key).encode()).hexdigest()[:16]
+    return str(api.endpoint_url), token, name
+
+
+def forget_base_ids() -> None:
+    """Resolve base names again from the next open (tests that rebuild the sandbox)."""
+    with _BASE_IDS_LOCK:
+        _BASE_IDS.clear()
+
+
 def open_base(api: Api, base: str) -> Base:
-    """The base given by name, id or airtable.com link; one meta request."""
+    """The base given by name, id or airtable.com link, with the schema of all its tables.
+
+    One request, `GET /v0/meta/bases/{id}/tables`, which answers for every table at once
+    (`open_table` reads from it); a base given by name costs one `GET /v0/meta/bases` more
+    the first time the process meets that name. An id remembered for a name that no longer
+    answers (the base was deleted and made again) is looked up once more.
+    """
     ref = parse_airtable(base, "base")
     if not isinstance(ref, AirtableRef):
         why = (
@@ -151,19 +177,54 @@ def open_base(api: Api, base: str) -> Base:
             else "services.yaml airtable.base is blank"
         )
         raise AirtableNotFound(why)
+    if ref.id:
+        return _with_schema(api.base(ref.id), base)
+    key = _ids_key(api, ref.canonical())
+    with _BASE_IDS_LOCK:
+        known = _BASE_IDS.get(key)
+    if known is not None:
+        try:
+            return _with_schema(Base(api, known, name=ref.canonical()), base)
+        except AirtableNotFound:
+            with _BASE_IDS_LOCK:
+                _BASE_IDS.pop(key, None)
+    found = _resolve(api, ref.canonical(), base)
+    with _BASE_IDS_LOCK:
+        _BASE_IDS[key] = found.id
+    return _with_schema(found, base)
+
+
+def _resolve(api: Api, name: str, configured: str) -> Base:
+    """The base named `name` from the bases the token may see (one meta request)."""
     try:
-        return api.base(ref.canonical(), validate=True)
+        return api.base(name, validate=True, force=True)
     except KeyError:
-        raise AirtableNotFound(
-            f"Airtable base '{base}' not found, or the token may not see it "
-            "(check services.yaml airtable.base and the token's access)"
-        ) from None
+        raise AirtableNotFound(_no_base(configured)) from None
     except Exception as exc:
-        raise _typed(exc, f"opening base '{base}'") from None
+        raise _typed(exc, f"opening base '{configured}'") from None
+
+
+def _with_schema(base: Base, configured: str) -> Base:
+    """The base once its schema (every table, every field) is read and cached on it."""
+    try:
+        base.schema()
+    except Exception as exc:
+        typed = _typed(exc, f"reading the schema of base '{configured}'")
+        if isinstance(typed, AirtableNotFound):
+            raise AirtableNotFound(_no_base(configured), typed.status, typed.kind) from None
+        raise typed from None
+    return base
+
+
+def _no_base(configured: str) -> str:
+    return (
+        f"Airtable base '{configured}' not found, or the token may not see it "
+        "(check services.yaml airtable.base and the token's access)"
+    )
 
 
 def open_table(base: Base, name: str, config_key: str | None = None) -> AirtableTable:
-    """A table by name, id or link with its field names; the base's schema is fetched once and cached.
+    """A table by name, id or link with its field names, from the base's schema `open_base` read.
 
     `config_key` ("config/fields.yaml airtable.members.table") is where the name comes from,
     for the message when the base has no such table."""
@@ -211,6 +272,49 @@ def list_records(
         yield from table.table.iterate(**options)
     except Exception as exc:
         raise _typed(exc, f"listing '{table.name}'") from None
+
+
+def prefetched(
+    pages: Iterator[list[dict[str, Any]]], ahead: int = 2
+) -> Iterator[list[dict[str, Any]]]:
+    """The same pages, fetched by a thread up to `ahead` pages before the caller asks.
+
+    A listing is a chain (each page's offset comes with the page before), paced by the
+    base's budget; fetching the next page while the caller works on this one keeps the
+    chain at the budget's pace instead of the budget's pace plus the caller's work.
+    An error of the listing is raised to the caller where the page would have been.
+    """
+    queue: Queue[tuple[str, Any]] = Queue(maxsize=max(ahead, 1))
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        queue.put(("page", page), timeout=0.2)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(("end", None))
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            queue.put(("error", exc))
+
+    worker = threading.Thread(target=fetch, name="airtable-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
 
 
 def all_records(
@@ -281,11 +385,13 @@ __all__ = [
     "AirtableUnavailable",
     "all_records",
     "create_records",
+    "forget_base_ids",
     "is_transient",
     "list_records",
     "modified_since",
     "open_base",
     "open_table",
+    "prefetched",
     "record_ids_formula",
     "records_by_id",
     "update_records",
