@@ -25,7 +25,8 @@ from coalition.intake.actions import (
     parse_referral_action,
 )
 from coalition.ledger import utcnow
-from coalition.ledger.intake_store import NOTIFIED, WRITTEN, IntakeStore, ReferralState
+from coalition.ledger.intakes import IntakeStore
+from coalition.ledger.referrals import NOTIFIED, WRITTEN, ReferralState, ReferralStore
 from coalition.privacy import PIIError, escape_mrkdwn
 from coalition.templating import render_message
 
@@ -125,7 +126,7 @@ def on_referral_click(rt: BotRuntime, body: Mapping[str, Any]) -> None:
         reply.note("That button is not one I know.")
         return
     action = "referral_accept" if parsed.accepted else "referral_decline"
-    store = IntakeStore(rt.ledger)
+    store = ReferralStore(rt.ledger)
     referral = store.referral(parsed.referral_id)
     target = parsed.referral_id[:80]
     if referral is None:
@@ -175,7 +176,7 @@ def _accept(
     from flows.referral_actions import decide_referral
 
     result = decide_referral(referral.referral_id, True, actor.user_id)
-    current = IntakeStore(rt.ledger).referral(referral.referral_id) or referral
+    current = ReferralStore(rt.ledger).referral(referral.referral_id) or referral
     if not result.recorded:
         rt.audit(
             actor, "click:referral_accept", referral.referral_id, True, f"already_{current.state}"
@@ -208,7 +209,7 @@ def on_decline_submit(rt: BotRuntime, body: Mapping[str, Any], reason: str) -> N
         str(meta.get("ts") or ""),
     )
     actor = rt.actor(user, channel or None, meta.get("n") or None)
-    store = IntakeStore(rt.ledger)
+    store = ReferralStore(rt.ledger)
     referral = store.referral(referral_id)
     if referral is None:
         rt.audit(actor, "submit:referral_decline", referral_id[:80], False, "unknown_referral")

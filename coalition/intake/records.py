@@ -11,7 +11,7 @@ from typing import Any
 from coalition.intake import ids, notices
 from coalition.intake.models import Action, Decision, IntakeCase
 from coalition.intake.normalize import clean_text
-from coalition.ledger.intake_store import IntakeState, IntakeWrite
+from coalition.ledger.intakes import IntakeState, IntakeWrite
 
 STATUS_OF: dict[Action, str] = {
     Action.ROUTE: "routing",
