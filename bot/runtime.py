@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
-from sqlalchemy import select
 
 from bot import data
 from bot.access import Actor, PartnerRef, partner_refs, resolve
@@ -29,8 +28,8 @@ from bot.commands import render_help, render_note
 from bot.flowruns import FlowRunner
 from bot.inbound import Installation
 from coalition.ledger import Ledger
+from coalition.ledger.posted_lookup import key_at
 from coalition.ledger.roster_store import PartnerDirectory
-from coalition.ledger.tables.alerts import PostedMessage
 from coalition.privacy import PIIError, guard
 from coalition.settings import ConfigError, Settings
 from integrations.slack import MentionError, SlackPoster, check_mentions
@@ -392,14 +391,7 @@ class BotRuntime:
         return None
 
     def _key_of(self, channel: str, ts: str) -> str | None:
-        with self.ledger.session() as session:
-            return session.scalar(
-                select(PostedMessage.key).where(
-                    PostedMessage.channel == channel,
-                    PostedMessage.ts == ts,
-                    PostedMessage.state != "deleted",
-                )
-            )
+        return key_at(self.ledger, channel, ts)
 
 
 def _name(fn: Callable[..., Any]) -> str:

@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 
 from coalition.ledger import Ledger
 from coalition.ledger.flow_health import (
-    Streak,
     mark_failing,
     mark_healthy,
     record_alert,

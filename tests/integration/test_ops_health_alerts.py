@@ -18,8 +18,6 @@ import pytest
 from ops_helpers import fresh_ledger
 
 from coalition.ledger import Ledger
-from coalition.ledger.tables.common import FlowHealth
-from coalition.privacy import guard
 from coalition.ledger.flow_health import (
     HEALTHY,
     Streak,
@@ -27,6 +25,8 @@ from coalition.ledger.flow_health import (
     mark_healthy,
     record_alert,
 )
+from coalition.ledger.tables.common import FlowHealth
+from coalition.privacy import guard
 from flows.health import with_health_hooks
 
 PG_URL = os.environ.get("COALITION_TEST_DATABASE_URL")
