@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -39,12 +39,12 @@ CLAIM_LOCK = 7_361_042  # the PostgreSQL advisory lock every claim holds (any fi
 
 
 @dataclass(frozen=True)
-class IntakeState:
-    """A snapshot of one intake's ledger record (ids, codes, times)."""
+class IntakeFacts:
+    """What a decision records of one intake: written by a claim, read back in every snapshot."""
 
     intake_id: str
     status: str
-    row_hash: str | None = None
+    row_hash: str | None = None  # keyed hash of the form answers
     received_at: datetime | None = None
     category: str | None = None
     urgent: bool = False
@@ -55,6 +55,14 @@ class IntakeState:
     reason: str | None = None
     duplicate_of: str | None = None
     suggested_partner: str | None = None
+    pending_notice: str | None = None  # a staff message this decision calls for
+    evaluation: dict | None = None
+
+
+@dataclass(frozen=True)
+class IntakeState(IntakeFacts):
+    """A snapshot of one intake's ledger record (ids, codes, times)."""
+
     chosen_partner: str | None = None
     approved_by: str | None = None
     approved_at: datetime | None = None
@@ -62,41 +70,16 @@ class IntakeState:
     current_referral: str | None = None
     current_partner: str | None = None
     routed_at: datetime | None = None
-    pending_notice: str | None = None
-    evaluation: dict | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class ClaimResult:
-    """The intakes a claim won, and those held back because their partner filled up meanwhile."""
-
-    won: set[str]
-    held: list[str]
-
-
-@dataclass
-class IntakeWrite:
+class IntakeWrite(IntakeFacts):
     """Everything the ledger keeps of one decided intake (no personal data)."""
 
-    intake_id: str
-    status: str
-    row_hash: str | None = None
-    phone_key: str | None = None
+    phone_key: str | None = None  # keyed hashes, for duplicates
     email_key: str | None = None
-    received_at: datetime | None = None
-    category: str | None = None
-    urgent: bool = False
-    urgency: str | None = None
-    place: str | None = None
-    language: str | None = None
-    reason_code: str | None = None
-    reason: str | None = None
-    duplicate_of: str | None = None
-    suggested_partner: str | None = None
-    evaluation: dict | None = None
-    pending_notice: str | None = None  # a staff message this decision calls for
     # set when the decision routes the case now
     referral_id: str | None = None
     partner_id: str | None = None
@@ -108,6 +91,14 @@ class IntakeWrite:
     @property
     def is_new(self) -> bool:
         return not self.expected_status
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """The intakes a claim won, and those held back because their partner filled up meanwhile."""
+
+    won: set[str]
+    held: list[str]
 
 
 def snapshot(row: IntakeRecord) -> IntakeState:
@@ -294,28 +285,15 @@ class IntakeStore:
         self._after_claim(session, won, now)
         return {w.intake_id for w in won}
 
-    def _record_row(self, w: IntakeWrite, now: datetime) -> dict[str, Any]:
+    @staticmethod
+    def _record_row(w: IntakeWrite, now: datetime) -> dict[str, Any]:
         return {
-            "intake_id": w.intake_id,
-            "row_hash": w.row_hash,
+            **{f.name: getattr(w, f.name) for f in fields(IntakeFacts)},
             "phone_key": w.phone_key,
             "email_key": w.email_key,
-            "received_at": w.received_at,
-            "status": w.status,
-            "category": w.category,
-            "urgent": w.urgent,
-            "urgency": w.urgency,
-            "place": w.place,
-            "language": w.language,
-            "reason_code": w.reason_code,
-            "reason": w.reason,
-            "duplicate_of": w.duplicate_of,
-            "suggested_partner": w.suggested_partner,
             "current_referral": w.referral_id,
             "current_partner": w.partner_id,
             "routed_at": now if w.referral_id else None,
-            "pending_notice": w.pending_notice,
-            "evaluation": w.evaluation,
             "created_at": now,
             "updated_at": now,
         }

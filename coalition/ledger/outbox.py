@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.orm import Session
 
 from coalition.intake.models import Notice as NoticeState
 from coalition.ledger import leases
@@ -35,19 +34,10 @@ class NoticeOutbox:
         self.ledger = ledger
         self.holder = holder or Holder.new(DEFAULT_LEASE)
 
-    def _add_notices(self, session: Session, notices: Iterable[NoticeState], now: datetime) -> None:
-        add_notices(session, notices, now)
-
-    def _mark_notified(
-        self,
-        session: Session,
-        referral_ids: Sequence[str],
-        now: datetime,
-        channel: str,
-        ts: str,
-        key: str,
-    ) -> None:
-        mark_notified(session, referral_ids, now, channel, ts, key)
+    # What the outbox does inside its transactions: queue notices, and mark the referrals
+    # a posted notice announced.
+    _add_notices = staticmethod(add_notices)
+    _mark_notified = staticmethod(mark_notified)
 
     def add_notices(self, notices: Iterable[NoticeState], now: datetime) -> None:
         with self.ledger.session() as session:
