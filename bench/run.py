@@ -293,9 +293,7 @@ def bench_intake(bench: Bench) -> FlowResult:
     from bench import datasets
     from bench.limits import flow_floor
     from bench.measure import measuring, run_flow
-    from coalition.ledger import open_ledger
-    from coalition.ledger.tables.roster import Partner
-    from coalition.roster import store as roster_store
+    from coalition.ledger import open_ledger, roster_store
     from coalition.settings import settings
 
     rows, n_partners = bench.sizes["intake_rows"], bench.sizes["partners"]
@@ -307,8 +305,7 @@ def bench_intake(bench: Bench) -> FlowResult:
     sheets = bench.sandbox.services["sheets"]
     with bench.limits(bench.time_scale, "intake"):
         with open_ledger().session() as session:
-            for row in data.partners:
-                session.merge(Partner(**row))
+            roster_store.put_partners(session, data.partners)
             # As a completed roster sync leaves it: routing waits for a directory built once.
             roster_store.save_watermarks(session, datetime.now(UTC), True, "bench", False)
         with measuring(bench.sandbox) as run:
@@ -361,13 +358,11 @@ def bench_intake(bench: Bench) -> FlowResult:
 # ---------------------------------------------------------------- referral follow-up
 def bench_follow_up(bench: Bench) -> FlowResult:
     """Right after the intake bench: its referrals made 50 hours old, so every partner is owed a reminder."""
-    from sqlalchemy import select, update
-
     from bench import baseline as bl
     from bench.limits import flow_floor
     from bench.measure import measuring, run_flow
     from coalition.ledger import open_ledger
-    from coalition.ledger.tables.intake import Referral
+    from coalition.ledger.referrals import STATES, ReferralStore
 
     result = FlowResult(
         "referral-follow-up",
@@ -377,11 +372,9 @@ def bench_follow_up(bench: Bench) -> FlowResult:
     flow = bench.flow("referral-follow-up")
     with bench.limits(bench.time_scale, "intake", keep_ledger=True):
         ago = datetime.now(UTC) - timedelta(hours=50)
-        with open_ledger().session() as session:
-            session.execute(
-                update(Referral).values(created_at=ago, written_at=ago, notified_at=ago)
-            )
-            waiting = Counter(r.partner_id for r in session.scalars(select(Referral)))
+        referrals = ReferralStore(open_ledger())
+        referrals.backdate(ago)
+        waiting = Counter(r.partner_id for r in referrals.referrals_in(STATES))
         with measuring(bench.sandbox) as run:
             _, run.task_runs, run.error = run_flow(flow)
         channels = [

@@ -246,20 +246,20 @@ def check_invariants(sandbox: Any, before: dict[str, list[str]]) -> dict[str, in
 
 def referral_duplicates(sandbox: Any) -> int:
     """Partner-sheet rows beyond one per referral (by referral id and by intake per partner)."""
-    from sqlalchemy import select
-
     from coalition.ledger import open_ledger
-    from coalition.ledger.tables.intake import Referral
-    from coalition.ledger.tables.roster import Partner
+    from coalition.ledger.referrals import STATES, ReferralStore
+    from coalition.ledger.roster_store import PartnerDirectory
 
     sheets = sandbox.services["sheets"]
-    with open_ledger().session() as session:
-        partner_sheets = {
-            p.member_id: p.referral_sheet
-            for p in session.scalars(select(Partner))
-            if p.referral_sheet
-        }
-        attempts = Counter((r.partner_id, r.intake_id) for r in session.scalars(select(Referral)))
+    ledger = open_ledger()
+    partner_sheets = {
+        p["member_id"]: p["referral_sheet"]
+        for p in PartnerDirectory(ledger).partners()
+        if p["referral_sheet"]
+    }
+    attempts = Counter(
+        (r.partner_id, r.intake_id) for r in ReferralStore(ledger).referrals_in(STATES)
+    )
     extra = 0
     for partner_id, sheet_id in partner_sheets.items():
         if not sheets.exists(sheet_id):

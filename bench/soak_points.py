@@ -177,16 +177,6 @@ def _healthy(api: str) -> bool:
         return False
 
 
-def _reset_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def add_intake_rows(sandbox: Any, n: int, tag: str) -> None:
     """New form answers: copies of routed rows with the bot's cells empty and a distinct phone and e-mail."""
     from coalition.settings import settings
@@ -271,7 +261,7 @@ def one_point(
 
 
 def phase(name: str, pg_url: str, scale: float, api: str) -> list[dict[str, Any]]:
-    from coalition.ledger.db import forget_ledgers
+    from coalition.ledger.db import forget_ledgers, reset_schema
     from coalition.settings import reload_settings
     from sandbox.app import Sandbox
     from sandbox.runner import start_in_thread
@@ -284,7 +274,7 @@ def phase(name: str, pg_url: str, scale: float, api: str) -> list[dict[str, Any]
     database_url = None
     if name == "postgresql":
         database_url = pg_url
-        _reset_postgres(pg_url)
+        reset_schema(pg_url)
     running = start_in_thread(Sandbox(seed="demo", time_scale=scale, rate_limits=True))
     sandbox = running.sandbox
     env = {**soak_env(running.url, var, scale, database_url), "PREFECT_API_URL": api}

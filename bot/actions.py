@@ -28,7 +28,8 @@ from coalition.intake.actions import (
     parse_referral_action,
 )
 from coalition.ledger import utcnow
-from coalition.ledger.intake_store import NOTIFIED, WRITTEN, IntakeStore, ReferralState
+from coalition.ledger.intakes import IntakeStore
+from coalition.ledger.referrals import NOTIFIED, WRITTEN, ReferralState, ReferralStore
 from coalition.privacy import PIIError, escape_mrkdwn
 from coalition.templating import render_message
 
@@ -209,7 +210,7 @@ def on_referral_click(it: Interaction) -> None:
         it.note("That button is not one I know.")
         return
     action = "referral_accept" if parsed.accepted else "referral_decline"
-    referral = IntakeStore(rt.ledger).referral(parsed.referral_id)
+    referral = ReferralStore(rt.ledger).referral(parsed.referral_id)
     target = parsed.referral_id[:80]
     if referral is None:
         it.audit(f"click:{action}", target, False, "unknown_referral")
@@ -256,7 +257,7 @@ def _accept(it: Interaction, referral: ReferralState) -> None:
 
     rt, click = it.rt, it.pressed
     result = decide_referral(referral.referral_id, True, it.actor.user_id)
-    current = IntakeStore(rt.ledger).referral(referral.referral_id) or referral
+    current = ReferralStore(rt.ledger).referral(referral.referral_id) or referral
     if not result.recorded:
         it.audit("click:referral_accept", referral.referral_id, True, f"already_{current.state}")
         it.note(_already(current, rt))
@@ -281,7 +282,7 @@ def on_decline_submit(it: Interaction, reason: str) -> None:
 
     rt = it.rt
     referral_id, ts = str(it.meta.get("r") or ""), str(it.meta.get("ts") or "")
-    store = IntakeStore(rt.ledger)
+    store = ReferralStore(rt.ledger)
     referral = store.referral(referral_id)
     if referral is None:
         it.audit("submit:referral_decline", referral_id[:80], False, "unknown_referral")

@@ -173,11 +173,9 @@ def _summary(
 
 
 def _summary_url(rt: BotRuntime, week: str) -> str | None:
-    from coalition.ledger.tables.summary import SummaryDocument
+    from coalition.ledger.summary_history import summary_url
 
-    with rt.ledger.session() as session:
-        row = session.get(SummaryDocument, week)
-        url = row.url if row else None
+    url = summary_url(rt.ledger, week)
     return url if url and url.startswith(("https://", "http://")) else None
 
 

@@ -15,16 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, select
 
 from bot.commands import BillView, IntakeCounts, MemberCard, ReferralView, bill_key
 from coalition.ledger import Ledger
-from coalition.ledger.intake_store import IntakeStore
+from coalition.ledger.audit import audit_entries, record_audit
+from coalition.ledger.intakes import IntakeStore
 from coalition.ledger.leases import Lease, LeaseStore, lease_key
-from coalition.ledger.tables.common import AuditEntry
-from coalition.ledger.tables.intake import IntakeRecord
+from coalition.ledger.referrals import ReferralStore
 from coalition.settings import Settings
-from coalition.summary.store import received_in, undated_intakes
 
 SCHEMA_TTL = 300.0  # seconds an opened Airtable base (and its schema) is reused
 # What the app reads, by the design's field names (`Airtable` maps them to the workspace's).
@@ -60,11 +58,11 @@ def referral_view(
     ledger: Ledger, referral_id: str, names: Mapping[str, str]
 ) -> ReferralView | None:
     """One referral, its intake's current state and its event history; None if unknown."""
-    store = IntakeStore(ledger)
-    referral = store.referral(referral_id)
+    referrals = ReferralStore(ledger)
+    referral = referrals.referral(referral_id)
     if referral is None:
         return None
-    intake = store.intakes([referral.intake_id]).get(referral.intake_id)
+    intake = IntakeStore(ledger).intakes([referral.intake_id]).get(referral.intake_id)
     return ReferralView(
         referral_id=referral.referral_id,
         intake_id=referral.intake_id,
@@ -79,7 +77,7 @@ def referral_view(
         decline_reason=referral.decline_reason,
         intake_status=intake.status if intake else None,
         current_referral=intake.current_referral if intake else None,
-        events=tuple(store.events(referral.referral_id)),
+        events=tuple(referrals.events(referral.referral_id)),
     )
 
 
@@ -93,52 +91,13 @@ def period_start(period: str, now: datetime, tz: ZoneInfo) -> datetime:
 def intake_counts(ledger: Ledger, period: str, now: datetime, tz: ZoneInfo) -> IntakeCounts:
     """Intakes received since the start of `period` (as the weekly Doc counts them), by status and category."""
     since = period_start(period, now, tz)
-    query = (
-        select(IntakeRecord.status, IntakeRecord.category, IntakeRecord.urgent, func.count())
-        .where(received_in(since))
-        .group_by(IntakeRecord.status, IntakeRecord.category, IntakeRecord.urgent)
+    counts = IntakeStore(ledger).counts_since(since)
+    return IntakeCounts(
+        period, since.date(), counts.by_status, counts.by_category, counts.urgent, counts.undated
     )
-    by_status: dict[str, int] = {}
-    by_category: dict[str, int] = {}
-    urgent = 0
-    with ledger.session() as session:
-        for status, category, is_urgent, n in session.execute(query):
-            by_status[status] = by_status.get(status, 0) + n
-            by_category[category or ""] = by_category.get(category or "", 0) + n
-            urgent += n if is_urgent else 0
-        undated = undated_intakes(session)
-    return IntakeCounts(period, since.date(), by_status, by_category, urgent, undated)
 
 
-# ---------------------------------------------------------------- ledger: audit and claims
-def record_audit(
-    ledger: Ledger,
-    actor: str,
-    role: str,
-    action: str,
-    target: str | None,
-    allowed: bool,
-    reason: str | None = None,
-) -> None:
-    """One line of the audit trail: who, what, on which id, allowed or not. Never message text."""
-    with ledger.session() as session:
-        session.add(
-            AuditEntry(
-                actor=actor[:40],
-                role=role[:20],
-                action=action[:60],
-                target=(target or None) and target[:80],
-                allowed=allowed,
-                detail={"reason": reason} if reason else None,
-            )
-        )
-
-
-def audit_entries(ledger: Ledger) -> list[AuditEntry]:
-    with ledger.session() as session:
-        return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
-
-
+# ---------------------------------------------------------------- ledger: claims
 def claim_once(ledger: Ledger, kind: str, ident: str, actor: str, now: datetime) -> Lease | None:
     """Claim `kind:ident` for good (the ledger's one lease mechanism); None if this call won,
     else the lease of whoever claimed it first (who, and since when)."""

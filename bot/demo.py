@@ -18,12 +18,11 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 
 from bot.app import create_runtime
 from bot.server import start_in_thread
 from coalition.ledger import open_ledger
-from coalition.ledger.tables.intake import Referral
+from coalition.ledger.referrals import ReferralState, ReferralStore
 from coalition.settings import settings
 
 
@@ -38,15 +37,9 @@ def _control(sandbox_url: str, endpoint: str, body: dict[str, Any]) -> dict[str,
     return httpx.post(f"{sandbox_url}/_sandbox/slack/{endpoint}", json=body, timeout=60).json()
 
 
-def _open_notices() -> list[Referral]:
+def _open_notices() -> list[ReferralState]:
     """Referrals announced by their own notice and still waiting for the partner."""
-    with open_ledger().session() as session:
-        rows = session.scalars(
-            select(Referral)
-            .where(Referral.state == "notified", Referral.notice_key.like("referral:%"))
-            .order_by(Referral.referral_id)
-        )
-        return list(rows)
+    return ReferralStore(open_ledger()).announced_waiting()
 
 
 def _partner_user(slack: Any, channel_id: str, staff: set[str]) -> str | None:

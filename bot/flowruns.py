@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from bot.commands import FlowStatus
 from coalition.ledger import Ledger, utcnow
+from coalition.ledger.flow_health import health_states
 
 log = logging.getLogger("bot.flowruns")
 
@@ -256,13 +257,7 @@ class FlowRunner:
     def _known_runs(self, ledger: Ledger | None) -> list[FlowStatus]:
         health: dict[str, tuple[str, datetime | None]] = {}
         if ledger is not None:
-            from sqlalchemy import select
-
-            from coalition.ledger.tables.common import FlowHealth
-
-            with ledger.session() as session:
-                for row in session.scalars(select(FlowHealth)):
-                    health[row.flow] = (row.state, row.updated_at)
+            health = health_states(ledger)
         rows = []
         with self._lock:
             local = dict(self._local)

@@ -28,8 +28,8 @@ from bot.commands import render_help, render_note
 from bot.flowruns import FlowRunner
 from bot.inbound import Installation
 from coalition.ledger import Ledger
-from coalition.ledger.intake_store import IntakeStore
 from coalition.ledger.posted_messages import PostedMessages
+from coalition.ledger.roster_store import PartnerDirectory
 from coalition.outgoing import MentionError, check_mentions
 from coalition.privacy import PIIError, guard
 from coalition.settings import ConfigError, Settings
@@ -265,7 +265,7 @@ class BotRuntime:
         cached = self._directory
         if cached is not None and time.monotonic() - cached[0] < DIRECTORY_TTL:
             return cached[1], cached[2]
-        rows = IntakeStore(self.ledger).partners()
+        rows = PartnerDirectory(self.ledger).partners()
         refs = partner_refs(rows)
         names = {str(r["member_id"]): str(r["name"]) for r in rows}
         self._directory = (time.monotonic(), refs, names)

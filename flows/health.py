@@ -17,22 +17,20 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
-
-from coalition.ledger import Ledger, utcnow
-from coalition.ledger.tables.common import FlowHealth
+from coalition.ledger import Ledger
+from coalition.ledger.flow_health import (
+    mark_failing,
+    mark_healthy,
+    record_alert,
+)
 
 log = logging.getLogger("flows.health")
 
-FAILING = "failing"
-HEALTHY = "ok"
 CRASHED = "Crashed"
-RETRY_OWED_AFTER = timedelta(minutes=1)
 _EXCEPTION_IN_MESSAGE = re.compile(r"exception: ([A-Za-z_][\w.]*)")
 
 # Advice by error class (exact names first, then by how the name ends).
@@ -251,76 +249,6 @@ def recovery_key(flow: str, since: datetime) -> str:
     return f"ops:{flow}:recovered:{since.isoformat()}"
 
 
-# ---------------------------------------------------------------- ledger
-@dataclass(frozen=True)
-class Streak:
-    """A failure streak: when it began and the alert that announced it (if any yet)."""
-
-    since: datetime
-    alert_ts: str | None = None
-
-
-def mark_failing(ledger: Ledger, flow: str, now: datetime | None = None) -> Streak | None:
-    """Record a failure; the streak still to be announced, or None if it already was."""
-    now = now or utcnow()
-    try:
-        return _mark_failing(ledger, flow, now)
-    except IntegrityError:
-        # Another run of the same flow inserted the first row at the same moment.
-        return _mark_failing(ledger, flow, now)
-
-
-def _mark_failing(ledger: Ledger, flow: str, now: datetime) -> Streak | None:
-    with ledger.session() as session:
-        row = session.get(FlowHealth, flow)
-        if row is None:
-            session.add(FlowHealth(flow=flow, state=FAILING, failing_since=now))
-            session.flush()
-            return Streak(now)
-        if row.state == FAILING:
-            since = row.failing_since
-            # Unannounced (Slack failed too): a later failure tries again, a simultaneous one not.
-            owed = row.alert_ts is None and since is not None and now - since >= RETRY_OWED_AFTER
-            return Streak(since) if owed else None
-        # Conditional: of two runs failing at once, only one starts the streak.
-        won = session.execute(
-            update(FlowHealth)
-            .where(FlowHealth.flow == flow, FlowHealth.state != FAILING)
-            .values(state=FAILING, failing_since=now, alert_ts=None, updated_at=now)
-        ).rowcount
-        return Streak(now) if won else None
-
-
-def record_alert(ledger: Ledger, flow: str, streak: Streak, ts: str) -> None:
-    """Remember that this streak was announced (by the message at `ts`)."""
-    with ledger.session() as session:
-        session.execute(
-            update(FlowHealth)
-            .where(FlowHealth.flow == flow, FlowHealth.failing_since == streak.since)
-            .values(alert_ts=ts, updated_at=utcnow())
-        )
-
-
-def mark_healthy(ledger: Ledger, flow: str, now: datetime | None = None) -> Streak | None:
-    """Record a success; the streak it ends if that streak was announced, else None."""
-    now = now or utcnow()
-    with ledger.session() as session:
-        row = session.get(FlowHealth, flow)
-        if row is None:
-            session.add(FlowHealth(flow=flow, state=HEALTHY, failing_since=None))
-            return None
-        if row.state != FAILING:
-            return None
-        streak = Streak(row.failing_since or now, row.alert_ts)
-        won = session.execute(
-            update(FlowHealth)
-            .where(FlowHealth.flow == flow, FlowHealth.state == FAILING)
-            .values(state=HEALTHY, failing_since=None, alert_ts=None, updated_at=now)
-        ).rowcount
-    # Nobody was told it broke (Slack was down too): a "recovered" would puzzle them.
-    return streak if won and streak.alert_ts else None
-
-
 # ---------------------------------------------------------------- reading Prefect's state
 def error_class(state: Any) -> str:
     """The class name of what ended the run (never its message), or "Crashed"."""
@@ -451,15 +379,11 @@ def with_health_hooks(flow: Any) -> Any:
 __all__ = [
     "ADVICE",
     "RunRef",
-    "Streak",
     "advice_for",
     "error_class",
     "failure_text",
-    "mark_failing",
-    "mark_healthy",
     "notify_failure",
     "notify_recovery",
-    "record_alert",
     "recovery_text",
     "stops_on_name_errors",
     "with_health_hooks",

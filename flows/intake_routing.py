@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from prefect import flow, task
 
 from coalition.intake import fields, ids, matching, notices, records
+from coalition.intake.capacity import CapacityLimits
 from coalition.intake.decide import (
     DIRECTORY_EMPTY,
     DIRECTORY_FRESH,
@@ -47,14 +48,10 @@ from coalition.intake.sheet_rows import (
     referral_row,
 )
 from coalition.ledger import open_ledger
-from coalition.ledger.intake_store import (
-    CapacityLimits,
-    IntakeState,
-    IntakeStore,
-    IntakeWrite,
-    ReferralState,
-)
+from coalition.ledger.intakes import IntakeState, IntakeWrite
 from coalition.ledger.leases import Holder
+from coalition.ledger.referrals import ReferralState
+from coalition.ledger.routing import RoutingLedger
 from coalition.partner_sheets import cause_text, row_for_header
 from coalition.privacy import PIIError, guard
 from coalition.settings import RoutingConfig, Settings, config_file, settings
@@ -100,7 +97,7 @@ class Run:
     """What every step of one run shares: settings, ledger, clock, salt, and the report."""
 
     cfg: Settings
-    store: IntakeStore
+    store: RoutingLedger
     dry_run: bool
     now: datetime
     salt: str
@@ -139,9 +136,9 @@ class Run:
 
 def start_run(dry_run: bool, only: Iterable[str] | None = None, now: datetime | None = None) -> Run:
     cfg = settings()
-    store = IntakeStore(open_ledger(), Holder.new(cfg.lease_length))
+    store = RoutingLedger(open_ledger(), Holder.new(cfg.lease_length))
     # A dry run writes nothing, not even the salt: its IDs for brand-new rows are provisional.
-    salt = store.salt(create=not dry_run) or "dry-run-provisional-salt"
+    salt = store.intakes.salt(create=not dry_run) or "dry-run-provisional-salt"
     return Run(
         cfg=cfg,
         store=store,
@@ -232,7 +229,7 @@ def assign_intake_ids(read: IntakeRead, run: Run) -> None:
     claimed: dict[str, SheetRow] = {}
     unnamed: list[SheetRow] = []
     cell_ids = {row.number: ids.normalize_intake_id(row.id_cell) for row in read.rows}
-    known = run.store.intakes([i for i in cell_ids.values() if i])
+    known = run.store.intakes.intakes([i for i in cell_ids.values() if i])
     for row in read.rows:
         intake_id = cell_ids[row.number]
         if intake_id is None:
@@ -254,7 +251,7 @@ def assign_intake_ids(read: IntakeRead, run: Run) -> None:
         row.intake_id = intake_id
         claimed[intake_id] = row
     _derive_ids(unnamed, claimed, run)
-    read.states = run.store.intakes(claimed)
+    read.states = run.store.intakes.intakes(claimed)
 
 
 def _derive_ids(rows: list[SheetRow], claimed: dict[str, SheetRow], run: Run) -> None:
@@ -263,7 +260,7 @@ def _derive_ids(rows: list[SheetRow], claimed: dict[str, SheetRow], run: Run) ->
     attempt = 0
     while pending and attempt < 20:
         candidates = {row.number: ids.intake_id(row.fingerprint, attempt) for row in pending}
-        stored = run.store.row_hashes(candidates.values())
+        stored = run.store.intakes.row_hashes(candidates.values())
         retry: list[SheetRow] = []
         for row in pending:
             candidate = candidates[row.number]
@@ -291,16 +288,18 @@ def week_start(run: Run) -> datetime:
 @task(name="load partner directory", **TASK_OPTIONS)
 def load_partner_directory(run: Run) -> list[PartnerProfile]:
     """The partner directory roster sync keeps in the ledger, with this week's referrals counted."""
-    used = run.store.slots_taken(week_start(run))  # counted as the claim counts them again
+    used = run.store.referrals.slots_taken(
+        week_start(run)
+    )  # counted as the claim counts them again
     aliases = language_aliases(run.cfg.roster.language_aliases, run.cfg.roster.canonical_languages)
     partners = [
         matching.profile(row, used.get(str(row["member_id"]), 0), aliases)
-        for row in run.store.partners()
+        for row in run.store.directory.partners()
     ]
     partners = recheck_unreachable(partners, run)
     active = sum(1 for p in partners if p.active)
     run.report.counts["partners"] = active  # shown even at 0: it explains a run that routed nothing
-    built = run.store.directory_built_at()
+    built = run.store.directory.built_at()
     run.sync_gap = run.cfg.schedules.longest_gap("roster-sync", run.now.astimezone(run.tz))
     run.directory_age = run.now - built if built else None
     run.directory = directory_state(built, run.now, run.sync_gap, active)
@@ -342,7 +341,7 @@ def recheck_unreachable(partners: list[PartnerProfile], run: Run) -> list[Partne
     Only these few are looked at (one or two Sheets reads each, nothing written): the
     moment staff fix a sheet, its waiting cases go to it on the next run.
     """
-    broken = run.store.unreachable_partners()
+    broken = run.store.referrals.unreachable_partners()
     if not broken:
         return partners
     client = sheets_client(run.cfg)
@@ -447,8 +446,8 @@ def decide_routing(read: IntakeRead, partners: list[PartnerProfile], run: Run) -
     again = [i for i in parsed if i in states]
     approved = {i for i in again if states[i].status == "approved"} | sheet_approved
     history = History(
-        contacts=run.store.recent_contacts(run.now - window - timedelta(days=1)),
-        tried=run.store.tried_partners(again),
+        contacts=run.store.intakes.recent_contacts(run.now - window - timedelta(days=1)),
+        tried=run.store.referrals.tried_partners(again),
         preferred={i: states[i].suggested_partner for i in approved if states[i].suggested_partner},
         forced={i: states[i].chosen_partner for i in approved if states[i].chosen_partner},
         approved=frozenset(approved),
@@ -466,7 +465,7 @@ def decide_routing(read: IntakeRead, partners: list[PartnerProfile], run: Run) -
     work = Work(rows=rows, parsed=parsed, decisions=decisions, history=history)
     if sheet_approved and not run.dry_run:
         for intake_id in sheet_approved:
-            run.store.approve(intake_id, "sheet", None, run.now, ["suggested"])
+            run.store.intakes.approve(intake_id, "sheet", None, run.now, ["suggested"])
     return work
 
 
@@ -524,7 +523,8 @@ def build_writes(work: Work, read: IntakeRead, run: Run) -> list[IntakeWrite]:
         if d.action is Action.ROUTE and d.intake_id in read.states
     ]
     attempts = {
-        i: max(r.attempt for r in refs) for i, refs in run.store.referrals_of(again).items()
+        i: max(r.attempt for r in refs)
+        for i, refs in run.store.referrals.referrals_of(again).items()
     }
     rows = {r.intake_id: r for r in work.rows}
     return [
@@ -560,7 +560,7 @@ def claim_in_ledger(
     """Record the decisions; a row another worker claimed first is left to it, and so is one whose partner it filled."""
     writes = build_writes(work, read, run)
     limits = CapacityLimits(week_start(run), {p.member_id: p.weekly_capacity for p in partners})
-    result = run.store.claim(writes, run.now, limits)
+    result = run.store.intakes.claim(writes, run.now, limits)
     won = result.won
     lost = [
         w.intake_id for w in writes if w.intake_id not in won and w.intake_id not in result.held
@@ -574,11 +574,15 @@ def claim_in_ledger(
     # Work a dead run claimed is taken over once its lease lapses (the ledger's clock is now,
     # not the run's start: a long run must not take over a lease that lapsed only after it began).
     now = datetime.now(UTC)
-    run.count("taken over from a stopped run", len(run.store.reclaim_intakes(now)))
-    adopted = {r.referral_id for r in run.store.adopt_stale_referrals(now)}
+    run.count("taken over from a stopped run", len(run.store.intakes.reclaim_intakes(now)))
+    adopted = {r.referral_id for r in run.store.referrals.adopt_stale_referrals(now)}
     run.count("recovered", len(adopted))
-    run.store.reclaim_referrals(now)  # delivered ones a dead run still held: released at the end
-    return Claimed(won=won, to_deliver=run.store.my_referrals("claimed"), recovered=adopted)
+    run.store.referrals.reclaim_referrals(
+        now
+    )  # delivered ones a dead run still held: released at the end
+    return Claimed(
+        won=won, to_deliver=run.store.referrals.my_referrals("claimed"), recovered=adopted
+    )
 
 
 # ---------------------------------------------------------------- deliver
@@ -642,7 +646,7 @@ def _deliver_one(
     for r in referrals:
         if r.intake_id not in cases:
             # The row was deleted (or no longer parses): nothing to send; staff see the error.
-            run.store.mark_failed([r.referral_id], run.now, "intake_row_missing")
+            run.store.referrals.mark_failed([r.referral_id], run.now, "intake_row_missing")
             run.error(
                 r.referral_id,
                 "the intake row is gone from the sheet or no longer valid; not delivered",
@@ -650,7 +654,9 @@ def _deliver_one(
     if not ready:
         return
     if partner is None or not partner.referral_sheet:
-        run.store.mark_failed([r.referral_id for r in ready], run.now, "partner_not_in_directory")
+        run.store.referrals.mark_failed(
+            [r.referral_id for r in ready], run.now, "partner_not_in_directory"
+        )
         run.error(partner_id, "partner left the directory; its referrals go to the next fit")
         return
     try:
@@ -723,7 +729,7 @@ def _deliver_one(
             f"{partner.name}: Slack notice refused by the privacy guard ({exc}); tried again later",
         )
         return
-    written = run.store.mark_written([r.referral_id for r in ready], run.now, owed)
+    written = run.store.referrals.mark_written([r.referral_id for r in ready], run.now, owed)
     run.count("delivered", len(written))
     run.count("partner sheets written", 1 if fresh else 0)
 
@@ -740,7 +746,7 @@ def _partner_sheet_failed(
     """The partner could not receive these cases: they wait for it (or the next fit), and #ops-alerts hears the cause."""
     cause = exc.cause if isinstance(exc, PartnerSheetProblem) else sheet_cause(exc)
     reason = cause_text(cause)
-    failed = run.store.mark_failed(
+    failed = run.store.referrals.mark_failed(
         [r.referral_id for r in referrals], run.now, f"{UNREACHABLE_PREFIX}{cause}"
     )
     run.count("partner sheet errors", 1)
@@ -767,7 +773,7 @@ def _ops_alert(partner: PartnerProfile, reason: str, cause: str, count: int, run
     except PIIError as exc:  # the run's errors already say what happened
         run.error(partner.member_id, f"{partner.name}: #ops-alerts notice refused ({exc})")
         return
-    run.store.add_notices([alert], run.now)
+    run.store.outbox.add_notices([alert], run.now)
 
 
 def _tab_added(partner: PartnerProfile, located: ReferralTab, run: Run) -> None:
@@ -787,7 +793,7 @@ def _tab_added(partner: PartnerProfile, located: ReferralTab, run: Run) -> None:
     except PIIError as exc:
         run.error(partner.member_id, f"{partner.name}: #ops-alerts notice refused ({exc})")
         return
-    run.store.add_notices([alert], run.now)
+    run.store.outbox.add_notices([alert], run.now)
 
 
 # ---------------------------------------------------------------- partners' own sheets after delivery
@@ -894,10 +900,10 @@ def write_intake_status(read: IntakeRead, partners: list[PartnerProfile], run: R
     bot = {key: columns.get(key, name) for key, name in names.bot.items()}
     table = SheetTable.from_values(read.tab.title, values, list(bot.values()), bot["intake_id"])
     located = _locate(values, columns, read, run)
-    states = run.store.intakes(located)
+    states = run.store.intakes.intakes(located)
     # A run working on an intake right now writes its row itself; a dead run's lease has
     # lapsed and this run took it over (claim in ledger), so its row is written here.
-    elsewhere = run.store.held_elsewhere(located, datetime.now(UTC))
+    elsewhere = run.store.intakes.held_elsewhere(located, datetime.now(UTC))
     partner_names = {p.member_id: p.name for p in partners}
     changes: dict[tuple[int, int], Any] = {}
     for intake_id, numbers in located.items():
@@ -972,10 +978,10 @@ def notify(run: Run, partners: list[PartnerProfile]) -> int:
     """Send every Slack message the ledger says is owed, each exactly once by its key."""
 
     names = {p.member_id: p.name for p in partners}
-    pending = run.store.intakes_pending_notice()
-    referrals = run.store.referrals_of(pending)
-    run.store.collect_staff_notices(staff_notice_builder(run, names, referrals), run.now)
-    owed = run.store.claim_notices(run.now)
+    pending = run.store.intakes.intakes_pending_notice()
+    referrals = run.store.referrals.referrals_of(pending)
+    run.store.outbox.collect_staff_notices(staff_notice_builder(run, names, referrals), run.now)
+    owed = run.store.outbox.claim_notices(run.now)
     if not owed:
         return 0
     poster = slack_poster()
@@ -987,13 +993,13 @@ def notify(run: Run, partners: list[PartnerProfile]) -> int:
             text, blocks = notices.render(notice)
             result = poster.post(notice.key, notice.channel, text, blocks)
         except Exception as exc:
-            run.store.notice_failed(notice.key, type(exc).__name__)
+            run.store.outbox.notice_failed(notice.key, type(exc).__name__)
             run.error(
                 notice.key,
                 f"Slack message not sent ({type(exc).__name__}: {_safe(exc)}); retried next run",
             )
             continue
-        run.store.notice_posted(
+        run.store.outbox.notice_posted(
             notice.key, run.now, result.ts, result.channel_id, _referral_ids(notice)
         )
         sent += 1

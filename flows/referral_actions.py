@@ -19,7 +19,7 @@ from coalition.intake import ids
 from coalition.intake.explain import Explanation, explain
 from coalition.intake.sheet_rows import STATUS_TEXT
 from coalition.ledger import open_ledger, utcnow
-from coalition.ledger.intake_store import IntakeStore
+from coalition.ledger.routing import RoutingLedger
 from flows.intake_routing import (
     close_in_partner_sheets,
     load_partner_directory,
@@ -56,12 +56,12 @@ class ReferralDecision:
     report: RunReport | None = None
 
 
-def _store() -> IntakeStore:
-    return IntakeStore(open_ledger())
+def _store() -> RoutingLedger:
+    return RoutingLedger(open_ledger())
 
 
-def _partner_ids(store: IntakeStore) -> dict[str, str]:
-    return {str(p["member_id"]): str(p["name"]) for p in store.partners()}
+def _partner_ids(store: RoutingLedger) -> dict[str, str]:
+    return {str(p["member_id"]): str(p["name"]) for p in store.directory.partners()}
 
 
 def approve(
@@ -80,19 +80,19 @@ def approve(
         if intake_id is None:
             result.refused[str(raw)[:40]] = "not an Intake ID"
             continue
-        state = store.intakes([intake_id]).get(intake_id)
+        state = store.intakes.intakes([intake_id]).get(intake_id)
         if state is None:
             result.refused[intake_id] = "unknown Intake ID"
             continue
         allowed = CHOOSABLE if partner_id else APPROVABLE
-        if store.approve(intake_id, approver, partner_id, now, allowed):
+        if store.intakes.approve(intake_id, approver, partner_id, now, allowed):
             result.approved.append(intake_id)
         else:
             shown = STATUS_TEXT.get(state.status, state.status)
             result.refused[intake_id] = f"is {shown}, not waiting for approval"
     if result.approved:
         result.report = run_routing(only=result.approved, publish_report=False)
-        after = store.intakes(result.approved)
+        after = store.intakes.intakes(result.approved)
         result.outcome = {
             i: _outcome(s.status, s.current_referral, s.reason) for i, s in after.items()
         }
@@ -104,11 +104,11 @@ def decide_referral(
 ) -> ReferralDecision:
     """Record a partner's Accept or Decline; update the Intake sheet; re-route a declined case."""
     store = _store()
-    referral = store.referral(referral_id.strip())
+    referral = store.referrals.referral(referral_id.strip())
     if referral is None:
         return ReferralDecision(referral_id, False, None)
-    recorded = store.decide(referral.referral_id, accepted, actor, reason, utcnow())
-    current = store.referral(referral.referral_id)
+    recorded = store.referrals.decide(referral.referral_id, accepted, actor, reason, utcnow())
+    current = store.referrals.referral(referral.referral_id)
     decision = ReferralDecision(
         referral.referral_id, recorded, current.state if current else None, referral.intake_id
     )
@@ -120,7 +120,7 @@ def decide_referral(
         run = start_run(dry_run=False, only=[referral.intake_id])
         close_in_partner_sheets(run, load_partner_directory.fn(run), [current])
         decision.report.errors += run.report.errors
-    state = store.intakes([referral.intake_id]).get(referral.intake_id)
+    state = store.intakes.intakes([referral.intake_id]).get(referral.intake_id)
     if state is not None:
         decision.outcome = _outcome(state.status, state.current_referral, state.reason)
     return decision
@@ -132,12 +132,12 @@ def explain_intake(intake_id: str) -> Explanation | None:
     if canonical is None:
         return None
     store = _store()
-    state = store.intakes([canonical]).get(canonical)
+    state = store.intakes.intakes([canonical]).get(canonical)
     if state is None:
         return None
     history = [
         {"referral_id": r.referral_id, "partner_id": r.partner_id, "state": r.state}
-        for r in store.referrals_of([canonical]).get(canonical, [])
+        for r in store.referrals.referrals_of([canonical]).get(canonical, [])
     ]
     return explain(
         canonical, state.status, state.reason, state.evaluation, _partner_ids(store), history

@@ -17,7 +17,8 @@ from prefect import flow, task
 
 from coalition.intake import notices
 from coalition.intake.models import Notice, PartnerProfile
-from coalition.ledger.intake_store import NOTIFIED, WRITTEN, IntakeState, ReferralState
+from coalition.ledger.intakes import IntakeState
+from coalition.ledger.referrals import NOTIFIED, WRITTEN, ReferralState
 from coalition.privacy import PIIError
 from flows.health import stops_on_name_errors
 from flows.intake_routing import (
@@ -86,7 +87,7 @@ def remind_partners(
 ) -> int:
     """One reminder message per partner listing its referrals still waiting, each referral reminded once."""
     directory = {p.member_id: p for p in partners}
-    states = run.store.intakes([r.intake_id for r in referrals])
+    states = run.store.intakes.intakes([r.intake_id for r in referrals])
     by_partner: dict[str, list[ReferralState]] = {}
     for r in referrals:
         by_partner.setdefault(r.partner_id, []).append(r)
@@ -114,7 +115,9 @@ def remind_partners(
                     partner_id, f"{partner.name}: reminder refused by the privacy guard ({exc})"
                 )
                 continue
-        reminded += len(run.store.mark_reminded([r.referral_id for r in group], run.now, owed))
+        reminded += len(
+            run.store.referrals.mark_reminded([r.referral_id for r in group], run.now, owed)
+        )
     run.count("partner reminders", reminded)
     return reminded
 
@@ -136,7 +139,7 @@ def read_partner_sheets(
             continue
         answers = read_partner_answers(run, client, partner, [r.referral_id for r in group])
         for r in group:
-            if r.referral_id in answers and run.store.decide(
+            if r.referral_id in answers and run.store.referrals.decide(
                 r.referral_id, answers[r.referral_id], "partner-sheet", None, run.now
             ):
                 answered.append(r)
@@ -147,7 +150,7 @@ def read_partner_sheets(
 @task(name="expire and re-route", **TASK_OPTIONS)
 def expire_referrals(run: Run, referrals: list[ReferralState]) -> list[str]:
     """notified -> expired for referrals past the deadline; their intakes go back to routing."""
-    expired = [r.intake_id for r in referrals if run.store.expire(r.referral_id, run.now)]
+    expired = [r.intake_id for r in referrals if run.store.referrals.expire(r.referral_id, run.now)]
     run.count("expired", len(expired))
     return expired
 
@@ -159,7 +162,7 @@ def remind_approvals(run: Run, partners: list[PartnerProfile]) -> int:
     limit = timedelta(hours=run.rules.approval_reminder_hours)
     waiting = [
         s
-        for s in run.store.intakes_in(["suggested"]).values()
+        for s in run.store.intakes.intakes_in(["suggested"]).values()
         if s.approval_reminded_at is None and s.updated_at and run.now - s.updated_at >= limit
     ]
     if not waiting:
@@ -185,7 +188,9 @@ def remind_approvals(run: Run, partners: list[PartnerProfile]) -> int:
     except PIIError as exc:  # not sent, not marked: the next run tries again
         run.error("approval reminder", f"refused by the privacy guard ({exc})")
         return 0
-    reminded = run.store.mark_approval_reminded([s.intake_id for s in waiting], run.now, owed)
+    reminded = run.store.intakes.mark_approval_reminded(
+        [s.intake_id for s in waiting], run.now, owed
+    )
     run.count("approval reminders", len(reminded))
     return len(reminded)
 
@@ -193,7 +198,7 @@ def remind_approvals(run: Run, partners: list[PartnerProfile]) -> int:
 def plan(run: Run, remind: Sequence[ReferralState], expire: Sequence[ReferralState]) -> list[str]:
     waiting = [
         s
-        for s in run.store.intakes_in(["suggested"]).values()
+        for s in run.store.intakes.intakes_in(["suggested"]).values()
         if s.approval_reminded_at is None
         and s.updated_at
         and run.now - s.updated_at >= timedelta(hours=run.rules.approval_reminder_hours)
@@ -212,12 +217,12 @@ def referral_follow_up(dry_run: bool = False):
     run.report.flow = FLOW_NAME
     with measured(run.report):
         partners = run_step(load_partner_directory, run)
-        remind, expire = due(run, run.store.referrals_in([NOTIFIED]))
+        remind, expire = due(run, run.store.referrals.referrals_in([NOTIFIED]))
         if dry_run:
             run.report.plan = plan(run, remind, expire)
         else:
             try:
-                waiting = run.store.referrals_in([WRITTEN, NOTIFIED])
+                waiting = run.store.referrals.referrals_in([WRITTEN, NOTIFIED])
                 answered = run_step(read_partner_sheets, run, partners, waiting)
                 done = {r.referral_id for r in answered}
                 remind = [r for r in remind if r.referral_id not in done]
@@ -229,7 +234,7 @@ def referral_follow_up(dry_run: bool = False):
                 report_held(run)
             finally:
                 run.store.release()
-            closed = [run.store.referral(r.referral_id) for r in expire]
+            closed = [run.store.referrals.referral(r.referral_id) for r in expire]
             close_in_partner_sheets(run, partners, [r for r in closed if r is not None])
             again = sorted({*expired, *(r.intake_id for r in answered)})
             if again:

@@ -22,10 +22,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from coalition.ledger import open_ledger
+from coalition.ledger import roster_store as store
 from coalition.names import missing_directory_sources, missing_fields, stop_if_required
 from coalition.partner_sheets import cause_text
 from coalition.privacy import PIIError, guard
-from coalition.roster import store
 from coalition.roster.fields import FieldPlan, RosterFieldError, plan_fields
 from coalition.roster.models import Code, Finding
 from coalition.roster.normalize import (

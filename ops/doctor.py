@@ -95,14 +95,9 @@ def _checks() -> list[Check]:
 
 
 def _ledger(cfg: Settings) -> str:
-    from sqlalchemy import text
-
     from coalition.ledger import open_ledger
 
-    ledger = open_ledger(cfg.database_url)
-    with ledger.session() as session:
-        session.execute(text("SELECT 1"))
-    return ledger.engine.url.render_as_string(hide_password=True)
+    return open_ledger(cfg.database_url).ping()
 
 
 # ---------------------------------------------------------------- names (config/fields.yaml)
@@ -365,14 +360,11 @@ def _airtable_scopes(cfg: Settings) -> str:
 
 def _partners(cfg: Settings) -> list[tuple[str, str | None, str | None]]:
     """Active partners the ledger knows (name, referral sheet, referral channel)."""
-    from sqlalchemy import select
-
     from coalition.ledger import open_ledger
-    from coalition.ledger.tables import Partner
+    from coalition.ledger.roster_store import PartnerDirectory
 
-    with open_ledger(cfg.database_url).session() as session:
-        rows = session.scalars(select(Partner).where(Partner.active)).all()
-        return [(p.name, p.referral_sheet, p.referral_channel) for p in rows]
+    rows = PartnerDirectory(open_ledger(cfg.database_url)).active()
+    return [(p["name"], p["referral_sheet"], p["referral_channel"]) for p in rows]
 
 
 def sheet_problems(found: dict[str, dict | None]) -> list[str]:

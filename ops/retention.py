@@ -21,109 +21,20 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.orm import Session
 
 from coalition.intake.fields import DEFAULT_NAMES, resolve_columns
 from coalition.intake.normalize import fold, parse_timestamp
-from coalition.ledger import Ledger, utcnow
-from coalition.ledger.tables import (
-    AuditEntry,
-    IntakeNotice,
-    IntakeRecord,
-    MemberState,
-    PostedMessage,
-    Referral,
-    ReferralEvent,
-    SummaryDocument,
-)
+from coalition.ledger import utcnow
+from coalition.ledger.retention import history_counts, purge_history
 from coalition.settings import IntakeFields, Settings, settings
 from coalition.sheet_table import a1_cell
 
-FINAL_REFERRAL_STATES = ("accepted", "declined", "expired", "failed")
 # Intake form answers that identify or describe a person (DESIGN.md, client data protection).
 PERSONAL_FIELDS = (
     "name", "phone", "email", "city", "help", "detained", "court_date", "entry_date",
     "birth_date", "household", "income", "notes",
 )  # fmt: skip
 CLOSED_STATUSES = frozenset({"accepted", "duplicate", "closed"})
-
-
-# ---------------------------------------------------------------- the ledger
-@dataclass(frozen=True)
-class HistoryRule:
-    """One kind of ledger history: what it is called and which rows are past the cutoff."""
-
-    label: str
-    model: Any
-    where: Any  # a function of the cutoff giving a SQL condition
-
-
-def _history(cutoff: datetime) -> list[HistoryRule]:
-    final = and_(Referral.state.in_(FINAL_REFERRAL_STATES), Referral.updated_at < cutoff)
-    return [
-        HistoryRule("referral events", ReferralEvent, or_(
-            ReferralEvent.at < cutoff,
-            ReferralEvent.referral_id.in_(select(Referral.referral_id).where(final)),
-        )),
-        HistoryRule("closed referrals", Referral, final),
-        HistoryRule("audit entries", AuditEntry, AuditEntry.at < cutoff),
-        HistoryRule("sent or stale notices", IntakeNotice, or_(
-            IntakeNotice.posted_at < cutoff,
-            and_(IntakeNotice.posted_at.is_(None), IntakeNotice.created_at < cutoff),
-        )),
-        HistoryRule("deleted or ops Slack messages", PostedMessage, and_(
-            PostedMessage.updated_at < cutoff,
-            or_(PostedMessage.state == "deleted", PostedMessage.key.like("ops:%")),
-        )),
-        HistoryRule("weekly summary pointers", SummaryDocument, SummaryDocument.updated_at < cutoff),
-        HistoryRule("removed members", MemberState, MemberState.removed_at < cutoff),
-    ]  # fmt: skip
-
-
-def _old_contact_keys(cutoff: datetime) -> Any:
-    # An intake whose Timestamp could not be read ages from when the bot first saw it.
-    return and_(
-        func.coalesce(IntakeRecord.received_at, IntakeRecord.created_at) < cutoff,
-        or_(IntakeRecord.phone_key.is_not(None), IntakeRecord.email_key.is_not(None)),
-    )
-
-
-HASHES_LABEL = "contact hashes of old intakes (cleared)"
-
-
-def count_history(session: Session, cutoff: datetime) -> dict[str, int]:
-    """How many rows of each kind of history are past the cutoff."""
-    counts = {
-        rule.label: session.scalar(select(func.count()).select_from(rule.model).where(rule.where))
-        or 0
-        for rule in _history(cutoff)
-    }
-    counts[HASHES_LABEL] = (
-        session.scalar(
-            select(func.count()).select_from(IntakeRecord).where(_old_contact_keys(cutoff))
-        )
-        or 0
-    )
-    return counts
-
-
-def purge_history(ledger: Ledger, cutoff: datetime) -> dict[str, int]:
-    """Delete the history past the cutoff in one transaction; rows removed (or cleared) per kind."""
-    removed: dict[str, int] = {}
-    with ledger.session() as session:
-        # Events first: they point at the referrals removed next.
-        for rule in _history(cutoff):
-            removed[rule.label] = session.execute(
-                delete(rule.model).where(rule.where).execution_options(synchronize_session=False)
-            ).rowcount
-        removed[HASHES_LABEL] = session.execute(
-            update(IntakeRecord)
-            .where(_old_contact_keys(cutoff))
-            .values(phone_key=None, email_key=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    return removed
 
 
 # ---------------------------------------------------------------- the Intake sheet (pure)
@@ -199,11 +110,7 @@ def purge(
     now = utcnow()
     cutoff = now - timedelta(days=cfg.schedules.retention.ledger_days)
     ledger = open_ledger()
-    if dry_run:
-        with ledger.session() as session:
-            counts = count_history(session, cutoff)
-    else:
-        counts = purge_history(ledger, cutoff)
+    counts = history_counts(ledger, cutoff) if dry_run else purge_history(ledger, cutoff)
     report = PurgeReport(cutoff, counts, dry_run=dry_run)
     if intake_personal_fields:
         report.sheet = _blank_intake(cfg, now, dry_run)
@@ -259,8 +166,6 @@ def _print(console: Console, report: PurgeReport, cfg: Settings) -> None:
 __all__ = [
     "BlankPlan",
     "PurgeReport",
-    "count_history",
     "plan_blanking",
     "purge",
-    "purge_history",
 ]

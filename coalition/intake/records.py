@@ -11,7 +11,7 @@ from typing import Any
 from coalition.intake import ids, notices
 from coalition.intake.models import Action, Decision, IntakeCase
 from coalition.intake.normalize import clean_text
-from coalition.ledger.intake_store import IntakeState, IntakeWrite
+from coalition.ledger.intakes import IntakeState, IntakeWrite
 
 STATUS_OF: dict[Action, str] = {
     Action.ROUTE: "routing",
@@ -73,7 +73,9 @@ def intake_write(
     mode: str,
 ) -> IntakeWrite:
     """The ledger record of one decision; a known intake may only move on from the status it had."""
-    write = IntakeWrite(
+    routed = decision.action is Action.ROUTE and bool(decision.partner_id)
+    attempt = last_attempt + 1 if routed else 0
+    return IntakeWrite(
         intake_id=decision.intake_id,
         status=STATUS_OF[decision.action],
         row_hash=fingerprint,
@@ -91,14 +93,16 @@ def intake_write(
         suggested_partner=decision.partner_id if decision.action is Action.SUGGEST else None,
         evaluation=evaluation(decision, mode),
         pending_notice=staff_notice_for(decision, state),
+        referral_id=ids.referral_id(decision.intake_id, attempt) if routed else None,
+        partner_id=decision.partner_id if routed else None,
+        attempt=attempt,
+        expected_status=expected_status(state),
     )
-    if state is not None:
-        # A suggestion may have been approved meanwhile (Slack or the sheet): either is fine.
-        write.expected_status = (
-            ("suggested", "approved") if state.status == "suggested" else (state.status,)
-        )
-    if decision.action is Action.ROUTE and decision.partner_id:
-        write.attempt = last_attempt + 1
-        write.referral_id = ids.referral_id(decision.intake_id, write.attempt)
-        write.partner_id = decision.partner_id
-    return write
+
+
+def expected_status(state: IntakeState | None) -> tuple[str, ...]:
+    """The statuses a known intake may move on from (none: a new intake, inserted)."""
+    if state is None:
+        return ()
+    # A suggestion may have been approved meanwhile (Slack or the sheet): either is fine.
+    return ("suggested", "approved") if state.status == "suggested" else (state.status,)

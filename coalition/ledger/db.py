@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -112,6 +112,12 @@ class Ledger:
         with self._sessions() as session, session.begin():
             yield session
 
+    def ping(self) -> str:
+        """One round trip (the database answers); where it is, without the password."""
+        with self.session() as session:
+            session.execute(text("SELECT 1"))
+        return self.engine.url.render_as_string(hide_password=True)
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -131,6 +137,15 @@ def open_ledger(url: str | None = None) -> Ledger:
             upgrade(url)
             _ledgers[url] = Ledger(url)
         return _ledgers[url]
+
+
+def reset_schema(url: str) -> None:
+    """Drop every table of the PostgreSQL database at `url` (the soak starts each run from nothing)."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
 
 
 def forget_ledgers(after_fork: bool = False) -> None:

@@ -1,7 +1,7 @@
 """The weekly summary's donor history and weekly giving totals in the ledger: keyed hashes, first-gift days, sums and counts; never a name or e-mail.
 
 Each method is one transaction around the summary's ledger queries
-(coalition/summary/store.py), so the flow never holds a session.
+(coalition/ledger/summary_history.py), so the flow never holds a session.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+from coalition.ledger import summary_history as store
 from coalition.ledger.db import Ledger
-from coalition.summary import store
 from coalition.summary.history import HistoryState
 
 

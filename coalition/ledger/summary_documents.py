@@ -1,7 +1,7 @@
 """The weekly summary's memory of its documents (one Google Doc and one Slack message per ISO week) and its reads of the other flows' ledger rows.
 
 Each method is one transaction around the summary's ledger queries
-(coalition/summary/store.py); a document row is handed out as a plain snapshot.
+(coalition/ledger/summary_history.py); a document row is handed out as a plain snapshot.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from coalition.ledger import summary_history as store
 from coalition.ledger.db import Ledger
-from coalition.summary import store
-from coalition.summary.store import EvidenceFacts, LedgerFacts
+from coalition.ledger.summary_history import EvidenceFacts, LedgerFacts
 
 
 @dataclass(frozen=True)

@@ -70,8 +70,8 @@ def seed_partner_directory(handle: Any, **overrides: dict[str, Any]) -> dict[str
 
 def mark_directory_built(session: Any, at: datetime | None) -> None:
     """Move the watermark a completed roster sync moves (None: as if no sync ever completed)."""
+    from coalition.ledger.roster_store import SINCE
     from coalition.ledger.tables.common import Watermark
-    from coalition.roster.store import SINCE
 
     row = session.get(Watermark, SINCE)
     if at is None:

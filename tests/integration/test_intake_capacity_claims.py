@@ -16,9 +16,10 @@ import pytest
 from ops_helpers import fresh_ledger
 from sqlalchemy import text
 
+from coalition.intake.capacity import CapacityLimits
 from coalition.intake.models import STAFF_CHOICE
 from coalition.ledger.db import Ledger
-from coalition.ledger.intake_store import CapacityLimits, IntakeStore, IntakeWrite
+from coalition.ledger.intakes import IntakeStore, IntakeWrite
 
 NOW = datetime(2026, 11, 25, 15, tzinfo=UTC)
 MONDAY = datetime(2026, 11, 23, 5, tzinfo=UTC)

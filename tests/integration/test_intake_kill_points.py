@@ -20,8 +20,8 @@ from intake_helpers import intake_records, seed_partner_directory
 from sqlalchemy import func, select
 
 from coalition.ledger import open_ledger, utcnow
-from coalition.ledger.intake_store import IntakeStore
 from coalition.ledger.leases import Holder, LeaseStore
+from coalition.ledger.outbox import NoticeOutbox
 from coalition.ledger.tables.intake import IntakeNotice
 from coalition.settings import reload_settings
 from flows.intake_routing import run_routing
@@ -112,7 +112,7 @@ def test_a_notice_owed_by_a_dead_run_is_sent_once_its_lease_lapses(routing_box) 
     reports them as waiting, and the first run after the lease lapses sends each once."""
     done = _killed_run("intake-routing:write intake status")
     assert done.returncode == -9
-    dead = IntakeStore(open_ledger(), Holder.new(timedelta(seconds=LEASE)))
+    dead = NoticeOutbox(open_ledger(), Holder.new(timedelta(seconds=LEASE)))
     time.sleep(LEASE + 0.5)  # the killed run's intakes and referrals lapse; its notices are next
     owed = dead.claim_notices(utcnow())  # what the dead run's `notify` had claimed
     assert owed

@@ -27,10 +27,11 @@ from intake_helpers import (
 from sqlalchemy import select, text, update
 
 from coalition.intake import fields, ids
-from coalition.ledger import intake_store as store_module
 from coalition.ledger import open_ledger
 from coalition.ledger.db import forget_ledgers
+from coalition.ledger.outbox import NoticeOutbox
 from coalition.ledger.posted_messages import PostedMessages
+from coalition.ledger.referrals import ReferralStore
 from coalition.ledger.tables.intake import IntakeNotice, IntakeRecord, Referral
 from coalition.settings import reload_settings, settings
 from flows import intake_routing as routing
@@ -516,10 +517,10 @@ def _assert_exactly_once(handle) -> None:
     ("target", "name"),
     [
         (routing.deliver_to_partners, "fn"),  # after the claim, before any partner sheet
-        (store_module.IntakeStore, "mark_written"),  # after an append, before the ledger knows
+        (ReferralStore, "mark_written"),  # after an append, before the ledger knows
         (routing.write_intake_status, "fn"),  # partner sheets written, Intake sheet not
-        (store_module.IntakeStore, "notice_posted"),  # a Slack post made, not yet recorded
-        (store_module.IntakeStore, "collect_staff_notices"),  # before any Slack message
+        (NoticeOutbox, "notice_posted"),  # a Slack post made, not yet recorded
+        (NoticeOutbox, "collect_staff_notices"),  # before any Slack message
     ],
     ids=["before-deliver", "after-append", "before-intake-write", "after-post", "before-notify"],
 )
@@ -630,7 +631,7 @@ def test_a_staff_sort_during_a_run_never_puts_a_status_on_another_persons_row(
     run = routing.start_run(dry_run=True)
     rows = routing._rows(values, fields.resolve_columns(values[0]), run.salt)
     named = [r for r in rows if r.id_cell]
-    states = run.store.intakes([r.id_cell for r in named])
+    states = run.store.intakes.intakes([r.id_cell for r in named])
     assert len(named) > 100
     assert all(states[r.id_cell].row_hash == r.fingerprint for r in named)
 

@@ -18,16 +18,16 @@ import pytest
 from ops_helpers import fresh_ledger
 
 from coalition.ledger import Ledger
-from coalition.ledger.tables.common import FlowHealth
-from coalition.privacy import guard
-from flows.health import (
+from coalition.ledger.flow_health import (
     HEALTHY,
     Streak,
     mark_failing,
     mark_healthy,
     record_alert,
-    with_health_hooks,
 )
+from coalition.ledger.tables.common import FlowHealth
+from coalition.privacy import guard
+from flows.health import with_health_hooks
 
 PG_URL = os.environ.get("COALITION_TEST_DATABASE_URL")
 T0 = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)

@@ -17,6 +17,7 @@ from rich.console import Console
 from sqlalchemy import func, select
 
 from coalition.ledger import Ledger, utcnow
+from coalition.ledger.retention import count_history, purge_history
 from coalition.ledger.tables import (
     AuditEntry,
     IntakeNotice,
@@ -29,7 +30,7 @@ from coalition.ledger.tables import (
 )
 from coalition.settings import PROJECT_ROOT, reload_settings, settings
 from coalition.setup_plan import INTAKE_FORM_COLUMNS
-from ops.retention import count_history, purge, purge_history
+from ops.retention import purge
 
 PG_URL = os.environ.get("COALITION_TEST_DATABASE_URL")
 NOW = utcnow()

@@ -460,11 +460,11 @@ def test_a_partner_clicking_another_partners_button_is_refused(bot: Bot) -> None
 
 def test_a_click_after_the_referral_was_rerouted_changes_nothing(bot: Bot) -> None:
     from coalition.ledger import utcnow
-    from coalition.ledger.intake_store import IntakeStore
+    from coalition.ledger.referrals import ReferralStore
 
     ref = single_notice(bot, route(bot))
     user = bot.partner_users[slug_of(bot, ref.partner_id)][0]
-    assert IntakeStore(open_ledger()).expire(
+    assert ReferralStore(open_ledger()).expire(
         ref.referral_id, utcnow()
     )  # the follow-up flow's doing
     bot.click(user, ref.slack_channel, ref.slack_ts, "referral_accept")

@@ -527,8 +527,8 @@ def test_an_earlier_date_corrected_later_is_read_again(ws: Workspace) -> None:
 def test_the_history_is_read_from_scratch_when_due(ws: Workspace) -> None:
     import json
 
+    from coalition.ledger.summary_history import HISTORY_KEY
     from coalition.ledger.tables.common import Watermark
-    from coalition.summary.store import HISTORY_KEY
 
     weekly_summary()
     days = settings().summary.rebuild_donor_history_days
@@ -543,8 +543,8 @@ def test_the_history_is_read_from_scratch_when_due(ws: Workspace) -> None:
 
 
 def test_a_damaged_history_watermark_is_rebuilt_not_trusted(ws: Workspace) -> None:
+    from coalition.ledger.summary_history import HISTORY_KEY
     from coalition.ledger.tables.common import Watermark
-    from coalition.summary.store import HISTORY_KEY
 
     weekly_summary()
     text = ws.text(ws.documents()[0]["id"])

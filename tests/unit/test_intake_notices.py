@@ -16,7 +16,8 @@ from coalition.intake import actions, ids, notices, records, sheet_rows
 from coalition.intake.decide import decide
 from coalition.intake.explain import explain
 from coalition.intake.models import ParsedRow
-from coalition.ledger.intake_store import IntakeState, ReferralState
+from coalition.ledger.intakes import IntakeState
+from coalition.ledger.referrals import ReferralState
 from coalition.privacy import PrivacyGuard, find_pii
 from coalition.templating import MAX_BLOCKS
 

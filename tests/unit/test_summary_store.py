@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from coalition.ledger import summary_history as store
 from coalition.ledger.db import Ledger, upgrade
 from coalition.ledger.tables.common import Watermark
 from coalition.ledger.tables.summary import SummaryDonor
-from coalition.summary import store
 from coalition.summary.history import HistoryState
 
 

@@ -1,8 +1,9 @@
 """The roster sync's ledger: watermarks, the index of what the last sync saw, and the partner directory.
 
 Only what `coalition.ledger.tables.roster` allows is stored: record ids,
-organization data, dates, finding codes and keyed hashes. The functions take a
-SQLAlchemy session so the caller decides the transaction (one per run's save).
+organization data, dates, finding codes and keyed hashes. The sync's functions take
+a session so the caller decides the transaction (one per run's save);
+`PartnerDirectory` is how everyone else reads the directory.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from coalition.ledger.db import Ledger
 from coalition.ledger.tables.common import Watermark
 from coalition.ledger.tables.roster import ContactState, MemberState, Partner
 from coalition.roster.directory import PartnerChanges
@@ -207,3 +209,36 @@ def save_partners(session: Session, changes: PartnerChanges) -> int:
         if row is not None:
             row.active = False
     return changes.count
+
+
+def put_partners(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Write directory rows as given, new or not (the bench sets up a directory without a sync)."""
+    for row in rows:
+        session.merge(Partner(**row))
+
+
+# ---------------------------------------------------------------- the directory, for everyone else
+class PartnerDirectory:
+    """The partner directory roster sync wrote, as routing, the Slack app and the doctor read it."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def partners(self) -> list[dict[str, Any]]:
+        """Every partner, active or not (organisation data only)."""
+        columns = [c.name for c in Partner.__table__.columns]
+        with self.ledger.session() as session:
+            rows = session.scalars(select(Partner).order_by(Partner.member_id))
+            return [{c: getattr(r, c) for c in columns} for r in rows]
+
+    def active(self) -> list[dict[str, Any]]:
+        return [p for p in self.partners() if p["active"]]
+
+    def built_at(self) -> datetime | None:
+        """When the last roster sync that wrote the directory completed its run (None: never)."""
+        with self.ledger.session() as session:
+            row = session.get(Watermark, SINCE)  # a sync moves it only after every write
+        if row is None or not row.value:
+            return None
+        built = datetime.fromisoformat(row.value)
+        return built if built.tzinfo else built.replace(tzinfo=UTC)

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from coalition.ledger.db import Ledger
+from coalition.ledger.intakes import received_in, undated_intakes
 from coalition.ledger.tables.alerts import PostedMessage
 from coalition.ledger.tables.common import Watermark
 from coalition.ledger.tables.intake import IntakeRecord, Referral
@@ -81,22 +83,6 @@ def _chunks(items: list[str], size: int = CHUNK) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def received_in(start: datetime, end: datetime | None = None) -> Any:
-    """The one meaning of "received in a period", for the weekly Doc and `/coalition intake`.
-
-    By the form's timestamp; an intake without one is in no period (the Doc counts those
-    apart, as undated), never placed by when the bot first saw it.
-    """
-    clause = IntakeRecord.received_at >= start
-    return clause if end is None else and_(clause, IntakeRecord.received_at < end)
-
-
-def undated_intakes(session: Session) -> int:
-    """Intakes with no received time: in no week's figures."""
-    query = select(func.count()).select_from(IntakeRecord).where(IntakeRecord.received_at.is_(None))
-    return int(session.scalar(query) or 0)
-
-
 def ledger_facts(session: Session, start: datetime, end: datetime) -> LedgerFacts:
     """Intakes received and alerts posted in [start, end), their referrals, and the roster index."""
     intakes = [
@@ -132,6 +118,13 @@ def document_row(session: Session, week: str) -> SummaryDocument | None:
     if row is not None:
         session.expunge(row)
     return row
+
+
+def summary_url(ledger: Ledger, week: str) -> str | None:
+    """The link of the week's document, if a summary run made one."""
+    with ledger.session() as session:
+        row = session.get(SummaryDocument, week)
+        return row.url if row else None
 
 
 def save_document(session: Session, week: str, url_of: Any, **values: Any) -> None:
@@ -299,5 +292,6 @@ __all__ = [
     "ledger_facts",
     "save_document",
     "save_weekly_giving",
+    "summary_url",
     "update_history",
 ]
