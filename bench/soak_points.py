@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.soak import (
+from bench.soak_common import (
     BOT_COLUMNS,
     LEASE_SECONDS,
     ROOT,

@@ -54,7 +54,6 @@ from coalition.ledger.intake_store import (
     IntakeWrite,
     ReferralState,
 )
-from coalition.ledger.leases import Holder
 from coalition.partner_sheets import cause_text, row_for_header
 from coalition.privacy import PIIError, guard
 from coalition.settings import RoutingConfig, Settings, config_file, settings
@@ -139,7 +138,7 @@ class Run:
 
 def start_run(dry_run: bool, only: Iterable[str] | None = None, now: datetime | None = None) -> Run:
     cfg = settings()
-    store = IntakeStore(open_ledger(), Holder.new(cfg.lease_length))
+    store = IntakeStore(open_ledger(), steps.run_holder(cfg.lease_length))
     # A dry run writes nothing, not even the salt: its IDs for brand-new rows are provisional.
     salt = store.salt(create=not dry_run) or "dry-run-provisional-salt"
     return Run(
@@ -976,6 +975,7 @@ def notify(run: Run, partners: list[PartnerProfile]) -> int:
     referrals = run.store.referrals_of(pending)
     run.store.collect_staff_notices(staff_notice_builder(run, names, referrals), run.now)
     owed = run.store.claim_notices(run.now)
+    steps.checkpoint("notices claimed")  # a crash here leaves notices claimed, none sent
     if not owed:
         return 0
     poster = slack_poster()
