@@ -34,18 +34,17 @@ table per kill point is printed; any miss fails the command.
 from __future__ import annotations
 
 import argparse
-import contextlib
+import functools
 import os
 import random
-import signal
-import subprocess
 import sys
-import threading
 import time
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from bench.soak_common import ROOT, SEQUENCE, check_invariants, child, mark_staff_cells, soak_env
+from bench.soak_points import HEADER, run_phase
+from bench.soak_runs import ForkedRun, load_flows, prefect_server, run_jobs
 
 KILL_ORDER = ("intake-routing", "alerts", "weekly-summary", "referral-follow-up", "roster-sync")
 FAULTS = [
@@ -54,78 +53,6 @@ FAULTS = [
     {"kind": "latency", "p": 0.20, "seconds": 0.05},
     {"kind": "timeout", "p": 0.01, "seconds": 1.5},
 ]
-
-
-# ---------------------------------------------------------------- the parent
-class ChildRun:
-    """One child process in its own process group, its output lines collected by a thread."""
-
-    def __init__(
-        self,
-        env: dict[str, str],
-        log: Path,
-        start: str | None = None,
-        only: list[str] | None = None,
-    ) -> None:
-        self.lines: list[str] = []
-        self.started = threading.Event()
-        self.flow_started = {name: threading.Event() for name in SEQUENCE}
-        self.log = log.open("a", encoding="utf-8")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench.soak",
-                "--child",
-                *(["--start", start] if start else []),
-                *(["--only", ",".join(only)] if only else []),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            text=True,
-            start_new_session=True,  # so a kill takes Prefect's server subprocess with it
-        )
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            line = line.rstrip()
-            self.lines.append(line)
-            self.log.write(line + "\n")
-            if line.startswith("START "):
-                self.started.set()
-                self.flow_started.get(line[6:].strip(), threading.Event()).set()
-
-    def wait_for_flow(self, name: str, timeout: float) -> bool:
-        """True once the child starts `name`; False if it ends (or time runs out) first."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.flow_started[name].wait(0.2):
-                return True
-            if self.proc.poll() is not None:
-                return False
-        return False
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-
-    def wait(self, timeout: float) -> int | None:
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return None
-        finally:
-            self.reader.join(timeout=5)
-
-    def close(self) -> None:
-        self.log.close()
 
 
 def set_faults(sandbox: Any, on: bool, seed: int) -> None:
@@ -159,9 +86,7 @@ def soak(kills: int, seed: int, scale: float, budget_seconds: float) -> int:
         }
     )
     reload_settings()
-    print(
-        f"Soak: demo coalition at {running.url}; faults {FAULTS}; {kills} kills; time scale {scale}"
-    )
+    print(f"  random kills: faults {FAULTS}; {kills} kills; time scale {scale}")
     landed = 0
     try:
         before = mark_staff_cells(sandbox)
@@ -171,12 +96,12 @@ def soak(kills: int, seed: int, scale: float, budget_seconds: float) -> int:
             # next scheduled run of that flow would, and the clean rerun then runs them all.
             # The first run starts at the beginning, so partners exist before intake routing dies.
             target = KILL_ORDER[(n - 1) % len(KILL_ORDER)]
-            run = ChildRun(env, log, start=None if n == 1 else target)
-            delay = rng.uniform(0.5, 12.0)
-            reached = run.wait_for_flow(target, max(deadline - time.monotonic() - 120, 10))
-            finished = (
-                run.wait(timeout=delay) is not None if reached else run.proc.poll() is not None
+            run = ForkedRun(
+                env, log, only=None if n == 1 else list(SEQUENCE[SEQUENCE.index(target) :])
             )
+            delay = rng.uniform(0.5, 12.0)
+            reached = run.wait_for(f"START {target}", max(deadline - time.monotonic() - 120, 10))
+            finished = run.wait(timeout=delay) is not None if reached else run.ended()
             if not finished:
                 run.kill()
                 landed += 1
@@ -184,28 +109,30 @@ def soak(kills: int, seed: int, scale: float, budget_seconds: float) -> int:
                 (line for line in reversed(run.lines) if line.startswith("START ")), "START ?"
             )[6:]
             what = "finished before the kill" if finished else f"SIGKILL {delay:.1f} s into {stage}"
-            print(f"  run {n}: {what}", flush=True)
+            print(f"  random kills: run {n}: {what}", flush=True)
             run.close()
         set_faults(sandbox, False, seed)
-        print("  clean rerun, faults off ...")
-        clean = ChildRun(env, log)
+        print("  random kills: clean rerun, faults off ...")
+        clean = ForkedRun(env, log)
         code = clean.wait(timeout=max(deadline - time.monotonic(), 60))
         clean.close()
         for line in clean.lines:
             if line.startswith("DONE"):
-                print(f"    {line}")
+                print(f"  random kills:   {line}")
         counts = check_invariants(sandbox, before)
     finally:
         running.stop()
     width = max(len(k) for k in counts)
     for name, value in counts.items():
-        print(f"  {name:<{width}}  {value}")
-    print(f"  {'kills that landed':<{width}}  {landed} of {kills}")
+        print(f"  random kills: {name:<{width}}  {value}")
+    print(f"  random kills: {'kills that landed':<{width}}  {landed} of {kills}")
     # A soak whose runs all finished before their kill proved nothing about crashes.
     ok = code == 0 and not any(counts.values()) and landed > 0
     took = budget_seconds - (deadline - time.monotonic())
-    verdict = "Soak passed: nothing lost, nothing twice." if ok else f"Soak FAILED; see {log}"
-    print(f"{verdict} ({took:.0f} s; clean rerun exit code {code}; {landed} kills landed)")
+    verdict = "passed: nothing lost, nothing twice" if ok else f"FAILED; see {log}"
+    print(
+        f"  random kills {verdict} ({took:.0f} s; clean rerun exit {code}; {landed} kills landed)"
+    )
     return 0 if ok else 1
 
 
@@ -229,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         help="a PostgreSQL database of the soak's own (it is emptied)",
     )
     parser.add_argument("--skip-random", action="store_true", help="only the kill points")
+    parser.add_argument(
+        "--flows", help="kill points of these flows only (comma list; a quick check)"
+    )
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--time-scale", type=float, default=20.0)
@@ -241,15 +171,34 @@ def main(argv: list[str] | None = None) -> int:
         return child(args.start, args.only.split(",") if args.only else None)
     from ops.prefect_env import configure_prefect
 
-    configure_prefect(ROOT / "var" / "soak" / "prefect")
+    configure_prefect()
     started = time.monotonic()
-    code = 0 if args.skip_random else soak(args.kills, args.seed, args.time_scale, args.budget)
     phases = [p for p in args.kill_points.split(",") if p]
-    if phases:
-        from bench.soak_points import kill_points
-
-        code |= kill_points(phases, args.pg_url, args.time_scale)
-    print(f"Soak total: {time.monotonic() - started:.0f} s")
+    jobs: list[tuple[str, Callable[[], int]]] = []
+    if not args.skip_random:
+        jobs.append(
+            ("random kills", lambda: soak(args.kills, args.seed, args.time_scale, args.budget))
+        )
+    for name in phases:
+        flows = args.flows.split(",") if args.flows else None
+        work = functools.partial(run_phase, name, args.pg_url, args.time_scale, flows)
+        jobs.append((name, work))
+    # One warm Prefect server for every run of every job; a server home per set of jobs, so
+    # two soaks may run side by side.
+    home = ROOT / "var" / "soak" / f"prefect-server-{'-'.join(n for n, _ in jobs) or 'none'}"
+    with prefect_server(home) as api:
+        load_flows(api)  # imported once here: every forked run starts with them loaded
+        print(
+            f"Soak: {len(jobs)} jobs at once ({', '.join(n for n, _ in jobs)}); one Prefect server"
+        )
+        if phases:
+            print("Kill points: each flow SIGKILLed after each of its tasks, then a clean rerun")
+            print(HEADER)
+        code = run_jobs(
+            [(n, functools.partial(work, api) if n in phases else work) for n, work in jobs]
+        )
+    verdict = "passed" if code == 0 else "FAILED"
+    print(f"Soak {verdict}; total {time.monotonic() - started:.0f} s")
     return code
 
 
