@@ -40,6 +40,7 @@ def _config(sandbox: Sandbox, host: str, port: int) -> uvicorn.Config:
         access_log=False,
         lifespan="on",
         timeout_keep_alive=30,
+        date_header=False,  # the sandbox dates its replies by its own clock (SandboxMiddleware)
     )
 
 
