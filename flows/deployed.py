@@ -27,11 +27,13 @@ _BY_ATTRIBUTE = {entry.attribute: entry for entry in FLOWS.values()}
 # Prefect's flow engine logs a failed run's exception with its traceback, then the process
 # running it logs the same exception again on exit: the dashboard and `coalition serve`
 # showed each traceback twice.
-ENGINE_EXIT = "Execution of flow run"
+# Prefect 3.9 also logs it a third time on the run's logger as the engine unwinds.
+ENGINE_EXIT = ("Execution of flow run", "Engine execution exited")
+ENGINE_LOGGERS = ("prefect.engine", "prefect.flow_runs")
 
 
 def traceback_once(record: logging.LogRecord) -> bool:
-    """Filter for `prefect.engine`: its exit message keeps its words, not a second traceback."""
+    """Filter for the engine's loggers: its exit messages keep their words, not another traceback."""
     if record.exc_info and str(record.msg).startswith(ENGINE_EXIT):
         record.msg = f"{record.msg} (traceback above, logged when the flow failed)"
         record.exc_info = None
@@ -39,8 +41,9 @@ def traceback_once(record: logging.LogRecord) -> bool:
     return True
 
 
-if traceback_once not in logging.getLogger("prefect.engine").filters:
-    logging.getLogger("prefect.engine").addFilter(traceback_once)
+for _name in ENGINE_LOGGERS:
+    if traceback_once not in logging.getLogger(_name).filters:
+        logging.getLogger(_name).addFilter(traceback_once)
 
 
 def enter_project() -> dict[str, str]:
