@@ -974,7 +974,9 @@ def notify(run: Run, partners: list[PartnerProfile]) -> int:
     pending = run.store.intakes_pending_notice()
     referrals = run.store.referrals_of(pending)
     run.store.collect_staff_notices(staff_notice_builder(run, names, referrals), run.now)
-    owed = run.store.claim_notices(run.now)
+    # The ledger's clock is now, not the run's start: a lease dated from the start of a long
+    # run could lapse while this run is still sending, and another run would send them too.
+    owed = run.store.claim_notices(datetime.now(UTC))
     steps.checkpoint("notices claimed")  # a crash here leaves notices claimed, none sent
     if not owed:
         return 0

@@ -121,7 +121,7 @@ def test_a_notice_owed_by_a_dead_run_is_sent_once_its_lease_lapses(
 ) -> None:
     """A run killed right after claiming its notices (none sent): the next run reports them as
     waiting and sends none, and the first run after their lease lapses sends each once."""
-    monkeypatch.setenv("COALITION_LEASE_SECONDS", "30")  # the rerun must start inside it
+    monkeypatch.setenv("COALITION_LEASE_SECONDS", "60")  # the rerun must notify inside it
     reload_settings()
     done = _killed_run("intake-routing:notices claimed")
     assert done.returncode == -9 and "KILLED after intake-routing:notices claimed" in done.stdout
