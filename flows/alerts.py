@@ -734,7 +734,7 @@ def claim_run(run: Run) -> bool:
     `leases.minutes`); the run stood aside then says, in its report, since when the
     run has been held and when it will be taken over.
     """
-    holder = Holder.new(run.cfg.lease_length)
+    holder = steps.run_holder(run.cfg.lease_length)
     lease = LeaseStore(run.ledger).claim(RUN_LEASE, holder, utcnow())
     if lease.owner == holder.owner:
         run.holder = holder

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import deque
 from typing import Any
 
 from coalition.settings import PROJECT_ROOT
@@ -24,23 +25,40 @@ PULL_STEP = {"flows.deployed.enter_project": {}}
 
 _BY_ATTRIBUTE = {entry.attribute: entry for entry in FLOWS.values()}
 
-# Prefect's flow engine logs a failed run's exception with its traceback, then the process
-# running it logs the same exception again on exit: the dashboard and `coalition serve`
-# showed each traceback twice.
-ENGINE_EXIT = "Execution of flow run"
+# Prefect logs a failed run's exception with its traceback where it was raised (the task
+# run), again when the flow fails, and again as its engine exits: the dashboard and
+# `coalition serve` showed each traceback two or three times. The first keeps it; the
+# others keep their words and point to it.
+ENGINE_EXIT = ("Execution of flow run", "Engine execution exited")
+ENGINE_LOGGERS = ("prefect.engine", "prefect.flow_runs", "prefect.task_runs")
+_shown: deque[BaseException] = deque(maxlen=32)  # exceptions whose traceback was logged
+
+
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
 
 
 def traceback_once(record: logging.LogRecord) -> bool:
-    """Filter for `prefect.engine`: its exit message keeps its words, not a second traceback."""
-    if record.exc_info and str(record.msg).startswith(ENGINE_EXIT):
-        record.msg = f"{record.msg} (traceback above, logged when the flow failed)"
+    """Filter for the engine's loggers: a traceback already logged keeps its words, not its traceback again."""
+    if not record.exc_info:
+        return True
+    chain = _chain(record.exc_info[1])
+    if str(record.msg).startswith(ENGINE_EXIT) or any(e in _shown for e in chain):
+        record.msg = f"{record.msg} (traceback above)"
         record.exc_info = None
         record.exc_text = None
+    else:
+        _shown.extend(chain)
     return True
 
 
-if traceback_once not in logging.getLogger("prefect.engine").filters:
-    logging.getLogger("prefect.engine").addFilter(traceback_once)
+for _name in ENGINE_LOGGERS:
+    if traceback_once not in logging.getLogger(_name).filters:
+        logging.getLogger(_name).addFilter(traceback_once)
 
 
 def enter_project() -> dict[str, str]:

@@ -366,12 +366,15 @@ def _run_namer(flow_name: str) -> Any:
 
 def with_health_hooks(flow: Any) -> Any:
     """The flow with the failure and recovery hooks attached (once, however often it is called)."""
+    from flows.steps import release_on_crash
+
     if notify_failure in flow.on_failure_hooks:
         return flow
     return flow.with_options(
         flow_run_name=_run_namer(flow.name),
         on_failure=[*flow.on_failure_hooks, notify_failure],
-        on_crashed=[*flow.on_crashed_hooks, notify_failure],
+        # A crashed run's leases go back first, so the next run takes its work over at once.
+        on_crashed=[*flow.on_crashed_hooks, release_on_crash, notify_failure],
         on_completion=[*flow.on_completion_hooks, notify_recovery],
     )
 

@@ -49,7 +49,6 @@ from coalition.intake.sheet_rows import (
 )
 from coalition.ledger import open_ledger
 from coalition.ledger.intakes import IntakeState, IntakeWrite
-from coalition.ledger.leases import Holder
 from coalition.ledger.referrals import ReferralState
 from coalition.ledger.routing import RoutingLedger
 from coalition.partner_sheets import cause_text, row_for_header
@@ -136,7 +135,7 @@ class Run:
 
 def start_run(dry_run: bool, only: Iterable[str] | None = None, now: datetime | None = None) -> Run:
     cfg = settings()
-    store = RoutingLedger(open_ledger(), Holder.new(cfg.lease_length))
+    store = RoutingLedger(open_ledger(), steps.run_holder(cfg.lease_length))
     # A dry run writes nothing, not even the salt: its IDs for brand-new rows are provisional.
     salt = store.intakes.salt(create=not dry_run) or "dry-run-provisional-salt"
     return Run(
@@ -981,7 +980,10 @@ def notify(run: Run, partners: list[PartnerProfile]) -> int:
     pending = run.store.intakes.intakes_pending_notice()
     referrals = run.store.referrals.referrals_of(pending)
     run.store.outbox.collect_staff_notices(staff_notice_builder(run, names, referrals), run.now)
-    owed = run.store.outbox.claim_notices(run.now)
+    # The ledger's clock is now, not the run's start: a lease dated from the start of a long
+    # run could lapse while this run is still sending, and another run would send them too.
+    owed = run.store.outbox.claim_notices(datetime.now(UTC))
+    steps.checkpoint("notices claimed")  # a crash here leaves notices claimed, none sent
     if not owed:
         return 0
     poster = slack_poster()

@@ -43,6 +43,7 @@ from coalition.roster.plan import (
     affected_records,
     choose_mode,
     decide,
+    next_watermark,
 )
 from coalition.roster.report import RosterReport, Writes, build_report
 from coalition.settings import Settings, config_file, settings
@@ -90,6 +91,7 @@ class RosterTables:
     members: airtable.AirtableTable
     contacts: airtable.AirtableTable
     fields: FieldPlan
+    airtable_now: datetime | None = None  # Airtable's clock before any record was read
 
 
 @dataclass
@@ -147,7 +149,8 @@ def roster_sync(dry_run: bool = False, full: bool | None = None) -> RosterReport
                 plan.digest, quote(directory), quote(roster), quote(state)
             )
             writes.airtable = issues.result()
-            save_sync_state(quote(state), quote(plan), started, mode)  # only after every write
+            since = next_watermark(tables.result().airtable_now, started)
+            save_sync_state(quote(state), quote(plan), started, since, mode)  # after every write
     # fmt: on
     report = build_report(
         mode,
@@ -207,13 +210,15 @@ def open_roster_tables() -> RosterTables:
     cfg = settings()
     names = cfg.fields
     source = config_file(cfg.config_dir, "fields.yaml")
-    base = airtable.open_base(airtable_api(), cfg.services.airtable.base)
-    members = airtable.open_table(
-        base, names.airtable.members.table, f"{source} airtable.members.table"
-    )
-    contacts = airtable.open_table(
-        base, names.airtable.contacts.table, f"{source} airtable.contacts.table"
-    )
+    api = airtable_api()
+    with airtable.server_clock(api) as dates:  # the next run reads what changed after this
+        base = airtable.open_base(api, cfg.services.airtable.base)
+        members = airtable.open_table(
+            base, names.airtable.members.table, f"{source} airtable.members.table"
+        )
+        contacts = airtable.open_table(
+            base, names.airtable.contacts.table, f"{source} airtable.contacts.table"
+        )
     stop_if_required(
         [
             *missing_fields(names, "members", members.fields, source),
@@ -230,7 +235,7 @@ def open_roster_tables() -> RosterTables:
         names.airtable.members.fields,
         names.airtable.contacts.fields,
     )
-    return RosterTables(members, contacts, plan)
+    return RosterTables(members, contacts, plan, dates[0] if dates else None)
 
 
 @task(**STEP)
@@ -469,12 +474,12 @@ def _membership() -> str:
 
 @task(**STEP)
 def save_sync_state(
-    state: store.SyncState, plan: SyncPlan, started: datetime, mode: SyncMode
+    state: store.SyncState, plan: SyncPlan, started: datetime, since: datetime, mode: SyncMode
 ) -> int:
-    """Remember what this run saw (ids, codes, hashes) and move the watermark, in one transaction."""
+    """Remember what this run saw (ids, codes, hashes) and move the watermark to `since`, in one transaction."""
     with open_ledger().session() as session:
         written = store.save_index(session, state.index, plan.index, started)
-        store.save_watermarks(session, started, mode.full, state.secret, state.secret_is_new)
+        store.save_watermarks(session, since, mode.full, state.secret, state.secret_is_new)
     return written
 
 

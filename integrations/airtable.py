@@ -15,8 +15,10 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from queue import Full, Queue
 from typing import Any
 
@@ -248,6 +250,29 @@ def open_table(base: Base, name: str, config_key: str | None = None) -> Airtable
     )
 
 
+# ---------------------------------------------------------------- Airtable's own clock
+@contextmanager
+def server_clock(api: Api) -> Iterator[list[datetime]]:
+    """The `Date` of every reply `api` receives while inside, in order: Airtable's own clock.
+
+    A "changed since" watermark read from it needs no margin for the skew between our
+    clock and Airtable's (it is whole seconds, and a reply is dated after its request).
+    """
+    seen: list[datetime] = []
+
+    def note(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        with suppress(KeyError, TypeError, ValueError):
+            seen.append(parsedate_to_datetime(response.headers["Date"]).astimezone(UTC))
+        return response
+
+    hooks = api.session.hooks.setdefault("response", [])
+    hooks.append(note)
+    try:
+        yield seen
+    finally:
+        hooks.remove(note)
+
+
 # ---------------------------------------------------------------- formulas
 def modified_since(since: datetime, watched: Sequence[str] = ()) -> str:
     """Records whose `watched` fields (all fields if none) changed after `since`."""
@@ -394,5 +419,6 @@ __all__ = [
     "prefetched",
     "record_ids_formula",
     "records_by_id",
+    "server_clock",
     "update_records",
 ]

@@ -7,6 +7,7 @@ import importlib
 import json
 import os
 import time
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +171,11 @@ class SandboxMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                # Every reply is dated by the sandbox's clock (which may be set off real time),
+                # as a real service dates its replies by its own clock.
+                date = formatdate(self.sandbox.clock.utcnow().timestamp(), usegmt=True)
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                message = {**message, "headers": [*headers, (b"date", date.encode("latin-1"))]}
             elif message["type"] == "http.response.body" and not message.get("more_body"):
                 # Journal before the last byte leaves, so a client that counts right after
                 # its call returns always sees its own request.

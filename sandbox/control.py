@@ -1,7 +1,8 @@
-"""The sandbox's own control API under /_sandbox/: health, reset, seed, faults, limits, journal."""
+"""The sandbox's own control API under /_sandbox/: health, reset, seed, faults, limits, clock, journal."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -69,6 +70,22 @@ def control_routes(sandbox: Workspace) -> list[Route]:
             }
         )
 
+    async def clock(request: Request) -> JSONResponse:
+        """The services' wall clock: POST {"offset_seconds": n} sets it n s off real time."""
+        if request.method == "POST":
+            body = await _json(request)
+            try:
+                sandbox.clock.offset = timedelta(seconds=float(body.get("offset_seconds", 0)))
+            except (TypeError, ValueError):
+                return _error("offset_seconds must be a number")
+        return JSONResponse(
+            {
+                "ok": True,
+                "offset_seconds": sandbox.clock.offset.total_seconds(),
+                "now": sandbox.clock.utcnow().isoformat(),
+            }
+        )
+
     async def journal(request: Request) -> JSONResponse:
         if request.method == "DELETE":
             sandbox.journal.clear()
@@ -92,6 +109,7 @@ def control_routes(sandbox: Workspace) -> list[Route]:
         Route("/_sandbox/seed", seed, methods=["POST"]),
         Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/limits", limits, methods=["GET", "POST"]),
+        Route("/_sandbox/clock", clock, methods=["GET", "POST"]),
         Route("/_sandbox/journal", journal, methods=["GET", "DELETE"]),
         Route("/_sandbox/state", state),
     ]

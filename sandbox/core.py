@@ -15,7 +15,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 SERVICES = ("airtable", "sheets", "drive", "docs", "slack", "openstates", "control", "viewer")
@@ -56,12 +56,13 @@ class Clock:
 
     def __init__(self, scale: float = 1.0) -> None:
         self.scale = scale
+        self.offset = timedelta(0)  # the services' wall clock against ours (clock skew)
 
     def now(self) -> float:
         return time.monotonic()
 
     def utcnow(self) -> datetime:
-        return datetime.now(UTC)
+        return datetime.now(UTC) + self.offset
 
     def seconds(self, documented: float) -> float:
         """A documented duration, as it passes on this clock."""

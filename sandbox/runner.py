@@ -25,7 +25,10 @@ class RunningSandbox:
 
 
 def _config(sandbox: Sandbox, host: str, port: int) -> uvicorn.Config:
-    return quiet_config(sandbox.asgi(), host, port, lifespan="on", timeout_keep_alive=30)
+    # the sandbox dates its replies by its own clock (SandboxMiddleware)
+    return quiet_config(
+        sandbox.asgi(), host, port, lifespan="on", timeout_keep_alive=30, date_header=False
+    )
 
 
 def start_in_thread(

@@ -46,8 +46,10 @@ class Holder:
     length: timedelta
 
     @classmethod
-    def new(cls, length: timedelta) -> Holder:
-        return cls(secrets.token_hex(8), length)
+    def new(cls, length: timedelta, owner: str | None = None) -> Holder:
+        """A holder named `owner` (a Prefect flow run's id, so a run marked Crashed can be
+        matched to its leases) or a fresh random token."""
+        return cls(owner or secrets.token_hex(8), length)
 
     def until(self, now: datetime) -> datetime:
         return now + self.length
@@ -221,6 +223,33 @@ class LeaseStore:
                 delete(LeaseRecord).where(
                     LeaseRecord.owner == holder.owner, LeaseRecord.until.is_not(None)
                 )
+            )
+            return result.rowcount or 0
+
+    def owners(self) -> list[str]:
+        """Who holds leases with an expiry now (runs' owner tokens)."""
+        with self.ledger.session() as session:
+            rows = session.scalars(
+                select(LeaseRecord.owner).where(LeaseRecord.until.is_not(None)).distinct()
+            )
+            return sorted(rows)
+
+    def lapse_owners(self, owners: Iterable[str], now: datetime) -> int:
+        """Let every lease these owners hold lapse now (their runs are known dead): the next run
+        takes their work over at once, as it would after the expiry."""
+        wanted = sorted(set(owners))
+        if not wanted:
+            return 0
+        with self.ledger.session() as session:
+            _serialise(session)
+            result = session.execute(
+                update(LeaseRecord)
+                .where(
+                    LeaseRecord.owner.in_(wanted),
+                    LeaseRecord.until.is_not(None),
+                    LeaseRecord.until > now,
+                )
+                .values(until=now)
             )
             return result.rowcount or 0
 

@@ -48,8 +48,9 @@ from coalition.roster.quality import (
 )
 from coalition.sheet_table import CellValue, SheetTable
 
-# Records saved in the last minutes of the previous read are read again: our clock
-# and Airtable's are not the same clock, and a re-read costs nothing but a page.
+# The watermark is Airtable's own time (the Date of a reply received before the run
+# read), so no margin is needed. Only when Airtable did not say does the run fall back
+# to its own clock, less this margin for the skew between the two clocks.
 WATERMARK_OVERLAP = timedelta(minutes=2)
 DIGEST_NAMES = 15
 
@@ -80,7 +81,13 @@ def choose_mode(
         return SyncMode(True, None, "first run")
     if full is None and now - last_full >= timedelta(hours=every_hours):
         return SyncMode(True, None, f"last full pass over {every_hours:g} h ago")
-    return SyncMode(False, watermark - WATERMARK_OVERLAP, "changes since the last run")
+    return SyncMode(False, watermark, "changes since the last run")
+
+
+def next_watermark(airtable_now: datetime | None, started: datetime) -> datetime:
+    """Where the next incremental run reads from: Airtable's time before this run read, or our
+    start less the skew margin when no reply said what time it was."""
+    return airtable_now if airtable_now is not None else started - WATERMARK_OVERLAP
 
 
 # ---------------------------------------------------------------- what an incremental run must re-read

@@ -17,7 +17,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from enum import Enum
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from typing import Any
 
 NEWLINE = "\n"
@@ -104,10 +104,15 @@ class Indexer:
 
     def __init__(self, units: list[Unit]) -> None:
         self.units = units
-        starts = [1]
-        for unit in units:
-            starts.append(starts[-1] + unit.width)
-        self.starts = starts  # starts[k] is the index of unit k; starts[-1] the segment end
+        # Unit.width inlined: an Indexer is rebuilt after every edit of a batchUpdate, and the
+        # property call dominated rewriting a weekly document (a one-character string above
+        # U+FFFF is a surrogate pair in UTF-16).
+        end, char_ = Kind.END, Kind.CHAR
+        widths = (
+            0 if u.kind is end else 2 if u.kind is char_ and u.text > "\uffff" else 1 for u in units
+        )
+        # starts[k] is the index of unit k; starts[-1] the segment end
+        self.starts = list(accumulate(widths, initial=1))
 
     @property
     def end(self) -> int:

@@ -1,8 +1,9 @@
 """Issue 16, findings 1 and 2: a run SIGKILLed at a chosen task boundary strands nothing for good, and nothing waits silently.
 
 The run that dies is a real child process running the real Prefect flow; it kills
-itself right after `claim in ledger` (flows/steps.py, COALITION_KILL_AFTER). The
-reruns run in this process.
+itself at a chosen point (flows/steps.py, COALITION_KILL_AFTER): right after `claim
+in ledger`, or inside `notify` once its notices are claimed. The reruns run in this
+process.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,10 @@ from intake_helpers import intake_records, seed_partner_directory
 from sqlalchemy import func, select
 
 from coalition.ledger import open_ledger, utcnow
-from coalition.ledger.leases import Holder, LeaseStore
-from coalition.ledger.outbox import NoticeOutbox
+from coalition.ledger.leases import Holder, LeaseStore, ident_of
 from coalition.ledger.tables.intake import IntakeNotice
 from coalition.settings import reload_settings
-from flows.intake_routing import run_routing
+from flows.intake_routing import intake_routing, run_routing
 from integrations.slack import forget_channels
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,24 +107,67 @@ def test_an_intake_claimed_by_a_killed_run_is_finished_once_its_lease_lapses(rou
     assert LeaseStore(open_ledger()).outstanding() == []
 
 
-def test_a_notice_owed_by_a_dead_run_is_sent_once_its_lease_lapses(routing_box) -> None:
-    """A run that died while sending (it had claimed the notices, posted none): the next run
-    reports them as waiting, and the first run after the lease lapses sends each once."""
-    done = _killed_run("intake-routing:write intake status")
-    assert done.returncode == -9
-    dead = NoticeOutbox(open_ledger(), Holder.new(timedelta(seconds=LEASE)))
-    time.sleep(LEASE + 0.5)  # the killed run's intakes and referrals lapse; its notices are next
-    owed = dead.claim_notices(utcnow())  # what the dead run's `notify` had claimed
-    assert owed
+def _held_keys(kind: str) -> dict[str, datetime]:
+    """The keys of `kind` still leased, and until when."""
+    return {
+        ident_of(lease.key): lease.until
+        for lease in LeaseStore(open_ledger()).outstanding()
+        if lease.kind == kind and lease.until is not None
+    }
+
+
+def test_a_notice_owed_by_a_dead_run_is_sent_once_its_lease_lapses(
+    routing_box, monkeypatch
+) -> None:
+    """A run killed right after claiming its notices (none sent): the next run reports them as
+    waiting and sends none, and the first run after their lease lapses sends each once."""
+    monkeypatch.setenv("COALITION_LEASE_SECONDS", "60")  # the rerun must notify inside it
+    reload_settings()
+    done = _killed_run("intake-routing:notices claimed")
+    assert done.returncode == -9 and "KILLED after intake-routing:notices claimed" in done.stdout
+    owed = _held_keys("notice")
+    assert owed and not set(owed) & set(_keys_posted(routing_box))  # claimed, none posted
 
     waiting = run_routing(publish_report=False)
     assert {h.kind: h.count for h in waiting.held}.get("notice") == len(owed)
-    assert not {n.key for n in owed} & set(_keys_posted(routing_box))  # held: none sent yet
+    assert any(line.startswith("waiting:") for line in waiting.summary_lines())
+    assert not set(owed) & set(_keys_posted(routing_box))  # still held: none sent yet
 
-    time.sleep(LEASE + 0.5)
-    run_routing(publish_report=False)
+    # The dead run's last leases lapse (its intakes were renewed after its last step, its
+    # notices claimed as of its start): the next run takes all of it over.
+    last = max(lease.until for lease in LeaseStore(open_ledger()).outstanding() if lease.until)
+    time.sleep(max((last - utcnow()).total_seconds(), 0) + 0.5)
+    after = run_routing(publish_report=False)
     keys = _keys_posted(routing_box)
-    assert set(keys) >= {n.key for n in owed} and all(n == 1 for n in keys.values())
+    assert set(keys) >= set(owed) and all(n == 1 for n in keys.values()), keys.most_common(3)
+    assert after.held == []
+    assert LeaseStore(open_ledger()).outstanding() == []
+
+
+def test_a_run_prefect_marks_crashed_gives_its_work_back_at_once(routing_box, monkeypatch) -> None:
+    """Prefect's crashed-run detection (the zombie automation, here its state change) lets a
+    dead run's leases lapse at once: the next run takes the work over without waiting."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Crashed
+
+    monkeypatch.setenv("COALITION_LEASE_SECONDS", "600")  # without the crash mark: 10 minutes
+    reload_settings()
+    done = _killed_run("intake-routing:claim in ledger")
+    assert done.returncode == -9
+    run_id = next(
+        line.rsplit(" run ", 1)[1] for line in done.stdout.splitlines() if "KILLED after" in line
+    )
+    assert {lease.owner for lease in LeaseStore(open_ledger()).outstanding()} == {run_id}
+
+    still = run_routing(publish_report=False)  # the run is not known dead yet: its work waits
+    assert {h.kind: h.count for h in still.held}.get("intake") == 150
+
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(run_id, Crashed(message="heartbeats stopped"), force=True)
+    report = intake_routing()  # a run of the flow, as scheduled: it asks Prefect who crashed
+    assert report.counts["taken over from a stopped run"] == 150 and report.held == []
+    rows = _answered(routing_box)
+    assert len(rows) == 150 and all(r["Intake ID"] and r["Status"] for r in rows)
     assert LeaseStore(open_ledger()).outstanding() == []
 
 

@@ -189,3 +189,39 @@ def test_the_upgrade_carries_claims_in_flight_into_leases(tmp_path: Path) -> Non
         left = session.execute(text("SELECT key FROM watermarks")).scalars().all()
     assert left == []
     forget_ledgers()
+
+
+def test_a_crashed_run_s_leases_lapse_at_once_and_only_its_own(ledger: Ledger) -> None:
+    store = LeaseStore(ledger)
+    dead, alive = Holder.new(MINUTE, "run-dead"), Holder.new(MINUTE, "run-alive")
+    store.claim_many(["intake:I-1", "notice:N-1"], dead, NOW)
+    store.claim_many(["intake:I-2"], alive, NOW)
+    assert store.owners() == ["run-alive", "run-dead"]
+
+    assert store.lapse_owners(["run-dead"], NOW + timedelta(seconds=1)) == 2
+    later = NOW + timedelta(seconds=2)  # long before the minute is up
+    taker = Holder.new(MINUTE)
+    assert store.reclaim_expired("intake", taker, later) == ["I-1"]
+    assert store.claim("intake:I-2", taker, later).owner == "run-alive"
+
+
+def test_the_on_crashed_hook_lets_the_run_s_leases_lapse(tmp_path: Path, monkeypatch) -> None:
+    """flows/steps.release_on_crash, as Prefect calls it when it marks a run Crashed."""
+    from types import SimpleNamespace
+    from uuid import uuid4
+
+    from coalition.ledger import utcnow
+    from flows.steps import release_on_crash
+
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    monkeypatch.setenv("COALITION_DATABASE_URL", url)
+    from coalition.settings import reload_settings
+
+    reload_settings()
+    forget_ledgers()
+    run = SimpleNamespace(id=uuid4())
+    store = LeaseStore(open_ledger(url))
+    store.claim("intake:I-9", Holder.new(timedelta(hours=1), str(run.id)), utcnow())
+    release_on_crash(None, run, None)
+    assert store.lease("intake:I-9").lapsed(utcnow())
+    forget_ledgers()

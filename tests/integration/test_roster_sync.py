@@ -282,13 +282,7 @@ def test_bad_input_is_handled_and_reported(ws: Workspace) -> None:
     assert ws.writes(mark) == []
 
 
-def test_incremental_run_reads_only_what_changed(
-    ws: Workspace, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from datetime import timedelta
-
-    # The overlap re-reads records saved just before the last run; here that is the whole seed.
-    monkeypatch.setattr("coalition.roster.plan.WATERMARK_OVERLAP", timedelta(0))
+def test_incremental_run_reads_only_what_changed(ws: Workspace) -> None:
     # Modified times compare at whole seconds, so records saved in the watermark's own
     # second are read again by design; let the seed's second pass first.
     time.sleep(1.1)
@@ -314,24 +308,54 @@ def test_incremental_run_reads_only_what_changed(
         assert "not a phone" not in repr(vars(row))
 
 
-def test_an_incremental_report_says_what_changed_not_what_was_read_again(ws: Workspace) -> None:
-    """Issue 17: after one member and one contact were added, the report said "41 and 81 changed"."""
-    roster_sync()  # the seed was saved moments ago: the next run's overlap reads it all again
-    (member,) = ws.airtable.create_records(
-        ws.base, "Members", [{"Name": "Nueva Esperanza Legal Clinic", "State": "NM"}]
-    )
-    ws.airtable.create_records(
-        ws.base, "Contacts", [{"Name": "New Contact", "Organization": [member["id"]]}]
-    )
-    report = roster_sync()
+@pytest.mark.parametrize("skew", [0, -300, 300], ids=["same clock", "behind", "ahead"])
+def test_an_incremental_sync_reads_and_reports_only_what_changed(ws: Workspace, skew: int) -> None:
+    """Issue 17: after one member and one contact were added, the report said "41 and 81
+    changed" (the whole seed, read again through a 2-minute margin for clock skew). The
+    watermark is now Airtable's own clock, however far it is off ours: 5 minutes behind
+    (a watermark from our clock would skip the new records) or ahead (it would read the
+    whole seed again)."""
+    from datetime import timedelta
+
+    ws.box.sandbox.clock.offset = timedelta(seconds=skew)
+    try:
+        ws.box.reset("demo")  # the seed saved by Airtable's (skewed) clock
+        # Modified times compare at whole seconds: the seed's own second is read again by design.
+        time.sleep(1.1)
+        roster_sync()
+        (member,) = ws.airtable.create_records(
+            ws.base, "Members", [{"Name": "Nueva Esperanza Legal Clinic", "State": "NM"}]
+        )
+        ws.airtable.create_records(
+            ws.base, "Contacts", [{"Name": "New Contact", "Organization": [member["id"]]}]
+        )
+        report = roster_sync()
+    finally:
+        ws.box.sandbox.clock.offset = timedelta(0)
     assert report.mode == "incremental"
     assert (report.members_changed, report.contacts_changed) == (1, 1)
-    again = report.members_read + report.contacts_read - 2
-    assert again > 100  # the whole seed, read again through the watermark's overlap
+    assert (report.members_read, report.contacts_read) == (1, 1)
     assert report.summary_lines()[1] == (
-        f"read {report.members_read} members, {report.contacts_read} contacts; changed since"
-        f" the last run: 1 member, 1 contact ({again} read again, unchanged)"
+        "read 1 members, 1 contacts; changed since the last run: 1 member, 1 contact"
     )
+
+
+def test_the_sandbox_dates_its_replies_by_its_own_clock(ws: Workspace) -> None:
+    """What the watermark relies on: each reply's Date header is the service's clock."""
+    from email.utils import parsedate_to_datetime
+
+    import requests
+
+    url = ws.box.sandbox.base_url
+    requests.post(f"{url}/_sandbox/clock", json={"offset_seconds": -3600}, timeout=10)
+    try:
+        reply = requests.get(f"{url}/_sandbox/health", timeout=10)
+        told = requests.get(f"{url}/_sandbox/clock", timeout=10).json()
+    finally:
+        requests.post(f"{url}/_sandbox/clock", json={"offset_seconds": 0}, timeout=10)
+    lag = time.time() - parsedate_to_datetime(reply.headers["Date"]).timestamp()
+    assert 3590 < lag < 3610 and told["offset_seconds"] == -3600
+    assert len(reply.headers.get_all("date") if hasattr(reply.headers, "get_all") else [1]) == 1
 
 
 def test_rate_limits_and_server_errors_are_waited_out(ws: Workspace) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import soak
+from bench import soak_common as soak
 from coalition.settings import reload_settings
 
 pytestmark = pytest.mark.timeout(300)

@@ -146,7 +146,7 @@ def test_a_failed_runs_traceback_is_logged_once() -> None:
         "Execution of flow run 'abc' exited with unexpected exception", None, info,
     )  # fmt: skip
     assert traceback_once(exit_record) and exit_record.exc_info is None
-    assert exit_record.getMessage().endswith("(traceback above, logged when the flow failed)")
+    assert exit_record.getMessage().endswith("(traceback above)")
     other = logging.LogRecord(
         "prefect.engine",
         logging.ERROR,

@@ -14,6 +14,7 @@ from coalition.roster.plan import (
     affected_records,
     choose_mode,
     decide,
+    next_watermark,
 )
 from coalition.sheet_table import SheetTable, parse_a1
 
@@ -110,9 +111,15 @@ def test_choose_mode() -> None:
     assert choose_mode(True, NOW, NOW, NOW, 24).full
     assert choose_mode(None, NOW, NOW - day, NOW, 24).full
     inc = choose_mode(None, NOW, NOW - timedelta(hours=1), NOW, 24)
-    assert not inc.full and inc.since == NOW - WATERMARK_OVERLAP
+    assert not inc.full and inc.since == NOW  # the watermark as saved: no margin added
     assert not choose_mode(False, NOW, NOW - 2 * day, NOW, 24).full
     assert choose_mode(False, None, None, NOW, 24).full  # nothing to be incremental from
+
+
+def test_the_next_watermark_is_airtable_s_time_or_our_start_less_the_skew_margin() -> None:
+    airtable_now = NOW - timedelta(minutes=7)  # Airtable's clock, however far off ours
+    assert next_watermark(airtable_now, NOW) == airtable_now
+    assert next_watermark(None, NOW) == NOW - WATERMARK_OVERLAP
 
 
 # ---------------------------------------------------------------- full passes
