@@ -233,22 +233,19 @@ class EvidenceFacts:
     giving: dict[str, tuple[int, int]]  # week label -> (raised in cents, gifts)
 
 
-def evidence_facts(session: Session, start: datetime) -> EvidenceFacts:
-    """Intakes received since `start`, referrals made since then, partner names and recorded weekly giving.
-
-    Plain column reads (no ORM objects): 52 weeks of 1,000 intakes is 100,000 rows.
-    """
+def need_facts(session: Session, start: datetime, end: datetime | None = None) -> list[NeedFact]:
+    """Intakes received in [start, end) as the unmet-need figures see them (plain column reads)."""
     i = IntakeRecord
-    intakes = [
-        NeedFact(*row)
-        for row in session.execute(
-            select(
-                i.intake_id, i.received_at, i.status, i.category, i.place, i.language, i.reason_code
-            ).where(i.received_at >= start)
-        )
-    ]
+    query = select(
+        i.intake_id, i.received_at, i.status, i.category, i.place, i.language, i.reason_code
+    ).where(received_in(start, end))
+    return [NeedFact(*row) for row in session.execute(query)]
+
+
+def outcome_facts(session: Session, start: datetime) -> list[OutcomeFact]:
+    """Referrals made since `start` as the outcome figures see them: ids, state, times, reason code."""
     r = Referral
-    referrals = [
+    return [
         OutcomeFact(rid, iid, pid, attempt, state, written or created, decided, reason)
         for rid, iid, pid, attempt, state, written, created, decided, reason in session.execute(
             select(
@@ -257,6 +254,15 @@ def evidence_facts(session: Session, start: datetime) -> EvidenceFacts:
             ).where(r.created_at >= start)
         )
     ]  # fmt: skip
+
+
+def evidence_facts(session: Session, start: datetime) -> EvidenceFacts:
+    """Intakes received since `start`, referrals made since then, partner names and recorded weekly giving.
+
+    Plain column reads (no ORM objects): 52 weeks of 1,000 intakes is 100,000 rows.
+    """
+    intakes = need_facts(session, start)
+    referrals = outcome_facts(session, start)
     names = {mid: name for mid, name in session.execute(select(Partner.member_id, Partner.name))}
     giving = {
         week: (cents, gifts)
@@ -297,6 +303,8 @@ __all__ = [
     "evidence_facts",
     "history_state",
     "ledger_facts",
+    "need_facts",
+    "outcome_facts",
     "save_document",
     "save_weekly_giving",
     "update_history",
