@@ -128,7 +128,7 @@ def render_outcomes(name: str, tally: Tally, since: date, until: date, weeks: in
     reasons = sorted(tally.decline_reasons.items(), key=lambda kv: (-kv[1], kv[0]))
     return render_message(
         "slack/bot_outcomes.json.j2",
-        name=name,
+        partner=name,
         pairs=tally_pairs(tally),
         reasons=[(r, f"{n:,}") for r, n in reasons],
         since=since.isoformat(),
@@ -152,7 +152,7 @@ def render_all_outcomes(
     ]
     return render_message(
         "slack/bot_outcomes.json.j2",
-        name="",
+        partner="",
         pairs=[],
         reasons=[],
         since=since.isoformat(),
