@@ -43,8 +43,8 @@ def definitions(need: PeriodNeed, timezone: str) -> list[tuple[str, str]]:
          "stated' when neither was, or the case type could not be recognised. Only the 10 "
          "largest counties, 6 case types and 6 languages are listed; the rest are counted "
          "under 'other'."),
-        ("Protected categories", "Survivor-based cases (VAWA, U visa, T visa) are never named: "
-         "they are only ever counted together under this label."),
+        ("Protected categories", "Survivor-based cases are never named by their type: they "
+         "are only ever counted together under this label."),
         ("Withheld", f"To protect the people who asked for help, a count under {need.threshold} "
          f"is withheld, and so is any count of protected categories under {PROTECTED_THRESHOLD}, "
          "zero included; then enough other cells are withheld that no withheld count can be "

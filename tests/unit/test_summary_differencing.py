@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from linear_attack import Attacker
 
 from coalition.summary.need import PROTECTED_LABEL, NeedFact, unmet_need
 from coalition.summary.suppression import (
@@ -27,47 +28,8 @@ from coalition.summary.suppression import (
     suppress_together,
 )
 
-Vector = dict[tuple[str, int, int], Fraction]
+Vector = dict[tuple[str, int, int], Fraction]  # an unknown count -> its coefficient
 NY = ZoneInfo("America/New_York")
-
-
-class Attacker:
-    """Every linear combination of published counts: an echelon basis, exact."""
-
-    def __init__(self) -> None:
-        self.basis: list[tuple[tuple[str, int, int], Vector]] = []
-
-    def reduce(self, vector: Vector) -> Vector:
-        v = dict(vector)
-        for pivot, row in self.basis:
-            factor = v.get(pivot)
-            if factor:
-                for key, coef in row.items():
-                    v[key] = v.get(key, Fraction(0)) - factor * coef
-                    if v[key] == 0:
-                        del v[key]
-        return v
-
-    def learn(self, vector: Vector) -> None:
-        v = self.reduce(vector)
-        if not v:
-            return
-        pivot = min(v)
-        scale = v[pivot]
-        row = {k: c / scale for k, c in v.items()}
-        for i, (p, other) in enumerate(self.basis):  # keep the basis reduced
-            factor = other.get(pivot)
-            if factor:
-                merged = dict(other)
-                for key, coef in row.items():
-                    merged[key] = merged.get(key, Fraction(0)) - factor * coef
-                    if merged[key] == 0:
-                        del merged[key]
-                self.basis[i] = (p, merged)
-        self.basis.append((pivot, row))
-
-    def knows(self, vector: Vector) -> bool:
-        return not self.reduce(vector)
 
 
 def position(layers: Sequence[str], n_rows: int, n_cols: int, i: int, j: int) -> Vector:
