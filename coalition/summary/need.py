@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from functools import lru_cache
 
 from coalition.intake.classify import CASE_TYPES, PROTECTED, PROTECTED_TYPES
 from coalition.summary.suppression import THRESHOLD, Table, suppress, suppress_together
@@ -71,21 +72,25 @@ class Case:
     reason: str
 
 
+_PROTECTED_KEYS = frozenset({PROTECTED, *(t.casefold() for t in PROTECTED_TYPES)})
+
+
+# Labels are cached: a year of intakes holds a few dozen distinct values, read 50,000 times.
+@lru_cache(maxsize=4096)
 def case_type_label(category: str | None) -> str:
     value = (category or "").strip()
-    if value.casefold() in {PROTECTED, *(t.casefold() for t in PROTECTED_TYPES)} or value in {
-        "protected category",
-        PROTECTED_LABEL,
-    }:
+    if value.casefold() in _PROTECTED_KEYS or value in {"protected category", PROTECTED_LABEL}:
         return PROTECTED_LABEL
     return _KNOWN_TYPES.get(value.casefold(), NOT_STATED)
 
 
+@lru_cache(maxsize=4096)
 def county_label(place: str | None) -> str:
     value = " ".join((place or "").split())
     return NOT_STATED if value.casefold() in _UNSTATED_PLACES else value[:60]
 
 
+@lru_cache(maxsize=4096)
 def language_label(language: str | None) -> str:
     value = " ".join((language or "").split())
     return value[:40] if value else NOT_STATED

@@ -239,7 +239,7 @@ def foreign_audit_targets(handle: Any, ledger: Any) -> list[str]:
 
     The scan cannot see a name read as an Intake ID ("why Maria Lopez" is INT-MAR1A10PEZ);
     this can: a target must be a referral or intake the ledger knows, a partner, a
-    campaign record, a tracked bill, a flow, a week or a period, or the cut-off end of
+    campaign record, a tracked bill, a flow, a week, a month or a period, or the cut-off end of
     a list of those.
     """
     from flows.registry import FLOWS
@@ -257,7 +257,7 @@ def foreign_audit_targets(handle: Any, ledger: Any) -> list[str]:
         pieces = [p for p in re.split(r"[,:]", entry.target or "") if p]
         for n, piece in enumerate(pieces):
             cut = n == len(pieces) - 1 and len(entry.target or "") == 80
-            if piece in known or re.fullmatch(r"\d{4}-W\d{2}", piece):
+            if piece in known or re.fullmatch(r"\d{4}-W\d{2}|\d{4}-\d{2}", piece):
                 continue
             if cut and any(k.startswith(piece) for k in known):
                 continue
