@@ -35,13 +35,13 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results.json"
 SIZES = {"members": 1000, "contacts": 10_000, "intake_rows": 1000, "partners": 20,
          "bills": 200, "bills_changed": 20, "donations": 50_000, "slack_commands": 50,
-         "slack_burst": 500}  # fmt: skip
+         "slack_burst": 500, "evidence_weeks": 52, "evidence_per_week": 1000}  # fmt: skip
 # Slack bounds are the messages a person must see plus one conversations.list to find the
 # channels' ids; anything more (e.g. history reads that make posting exactly-once) shows in the ratio.
 SLACK_LOOKUP = 1
 QUICK = {"members": 120, "contacts": 600, "intake_rows": 120, "partners": 6,
          "bills": 40, "bills_changed": 5, "donations": 3000, "slack_commands": 5,
-         "slack_burst": 50}  # fmt: skip
+         "slack_burst": 50, "evidence_weeks": 52, "evidence_per_week": 50}  # fmt: skip
 
 
 # ---------------------------------------------------------------- results
@@ -153,6 +153,7 @@ class Bench:
         self.sandbox = self.running.sandbox
         os.environ["COALITION_SANDBOX_URL"] = self.running.url
         self.durations: list[float] = []
+        self.pg_url: str | None = None  # the evidence bench's PostgreSQL ledger, if any
         warm_up_prefect()
 
     def stop(self) -> None:
@@ -591,6 +592,65 @@ def _donations_in_window(sandbox: Any) -> int:
     )
 
 
+# ---------------------------------------------------------------- evidence (issue 20)
+EVIDENCE_TARGET_SECONDS = 2.0
+EVIDENCE_SHEETS_BOUND = 3  # one read, one batchUpdate of tabs and charts, one values write
+
+
+def bench_evidence(bench: Bench) -> dict[str, Any]:
+    """52 weeks of 1,000 intakes from the ledger into the figures and the dashboard's tabs
+    (SQLite, and PostgreSQL with --pg-url), then the dashboard written twice to the sandbox."""
+    from bench.evidence import compute, fill_ledger, now_utc
+    from bench.measure import measuring
+    from flows.weekly_summary import Board, write_dashboard
+    from integrations.clients import sheets_client
+
+    now = now_utc()
+    weeks, per_week = (
+        bench.sizes.get("evidence_weeks", 52),
+        bench.sizes.get("evidence_per_week", 1000),
+    )
+    out: dict[str, Any] = {"status": "ok", "size": f"{weeks} weeks x {per_week:,} intakes"}
+    urls = {"sqlite": None, "postgresql": bench.pg_url}
+    board = None
+    with bench.limits(bench.time_scale, "evidence"):
+        for name, url in urls.items():
+            if name == "postgresql" and not url:
+                out["postgresql"] = "not run (--pg-url)"
+                continue
+            target = url or os.environ["COALITION_DATABASE_URL"]
+            filled = fill_ledger(target, now, weeks, per_week)
+            runs = []
+            for _ in range(3):
+                seconds, board = compute(target, now)
+                runs.append(seconds)
+            out[name] = {
+                "intakes": filled.intakes,
+                "referrals": filled.referrals,
+                "seconds": sorted(runs)[1],  # the median of three
+                "runs": runs,
+                "under_target": sorted(runs)[1] < EVIDENCE_TARGET_SECONDS,
+            }
+        client = sheets_client()
+        spreadsheet = client.create(_dashboard_name())
+        sent = []
+        for _ in range(
+            2
+        ):  # the first run adds the tabs and charts, the second only rewrites values
+            with measuring(bench.sandbox) as run:
+                write_dashboard.fn(Board(spreadsheet.id), board)
+            sent.append(run.requests.get("sheets", 0))
+        out["dashboard_sheets_requests"] = sent
+        out["dashboard_within_bound"] = max(sent) <= EVIDENCE_SHEETS_BOUND
+    return out
+
+
+def _dashboard_name() -> str:
+    from coalition.settings import settings
+
+    return settings().services.sheets.dashboard
+
+
 # ---------------------------------------------------------------- Slack app and sandbox
 def bench_slack_app(bench: Bench) -> dict[str, Any]:
     """Acks of `coalition slack serve` (a child process, uvicorn) to signed commands fired at once.
@@ -815,6 +875,25 @@ def print_table(
             print(f"  {flow.flow} row by row: {flow.baseline_label}")
 
 
+def print_evidence(evidence: dict[str, Any]) -> None:
+    if evidence.get("status") != "ok":
+        print(f"evidence figures: {evidence.get('status')}")
+        return
+    for name in ("sqlite", "postgresql"):
+        figures = evidence.get(name)
+        if isinstance(figures, dict):
+            print(
+                f"evidence figures ({evidence['size']}, {name}): {figures['seconds']} s from the "
+                f"ledger to the dashboard's tabs (target < {EVIDENCE_TARGET_SECONDS} s; runs {figures['runs']})"
+            )
+        else:
+            print(f"evidence figures ({name}): {figures}")
+    print(
+        f"dashboard: Sheets requests per run {evidence['dashboard_sheets_requests']} "
+        f"(bound {EVIDENCE_SHEETS_BOUND}, whatever the number of charts)"
+    )
+
+
 # ---------------------------------------------------------------- main
 FLOW_BENCHES: dict[str, Callable[[Bench], FlowResult]] = {
     "roster-sync": bench_roster,
@@ -840,12 +919,17 @@ def main(argv: list[str] | None = None) -> int:
         help="where to write the results JSON (default bench/results.json for a full real-time "
         "run, var/bench/results.json for --quick or another --time-scale)",
     )
+    parser.add_argument(
+        "--pg-url",
+        help="also measure the evidence figures on this PostgreSQL ledger (it is emptied first)",
+    )
     args = parser.parse_args(argv)
     var = ROOT / "var" / "bench"
     prepare_environment(var)
     sizes = QUICK if args.quick else SIZES
     started = time.perf_counter()
     bench = Bench(var, args.time_scale, sizes)
+    bench.pg_url = args.pg_url
     try:
         flows = [
             _safe(fn, bench, name, name)
@@ -855,6 +939,11 @@ def main(argv: list[str] | None = None) -> int:
         slack_app = (
             _guarded(bench_slack_app, bench)
             if not args.only or "slack-app" in args.only
+            else {"status": "not run"}
+        )
+        evidence = (
+            _guarded(bench_evidence, bench)
+            if not args.only or "evidence" in args.only
             else {"status": "not run"}
         )
         sandbox = _guarded(bench_sandbox, bench)
@@ -868,6 +957,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(time.perf_counter() - started, 1),
         "flows": [f.as_dict() for f in flows],
         "slack_app": slack_app,
+        "evidence": evidence,
         "sandbox": sandbox,
     }
     if args.out is None:  # the committed figures come only from a full run at real time
@@ -875,6 +965,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out = RESULTS if real else var / "results.json"
     args.out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     print_table(flows, slack_app, sandbox)
+    print_evidence(evidence)
     print(f"Results written to {args.out} in {results['seconds']} s.")
     return 0 if all(f.status == "ok" for f in flows) else 1
 

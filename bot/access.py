@@ -39,6 +39,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "status": STAFF,
     "run": ADMINS,
     "why": STAFF,
+    "needs": STAFF,  # unmet need, suppressed as in the weekly Doc
+    "outcomes": MEMBERS,  # partners: their own organization's figures only
     # clicks and modal submissions
     "referral_accept": MEMBERS,  # partners: their own referrals only
     "referral_decline": MEMBERS,

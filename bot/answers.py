@@ -11,14 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot import commands, data, modals
+from bot import commands, data, figures, modals
 from bot.access import Actor, may, may_act_for, sees_personal_contact
 from bot.commands import Command, quote
 from bot.flowruns import FlowStartError, RunOutcome
 from bot.runtime import BotRuntime, Reply
 from coalition.ledger import utcnow
+from coalition.summary.outcomes import partner_outcome, partner_rows
 from coalition.summary.weeks import WeekError, resolve_week
 from coalition.templating import slack_link
 
@@ -236,7 +238,75 @@ def _why(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Map
     return Outcome(target=intake_id)
 
 
+OUTCOME_WEEKS = 12  # the Doc's per-partner span
+
+
+def _needs(rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping) -> Outcome:
+    today = utcnow().astimezone(rt.tz).date()
+    month = figures.resolve_month(command.month, today)
+    if month is None:
+        reply.note(
+            f"*{command.month}* has not begun yet; `needs` reports on this month or earlier."
+        )
+        return Outcome(True, "future_month", command.month)
+    need = data.unmet_need_for(rt.ledger, month, rt.tz, rt.settings.summary.small_count_threshold)
+    place = " ".join((command.arg or "").split())[:60] or None
+    states = data.county_states(rt.ledger) if place else {}
+    rows = figures.matching_rows(need.by_type_month, place, states)
+    # The place typed is shown back to its typist only (the answer is ephemeral), never kept.
+    reply.send(figures.render_needs(need, place, rows), allow=[place or ""])
+    return Outcome(target=f"{month:%Y-%m}")
+
+
+def _outcomes(
+    rt: BotRuntime, command: Command, actor: Actor, reply: Reply, form: Mapping
+) -> Outcome:
+    now = utcnow()
+    start = now - timedelta(weeks=OUTCOME_WEEKS)
+    names = rt.partner_names()
+    if command.arg:
+        found = data.match_members(names.values(), command.arg)
+        chosen = [pid for pid, name in names.items() if found and name == found[0]]
+        if not chosen or not may_act_for(actor, "outcomes", chosen[0]).allowed:
+            # The same words for an unknown partner and another organization's: no probing.
+            whose = (
+                ""
+                if actor.is_staff
+                else " among your organizations; `/coalition outcomes` shows your own"
+            )
+            reply.note(f"No partner “{quote(command.arg)}”{whose}.")
+            return Outcome(
+                not chosen or actor.is_staff, "unknown_partner" if not chosen else "not_yours"
+            )
+        partner_ids = chosen[:1]
+    elif actor.is_staff:
+        facts = data.outcome_facts(rt.ledger, start)
+        tallies = {
+            pid: partner_outcome(facts, pid, start, now) for pid in {f.partner_id for f in facts}
+        }
+        rows = partner_rows({k: t for k, t in tallies.items() if t.sent}, names)
+        reply.send(figures.render_all_outcomes(rows, _day(rt, start), _day(rt, now), OUTCOME_WEEKS))
+        return Outcome()
+    else:
+        partner_ids = sorted(actor.partner_ids)
+    facts = data.outcome_facts(rt.ledger, start)
+    for pid in partner_ids:
+        tally = partner_outcome(facts, pid, start, now)
+        reply.send(
+            figures.render_outcomes(
+                names.get(pid, pid), tally, _day(rt, start), _day(rt, now), OUTCOME_WEEKS
+            )
+        )
+    return Outcome(target=",".join(partner_ids)[:80])
+
+
+def _day(rt: BotRuntime, moment: datetime) -> date:
+    return moment.astimezone(rt.tz).date()
+
+
 HANDLERS: dict[str, Handler] = {
+    "needs": _needs,
+    "outcomes": _outcomes,
     "help": _help,
     "referral": _referral,
     "intake": _intake,

@@ -44,6 +44,12 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("status", "status", "the last run of each flow"),
     ("run", "run FLOW", "start a flow run now"),
     ("why", "why INTAKE-ID", "which partners were considered for an intake, and why"),
+    (
+        "needs",
+        "needs [COUNTY|STATE] [MONTH]",
+        "unmet need: the waitlist by county and case type (e.g. 2026-11)",
+    ),
+    ("outcomes", "outcomes [PARTNER]", "referral outcomes over 12 weeks; partners see their own"),
 )
 NO_ARGUMENT = {"help", "bills", "alert", "status"}
 
@@ -55,6 +61,7 @@ class Command:
     name: str
     arg: str | None = None
     problem: str | None = None
+    month: str | None = None  # `needs`: YYYY-MM
 
     @property
     def audit_target(self) -> str | None:
@@ -66,6 +73,8 @@ class Command:
         here. Their answers record the tracked bill's number, or the Intake ID, once the
         bot found it.
         """
+        if self.name == "needs" and not self.problem:
+            return self.month  # the place typed is free text: not kept
         if self.problem or self.arg is None:
             return None
         if self.name in {"referral", "run", "summary", "intake"}:
@@ -167,7 +176,50 @@ def _why(rest: str, _flows: tuple[str, ...]) -> Command:
     return Command("why", found) if found else _help("intake_id")
 
 
+_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_MONTHS = {
+    name: n
+    for n in range(1, 13)
+    for name in (date(2000, n, 1).strftime("%B").lower(), date(2000, n, 1).strftime("%b").lower())
+}
+
+
+def _month_at_end(words: list[str]) -> tuple[list[str], str | None, bool]:
+    """(the words before it, the month as YYYY-MM, whether a month was meant but is not real)."""
+    if not words:
+        return words, None, False
+    match = _YEAR_MONTH.match(words[-1])
+    if match:
+        year, month = int(match.group(1)), int(match.group(2))
+        if not 1 <= month <= 12 or year < 2000:
+            return words, None, True
+        return words[:-1], f"{year:04d}-{month:02d}", False
+    if len(words) >= 2 and words[-1].isdigit() and words[-2].lower() in _MONTHS:
+        return words[:-2], f"{int(words[-1]):04d}-{_MONTHS[words[-2].lower()]:02d}", False
+    if words[-1].lower() in _MONTHS:  # a month name alone: the latest such month, said later
+        return words[:-1], f"0000-{_MONTHS[words[-1].lower()]:02d}", False
+    return words, None, False
+
+
+def _needs(rest: str, _flows: tuple[str, ...]) -> Command:
+    words, month, bad = _month_at_end(rest.split())
+    if bad:
+        return _help("needs_month")
+    place = " ".join(words)
+    if len(place) > MAX_NAME:
+        return _help("needs_place")
+    return Command("needs", place or None, month=month)
+
+
+def _outcomes(rest: str, _flows: tuple[str, ...]) -> Command:
+    if len(rest) > MAX_NAME:
+        return _help("member_name")
+    return Command("outcomes", rest or None)
+
+
 _PARSERS = {
+    "needs": _needs,
+    "outcomes": _outcomes,
     "referral": _referral,
     "intake": _intake,
     "member": _member,
@@ -187,6 +239,8 @@ PROBLEMS = {
     "week": "`summary` takes an ISO week such as 2026-W48.",
     "flow": "`run` needs one of the flow names listed below.",
     "intake_id": "`why` needs an Intake ID such as INT-7K3M9Q2XPA.",
+    "needs_month": "`needs` takes a month such as 2026-11 or November 2026.",
+    "needs_place": "`needs` takes a county or state name (up to 100 characters).",
 }
 
 

@@ -10,19 +10,26 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
 
 from bot.commands import BillView, IntakeCounts, MemberCard, ReferralView, bill_key
+from coalition.intake.normalize import county_key
 from coalition.ledger import Ledger
 from coalition.ledger.audit import audit_entries, record_audit
+from coalition.ledger.evidence_store import EvidenceStore
 from coalition.ledger.intakes import IntakeStore
 from coalition.ledger.leases import Lease, LeaseStore, lease_key
 from coalition.ledger.referrals import ReferralStore
+from coalition.ledger.roster_store import PartnerDirectory
+from coalition.places import USPS_STATES
 from coalition.settings import Settings
+from coalition.summary.need import UnmetNeed, months_ending, unmet_need
+from coalition.summary.outcomes import OutcomeFact
+from coalition.summary.weeks import local_midnight
 
 SCHEMA_TTL = 300.0  # seconds an opened Airtable base (and its schema) is reused
 # What the app reads, by the design's field names (`Airtable` maps them to the workspace's).
@@ -95,6 +102,30 @@ def intake_counts(ledger: Ledger, period: str, now: datetime, tz: ZoneInfo) -> I
     return IntakeCounts(
         period, since.date(), counts.by_status, counts.by_category, counts.urgent, counts.undated
     )
+
+
+# ---------------------------------------------------------------- ledger: unmet need and outcomes
+def unmet_need_for(ledger: Ledger, month: date, tz: ZoneInfo, threshold: int) -> UnmetNeed:
+    """The month's and its 12 months' unmet-need tables, computed and withheld as the weekly Doc's."""
+    months = months_ending(month)
+    after = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    start, end = local_midnight(months[0], tz), local_midnight(after, tz)
+    return unmet_need(EvidenceStore(ledger).need_facts(start, end), month, tz, threshold)
+
+
+def county_states(ledger: Ledger) -> dict[str, frozenset[str]]:
+    """County key -> the states of the partners that list it (how a county is placed in a state)."""
+    found: dict[str, set[str]] = {}
+    codes = {name.casefold(): code for code, name in USPS_STATES.items()}
+    for partner in PartnerDirectory(ledger).partners():
+        marks = {codes.get(str(s).casefold(), str(s).upper()) for s in partner["states"] or []}
+        for county in partner["counties"] or []:
+            found.setdefault(county_key(str(county)), set()).update(marks)
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+def outcome_facts(ledger: Ledger, start: datetime) -> list[OutcomeFact]:
+    return EvidenceStore(ledger).outcome_facts(start)
 
 
 # ---------------------------------------------------------------- ledger: claims
@@ -270,12 +301,15 @@ __all__ = [
     "audit_entries",
     "bill_views",
     "claim_once",
+    "county_states",
     "intake_counts",
     "match_bills",
     "match_members",
     "member_card",
+    "outcome_facts",
     "period_start",
     "record_audit",
     "referral_view",
     "release_claim",
+    "unmet_need_for",
 ]

@@ -65,7 +65,7 @@ from coalition.summary.evidence import Evidence
 from coalition.summary.history import HistoryRead, after_read, plan_history_read
 from coalition.summary.intake_metrics import intake_metrics
 from coalition.summary.need import months_ending, unmet_need
-from coalition.summary.outcomes import referral_outcomes
+from coalition.summary.outcomes import referral_outcomes, span_bounds
 from coalition.summary.render import render_document, render_markup
 from coalition.summary.report import Summary, data_notes, run_notes, title_prefix
 from coalition.summary.weeks import IsoWeek, Window, is_complete, resolve_week
@@ -416,7 +416,8 @@ def evidence_start(target: IsoWeek, tz: ZoneInfo) -> datetime:
 def read_evidence(target: IsoWeek) -> EvidenceFacts:
     """Intakes and referrals of the last 52 weeks and 12 months, partner names, recorded weekly giving (ledger)."""
     tz = ZoneInfo(settings().services.timezone)
-    return SummaryDocuments(open_ledger()).evidence(evidence_start(target, tz))
+    start = evidence_start(target, tz)
+    return SummaryDocuments(open_ledger()).evidence(start, span_bounds(target, tz))
 
 
 @task(**STEP)
@@ -490,7 +491,7 @@ def evidence_figures(
     tz = ZoneInfo(cfg.services.timezone)
     threshold = cfg.summary.small_count_threshold
     outcomes = referral_outcomes(
-        facts.referrals, facts.intakes, target, tz, now, facts.partner_names
+        facts.referrals, facts.arrivals or facts.intakes, target, tz, now, facts.partner_names
     )
     need = unmet_need(facts.intakes, dashboard.month_day(target), tz, threshold)
     return Evidence(outcomes, need, cfg.services.sheets.dashboard, url)

@@ -34,7 +34,12 @@ setup_app = typer.Typer(
 )
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(slack_app, name="slack")
+report_app = typer.Typer(
+    help="Aggregates for publication (research briefs, testimony), suppressed.",
+    no_args_is_help=True,
+)
 app.add_typer(setup_app, name="setup")
+app.add_typer(report_app, name="report")
 
 T = TypeVar("T")
 
@@ -431,6 +436,28 @@ def purge(
         lambda: action(
             dry_run=dry_run, intake_personal_fields=intake_personal_fields, console=console
         )
+    )
+
+
+@report_app.command("needs")
+def report_needs(
+    first: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD")],
+    last: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (included)")],
+    out: Annotated[Path, typer.Option("--out", help="needs.csv or needs.md")],
+) -> None:
+    """Unmet legal need over the days asked, suppressed as in the weekly Doc, with its definitions."""
+    from coalition.privacy import PIIError
+    from ops.report_needs import ReportError, write_needs_report
+
+    try:
+        need, _ = guarded(lambda: write_needs_report(first, last, out))
+    except (ReportError, PIIError) as exc:
+        raise fail(str(exc)) from None
+    total = need.trend.value(0, len(need.trend.columns))
+    shown = "withheld" if total is None else f"{total:,}"
+    console.print(
+        f"Wrote {out}: unmet need {need.first} to {need.last}, {shown} people waitlisted, "
+        f"{len(need.by_type.hidden)} cells withheld in the county x case type table."
     )
 
 

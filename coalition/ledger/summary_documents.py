@@ -6,7 +6,7 @@ Each method is one transaction around the summary's ledger queries
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,10 +49,13 @@ class SummaryDocuments:
         with self.ledger.session() as session:
             return store.ledger_facts(session, start, end)
 
-    def evidence(self, start: datetime) -> EvidenceFacts:
-        """Intakes and referrals since `start`, partner names, recorded weekly giving."""
+    def evidence(self, start: datetime, bounds: Sequence[datetime] = ()) -> EvidenceFacts:
+        """Intakes and referrals since `start`, partner names, recorded weekly giving.
+
+        With the weeks' `bounds`, placement is counted in SQL and only waitlisted intakes are read.
+        """
         with self.ledger.session() as session:
-            return store.evidence_facts(session, start)
+            return store.evidence_facts(session, start, bounds)
 
 
 __all__ = ["DocumentRow", "EvidenceFacts", "LedgerFacts", "SummaryDocuments"]

@@ -13,15 +13,16 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from coalition.ledger.db import Ledger
+from coalition.ledger import evidence_queries
+from coalition.ledger.db import Ledger, UTCDateTime
 from coalition.ledger.intakes import received_in, undated_intakes
 from coalition.ledger.tables.alerts import PostedMessage
 from coalition.ledger.tables.common import Watermark
@@ -29,8 +30,8 @@ from coalition.ledger.tables.intake import IntakeRecord, Referral
 from coalition.ledger.tables.roster import MemberState, Partner
 from coalition.ledger.tables.summary import SummaryDocument, SummaryDonor, SummaryWeek
 from coalition.summary.history import HistoryState
-from coalition.summary.need import NeedFact
-from coalition.summary.outcomes import OutcomeFact
+from coalition.summary.need import WAITLIST, NeedFact
+from coalition.summary.outcomes import Arrivals, OutcomeFact
 
 HASH_KEY = "weekly-summary:hash-key"
 HISTORY_KEY = "weekly-summary:donor-history"
@@ -220,36 +221,61 @@ def _save_state(session: Session, state: HistoryState) -> None:
 # ---------------------------------------------------------------- evidence: outcomes, unmet need, giving
 @dataclass
 class EvidenceFacts:
-    intakes: list[NeedFact]
+    intakes: list[NeedFact]  # with `bounds`: the waitlisted ones only (placement is in `arrivals`)
     referrals: list[OutcomeFact]
     partner_names: dict[str, str]
     giving: dict[str, tuple[int, int]]  # week label -> (raised in cents, gifts)
+    arrivals: Arrivals | None = None
 
 
-def evidence_facts(session: Session, start: datetime) -> EvidenceFacts:
-    """Intakes received since `start`, referrals made since then, partner names and recorded weekly giving.
-
-    Plain column reads (no ORM objects): 52 weeks of 1,000 intakes is 100,000 rows.
-    """
+def need_facts(
+    session: Session, start: datetime, end: datetime | None = None, waitlisted: bool = False
+) -> list[NeedFact]:
+    """Intakes received in [start, end) as the unmet-need figures see them (plain column reads)."""
     i = IntakeRecord
-    intakes = [
-        NeedFact(*row)
+    query = select(
+        i.intake_id, i.received_at, i.status, i.category, i.place, i.language, i.reason_code
+    ).where(received_in(start, end))
+    if waitlisted:
+        query = query.where(i.status == WAITLIST)
+    return [NeedFact(*row) for row in session.execute(query)]
+
+
+def outcome_facts(session: Session, start: datetime) -> list[OutcomeFact]:
+    """Referrals made since `start` as the outcome figures see them: ids, state, times, reason code."""
+    r = Referral
+    # Sent: when written to the partner's sheet, else when made; one column, one conversion.
+    sent = type_coerce(func.coalesce(r.written_at, r.created_at), UTCDateTime())
+    return [
+        OutcomeFact(*row)
         for row in session.execute(
             select(
-                i.intake_id, i.received_at, i.status, i.category, i.place, i.language, i.reason_code
-            ).where(i.received_at >= start)
-        )
-    ]
-    r = Referral
-    referrals = [
-        OutcomeFact(rid, iid, pid, attempt, state, written or created, decided, reason)
-        for rid, iid, pid, attempt, state, written, created, decided, reason in session.execute(
-            select(
-                r.referral_id, r.intake_id, r.partner_id, r.attempt, r.state, r.written_at,
-                r.created_at, r.decided_at, r.decline_reason,
+                r.referral_id, r.intake_id, r.partner_id, r.attempt, r.state, sent,
+                r.decided_at, r.decline_reason,
             ).where(r.created_at >= start)
         )
     ]  # fmt: skip
+
+
+def evidence_facts(
+    session: Session, start: datetime, bounds: Sequence[datetime] = ()
+) -> EvidenceFacts:
+    """Intakes received since `start`, referrals made since then, partner names and recorded weekly giving.
+
+    Plain column reads (no ORM objects). With the weeks' `bounds` (outcomes.span_bounds),
+    placement is counted in SQL (coalition/ledger/evidence_queries.py) and only the
+    waitlisted intakes are read: 52 weeks of 1,000 intakes is then about a third of the rows.
+    """
+    arrivals = None
+    if bounds:
+        intakes = need_facts(session, start, waitlisted=True)
+        arrivals = Arrivals(
+            tuple(evidence_queries.received_per_week(session, bounds)),
+            tuple(evidence_queries.first_acceptances(session, bounds[0], bounds[-1])),
+        )
+    else:
+        intakes = need_facts(session, start)
+    referrals = outcome_facts(session, start)
     names = {mid: name for mid, name in session.execute(select(Partner.member_id, Partner.name))}
     giving = {
         week: (cents, gifts)
@@ -257,7 +283,7 @@ def evidence_facts(session: Session, start: datetime) -> EvidenceFacts:
             select(SummaryWeek.week, SummaryWeek.raised_cents, SummaryWeek.gifts)
         )
     }
-    return EvidenceFacts(intakes, referrals, names, giving)
+    return EvidenceFacts(intakes, referrals, names, giving, arrivals)
 
 
 def save_weekly_giving(session: Session, weeks: Mapping[str, tuple[int, int]]) -> None:
@@ -290,6 +316,8 @@ __all__ = [
     "evidence_facts",
     "history_state",
     "ledger_facts",
+    "need_facts",
+    "outcome_facts",
     "save_document",
     "save_weekly_giving",
     "summary_url",

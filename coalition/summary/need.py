@@ -7,7 +7,9 @@ are counted under "not stated", never dropped. Tables are for a month and for th
 months ending with it, with the monthly trend; every table goes through
 coalition/summary/suppression.py, and the totals the tables share (a county's total
 appears in both of its tables; a month's total in its table and in the trend) are
-withheld together, so no table can be played against another.
+withheld together, and a month's table has its 12 months' labels and the same
+withheld positions, so no table can be played against another, nor subtracted
+from another to give the other 11 months away.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from functools import lru_cache
 
 from coalition.intake.classify import CASE_TYPES, PROTECTED, PROTECTED_TYPES
-from coalition.summary.suppression import THRESHOLD, Table, suppress
+from coalition.summary.suppression import THRESHOLD, Table, suppress, suppress_together
 from coalition.summary.weeks import local_datetime
 
 NOT_STATED = "not stated"
@@ -28,6 +31,7 @@ OTHER_TYPES = "other case types"
 OTHER_LANGUAGES = "other languages"
 WAITLIST = "waitlist"
 MAX_COUNTIES, MAX_TYPES, MAX_LANGUAGES = 10, 6, 6
+PAIRS = (("tm", "ty"), ("lm", "ly"))  # a month's table and its 12 months' table, withheld alike
 REASON_GROUPS = {
     "outside_area": "no partner for the county",
     "no_partners": "no partner for the county",
@@ -68,21 +72,25 @@ class Case:
     reason: str
 
 
+_PROTECTED_KEYS = frozenset({PROTECTED, *(t.casefold() for t in PROTECTED_TYPES)})
+
+
+# Labels are cached: a year of intakes holds a few dozen distinct values, read 50,000 times.
+@lru_cache(maxsize=4096)
 def case_type_label(category: str | None) -> str:
     value = (category or "").strip()
-    if value.casefold() in {PROTECTED, *(t.casefold() for t in PROTECTED_TYPES)} or value in {
-        "protected category",
-        PROTECTED_LABEL,
-    }:
+    if value.casefold() in _PROTECTED_KEYS or value in {"protected category", PROTECTED_LABEL}:
         return PROTECTED_LABEL
     return _KNOWN_TYPES.get(value.casefold(), NOT_STATED)
 
 
+@lru_cache(maxsize=4096)
 def county_label(place: str | None) -> str:
     value = " ".join((place or "").split())
     return NOT_STATED if value.casefold() in _UNSTATED_PLACES else value[:60]
 
 
+@lru_cache(maxsize=4096)
 def language_label(language: str | None) -> str:
     value = " ".join((language or "").split())
     return value[:40] if value else NOT_STATED
@@ -149,8 +157,10 @@ class CrossCounts:
     cells: list[list[int]]
 
 
-def cross_counts(cases: Sequence[Case], row_of: str, column_of: str) -> CrossCounts:
-    """Counts by two of a case's labels, long tails folded into "other ..."."""
+def cross_counts(
+    cases: Sequence[Case], row_of: str, column_of: str, like: CrossCounts | None = None
+) -> CrossCounts:
+    """Counts by two of a case's labels, long tails folded into "other ..." (the labels of `like` when given)."""
     limits = {"county": (MAX_COUNTIES, OTHER_COUNTIES), "case_type": (MAX_TYPES, OTHER_TYPES),
               "language": (MAX_LANGUAGES, OTHER_LANGUAGES)}  # fmt: skip
     fixed = {"county": [NOT_STATED], "case_type": [PROTECTED_LABEL, NOT_STATED],
@@ -160,7 +170,10 @@ def cross_counts(cases: Sequence[Case], row_of: str, column_of: str) -> CrossCou
         limit, other = limits[attr]
         return _top(Counter(getattr(c, attr) for c in cases), limit, fixed[attr], other)
 
-    rows, columns = labels(row_of), labels(column_of)
+    if like is not None:
+        rows, columns = list(like.rows), list(like.columns)
+    else:
+        rows, columns = labels(row_of), labels(column_of)
     if not rows:
         rows = [NOT_STATED]
     grid = [[0] * len(columns) for _ in rows]
@@ -226,11 +239,15 @@ def unmet_need(
     month = months[-1]
     year_cases = [c for c in cases if c.month in set(months)]
     month_cases = [c for c in year_cases if c.month == month]
+    # The month's tables use the 12 months' labels, so the two can be withheld alike
+    # (coalition/summary/suppression.suppress_together) and never subtracted.
+    ty = cross_counts(year_cases, "county", "case_type")
+    ly = cross_counts(year_cases, "county", "language")
     counts = {
-        "tm": cross_counts(month_cases, "county", "case_type"),
-        "lm": cross_counts(month_cases, "county", "language"),
-        "ty": cross_counts(year_cases, "county", "case_type"),
-        "ly": cross_counts(year_cases, "county", "language"),
+        "tm": cross_counts(month_cases, "county", "case_type", like=ty),
+        "lm": cross_counts(month_cases, "county", "language", like=ly),
+        "ty": ty,
+        "ly": ly,
     }
     per_month = Counter(c.month for c in year_cases)
     trend_labels = [f"{m:%b %Y}" for m in months]
@@ -260,20 +277,26 @@ def _linked(
     series: dict[str, tuple[list[str], list[int]]],
     threshold: int,
 ) -> dict[str, Table]:
-    """Suppress every table, then again with each shared total withheld wherever any table withholds it."""
+    """Suppress every table (a month's with its 12 months' together), then again with each shared
+    total withheld wherever any table withholds it."""
     forced: dict[str, set[tuple[int, int]]] = {k: set() for k in (*counts, *series)}
     while True:
-        tables = {
-            key: suppress(
-                c.rows,
-                c.columns,
-                c.cells,
+        tables: dict[str, Table] = {}
+        for month_key, year_key in PAIRS:
+            month, year = counts[month_key], counts[year_key]
+            rest = [
+                [y - m for m, y in zip(m_row, y_row, strict=True)]
+                for m_row, y_row in zip(month.cells, year.cells, strict=True)
+            ]
+            shown_month, _rest, shown_year = suppress_together(
+                year.rows,
+                year.columns,
+                [month.cells, rest],
                 protected_columns=[PROTECTED_LABEL],
                 threshold=threshold,
-                forced=forced[key],
+                forced=forced[month_key] | forced[year_key],
             )
-            for key, c in counts.items()
-        }
+            tables[month_key], tables[year_key] = shown_month, shown_year
         for key, (labels, values) in series.items():
             tables[key] = suppress(
                 ["all"], labels, [values], threshold=threshold, forced=forced[key]
@@ -308,6 +331,91 @@ def _shared_hidden(tables: dict[str, Table]) -> dict[str, set[tuple[int, int]]]:
             wanted[pair[1]].add((len(b.rows), len(b.columns)))
             for key, cell in shared.items():
                 wanted[key].add(cell)
+    return wanted
+
+
+@dataclass
+class PeriodNeed:
+    """Unmet need over a span of days (the export): the same tables and rule as the Doc's."""
+
+    first: date
+    last: date
+    months: list[date]
+    by_type: Table
+    by_language: Table
+    trend: Table  # one row: a column per month, then the period's total
+    reasons: Table  # one row: waitlisted in the period by reason
+    undated: int = 0
+    threshold: int = THRESHOLD
+
+
+def months_between(first: date, last: date) -> list[date]:
+    """First-of-month dates from `first`'s month to `last`'s, oldest first."""
+    out, month = [], month_of(first)
+    while month <= last:
+        out.append(month)
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return out
+
+
+def need_between(
+    rows: Iterable[NeedFact], first: date, last: date, tz: tzinfo, threshold: int = THRESHOLD
+) -> PeriodNeed:
+    """The waitlist of cases received on the org-calendar days [first, last], suppressed as the Doc's."""
+    rows = list(rows)
+    _, undated = unmet_cases(rows, tz)
+
+    def inside(row: NeedFact) -> bool:
+        received = local_datetime(row.received_at, tz)
+        return received is not None and first <= received.date() <= last
+
+    cases, _ = unmet_cases([r for r in rows if inside(r)], tz)
+    months = months_between(first, last)
+    per_month = Counter(c.month for c in cases)
+    by_reason = Counter(c.reason for c in cases)
+    counts = {
+        "t": cross_counts(cases, "county", "case_type"),
+        "l": cross_counts(cases, "county", "language"),
+    }
+    series = {
+        "trend": ([f"{m:%b %Y}" for m in months], [per_month[m] for m in months]),
+        "reasons": (list(REASONS), [by_reason[r] for r in REASONS]),
+    }
+    forced: dict[str, set[tuple[int, int]]] = {k: set() for k in (*counts, *series)}
+    while True:
+        tables = {
+            key: suppress(c.rows, c.columns, c.cells, protected_columns=[PROTECTED_LABEL],
+                          threshold=threshold, forced=forced[key])
+            for key, c in counts.items()
+        }  # fmt: skip
+        for key, (labels, values) in series.items():
+            tables[key] = suppress(
+                ["all"], labels, [values], threshold=threshold, forced=forced[key]
+            )
+        wanted = _period_shared(tables)
+        if all(wanted[k] <= set(tables[k].hidden) for k in wanted):
+            break
+        for key in forced:
+            forced[key] |= wanted[key]
+    return PeriodNeed(first, last, months, tables["t"], tables["l"], tables["trend"],
+                      tables["reasons"], undated, threshold)  # fmt: skip
+
+
+def _period_shared(tables: dict[str, Table]) -> dict[str, set[tuple[int, int]]]:
+    """County totals (both tables) and the grand total (every table) withheld wherever one withholds them."""
+    wanted: dict[str, set[tuple[int, int]]] = {k: set() for k in tables}
+    a, b = tables["t"], tables["l"]
+    for i, county in enumerate(a.rows):
+        k = b.rows.index(county)
+        if a.row_total(i) is None or b.row_total(k) is None:
+            wanted["t"].add((i, len(a.columns)))
+            wanted["l"].add((k, len(b.columns)))
+    corners = {key: (len(t.rows), len(t.columns)) for key, t in tables.items()}
+    corners["trend"] = (0, len(tables["trend"].columns))
+    corners["reasons"] = (0, len(tables["reasons"].columns))
+    if any(tables[key].value(*cell) is None for key, cell in corners.items()):
+        for key, cell in corners.items():
+            wanted[key].add(cell)
     return wanted
 
 
@@ -348,11 +456,14 @@ __all__ = [
     "REASONS",
     "Case",
     "Gap",
+    "PeriodNeed",
     "UnmetNeed",
     "case_type_label",
     "county_label",
     "cross_counts",
+    "months_between",
     "months_ending",
+    "need_between",
     "unmet_cases",
     "unmet_need",
 ]

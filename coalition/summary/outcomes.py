@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 import statistics
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
-from coalition.summary.weeks import IsoWeek, local_datetime
+from coalition.summary.weeks import IsoWeek
 
 ACCEPTED, DECLINED, EXPIRED, FAILED = "accepted", "declined", "expired", "failed"
 ANSWERED = frozenset({ACCEPTED, DECLINED})
@@ -48,6 +49,15 @@ class OutcomeFact:
     sent_at: datetime | None
     decided_at: datetime | None
     decline_reason: str | None
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """What placement needs, aggregated by the ledger: intakes received per week of the span
+    (duplicates aside), and (received, first accepted) of each intake a partner accepted."""
+
+    received: tuple[int, ...]  # one count per week of the span, oldest first
+    accepted: tuple[tuple[datetime, datetime], ...]
 
 
 class IntakeRow(Protocol):
@@ -162,14 +172,26 @@ class ReferralOutcomes:
         return self.this.tally.sent == 0
 
 
-def _week_of(moment: datetime | None, tz: tzinfo) -> IsoWeek | None:
-    local = local_datetime(moment, tz)
-    return IsoWeek.of(local.date()) if local is not None else None
+class WeekIndex:
+    """The week of `span` an instant falls in, by bisecting the weeks' UTC starts (100,000 lookups a run)."""
+
+    def __init__(self, span: Sequence[IsoWeek], tz: tzinfo) -> None:
+        self.span = list(span)
+        self.starts = [w.start(tz).timestamp() for w in self.span]
+        self.end = self.span[-1].end(tz).timestamp() if self.span else 0.0
+
+    def find(self, moment: datetime | None) -> IsoWeek | None:
+        if moment is None:
+            return None
+        stamp = _utc(moment).timestamp()
+        if not self.span or stamp < self.starts[0] or stamp >= self.end:
+            return None
+        return self.span[bisect_right(self.starts, stamp) - 1]
 
 
 def referral_outcomes(
     referrals: Iterable[OutcomeFact],
-    intakes: Iterable[IntakeRow],
+    intakes: Iterable[IntakeRow] | Arrivals,
     week: IsoWeek,
     tz: tzinfo,
     now: datetime,
@@ -179,23 +201,28 @@ def referral_outcomes(
 ) -> ReferralOutcomes:
     """Outcomes of the referrals sent in each of `weeks` weeks ending with `week`, and per partner."""
     span = [week.shift(k - weeks + 1) for k in range(weeks)]
+    index = WeekIndex(span, tz)
     recent = set(span[-partner_weeks:])
     by_week: dict[IsoWeek, Tally] = {w: Tally() for w in span}
     by_partner: dict[str, Tally] = defaultdict(Tally)
     accepted_at: dict[str, datetime] = {}
+    counted = isinstance(intakes, Arrivals)  # placement already aggregated by the ledger
     for row in referrals:
         if row.state in NOT_SENT:
             continue
-        sent_week = _week_of(row.sent_at, tz)
-        if sent_week in by_week:
+        sent_week = index.find(row.sent_at)
+        if sent_week is not None:
             by_week[sent_week].add(row)
             if sent_week in recent:
                 by_partner[row.partner_id].add(row)
-        if row.state == ACCEPTED and row.decided_at is not None:
+        if not counted and row.state == ACCEPTED and row.decided_at is not None:
             earlier = accepted_at.get(row.intake_id)
             if earlier is None or _utc(row.decided_at) < earlier:
                 accepted_at[row.intake_id] = _utc(row.decided_at)
-    placements = _placements(intakes, accepted_at, span, tz, now)
+    if isinstance(intakes, Arrivals):
+        placements = _placed_arrivals(intakes, index, tz, now)
+    else:
+        placements = _placements(intakes, accepted_at, index, tz, now)
     return ReferralOutcomes(
         week,
         [WeekOutcome(w, by_week[w], placements[w]) for w in span],
@@ -207,16 +234,17 @@ def referral_outcomes(
 def _placements(
     intakes: Iterable[IntakeRow],
     accepted_at: Mapping[str, datetime],
-    span: Sequence[IsoWeek],
+    index: WeekIndex,
     tz: tzinfo,
     now: datetime,
 ) -> dict[IsoWeek, Placement]:
+    span = index.span
     received: Counter[IsoWeek] = Counter()
     placed: Counter[IsoWeek] = Counter()
     for row in intakes:
         if row.status == "duplicate" or row.received_at is None:
             continue
-        week = _week_of(row.received_at, tz)
+        week = index.find(row.received_at)
         if week is None:
             continue
         received[week] += 1
@@ -226,6 +254,27 @@ def _placements(
     return {
         w: Placement(received[w], placed[w], _utc(now) >= w.end(tz) + PLACED_WITHIN) for w in span
     }
+
+
+def _placed_arrivals(
+    arrivals: Arrivals, index: WeekIndex, tz: tzinfo, now: datetime
+) -> dict[IsoWeek, Placement]:
+    placed: Counter[IsoWeek] = Counter()
+    for received, accepted in arrivals.accepted:
+        week = index.find(received)
+        if week is not None and _utc(accepted) - _utc(received) <= PLACED_WITHIN:
+            placed[week] += 1
+    counts = dict(zip(index.span, arrivals.received, strict=True))
+    return {
+        w: Placement(counts[w], placed[w], _utc(now) >= w.end(tz) + PLACED_WITHIN)
+        for w in index.span
+    }
+
+
+def span_bounds(week: IsoWeek, tz: tzinfo, weeks: int = 52) -> list[datetime]:
+    """The UTC starts of the `weeks` weeks ending with `week`, then that week's end."""
+    span = [week.shift(k - weeks + 1) for k in range(weeks)]
+    return [*(w.start(tz) for w in span), week.end(tz)]
 
 
 def partner_rows(by_partner: Mapping[str, Tally], names: Mapping[str, str]) -> list[PartnerOutcome]:
@@ -266,6 +315,7 @@ def partner_outcome(
 
 __all__ = [
     "OTHER_PARTNERS",
+    "Arrivals",
     "PartnerOutcome",
     "Placement",
     "ReferralOutcomes",
@@ -274,4 +324,5 @@ __all__ = [
     "partner_outcome",
     "percentile",
     "referral_outcomes",
+    "span_bounds",
 ]

@@ -96,14 +96,7 @@ def suppress(
     grid = extended(cells)
     guarded_rows = {i for i, name in enumerate(rows) if name in set(protected_rows)}
     guarded_cols = {j for j, name in enumerate(columns) if name in set(protected_columns)}
-
-    def sensitive(i: int, j: int) -> bool:
-        value = grid[i][j]
-        if i in guarded_rows or j in guarded_cols:
-            return value < protected_threshold
-        return 0 < value < threshold
-
-    hidden = {(i, j) for i in range(len(grid)) for j in range(len(grid[0])) if sensitive(i, j)}
+    hidden = small_cells(grid, guarded_rows, guarded_cols, threshold, protected_threshold)
     hidden |= set(forced)
     while True:
         hidden = complete(grid, hidden)
@@ -112,6 +105,73 @@ def suppress(
             break
         hidden |= giving_away
     return Table(tuple(rows), tuple(columns), tuple(tuple(r) for r in grid), frozenset(hidden))
+
+
+def small_cells(
+    grid: Sequence[Sequence[int]],
+    guarded_rows: set[int],
+    guarded_cols: set[int],
+    threshold: int,
+    protected_threshold: int,
+) -> set[Cell]:
+    """Positions whose count may not be shown: small ones, and any protected one under its threshold."""
+
+    def sensitive(i: int, j: int) -> bool:
+        value = grid[i][j]
+        if i in guarded_rows or j in guarded_cols:
+            return value < protected_threshold
+        return 0 < value < threshold
+
+    return {(i, j) for i in range(len(grid)) for j in range(len(grid[0])) if sensitive(i, j)}
+
+
+def suppress_together(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    parts: Sequence[Sequence[Sequence[int]]],
+    protected_columns: Iterable[str] = (),
+    threshold: int = THRESHOLD,
+    protected_threshold: int = PROTECTED_THRESHOLD,
+    forced: Iterable[Cell] = (),
+) -> list[Table]:
+    """Tables of the same labels that add up (this month, the rest of the year) and their sum, withheld alike.
+
+    Publishing the month and the 12 months gives the other 11 months away by
+    subtraction. So every part and the sum are judged together: a position is
+    withheld in all of them when it is small in any (the difference included), and
+    the one shared pattern of withheld positions is completed as one table's would
+    be. With the same positions withheld everywhere, what the tables show is the
+    same as showing each part on its own (the sum's shown cells are sums of the
+    parts' shown cells), and in each part no withheld cell is a bridge: nothing can
+    be worked out from any table, nor from one table minus another.
+    Returns one Table per part, then the sum's.
+    """
+    if not parts:
+        raise ValueError("at least one part is needed")
+    total = [[sum(p[i][j] for p in parts) for j in range(len(columns))] for i in range(len(rows))]
+    grids = [extended(p) for p in parts] + [extended(total)]
+    guarded = {j for j, name in enumerate(columns) if name in set(protected_columns)}
+    hidden: set[Cell] = set(forced)
+    for grid in grids:
+        hidden |= small_cells(grid, set(), guarded, threshold, protected_threshold)
+    # Detours are priced by the sum's counts, a position that is zero in any part as a zero:
+    # a withheld zero keeps its cycle from moving one way, in that part.
+    prices = [
+        [0 if any(g[i][j] == 0 for g in grids) else grids[-1][i][j] for j in range(len(row))]
+        for i, row in enumerate(grids[-1])
+    ]
+    while True:
+        hidden = complete(prices, hidden)
+        giving_away: set[Cell] = set()
+        for grid in grids:
+            giving_away |= zero_sum_totals(grid, hidden)
+        if not giving_away:
+            break
+        hidden |= giving_away
+    frozen = frozenset(hidden)
+    return [
+        Table(tuple(rows), tuple(columns), tuple(tuple(r) for r in grid), frozen) for grid in grids
+    ]
 
 
 def complete(grid: Sequence[Sequence[int]], hidden: set[Cell]) -> set[Cell]:
@@ -236,4 +296,13 @@ def suppress_series(
     )
 
 
-__all__ = ["WITHHELD", "Table", "bridges", "complete", "extended", "suppress", "suppress_series"]
+__all__ = [
+    "WITHHELD",
+    "Table",
+    "bridges",
+    "complete",
+    "extended",
+    "suppress",
+    "suppress_series",
+    "suppress_together",
+]

@@ -31,6 +31,8 @@ COMMANDS = [
     ["setup", "airtable"],
     ["setup", "sheets"],
     ["setup", "discover"],
+    ["report"],
+    ["report", "needs"],
 ]
 
 

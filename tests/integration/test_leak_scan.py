@@ -15,6 +15,8 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -235,8 +237,24 @@ def demo_env(demo, monkeypatch: pytest.MonkeyPatch):
     return demo
 
 
-def all_outputs(handle: Any, run_ids: list[str], caplog: Any, capfd: Any) -> dict[str, Texts]:
+def export_texts(folder: Path) -> Texts:
+    """`coalition report needs` over the last 12 months, as CSV and as Markdown."""
+    from ops.report_needs import write_needs_report
+
+    today = datetime.now(UTC).date()
+    first = (today - timedelta(days=365)).isoformat()
+    out = []
+    for name in ("needs.csv", "needs.md"):
+        _, text = write_needs_report(first, today.isoformat(), folder / name)
+        out.append((f"export {name}", text))
+    return out
+
+
+def all_outputs(
+    handle: Any, run_ids: list[str], caplog: Any, capfd: Any, folder: Path
+) -> dict[str, Texts]:
     return {
+        "export": export_texts(folder),
         "slack": slack_texts(handle),
         "logs": log_texts(caplog, capfd)
         + [t for t in prefect_texts(run_ids) if t[0].startswith("prefect log")],
@@ -246,14 +264,16 @@ def all_outputs(handle: Any, run_ids: list[str], caplog: Any, capfd: Any) -> dic
     }
 
 
-def test_a_full_demo_run_leaks_nothing(demo_env, caplog: pytest.LogCaptureFixture, capfd) -> None:
+def test_a_full_demo_run_leaks_nothing(
+    demo_env, caplog: pytest.LogCaptureFixture, capfd, tmp_path: Path
+) -> None:
     caplog.set_level(logging.DEBUG)
     values = personal_values(demo_env.sandbox)
     assert len(values) > 1000  # names, phones, emails, cities, notes, dates, donors, contacts
 
     run_ids, ran, failures = run_demo_flows()
 
-    outputs = all_outputs(demo_env, run_ids, caplog, capfd)
+    outputs = all_outputs(demo_env, run_ids, caplog, capfd, tmp_path)
     scanner = LeakScanner(values, public=public_values(demo_env))
     leaks = [leak for texts in outputs.values() for leak in scanner.scan_all(texts)]
     assert not leaks, report(leaks)
@@ -278,7 +298,9 @@ def test_a_full_demo_run_leaks_nothing(demo_env, caplog: pytest.LogCaptureFixtur
     assert not failures, failures
 
 
-def test_a_planted_value_is_found_in_every_kind_of_output(demo_env, caplog, capfd) -> None:
+def test_a_planted_value_is_found_in_every_kind_of_output(
+    demo_env, caplog, capfd, tmp_path: Path
+) -> None:
     """Plant one seed value in each output the scan reads, and see every plant found where it was put."""
     from prefect import flow, get_run_logger
     from prefect.artifacts import create_markdown_artifact
@@ -313,7 +335,24 @@ def test_a_planted_value_is_found_in_every_kind_of_output(demo_env, caplog, capf
     insert = {"insertText": {"location": {"index": 1}, "text": f"Donor: {donor}\n"}}
     docs.batch_update(doc_id, [insert])
 
-    outputs = all_outputs(demo_env, [str(state.state_details.flow_run_id)], caplog, capfd)
+    # Six waitlisted cases whose county reads as a client's name: a row of the export.
+    from coalition.ledger.tables.intake import IntakeRecord
+
+    with open_ledger().session() as session:
+        for n in range(6):
+            session.add(
+                IntakeRecord(
+                    intake_id=f"INT-LEAK{n:06d}",
+                    received_at=datetime.now(UTC) - timedelta(days=2),
+                    status="waitlist",
+                    category="asylum",
+                    place=name,
+                    language="Spanish",
+                    reason_code="no_capacity",
+                )
+            )
+
+    outputs = all_outputs(demo_env, [str(state.state_details.flow_run_id)], caplog, capfd, tmp_path)
     scanner = LeakScanner(values)
     found = {
         kind: {leak.value for leak in scanner.scan_all(texts)} for kind, texts in outputs.items()
@@ -324,6 +363,7 @@ def test_a_planted_value_is_found_in_every_kind_of_output(demo_env, caplog, capf
     assert donor in found["slack"]
     assert phone in found["ledger"]  # written without spaces: found by its digits
     assert donor in found["docs"]
+    assert name in found["export"]
 
     # A partner sheet holding another partner's case, and contact details without consent.
     _plant_in_partner_sheet(demo_env)

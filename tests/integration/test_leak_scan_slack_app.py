@@ -8,7 +8,8 @@ locally) is driven only through the sandbox's Slack side:
 
 - every subcommand of bot.commands.COMMANDS as staff, as an admin and as a partner's
   own user, with real arguments (a referral id from the ledger, an intake id, a
-  member's name, a bill number from Airtable), then with hostile ones: a client's
+  member's name, a bill number from Airtable, a county, a state and a month for
+  `needs`, a partner for `outcomes`), then with hostile ones: a client's
   full name, phone (also as bare digits) and e-mail typed after every subcommand;
 - Accept on one referral notice and Decline (with the reason form sent) on another,
   each by the partner's own user; a click by another organization's user; a line of
@@ -238,7 +239,7 @@ def foreign_audit_targets(handle: Any, ledger: Any) -> list[str]:
 
     The scan cannot see a name read as an Intake ID ("why Maria Lopez" is INT-MAR1A10PEZ);
     this can: a target must be a referral or intake the ledger knows, a partner, a
-    campaign record, a tracked bill, a flow, a week or a period, or the cut-off end of
+    campaign record, a tracked bill, a flow, a week, a month or a period, or the cut-off end of
     a list of those.
     """
     from flows.registry import FLOWS
@@ -256,7 +257,7 @@ def foreign_audit_targets(handle: Any, ledger: Any) -> list[str]:
         pieces = [p for p in re.split(r"[,:]", entry.target or "") if p]
         for n, piece in enumerate(pieces):
             cut = n == len(pieces) - 1 and len(entry.target or "") == 80
-            if piece in known or re.fullmatch(r"\d{4}-W\d{2}", piece):
+            if piece in known or re.fullmatch(r"\d{4}-W\d{2}|\d{4}-\d{2}", piece):
                 continue
             if cut and any(k.startswith(piece) for k in known):
                 continue
@@ -403,6 +404,12 @@ def test_every_answer_of_the_app_leaks_nothing(
         s.ask(who, "alert")  # opens the campaign form
         s.ask(who, "status")
         s.ask(who, f"why {accepted.intake_id}")
+        s.ask(who, "needs")
+        s.ask(who, "needs Harris County")
+        s.ask(who, "needs TX 2026-11")
+        s.ask(who, "outcomes")
+        s.ask(who, f"outcomes {name}")
+        s.ask(who, f"outcomes {partners[theirs.partner_id][0]}")  # another organization's
     for who in ("staff", "partner"):
         s.ask(who, "run roster-sync")  # refused: admins only
     s.ask("partner", "summary")  # refused: staff only
@@ -420,6 +427,8 @@ def test_every_answer_of_the_app_leaks_nothing(
     assert f"Referral {theirs.referral_id}" not in partner_seen  # not the partner's own
     assert name in staff_seen and name in partner_seen and "Partners considered" in staff_seen
     assert "Intake this week" in staff_seen and "Only coalition staff" in partner_seen
+    assert "Unmet need, " in staff_seen and f"Referral outcomes: {name}" in partner_seen
+    assert f"Referral outcomes: {partners[theirs.partner_id][0]}" not in partner_seen
     assert STAFF_PHONE_LABEL in staff_seen and STAFF_PHONE_LABEL not in partner_seen
     assert "Only coalition admins" in staff_seen and "Only coalition admins" in partner_seen
 
