@@ -93,6 +93,8 @@ def _hand_run_server(home: Path) -> None:
                 "(`prefect server start`) or unset PREFECT_API_URL to use a local one"
             )
         return
+    if idle_minutes_setting() <= 0:  # asked for no warm server: a temporary one, as before
+        return
     try:
         url = use_local_server(home)
     except (OSError, RuntimeError) as exc:  # still runs: on a temporary server, as before

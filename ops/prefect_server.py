@@ -6,6 +6,7 @@ starts this server as a detached process and every later run finds it through
 `server.json` in its home folder and pays one health check. The server stops itself
 after `COALITION_PREFECT_IDLE_MINUTES` (15) without a request, so nothing lingers; its
 SQLite database stays in the same folder, so the dashboard keeps the run history.
+`COALITION_PREFECT_IDLE_MINUTES=0` keeps no server warm: each run starts a temporary one.
 
 Run as `python -m ops.prefect_server HOME IDLE_SECONDS` (what `ensure_server` does).
 """
