@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced
 
-.PHONY: install demo test lint format bench soak clean
+.PHONY: install demo test check lint format bench soak clean
 
 $(BIN)/uv:
 	$(PY) -m venv $(VENV)
@@ -27,8 +27,16 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Tests run in parallel (pytest-xdist); more workers than cores, because the end-to-end
+# tests spend most of their time waiting on servers and subprocesses.
+TEST_WORKERS ?= 4
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
+
+# The inner loop: lint and the unit tests, under a minute.
+check: lint
+	$(BIN)/pytest -n 2 tests/unit
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -729,6 +729,30 @@ def _answered(slack: Any, tokens: list[str], timeout: float) -> int:
         time.sleep(0.2)
 
 
+def bench_hand_run(bench: Bench) -> dict[str, Any]:
+    """`coalition run referral-follow-up` in a child: what it adds to the flow's own time."""
+    from bench import datasets
+    from bench.hand_run import measure
+
+    datasets.fresh_demo(bench.sandbox)
+    with bench.limits(bench.time_scale, "hand-run"):
+        return measure(bench.running.url, bench.var / "hand-run")
+
+
+def print_hand_run(hand_run: dict[str, Any]) -> None:
+    if hand_run.get("status") != "ok":
+        print(f"coalition run by hand: {hand_run.get('status')}")
+        return
+    walls = ", ".join(f"{r['wall_seconds']} s" for r in hand_run["warm_runs"])
+    print(
+        f"coalition run {hand_run['flow']} by hand: {hand_run['extra_seconds']} s beyond the flow's own "
+        f"time on the warm local Prefect server (walls {walls}), of which imports "
+        f"{hand_run['imports_seconds']} s and Prefect {hand_run['prefect_extra_seconds']} s; "
+        f"on a temporary server {hand_run['temporary_server']['extra_seconds']} s; "
+        f"the warm server's first start {hand_run['warm_server_cold_start']['extra_seconds']} s."
+    )
+
+
 def bench_sandbox(bench: Bench) -> dict[str, Any]:
     """The emulator's own cost: median handling time per request; paging 10,000 records; a 10,000-row sheet."""
     from bench import datasets
@@ -946,6 +970,11 @@ def main(argv: list[str] | None = None) -> int:
             if not args.only or "evidence" in args.only
             else {"status": "not run"}
         )
+        hand_run = (
+            _guarded(bench_hand_run, bench)
+            if not args.only or "hand-run" in args.only
+            else {"status": "not run"}
+        )
         sandbox = _guarded(bench_sandbox, bench)
     finally:
         bench.stop()
@@ -958,6 +987,7 @@ def main(argv: list[str] | None = None) -> int:
         "flows": [f.as_dict() for f in flows],
         "slack_app": slack_app,
         "evidence": evidence,
+        "hand_run": hand_run,
         "sandbox": sandbox,
     }
     if args.out is None:  # the committed figures come only from a full run at real time
@@ -966,6 +996,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     print_table(flows, slack_app, sandbox)
     print_evidence(evidence)
+    print_hand_run(hand_run)
     print(f"Results written to {args.out} in {results['seconds']} s.")
     return 0 if all(f.status == "ok" for f in flows) else 1
 

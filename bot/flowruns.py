@@ -68,7 +68,10 @@ class _LocalRun:
 
 
 def prefect_api_url() -> str | None:
-    return os.environ.get("PREFECT_API_URL") or None
+    """The operator's Prefect API (a hand run's private local server has no deployments)."""
+    from integrations.shared_budget import operator_prefect_api
+
+    return operator_prefect_api()
 
 
 def run_url(flow_run_id: Any, api_url: str | None = None) -> str:

@@ -186,7 +186,9 @@ def missing_secrets(cfg: Settings) -> list[str]:
 
 
 def _block(name: str) -> bool:
-    if not os.environ.get("PREFECT_API_URL"):
+    from integrations.shared_budget import operator_prefect_api
+
+    if operator_prefect_api() is None:
         return False
     from prefect.blocks.system import Secret
 

@@ -26,7 +26,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from coalition.settings import ConfigError, Settings, settings
 from integrations.budget import budgets
 from integrations.http import RequestsHttp, budgeted_session
-from integrations.shared_budget import share_when_configured
+from integrations.shared_budget import operator_prefect_api, share_when_configured
 
 log = logging.getLogger("coalition.integrations")
 
@@ -63,9 +63,7 @@ def _secret(cfg: Settings, name: str, what: str) -> str:
 
 def _secret_from_prefect_block(name: str) -> str | None:
     """Look for a Prefect Secret block named like the variable (airtable-token, ...) when a Prefect API is set."""
-    import os
-
-    if not os.environ.get("PREFECT_API_URL"):
+    if operator_prefect_api() is None:
         return None
     try:
         from prefect.blocks.system import Secret

@@ -26,6 +26,10 @@ from typing import Any
 from integrations.budget import AIRTABLE_PER_BASE, BudgetRegistry, Limit, RateBudget, budgets
 from integrations.http import ServiceUnavailable
 
+# Set (to the same URL as PREFECT_API_URL) when that API is the private warm server a hand
+# run started (ops/prefect_server.py): one process's runs, nothing to share budgets with.
+LOCAL_PREFECT_API = "COALITION_PREFECT_LOCAL_API"
+
 log = logging.getLogger("integrations.shared_budget")
 
 # Airtable counts arrivals: requests spaced exactly 0.2 s apart when they leave can arrive
@@ -178,20 +182,30 @@ def shared_budget(key: str, limit: Limit, time_scale: float = 1.0) -> RateBudget
     return PrefectSharedBudget(key, limit, time_scale=time_scale, shared=shared)
 
 
+def operator_prefect_api() -> str | None:
+    """PREFECT_API_URL when it names the operator's Prefect server, not this checkout's own local one."""
+    url = os.environ.get("PREFECT_API_URL")
+    if not url or os.environ.get(LOCAL_PREFECT_API) == url:
+        return None
+    return url
+
+
 def share_when_configured(registry: BudgetRegistry = budgets) -> bool:
-    """Share budgets through Prefect when PREFECT_API_URL is set, else keep them local; True if shared."""
-    shared = bool(os.environ.get("PREFECT_API_URL"))
+    """Share budgets through the operator's Prefect server when one is set, else keep them local; True if shared."""
+    shared = operator_prefect_api() is not None
     registry.use(shared_budget if shared else RateBudget)
     return shared
 
 
 __all__ = [
     "JITTER_MARGIN",
+    "LOCAL_PREFECT_API",
     "PrefectSharedBudget",
     "SharedLimit",
     "airtable_limit",
     "decay_per_second",
     "ensure_limit",
+    "operator_prefect_api",
     "share_when_configured",
     "shared_budget",
     "shared_limit_name",

@@ -66,15 +66,50 @@ def guarded(action: Callable[[], T]) -> T:
         ) from None
 
 
-def prepare_runtime() -> None:
-    """Prefect's environment, logging with redaction, settings validated: before any flow runs."""
+def prepare_runtime(hand_run: bool = False) -> None:
+    """Prefect's environment, logging with redaction, settings validated: before any flow runs.
+
+    A hand run (`run`, `demo`) without PREFECT_API_URL goes to the warm local Prefect
+    server under var/prefect, started on first use, so the dashboard shows it and the
+    next run does not wait for a server to start.
+    """
     from coalition.settings import settings
     from ops.logging_setup import setup_logging
     from ops.prefect_env import configure_prefect
 
     cfg = guarded(settings)
-    configure_prefect(Path(cfg.secrets.coalition_var_dir) / "prefect")
+    home = Path(cfg.secrets.coalition_var_dir) / "prefect"
+    if hand_run:
+        _hand_run_server(home)
+    configure_prefect(home)
     setup_logging()
+
+
+def _hand_run_server(home: Path) -> None:
+    """The operator's server if PREFECT_API_URL is set and answers, else the warm local one."""
+    from ops.prefect_env import use_local_server
+    from ops.prefect_server import healthy, idle_minutes_setting
+
+    configured = os.environ.get("PREFECT_API_URL")
+    if configured:
+        if not healthy(configured, timeout=5):
+            raise fail(
+                f"the Prefect server at PREFECT_API_URL={configured} does not answer; start it "
+                "(`prefect server start`) or unset PREFECT_API_URL to use a local one"
+            )
+        return
+    if idle_minutes_setting() <= 0:  # asked for no warm server: a temporary one, as before
+        return
+    try:
+        url = use_local_server(home)
+    except (OSError, RuntimeError) as exc:  # still runs: on a temporary server, as before
+        err_console.print(f"Local Prefect server unavailable ({exc}); using a temporary one.")
+        return
+    if url:
+        err_console.print(
+            f"Prefect: runs at {url.removesuffix('/api')}/runs (local server under {home}, "
+            f"stops after {idle_minutes_setting():g} idle minutes)"
+        )
 
 
 # ---------------------------------------------------------------------- run
@@ -106,7 +141,7 @@ def run(
     entry = FLOWS.get(flow)
     if entry is None:
         raise fail(f"unknown flow {flow!r}; expected one of: {', '.join(FLOWS)}")
-    prepare_runtime()
+    prepare_runtime(hand_run=True)
     params: dict[str, Any] = {"dry_run": dry_run}
     if flow == "weekly-summary":
         params.update(week=week, out=str(out) if out else None)
@@ -324,7 +359,7 @@ def demo(
 
     if seed not in {"demo", "foreign"}:
         raise fail(f"--seed must be demo or foreign, not {seed!r}")
-    prepare_runtime()
+    prepare_runtime(hand_run=True)
     code = guarded(lambda: run_demo(console, keep_serving=keep_serving, port=port, seed=seed))
     raise typer.Exit(code)
 

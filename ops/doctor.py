@@ -83,7 +83,9 @@ def _checks() -> list[Check]:
         )
     )
     checks.extend(_sharing_checks(cfg))
-    if os.environ.get("PREFECT_API_URL"):
+    from integrations.shared_budget import operator_prefect_api
+
+    if operator_prefect_api():
         checks.append(
             _attempt(
                 "prefect",

@@ -16,10 +16,16 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 from ops.prefect_env import configure_prefect
 
-# Before any test module imports prefect: a patient ephemeral server without its
-# background services, as the CLI runs it (a loaded machine starts it slowly), with
-# its database private to this test session.
-configure_prefect(Path(tempfile.mkdtemp(prefix="coalition-prefect-")))
+# One Prefect home for the whole run, shared by pytest-xdist's workers (they inherit
+# the controller's environment) and by the CLI subprocesses tests start.
+os.environ.setdefault("COALITION_TEST_PREFECT_HOME", tempfile.mkdtemp(prefix="coalition-prefect-"))
+PREFECT_HOME = Path(os.environ["COALITION_TEST_PREFECT_HOME"])
+# A warm server some test's `coalition run` starts for itself goes away soon after.
+os.environ.setdefault("COALITION_PREFECT_IDLE_MINUTES", "2")
+
+# Before any test module imports prefect: without the session server (below) a patient
+# ephemeral server without its background services, as the CLI runs it.
+configure_prefect(PREFECT_HOME)
 
 # Prefect logs "Stopping temporary server" from an atexit hook after pytest has closed
 # the captured streams; without this, logging prints a spurious traceback at exit.
@@ -93,8 +99,59 @@ class SandboxHandle:
         ]
 
 
+def _worker_database(url: str, worker: str) -> str:
+    """`url` with `_<worker>` appended to its database, which is created if missing."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return parsed.set(database=name).render_as_string(False)
+
+
+# Each pytest-xdist worker gets its own PostgreSQL database (test -> test_gw0, test_gw1):
+# tests empty and migrate the ledger schema, so two workers must not share one. Before
+# test modules read the variable at import.
+if os.environ.get("COALITION_TEST_DATABASE_URL") and os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["COALITION_TEST_DATABASE_URL"] = _worker_database(
+        os.environ["COALITION_TEST_DATABASE_URL"], os.environ["PYTEST_XDIST_WORKER"]
+    )
+
+
 @pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[RunningSandbox]:
+def prefect_api() -> str:
+    """One warm Prefect server for the run (ops/prefect_server.py), shared by every worker.
+
+    Flow runs in this process and in the CLI subprocesses tests start (they inherit
+    PREFECT_API_URL) go to it, instead of each process starting a temporary server
+    (20 to 30 s each). It is marked local, so budgets stay per process as on a
+    temporary server. The controller stops it at the end (pytest_unconfigure).
+    """
+    from integrations.shared_budget import LOCAL_PREFECT_API
+    from ops.prefect_server import ensure_server
+
+    url = ensure_server(PREFECT_HOME, idle_minutes=60)
+    os.environ["PREFECT_API_URL"] = url
+    os.environ[LOCAL_PREFECT_API] = url
+    import prefect.context
+
+    prefect.context.refresh_global_settings_context()
+    return url
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # the controller, or a run without xdist
+        from ops.prefect_server import stop_server
+
+        stop_server(PREFECT_HOME)
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(prefect_api: str) -> Iterator[RunningSandbox]:
     running = start_in_thread(Sandbox(seed="empty"))
     yield running
     running.stop()

@@ -148,7 +148,7 @@ def test_day_one_on_the_foreign_seed_routes_every_row_as_the_demo_does(
 
 
 @pytest.mark.timeout(1500)
-def test_demo_with_the_foreign_seed_rehearses_day_one(tmp_path: Path) -> None:
+def test_demo_with_the_foreign_seed_rehearses_day_one(tmp_path: Path, prefect_api: str) -> None:
     env = {
         **os.environ,
         "COALITION_VAR_DIR": str(tmp_path / "var"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,14 +63,6 @@ def _outcomes(handle: Any) -> list[tuple[str, str, str]]:
     return [(r["Status"], r["Partner"], plain(r["Routing reason"])) for r in records]
 
 
-@pytest.fixture(scope="module")
-def prefect_api() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=240):
-        yield
-
-
 @pytest.mark.parametrize(
     ("renamed", "field_key", "spelling"),
     [
@@ -80,7 +71,7 @@ def prefect_api() -> Iterator[None]:
     ],
 )
 def test_a_renamed_required_question_stops_the_run_before_any_write_and_alerts_once(
-    demo_routing: Any, prefect_api: None, renamed: str, field_key: str, spelling: str
+    demo_routing: Any, prefect_api: str, renamed: str, field_key: str, spelling: str
 ) -> None:
     from flows.registry import FLOWS
 

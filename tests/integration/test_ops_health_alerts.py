@@ -91,14 +91,6 @@ def test_two_runs_failing_at_once_start_one_streak(ledger: Ledger) -> None:
 
 
 # ---------------------------------------------------------------- real flow runs
-@pytest.fixture(scope="module")
-def prefect_api() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=240):
-        yield
-
-
 def _probe() -> Any:
     from prefect import flow
 
@@ -133,7 +125,7 @@ def _ops_messages(sandbox: Any) -> list[dict[str, Any]]:
     return slack.messages(channel["id"]) if channel else []
 
 
-def test_a_failed_run_alerts_once_and_the_recovery_once(demo: Any, prefect_api: None) -> None:
+def test_a_failed_run_alerts_once_and_the_recovery_once(demo: Any, prefect_api: str) -> None:
     probe = _probe()
     demo.sandbox.faults.add(kind="5xx", service="airtable", p=1.0)
 
@@ -172,7 +164,7 @@ def test_a_failed_run_alerts_once_and_the_recovery_once(demo: Any, prefect_api: 
     assert len(_ops_messages(demo)) == 2, "a healthy flow says nothing"
 
 
-def test_a_run_that_stood_aside_does_not_announce_a_recovery(demo: Any, prefect_api: None) -> None:
+def test_a_run_that_stood_aside_does_not_announce_a_recovery(demo: Any, prefect_api: str) -> None:
     """An alerts run that found another holding the lease did nothing: the streak goes on."""
     from prefect import flow
 
@@ -194,7 +186,7 @@ def test_a_run_that_stood_aside_does_not_announce_a_recovery(demo: Any, prefect_
 
 
 def test_an_alert_carries_no_personal_data_even_when_the_exception_does(
-    demo: Any, prefect_api: None
+    demo: Any, prefect_api: str
 ) -> None:
     from prefect import flow
 
