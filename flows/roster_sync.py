@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from coalition.ledger import open_ledger
@@ -52,37 +51,15 @@ from coalition.templating import fallback_text, render_blocks
 from flows.health import stops_on_name_errors
 from flows.partner_sheets import PartnerSheetProblem, open_referral_tab
 from flows.posting import slack_poster
-from flows.steps import HOOKS
+from flows.steps import retrying
 from integrations import airtable, sheets
 from integrations.clients import airtable_api, sheets_client
 from integrations.http import counting
-from integrations.slack import SlackPostError
 
 log = logging.getLogger("flows.roster_sync")
 
-TRANSIENT_SLACK_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}  # fmt: skip
-
-
-def _transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry a task only for failures a later attempt may cure (429, 5xx, lost connections)."""
-    try:
-        state.result()
-    except Exception as exc:
-        if isinstance(exc, SlackPostError):
-            return exc.error in TRANSIENT_SLACK_ERRORS
-        return airtable.is_transient(exc) or sheets.is_transient(exc)
-    return False
-
-
 # Personal data passes between these tasks in memory only: no result is persisted or cached.
-STEP = {
-    "retries": 2,
-    "retry_delay_seconds": [5, 30],
-    "retry_condition_fn": _transient,
-    "persist_result": False,
-    "cache_policy": NO_CACHE,
-    **HOOKS,  # kill points (flows/steps.py)
-}
+STEP = retrying([5, 30])
 
 
 # ---------------------------------------------------------------- what the steps hand each other

@@ -69,12 +69,38 @@ def _reached(where: str) -> None:
 
 
 HOOKS: dict[str, Any] = {"on_completion": [kill_point]}
+# Personal data passes between steps in memory only: no result is persisted or cached.
 TASK_OPTIONS: dict[str, Any] = {
     "cache_policy": NO_CACHE,
     "persist_result": False,
     "retries": 0,
     **HOOKS,
 }
+TRANSIENT_SLACK_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}  # fmt: skip
+
+
+def transient_failure(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a step only for failures a later attempt may cure (429, 5xx, lost connections, a concurrent edit)."""
+    from integrations import airtable, docs, sheets
+    from integrations.slack import SlackPostError
+
+    try:
+        state.result()
+    except Exception as exc:
+        if isinstance(exc, SlackPostError):
+            return exc.error in TRANSIENT_SLACK_ERRORS
+        return airtable.is_transient(exc) or docs.is_transient(exc) or sheets.is_transient(exc)
+    return False
+
+
+def retrying(delays: list[float]) -> dict[str, Any]:
+    """Task options of a step retried after each of `delays` seconds, for transient failures only."""
+    return {
+        **TASK_OPTIONS,
+        "retries": len(delays),
+        "retry_delay_seconds": delays,
+        "retry_condition_fn": transient_failure,
+    }
 
 
 def run_step(step: Any, *args: Any, alive: Callable[[], None] | None = None) -> Any:

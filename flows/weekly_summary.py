@@ -30,7 +30,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.utilities.annotations import quote
 
@@ -73,10 +72,9 @@ from coalition.templating import render_message
 from flows.health import stops_on_name_errors
 from flows.posting import slack_poster
 from flows.reporting import ItemError, RunReport, measured, publish
-from flows.steps import HOOKS
+from flows.steps import retrying
 from integrations import airtable, docs, sheets
 from integrations.clients import airtable_api, docs_service, drive_service, sheets_client
-from integrations.slack import SlackPostError
 
 log = logging.getLogger("flows.weekly_summary")
 
@@ -84,29 +82,8 @@ FLOW_NAME = "weekly-summary"
 WEEK_PROPERTY = "coalitionSummaryWeek"  # Drive file property marking the bot's document for a week
 EXAMPLE_ERRORS = 10  # record ids per run report, so staff can fix them in Airtable
 STABLE_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # stands in for the preparation time in hashes
-TRANSIENT_SLACK_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}  # fmt: skip
-
-
-def _transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry a step only for failures a later attempt may cure (429, 5xx, a concurrent edit)."""
-    try:
-        state.result()
-    except Exception as exc:
-        if isinstance(exc, SlackPostError):
-            return exc.error in TRANSIENT_SLACK_ERRORS
-        return airtable.is_transient(exc) or docs.is_transient(exc) or sheets.is_transient(exc)
-    return False
-
-
 # Donor names pass between these steps in memory only: no result is persisted or cached.
-STEP: dict[str, Any] = {
-    "retries": 2,
-    "retry_delay_seconds": [2, 10],
-    "retry_condition_fn": _transient,
-    "persist_result": False,
-    "cache_policy": NO_CACHE,
-    **HOOKS,  # kill points (flows/steps.py)
-}
+STEP = retrying([2, 10])
 
 
 # ---------------------------------------------------------------- what the steps hand each other

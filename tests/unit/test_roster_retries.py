@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from coalition.sheet_table import MissingHeaderError
-from flows.roster_sync import _transient
+from flows.steps import transient_failure
 from integrations import airtable
 from integrations.http import ServiceUnavailable
 from integrations.sheets import SheetNotFound, SheetsError
@@ -54,7 +54,7 @@ def http_error(status: int, kind: str | None = None) -> requests.HTTPError:
     ],
 )
 def test_only_transient_failures_are_retried(exc: BaseException, retry: bool) -> None:
-    assert _transient(None, None, FailedState(exc)) is retry
+    assert transient_failure(None, None, FailedState(exc)) is retry
 
 
 def test_airtable_errors_are_typed_by_what_to_do() -> None:
