@@ -376,8 +376,18 @@ def _plant_referrals() -> None:
                                      created_at=monday + timedelta(hours=n),
                                      written_at=monday + timedelta(hours=n),
                                      decided_at=monday + timedelta(hours=n + 3 + p)))  # fmt: skip
-        for n in range(8):
-            session.add(IntakeRecord(intake_id=f"INT-VW-{n:03d}", status="waitlist",
-                                     category="asylum", place="Harris County", language="Spanish",
-                                     reason_code="no_capacity",
-                                     received_at=monday + timedelta(days=6, hours=2 + n)))  # fmt: skip
+        # Two counties with some history: a protected-category count (0 here) is always withheld,
+        # so a county's total is shown only where a small regular cell of its row is withheld
+        # with it, in this month and in the months before (coalition/summary/need.py).
+        mix = [("Harris County", "asylum", 8, 0), ("Harris County", "work permit", 3, 0),
+               ("Harris County", "asylum", 6, 60), ("Harris County", "work permit", 2, 60),
+               ("Dallas County", "asylum", 7, 0), ("Dallas County", "work permit", 2, 0),
+               ("Dallas County", "asylum", 6, 60), ("Dallas County", "work permit", 3, 60)]  # fmt: skip
+        n = 0
+        for county, category, count, days_back in mix:
+            for k in range(count):
+                n += 1
+                session.add(IntakeRecord(intake_id=f"INT-VW-{n:03d}", status="waitlist",
+                                         category=category, place=county, language="Spanish",
+                                         reason_code="no_capacity",
+                                         received_at=monday + timedelta(days=6 - days_back, hours=2 + k)))  # fmt: skip
