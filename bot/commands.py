@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.access import PERMISSIONS, Actor
+from coalition.alerts.bills import Bill
 from coalition.intake import classify
 from coalition.intake.ids import normalize_intake_id
 from coalition.privacy import escape_mrkdwn
@@ -459,27 +460,13 @@ def render_member_choices(query: str, names: Sequence[str]) -> Message:
 
 
 # ---------------------------------------------------------------- bills
-@dataclass(frozen=True)
-class BillView:
-    """A tracked bill (public legislative data)."""
-
-    bill: str
-    jurisdiction: str = ""
-    title: str = ""
-    position: str = ""
-    status: str = ""
-    last_action: str = ""
-    last_action_date: str = ""
-    next_hearing: str = ""
-    url: str = ""
-
-
-def _bill_context(bill: BillView) -> dict[str, Any]:
-    safe_url = bill.url if bill.url.lower().startswith(("https://", "http://")) else ""
+def _bill_context(bill: Bill) -> dict[str, Any]:
+    url = bill.source_url
+    safe_url = url if url.lower().startswith(("https://", "http://")) else ""
     return {**vars(bill), "url": safe_url}
 
 
-def render_bills(bills: Sequence[BillView], shown: int = 20, single: bool = False) -> Message:
+def render_bills(bills: Sequence[Bill], shown: int = 20, single: bool = False) -> Message:
     """Tracked bills, most recently moved first (at most `shown` listed)."""
     ordered = sorted(bills, key=lambda b: (b.last_action_date or "", b.bill), reverse=True)
     return render_message(
@@ -549,7 +536,6 @@ DECLINE_REASONS: dict[str, str] = {
 __all__ = [
     "COMMANDS",
     "DECLINE_REASONS",
-    "BillView",
     "Command",
     "FlowStatus",
     "IntakeCounts",

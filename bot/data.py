@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
 
-from bot.commands import BillView, IntakeCounts, MemberCard, ReferralView, bill_key
+from bot.commands import IntakeCounts, MemberCard, ReferralView, bill_key
+from coalition.alerts.bills import Bill, parse_bill
 from coalition.intake.normalize import county_key
 from coalition.ledger import Ledger
 from coalition.ledger.audit import audit_entries, record_audit
@@ -268,29 +269,13 @@ def member_card(
 
 
 # ---------------------------------------------------------------- bills
-def bill_views(records: Iterable[Mapping[str, Any]]) -> list[BillView]:
-    views = []
-    for record in records:
-        f = record.get("fields") or {}
-        if not f.get("Bill"):
-            continue
-        views.append(
-            BillView(
-                bill=str(f.get("Bill") or ""),
-                jurisdiction=str(f.get("Jurisdiction") or ""),
-                title=str(f.get("Title") or ""),
-                position=str(f.get("Position") or ""),
-                status=str(f.get("Status") or ""),
-                last_action=str(f.get("Last action") or ""),
-                last_action_date=str(f.get("Last action date") or ""),
-                next_hearing=str(f.get("Next hearing") or ""),
-                url=str(f.get("Source URL") or ""),
-            )
-        )
-    return views
+def bill_views(records: Iterable[Mapping[str, Any]]) -> list[Bill]:
+    """The tracked bills among these records (design field names), those without a number left out."""
+    bills = [parse_bill({"id": r.get("id", ""), "fields": r.get("fields") or {}}) for r in records]
+    return [b for b in bills if b.bill]
 
 
-def match_bills(bills: Iterable[BillView], query: str) -> list[BillView]:
+def match_bills(bills: Iterable[Bill], query: str) -> list[Bill]:
     """Bills whose number is the one typed ('hb1234' = 'H.B. 1234'), in any jurisdiction."""
     wanted = bill_key(query)
     return [b for b in bills if wanted and bill_key(b.bill) == wanted]

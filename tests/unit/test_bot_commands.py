@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from bot import commands
 from bot.access import Actor
 from bot.commands import (
-    BillView,
     Command,
     FlowStatus,
     IntakeCounts,
@@ -24,6 +23,7 @@ from bot.commands import (
     parse,
     quote,
 )
+from coalition.alerts.bills import Bill
 from coalition.outgoing import check_mentions
 
 FLOWS = ("roster-sync", "intake-routing", "weekly-summary")
@@ -221,7 +221,7 @@ def test_member_card_shows_a_phone_only_when_given() -> None:
 @given(st.text(min_size=1, max_size=300))
 @settings(max_examples=100)
 def test_no_typed_value_ever_pings(value: str) -> None:
-    bill = BillView(value, value, value, value, value, value, value, value, value)
+    bill = Bill("recBILL", value, value, value, value, value, value, value, value, value)
     for message in (
         commands.render_bills([bill], single=True),
         commands.render_member(MemberCard(value, counties=(value,)), [value]),
@@ -231,14 +231,16 @@ def test_no_typed_value_ever_pings(value: str) -> None:
 
 
 def test_bills_link_only_web_addresses() -> None:
-    bad = BillView("HB 1", url="javascript:alert(1)")
-    good = BillView("HB 2", url="https://capitol.example/hb2")
+    bad = Bill("rec1", "HB 1", source_url="javascript:alert(1)")
+    good = Bill("rec2", "HB 2", source_url="https://capitol.example/hb2")
     shown = everything(commands.render_bills([bad, good]))
     assert "javascript" not in shown and "<https://capitol.example/hb2|Source>" in shown
 
 
 def test_bills_are_capped_with_a_count_of_the_rest() -> None:
-    bills = [BillView(f"HB {i}", last_action_date=f"2026-01-{i % 28 + 1:02d}") for i in range(30)]
+    bills = [
+        Bill(f"rec{i}", f"HB {i}", last_action_date=f"2026-01-{i % 28 + 1:02d}") for i in range(30)
+    ]
     text, blocks = commands.render_bills(bills)
     assert len(blocks) <= 50 and "10 more bills" in everything((text, blocks))
 
