@@ -15,7 +15,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from coalition.summary.donations import RecordProblem
+from coalition.summary.donations import RecordProblem, each_record_once
 from coalition.summary.weeks import DateProblem, IsoWeek, local_date, local_datetime
 
 # Keys under which the alert flows record their Slack messages (PostedMessage.key):
@@ -213,12 +213,7 @@ def activities(
     """Events in the week by type, with their attendance; unreadable records become problems."""
     by_type: dict[str, ActivityType] = {}
     problems: list[RecordProblem] = []
-    seen: set[str] = set()
-    for record in records:
-        rid = str(record.get("id", ""))
-        if rid in seen:
-            continue
-        seen.add(rid)
+    for rid, record in each_record_once(records):
         fields = record.get("fields") or {}
         try:
             day = local_date(fields.get(ActivityFields.date), tz)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -245,17 +245,24 @@ def gift_from_record(
     )
 
 
+def each_record_once(
+    records: Iterable[Mapping[str, Any]],
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(id, record) for each record, a repeated id skipped: a page read twice counts once."""
+    seen: set[str] = set()
+    for record in records:
+        rid = str(record.get("id", ""))
+        if rid not in seen:
+            seen.add(rid)
+            yield rid, record
+
+
 def read_gifts(
     records: Iterable[Mapping[str, Any]], tz: tzinfo, table: str = "Donations"
 ) -> tuple[list[Gift], list[RecordProblem]]:
     gifts: list[Gift] = []
     problems: list[RecordProblem] = []
-    seen: set[str] = set()
-    for record in records:
-        rid = str(record.get("id", ""))
-        if rid in seen:
-            continue
-        seen.add(rid)
+    for _rid, record in each_record_once(records):
         found = gift_from_record(record, tz, table)
         (gifts if isinstance(found, Gift) else problems).append(found)  # type: ignore[arg-type]
     return gifts, problems
