@@ -42,7 +42,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.soak_common import ROOT, SEQUENCE, check_invariants, child, mark_staff_cells, soak_env
+from bench.soak_common import (
+    ROOT,
+    SEQUENCE,
+    check_invariants,
+    child,
+    mark_staff_cells,
+    own_budgets,
+    soak_env,
+)
 from bench.soak_points import HEADER, run_phase
 from bench.soak_runs import ForkedRun, load_flows, prefect_server, run_jobs
 
@@ -78,7 +86,7 @@ def soak(kills: int, seed: int, scale: float, budget_seconds: float) -> int:
     deadline = time.monotonic() + budget_seconds
     running = start_in_thread(Sandbox(seed="demo", time_scale=scale, rate_limits=True))
     sandbox = running.sandbox
-    env = soak_env(running.url, var, scale)
+    env = own_budgets(soak_env(running.url, var, scale))
     os.environ.update(
         {
             k: env[k]

@@ -64,6 +64,19 @@ def soak_env(url: str, var: Path, scale: float, database_url: str | None = None)
     return env
 
 
+def own_budgets(env: dict[str, str]) -> dict[str, str]:
+    """`env` with Airtable budgets kept per process, not shared through the Prefect server.
+
+    The soak's jobs share one Prefect server but each has its own sandbox (with the same
+    base id): sharing one global limit across them would make four independent jobs wait
+    for one another's slots. Only runners against the same sandbox should share.
+    """
+    from integrations.shared_budget import LOCAL_PREFECT_API
+
+    api = env.get("PREFECT_API_URL")
+    return {**env, LOCAL_PREFECT_API: api} if api else env
+
+
 # ---------------------------------------------------------------- reading what people see
 def intake_table(sandbox: Any) -> tuple[list[str], list[list[str]]]:
     from coalition.settings import settings

@@ -26,6 +26,7 @@ from bench.soak_common import (
     check_invariants,
     intake_table,
     mark_staff_cells,
+    own_budgets,
     soak_env,
 )
 from bench.soak_runs import ForkedRun, mark_crashed, warm_imports
@@ -154,6 +155,8 @@ def phase(
     running = start_in_thread(Sandbox(seed="demo", time_scale=scale, rate_limits=True))
     sandbox = running.sandbox
     env = {**soak_env(running.url, var, scale, database_url), "PREFECT_API_URL": api}
+    if name != "two-runners":  # two runners against one sandbox share its budget
+        env = own_budgets(env)
     keys = ("COALITION_SANDBOX_URL", "COALITION_DATABASE_URL", "COALITION_VAR_DIR")
     os.environ.update({k: env[k] for k in keys})
     forget_ledgers()
