@@ -68,6 +68,21 @@ def _reached(where: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+class _QuietKillPoint(logging.Filter):
+    """Drop Prefect's two INFO lines per task about running `kill_point`: scaffolding, not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "'kill_point'" not in record.getMessage()
+
+
+def quiet_kill_point_hooks() -> None:
+    """Keep the kill-point hook out of every task's log (idempotent)."""
+    task_runs = logging.getLogger("prefect.task_runs")
+    if not any(isinstance(f, _QuietKillPoint) for f in task_runs.filters):
+        task_runs.addFilter(_QuietKillPoint())
+
+
+quiet_kill_point_hooks()
 HOOKS: dict[str, Any] = {"on_completion": [kill_point]}
 # Personal data passes between steps in memory only: no result is persisted or cached.
 TASK_OPTIONS: dict[str, Any] = {
